@@ -1,0 +1,126 @@
+import type { Category, ResolvedCredential } from '../credentials/types.js';
+
+export type Outcome = 'admit' | 'refuse' | 'refer';
+
+/** zh-CN first, English second, as everywhere a person reads it. */
+export interface Text {
+  zh: string;
+  en: string;
+}
+
+export interface Reason {
+  /** Stable code, e.g. HEALTH_CODE_RED. Never reworded once shipped. */
+  code: string;
+  zh: string;
+  en: string;
+  /** For refusals: what the person should do next. */
+  next?: Text;
+}
+
+export type AlertKind =
+  | 'fever'
+  | 'health-code'
+  | 'risk-area'
+  | 'watchlist'
+  | 'visitor-refused'
+  | 'forged-pass'
+  | 'device-fault';
+
+export interface Alert {
+  kind: AlertKind;
+  severity: 'info' | 'warning' | 'critical';
+  /** The reason code that raised it. */
+  code: string;
+}
+
+export interface Decision {
+  outcome: Outcome;
+  /** Every reason that applies; for admit, the checks that passed are not listed. */
+  reasons: Reason[];
+  alerts: Alert[];
+  /** The temperature the decision relied on (°C), when one was taken. */
+  temperature?: number;
+}
+
+/** The lane must take another temperature reading before a decision can be made. */
+export interface MeasureRequest {
+  outcome: 'measure';
+  reason: Reason;
+}
+
+export type Verdict = Decision | MeasureRequest;
+
+/** One thermometer reading as the policy sees it. */
+export interface TemperatureReading {
+  celsius: number;
+  /** Epoch ms the reading was taken. */
+  at: number;
+}
+
+export type WatchlistKind = 'close-contact' | 'isolation' | 'home-monitoring';
+
+export interface WatchlistEntry {
+  subjectId: string;
+  kind: WatchlistKind;
+  /** ISO timestamp from which the entry applies. */
+  from: string;
+  /** ISO timestamp (exclusive) until which the entry applies; null = until removed. */
+  until: string | null;
+  note?: string;
+}
+
+export interface Approval {
+  subjectId: string;
+  approver: string;
+  hostDepartment: string;
+  /** ISO timestamps, inclusive from, exclusive until. */
+  validFrom: string;
+  validUntil: string;
+}
+
+export interface RiskArea {
+  region: string;
+  level: 'low' | 'medium' | 'high';
+  /** ISO date the area became risky ("since 4 Dec"). */
+  since: string;
+  /** ISO date it stopped being risky, null while still listed. */
+  until: string | null;
+}
+
+/** Local facts about this subject, gathered from the store before deciding. */
+export interface LocalFacts {
+  watchlist: WatchlistEntry[];
+  approvals: Approval[];
+  riskAreas: RiskArea[];
+}
+
+export interface PolicyProfile {
+  name: string;
+  /** Maximum age of a negative test, hours. */
+  testWindowHours: number;
+  /** Per-category override of testWindowHours. */
+  testWindowHoursByCategory: Partial<Record<Category, number>>;
+  /** A reading at or above this is a fever (°C). */
+  feverThreshold: number;
+  /** Readings outside [min, max] are implausible and re-measured. */
+  plausibleMin: number;
+  plausibleMax: number;
+  /** How many extra readings an implausible reading may ask for before referring. */
+  implausibleRetries: number;
+  /** Days back a stay in a medium/high risk area counts. */
+  riskLookbackDays: number;
+  /** Categories that need an approval record to pass. */
+  approvalRequiredFor: Category[];
+  /** Categories admitted at this checkpoint at all. */
+  allowedCategories: Category[];
+}
+
+export interface DecideInput {
+  credential: ResolvedCredential;
+  /** Readings for this passage, oldest first. */
+  readings: TemperatureReading[];
+  facts: LocalFacts;
+  profile: PolicyProfile;
+  /** Epoch ms, from the injected clock. */
+  now: number;
+}

@@ -1,0 +1,90 @@
+import type { Category, CredentialKind, HealthFacts } from '../credentials/types.js';
+import type { Alert, Approval, Outcome, Reason, RiskArea, WatchlistEntry } from '../policy/types.js';
+
+/** What the lane hands the ledger for one passage attempt. */
+export interface NewLedgerEntry {
+  /** Stable event id (UUID), chosen by the caller so retries never duplicate. */
+  id: string;
+  /** Epoch ms of the decision. */
+  at: number;
+  lane: string;
+  /** decision: a normal passage; timeout: the passage was abandoned. */
+  kind: 'decision' | 'timeout';
+  outcome: Outcome;
+  reasons: Reason[];
+  alerts: Alert[];
+  credential: CredentialKind;
+  /** Keyed pseudonym of the subject (never the raw id), null when unknown. */
+  subjectRef: string | null;
+  /** Local only: the name as read, for the guard's ledger search. Never published. */
+  subjectName: string | null;
+  category: Category | null;
+  temperature: number | null;
+}
+
+/** A stored ledger row: the entry plus its per-gateway sequence number. */
+export interface LedgerEntry extends NewLedgerEntry {
+  seq: number;
+}
+
+export interface LedgerQuery {
+  lane?: string;
+  outcome?: Outcome;
+  /** Epoch ms, inclusive. */
+  from?: number;
+  /** Epoch ms, exclusive. */
+  to?: number;
+  /** Default 100, at most 1000. */
+  limit?: number;
+  /** Only rows with seq below this (paging, newest first). */
+  beforeSeq?: number;
+}
+
+export interface OutboxMessage {
+  topic: string;
+  payload: string;
+  qos: 0 | 1;
+}
+
+export interface OutboxRow extends OutboxMessage {
+  id: number;
+  createdAt: number;
+}
+
+/** A roster entry kept current by the central office. */
+export interface RosterEntry {
+  staffId: string;
+  name: string;
+  category: Category;
+  health: HealthFacts;
+  /** false = badge withdrawn; treated as not in roster. */
+  active: boolean;
+  /** Epoch ms of the last change. */
+  updatedAt: number;
+}
+
+/** The read side the outbox drain needs. */
+export interface OutboxSource {
+  outboxPending(limit: number, afterId?: number): OutboxRow[];
+  markDelivered(id: number): void;
+  outboxDepth(): number;
+}
+
+export interface Store extends OutboxSource {
+  readonly path: string;
+  /** Ledger row and outbox row in one transaction; the message is built from the stored row. */
+  appendDecision(entry: NewLedgerEntry, toOutbox: (row: LedgerEntry) => OutboxMessage | null): LedgerEntry;
+  queryEvents(q: LedgerQuery): LedgerEntry[];
+  rosterGet(staffId: string): RosterEntry | undefined;
+  /** Insert or replace entries in one transaction; returns the count written. */
+  rosterUpsert(entries: RosterEntry[]): number;
+  watchlistFor(subjectId: string): WatchlistEntry[];
+  watchlistReplace(entries: WatchlistEntry[]): void;
+  approvalsFor(subjectId: string): Approval[];
+  approvalsReplace(entries: Approval[]): void;
+  riskAreas(): RiskArea[];
+  riskAreasReplace(entries: RiskArea[]): void;
+  getMeta(key: string): string | undefined;
+  setMeta(key: string, value: string): void;
+  close(): void;
+}
