@@ -1,0 +1,48 @@
+import type { DeviceStatus } from '../../drivers/types.js';
+import type { Outcome, Reason } from '../policy/types.js';
+
+export type LaneState =
+  | 'idle'
+  /** A credential was read; waiting for a (re-)measurement. */
+  | 'measuring'
+  /** A decision is being shown; the next person may already present. */
+  | 'showing'
+  /** A device of the lane is down: every presentation is referred to the guard. */
+  | 'out-of-service';
+
+/** What the kiosk screen shows: never more personal data than a masked name. */
+export interface DecisionView {
+  eventId: string;
+  at: number;
+  outcome: Outcome;
+  reasons: Reason[];
+  /** e.g. "张*" */
+  maskedName: string | null;
+  temperature: number | null;
+}
+
+export interface LaneSnapshot {
+  lane: string;
+  name: string;
+  state: LaneState;
+  /** Epoch ms of the last state change. */
+  since: number;
+  /** Set while measuring: what the person is asked to do. */
+  prompt: Reason | null;
+  last: DecisionView | null;
+  devices: { scanner: DeviceStatus; thermometer: DeviceStatus; relay: DeviceStatus };
+}
+
+/** Simulated-device controls, present only for lanes whose devices are all `sim`. */
+export interface LaneSimControls {
+  scan(payload: string): void;
+  temperature(celsius: number): void;
+  /** Pulses the simulated relay received, oldest first. */
+  relayPulses(): { at: number; ms: number }[];
+}
+
+export interface LaneHandle {
+  readonly id: string;
+  snapshot(): LaneSnapshot;
+  readonly sim: LaneSimControls | null;
+}
