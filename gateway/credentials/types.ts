@@ -64,6 +64,7 @@ export const CREDENTIAL_FAILURES = [
 export type CredentialFailureCode = (typeof CREDENTIAL_FAILURES)[number];
 
 export type ParsedCredential =
+  /** issuer: the trust-list label of the key that signed it; issuedAt/expiresAt: epoch ms (claims `iat`/`exp` × 1000). */
   | { ok: true; kind: 'health-pass'; subject: Subject; issuer: string; issuedAt: number; expiresAt: number }
   /** A staff badge still has to be looked up in the roster. */
   | { ok: true; kind: 'staff-badge'; staffId: string }
@@ -73,3 +74,15 @@ export type ParsedCredential =
 export type ResolvedCredential =
   | { ok: true; kind: 'health-pass' | 'staff-badge'; subject: Subject }
   | { ok: false; kind: CredentialKind; code: CredentialFailureCode; detail: string };
+
+/** What a staff badge resolves to in the roster (the store's RosterEntry fits this shape). */
+export interface RosterFacts {
+  name: string;
+  category: Category;
+  health: HealthFacts;
+  /** false = badge withdrawn; treated as not in roster. */
+  active: boolean;
+}
+
+/** Roster lookup by staff id, injected so credentials stays free of I/O. */
+export type RosterLookup = (staffId: string) => RosterFacts | undefined;

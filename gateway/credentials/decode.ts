@@ -1,0 +1,65 @@
+// One scanner payload → one ParsedCredential. The single entry point the lane calls; it
+// never throws for any payload, and never echoes the payload (it may hold personal data).
+import { BADGE_PREFIX, parseBadge } from './badge.js';
+import { verifyPass } from './pass.js';
+import type { TrustList } from './trust-list.js';
+import type { ParsedCredential } from './types.js';
+
+/**
+ * Largest payload looked at, in bytes (UTF-8). A real pass is under 1 KiB and QR codes top
+ * out near 3 KiB, so anything bigger is not one of ours: CREDENTIAL_UNKNOWN, decided before
+ * decoding so junk costs nothing.
+ */
+export const MAX_PAYLOAD_BYTES = 4096;
+
+/** Three dot-separated base64url segments; the signature may be empty so an unsigned (alg none) token is reported as a bad pass, not an unknown code. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
+/** A UTF-16 surrogate without its partner: a JS string that no UTF-8 byte sequence can produce. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A loop, not /[\r\n]+$/: that regex backtracks quadratically on long runs of CR/LF. */
+function trimTrailingCrLf(text: string): string {
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === '\r' || text[end - 1] === '\n')) end -= 1;
+  return text.slice(0, end);
+}
+
+function unknown(code: 'CREDENTIAL_UNKNOWN' | 'CREDENTIAL_NOT_TEXT', detail: string): ParsedCredential {
+  return { ok: false, kind: 'unknown', code, detail };
+}
+
+/**
+ * Decodes what a scanner read (raw bytes, or text already decoded) at time `now` (epoch ms):
+ * - more than MAX_PAYLOAD_BYTES → CREDENTIAL_UNKNOWN
+ * - bytes that are not UTF-8 (or a string with a lone surrogate) → CREDENTIAL_NOT_TEXT
+ * - trailing CR/LF (scanner line endings) removed; nothing else is trimmed
+ * - `x.y.z` of base64url → health pass (verifyPass)
+ * - `CPB1:` → staff badge (parseBadge; a bad id is BADGE_MALFORMED)
+ * - anything else, including an empty payload → CREDENTIAL_UNKNOWN
+ */
+export async function decodeCredential(payload: Buffer | Uint8Array | string, trust: TrustList, now: number): Promise<ParsedCredential> {
+  let text: string;
+  if (typeof payload === 'string') {
+    const bytes = Buffer.byteLength(payload, 'utf8');
+    if (bytes > MAX_PAYLOAD_BYTES) return unknown('CREDENTIAL_UNKNOWN', `payload is ${bytes} bytes, more than the ${MAX_PAYLOAD_BYTES} accepted`);
+    if (LONE_SURROGATE.test(payload)) return unknown('CREDENTIAL_NOT_TEXT', 'payload has characters that are not valid Unicode text');
+    text = payload;
+  } else {
+    if (payload.length > MAX_PAYLOAD_BYTES) {
+      return unknown('CREDENTIAL_UNKNOWN', `payload is ${payload.length} bytes, more than the ${MAX_PAYLOAD_BYTES} accepted`);
+    }
+    try {
+      text = utf8.decode(payload);
+    } catch {
+      return unknown('CREDENTIAL_NOT_TEXT', `payload of ${payload.length} bytes is not UTF-8 text`);
+    }
+  }
+  text = trimTrailingCrLf(text);
+
+  if (text === '') return unknown('CREDENTIAL_UNKNOWN', 'payload is empty');
+  if (COMPACT_JWS.test(text)) return verifyPass(text, trust, now);
+  if (text.startsWith(BADGE_PREFIX)) return parseBadge(text);
+  return unknown('CREDENTIAL_UNKNOWN', `payload of ${text.length} characters is neither a health pass (compact JWS) nor a staff badge (${BADGE_PREFIX}…)`);
+}

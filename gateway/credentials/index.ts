@@ -1,0 +1,20 @@
+// Public API of the credentials module: QR payload → ParsedCredential → ResolvedCredential.
+export * from './types.js';
+export { CredentialError, CREDENTIAL_ERROR_CODES } from './errors.js';
+export type { CredentialErrorCode } from './errors.js';
+export {
+  passClaimsSchema,
+  passClaimsInputSchema,
+  passTimesSchema,
+  parsePassClaimsInput,
+  claimsToSubject,
+  describeClaimsError,
+} from './claims.js';
+export type { PassClaims, PassClaimsInput } from './claims.js';
+export { trustListFromJwks, trustedKeyFromJwk } from './trust-list.js';
+export type { TrustJwk, TrustList, TrustedKey } from './trust-list.js';
+export { verifyPass, CLOCK_TOLERANCE_MS, MAX_PASS_CHARS, PASS_ALGORITHM } from './pass.js';
+export { parseBadge, resolveCredential, BADGE_PREFIX, STAFF_ID_PATTERN } from './badge.js';
+export { decodeCredential, MAX_PAYLOAD_BYTES } from './decode.js';
+export { generateIssuerKeys, issuePass, DEFAULT_PASS_TTL_SECONDS, ISSUER_KID_PATTERN } from './issue.js';
+export type { IssuerKeys, IssuePassOptions } from './issue.js';

@@ -1,0 +1,163 @@
+// Verifying a signed health pass: a compact JWS (EdDSA / Ed25519) whose payload is the
+// pass claims. Every way a token can be wrong ends as a ParsedCredential failure with a
+// stable code; nothing here throws for a bad token, and time comes only from `now`.
+import { compactVerify, errors } from 'jose';
+import { claimsToSubject, describeClaimsError, passClaimsSchema, passTimesSchema } from './claims.js';
+import { CredentialError } from './errors.js';
+import type { TrustList } from './trust-list.js';
+import type { CredentialFailureCode, ParsedCredential } from './types.js';
+
+/**
+ * Slack for the gate PC's clock running behind the issuer's: a pass whose `iat` or `nbf`
+ * is up to 60 s in the future is accepted, further than that is PASS_NOT_YET_VALID.
+ * `exp` gets no slack (fail secure): the pass is expired when now >= exp.
+ */
+export const CLOCK_TOLERANCE_MS = 60_000;
+
+/** Longest token accepted. A real pass is well under 1 KiB; see decode.ts for the payload cap. */
+export const MAX_PASS_CHARS = 4096;
+
+/** The only algorithm accepted; anything else in `alg` (none, HS256, RS256, …) is PASS_MALFORMED. */
+export const PASS_ALGORITHM = 'EdDSA';
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const SEGMENT_NAMES = ['header', 'payload', 'signature'] as const;
+
+type Failure = Extract<ParsedCredential, { ok: false }>;
+
+function fail(code: CredentialFailureCode, detail: string): Failure {
+  return { ok: false, kind: 'health-pass', code, detail };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** base64url → UTF-8 → JSON object, or a sentence saying which step failed. */
+function decodeJsonSegment(segment: string, name: string): Record<string, unknown> | string {
+  let text: string;
+  try {
+    text = utf8.decode(Buffer.from(segment, 'base64url'));
+  } catch {
+    return `${name} is not UTF-8 text`;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return `${name} is not JSON`;
+  }
+  return isRecord(value) ? value : `${name} is not a JSON object`;
+}
+
+/** Keeps details short and free of control characters when they quote a value from the token. */
+function quote(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 64 ? `${text.slice(0, 61)}...` : text;
+}
+
+/** Claim values are seconds, `now` is ms. */
+const isoOf = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+/**
+ * Verifies a health pass against the trust list at time `now` (epoch ms).
+ * Order of checks, first failure wins: shape (PASS_MALFORMED) → key by kid (PASS_UNKNOWN_KEY)
+ * → signature (PASS_SIGNATURE_INVALID) → iat/exp/nbf (PASS_CLAIMS_INVALID, PASS_EXPIRED,
+ * PASS_NOT_YET_VALID) → the other claims (PASS_CLAIMS_INVALID). Times are judged before the
+ * rest of the claims so an old pass in an outdated format still says "expired".
+ * Throws only for a caller bug: `now` not a finite number.
+ */
+export async function verifyPass(token: string, trust: TrustList, now: number): Promise<ParsedCredential> {
+  if (!Number.isFinite(now)) throw new CredentialError('INVALID_ARGUMENT', `now must be epoch ms, got ${String(now)}`);
+  try {
+    return await verify(token, trust, now);
+  } catch (err) {
+    // Safety net for the never-throw contract (e.g. a crypto backend error): refuse, explain.
+    return fail('PASS_MALFORMED', `could not be verified: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+async function verify(token: string, trust: TrustList, now: number): Promise<ParsedCredential> {
+  if (typeof token !== 'string') return fail('PASS_MALFORMED', 'expected the token as a string');
+  if (token.length > MAX_PASS_CHARS) {
+    return fail('PASS_MALFORMED', `is ${token.length} characters, more than the ${MAX_PASS_CHARS} accepted`);
+  }
+
+  // 1. Shape: compact JWS = three base64url segments.
+  const segments = token.split('.');
+  if (segments.length !== 3) {
+    return fail('PASS_MALFORMED', `expected a compact JWS (header.payload.signature), got ${segments.length} segment(s)`);
+  }
+  for (const [i, segment] of segments.entries()) {
+    const name = SEGMENT_NAMES[i] ?? 'segment';
+    if (segment === '') {
+      return fail('PASS_MALFORMED', name === 'signature' ? 'is unsigned (empty signature)' : `${name} segment is empty`);
+    }
+    // Length 4n+1 cannot come from any byte string.
+    if (!BASE64URL.test(segment) || segment.length % 4 === 1) {
+      return fail('PASS_MALFORMED', `${name} segment is not base64url`);
+    }
+  }
+  const [headerSegment = '', payloadSegment = ''] = segments;
+
+  // 2. Protected header: only EdDSA, a kid, no extensions.
+  const header = decodeJsonSegment(headerSegment, 'header');
+  if (typeof header === 'string') return fail('PASS_MALFORMED', header);
+  if (header.alg !== PASS_ALGORITHM) {
+    return fail('PASS_MALFORMED', `header alg ${quote(header.alg)} is not accepted; expected "${PASS_ALGORITHM}"`);
+  }
+  const { kid } = header;
+  if (typeof kid !== 'string' || kid === '') return fail('PASS_MALFORMED', 'header has no kid (expected a non-empty string)');
+  if (header.typ !== undefined && header.typ !== 'JWT') {
+    return fail('PASS_MALFORMED', `header typ ${quote(header.typ)} is not accepted; expected "JWT" or none`);
+  }
+  // No JWS extension is understood, so none may be required of us (RFC 7515 §4.1.11).
+  if (header.crit !== undefined) return fail('PASS_MALFORMED', 'header has "crit"; no JWS extensions are accepted');
+
+  // The payload must be a JSON object even before we spend a signature check on it.
+  const payloadShape = decodeJsonSegment(payloadSegment, 'payload');
+  if (typeof payloadShape === 'string') return fail('PASS_MALFORMED', payloadShape);
+
+  // 3. Key by kid, then signature.
+  const trusted = trust.get(kid);
+  if (trusted === undefined) return fail('PASS_UNKNOWN_KEY', `no trusted issuer key with kid ${quote(kid)}`);
+  let signedPayload: Uint8Array;
+  try {
+    const result = await compactVerify(token, trusted.key, { algorithms: [PASS_ALGORITHM] });
+    signedPayload = result.payload;
+  } catch (err) {
+    if (err instanceof errors.JWSSignatureVerificationFailed) {
+      return fail('PASS_SIGNATURE_INVALID', `signature does not match trusted key ${quote(kid)} (forged or altered)`);
+    }
+    return fail('PASS_MALFORMED', `rejected by the JWS verifier: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  // From here on only the bytes the signature covers are used.
+  const claims: unknown = JSON.parse(utf8.decode(signedPayload));
+
+  // 4. Times.
+  const times = passTimesSchema.safeParse(claims);
+  if (!times.success) return fail('PASS_CLAIMS_INVALID', describeClaimsError(times.error));
+  const { iat, exp, nbf } = times.data;
+  // Expired when now >= exp: a pass is valid up to, not including, its exp second.
+  if (now >= exp * 1000) return fail('PASS_EXPIRED', `expired at ${isoOf(exp)}`);
+  if (iat * 1000 > now + CLOCK_TOLERANCE_MS) {
+    return fail('PASS_NOT_YET_VALID', `issued in the future (iat ${isoOf(iat)}), beyond the ${CLOCK_TOLERANCE_MS / 1000} s clock tolerance`);
+  }
+  if (nbf !== undefined && nbf * 1000 > now + CLOCK_TOLERANCE_MS) {
+    return fail('PASS_NOT_YET_VALID', `not valid before ${isoOf(nbf)} (nbf), beyond the ${CLOCK_TOLERANCE_MS / 1000} s clock tolerance`);
+  }
+
+  // 5. Everything else.
+  const parsed = passClaimsSchema.safeParse(claims);
+  if (!parsed.success) return fail('PASS_CLAIMS_INVALID', describeClaimsError(parsed.error));
+  return {
+    ok: true,
+    kind: 'health-pass',
+    subject: claimsToSubject(parsed.data),
+    issuer: trusted.issuer,
+    issuedAt: parsed.data.iat * 1000,
+    expiresAt: parsed.data.exp * 1000,
+  };
+}
