@@ -1,0 +1,80 @@
+// One error type for the HTTP edge: a stable code (searchable in logs and used by
+// clients), the HTTP status, and a message that says what was wrong and what was expected.
+import type { Response } from 'express';
+import type { z } from 'zod';
+
+export type HttpErrorCode =
+  | 'BAD_PARAMETER'
+  | 'BAD_BODY'
+  | 'BAD_JSON'
+  | 'BODY_TOO_LARGE'
+  | 'LANE_UNKNOWN'
+  | 'LANE_NOT_SIMULATED'
+  | 'NOT_FOUND'
+  | 'INTERNAL';
+
+export interface ErrorBody {
+  error: { code: HttpErrorCode; message: string };
+}
+
+export class HttpError extends Error {
+  readonly status: number;
+  readonly code: HttpErrorCode;
+  /** The client-facing text, without the code prefix used in logs. */
+  readonly publicMessage: string;
+
+  constructor(status: number, code: HttpErrorCode, message: string) {
+    super(`${code}: ${message}`);
+    this.name = 'HttpError';
+    this.status = status;
+    this.code = code;
+    this.publicMessage = message;
+  }
+}
+
+export function sendError(res: Response, status: number, code: HttpErrorCode, message: string): void {
+  const body: ErrorBody = { error: { code, message } };
+  res.status(status).json(body);
+}
+
+/** A short, safe description of what a client sent, for "got ..." in messages. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing (missing)';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'string': {
+      if (value.length > 40) return `a string of ${value.length} characters`;
+      return value.length === 0 ? 'an empty string' : JSON.stringify(value);
+    }
+    case 'number':
+    case 'boolean':
+      return String(value);
+    case 'object':
+      return 'an object';
+    default:
+      return typeof value;
+  }
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = root;
+  for (const key of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+/**
+ * Turns the first zod issue into "<where> '<name>': <expected>, got <value>". Only the
+ * first issue: a client fixes one thing at a time and the message stays readable.
+ */
+export function issueMessage(err: z.ZodError, input: unknown, where: 'query parameter' | 'body field'): string {
+  const issue = err.issues[0];
+  if (issue === undefined) return `${where}: invalid`;
+  const got = describeValue(valueAt(input, issue.path));
+  if (issue.path.length === 0) return `request body: ${issue.message}, got ${got}`;
+  const name = issue.path.map(String).join('.');
+  return `${where} '${name}': ${issue.message}, got ${got}`;
+}

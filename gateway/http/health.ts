@@ -1,0 +1,62 @@
+// The shape of GET /healthz, and one way to build it from the parts main.ts holds.
+import type { DeviceStatus } from '../../drivers/types.js';
+import type { LinkStatus } from '../bus.js';
+import type { LaneSnapshot, LaneState } from '../lane/types.js';
+
+export interface LaneHealth {
+  id: string;
+  state: LaneState;
+  devices: LaneSnapshot['devices'];
+}
+
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  version: string;
+  uptimeS: number;
+  site: string;
+  checkpoint: string;
+  lanes: LaneHealth[];
+  /** null when telemetry is not configured. */
+  mqtt: LinkStatus | null;
+  outboxDepth: number;
+}
+
+export interface HealthInputs {
+  version: string;
+  /** Epoch ms the process started. */
+  startedAt: number;
+  site: string;
+  checkpoint: string;
+  lanes: readonly LaneSnapshot[];
+  /** The MQTT link's current status, null when telemetry is not configured. */
+  mqtt: LinkStatus | null;
+  outboxDepth: number;
+  now: number;
+}
+
+function deviceDown(d: DeviceStatus): boolean {
+  return d.state !== 'connected';
+}
+
+/**
+ * Degraded means someone should look: a device is not connected, a lane is out of
+ * service, or the link to the central office is down. A down link does not stop the
+ * gate (offline first), but telemetry is piling up in the outbox, so it is reported.
+ */
+export function buildHealthReport(input: HealthInputs): HealthReport {
+  const lanes = input.lanes.map((s): LaneHealth => ({ id: s.lane, state: s.state, devices: s.devices }));
+  const laneTrouble = lanes.some(
+    (l) => l.state === 'out-of-service' || Object.values(l.devices).some(deviceDown),
+  );
+  const linkTrouble = input.mqtt !== null && input.mqtt.state === 'disconnected';
+  return {
+    status: laneTrouble || linkTrouble ? 'degraded' : 'ok',
+    version: input.version,
+    uptimeS: Math.max(0, Math.floor((input.now - input.startedAt) / 1000)),
+    site: input.site,
+    checkpoint: input.checkpoint,
+    lanes,
+    mqtt: input.mqtt,
+    outboxDepth: input.outboxDepth,
+  };
+}

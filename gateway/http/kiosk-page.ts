@@ -1,0 +1,84 @@
+// Locating and rendering the kiosk's files. The server runs from gateway/http (vitest)
+// or dist/gateway/http (production); both sit under the repository root, which is
+// the first ancestor holding kiosk-ui/index.html. The compiled browser script lives
+// in <root>/dist/kiosk-ui (built by `tsc -p kiosk-ui/tsconfig.json`).
+import { existsSync } from 'node:fs';
+import { dirname, join, parse } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LaneHandle } from '../lane/types.js';
+
+export interface KioskPaths {
+  root: string;
+  /** index.html and kiosk.css */
+  sourceDir: string;
+  /** compiled kiosk-ui/*.js */
+  scriptDir: string;
+}
+
+export function findKioskPaths(fromUrl: string = import.meta.url): KioskPaths {
+  let dir = dirname(fileURLToPath(fromUrl));
+  const top = parse(dir).root;
+  for (;;) {
+    if (existsSync(join(dir, 'kiosk-ui', 'index.html'))) {
+      return { root: dir, sourceDir: join(dir, 'kiosk-ui'), scriptDir: join(dir, 'dist', 'kiosk-ui') };
+    }
+    if (dir === top) throw new Error(`kiosk-ui/index.html not found above ${fileURLToPath(fromUrl)}`);
+    dir = dirname(dir);
+  }
+}
+
+export function escapeHtml(s: string): string {
+  return s
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+export interface KioskPageValues {
+  lane: string;
+  laneName: string;
+  resetMs: number;
+  serverNow: number;
+}
+
+/** Fills the {{name}} placeholders of index.html; every value is HTML-escaped. */
+export function renderKioskPage(template: string, v: KioskPageValues): string {
+  const values: Record<string, string> = {
+    lane: v.lane,
+    laneName: v.laneName,
+    resetMs: String(v.resetMs),
+    serverNow: String(v.serverNow),
+  };
+  return template.replace(/\{\{(\w+)\}\}/g, (whole, name: string) => {
+    const value = values[name];
+    return value === undefined ? whole : escapeHtml(value);
+  });
+}
+
+/** The page for a lane that does not exist: says so, and links to the lanes that do. */
+export function unknownLanePage(requested: string, lanes: readonly LaneHandle[]): string {
+  const items = lanes
+    .map((l) => {
+      const id = escapeHtml(l.id);
+      return `<li><a href="/?lane=${encodeURIComponent(l.id)}">${id}</a> ${escapeHtml(l.snapshot().name)}</li>`;
+    })
+    .join('\n');
+  const what = requested === '' ? '' : ` “${escapeHtml(requested)}”`;
+  return `<!doctype html>
+<html lang="zh-CN">
+<head><meta charset="utf-8"><title>未知通道 · Unknown lane</title>
+<link rel="stylesheet" href="/kiosk.css"></head>
+<body class="plain">
+<main>
+<h1 lang="zh-CN">未知通道${what}</h1>
+<p lang="en">Unknown lane${what}. Choose one of the lanes below.</p>
+<ul>
+${items || '<li lang="zh-CN">未配置通道 <span lang="en">(no lanes configured)</span></li>'}
+</ul>
+</main>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,220 @@
+// The HTTP edge: kiosk page and assets, lane snapshots (JSON and server-sent events),
+// health, the ledger query and, for simulated lanes only, device controls.
+// It reads the lanes, the bus and the store; it never talks to telemetry directly.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { GatewayBus } from '../bus.js';
+import type { LaneHandle } from '../lane/types.js';
+import type { Store } from '../store/types.js';
+import { HttpError, sendError } from './errors.js';
+import { eventsResponse, parseEventsQuery } from './events.js';
+import type { HealthReport } from './health.js';
+import { findKioskPaths, renderKioskPage, unknownLanePage, type KioskPaths } from './kiosk-page.js';
+import { simRouter } from './sim.js';
+import { streamLanes } from './sse.js';
+
+export interface HttpDeps {
+  lanes: LaneHandle[];
+  bus: GatewayBus;
+  store: Pick<Store, 'queryEvents' | 'outboxDepth'>;
+  health: () => HealthReport;
+  logger: Logger;
+  /** Mount /api/sim/... (only when every device of the gateway is simulated). */
+  simEnabled: boolean;
+  /** How long the kiosk shows a decision before it returns to the waiting screen. */
+  kioskResetMs: number;
+}
+
+export interface HttpListenOptions {
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+}
+
+export interface RunningHttpServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+// Kiosk page and scripts come only from this server: no CDN, no inline script.
+const KIOSK_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** The query string of a request, parsed the one way every route here uses. */
+function searchOf(req: Request): URLSearchParams {
+  const i = req.originalUrl.indexOf('?');
+  return new URLSearchParams(i < 0 ? '' : req.originalUrl.slice(i + 1));
+}
+
+/** A single optional query parameter; repeating it is an error rather than a guess. */
+function singleParam(search: URLSearchParams, name: string): string | undefined {
+  const values = search.getAll(name);
+  if (values.length > 1) {
+    throw new HttpError(400, 'BAD_PARAMETER', `query parameter '${name}': expected one value, got ${values.length}`);
+  }
+  return values[0];
+}
+
+export function createHttpApp(deps: HttpDeps): express.Express {
+  const { lanes, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', 'strong');
+
+  // Found on first use rather than at construction, so building the app never touches the disk.
+  let paths: KioskPaths | undefined;
+  const kioskPaths = (): KioskPaths => (paths ??= findKioskPaths());
+
+  const laneById = (id: string): LaneHandle | undefined => lanes.find((l) => l.id === id);
+
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    next();
+  });
+
+  // ---- kiosk ----
+  app.get('/', async (req, res) => {
+    const requested = singleParam(searchOf(req), 'lane');
+    const lane = requested === undefined ? lanes[0] : laneById(requested);
+    res.setHeader('Cache-Control', 'no-store');
+    if (lane === undefined) {
+      res
+        .status(lanes.length === 0 ? 503 : 400)
+        .type('html')
+        .send(unknownLanePage(requested ?? '', lanes));
+      return;
+    }
+    const template = await readFile(join(kioskPaths().sourceDir, 'index.html'), 'utf8');
+    res.setHeader('Content-Security-Policy', KIOSK_CSP);
+    res.type('html').send(
+      renderKioskPage(template, {
+        lane: lane.id,
+        laneName: lane.snapshot().name,
+        resetMs: deps.kioskResetMs,
+        serverNow: Date.now(),
+      }),
+    );
+  });
+
+  app.get('/kiosk.css', (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-cache');
+    res.sendFile('kiosk.css', { root: kioskPaths().sourceDir }, (err) => {
+      if (err) next(err);
+    });
+  });
+
+  // Compiled browser modules (kiosk.js and what it imports), from dist/kiosk-ui.
+  app.get(/^\/([a-z][a-z0-9-]*)\.js$/, (req, res) => {
+    const file = `${String(req.params[0])}.js`;
+    res.setHeader('Cache-Control', 'no-cache');
+    res.sendFile(file, { root: kioskPaths().scriptDir }, (err) => {
+      if (!err) return;
+      if (file === 'kiosk.js') {
+        logger.error({ err, dir: kioskPaths().scriptDir }, 'kiosk script missing: run `npx tsc -p kiosk-ui/tsconfig.json`');
+      }
+      if (!res.headersSent) sendError(res, 404, 'NOT_FOUND', `no script ${file}`);
+    });
+  });
+
+  // ---- lanes ----
+  app.get('/api/lanes', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ lanes: lanes.map((l) => l.snapshot()) });
+  });
+
+  app.get('/api/stream', (req, res) => {
+    const requested = singleParam(searchOf(req), 'lane');
+    let selected: LaneHandle[] = lanes;
+    if (requested !== undefined) {
+      const lane = laneById(requested);
+      if (lane === undefined) {
+        throw new HttpError(
+          400,
+          'BAD_PARAMETER',
+          `query parameter 'lane': expected one of ${lanes.map((l) => l.id).join(', ') || '(no lanes)'}, got ${JSON.stringify(requested)}`,
+        );
+      }
+      selected = [lane];
+    }
+    streamLanes(req, res, selected, { bus: deps.bus, logger });
+  });
+
+  // ---- health ----
+  app.get('/healthz', (_req, res) => {
+    const report = deps.health();
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(report.status === 'ok' ? 200 : 503).json(report);
+  });
+
+  // ---- ledger ----
+  app.get('/api/events', (req, res) => {
+    const q = parseEventsQuery(searchOf(req));
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(eventsResponse(deps.store.queryEvents(q), q.limit));
+  });
+
+  // ---- simulated devices ----
+  if (deps.simEnabled) {
+    app.use('/api/sim', simRouter(lanes));
+  }
+
+  app.use((req, res) => {
+    sendError(res, 404, 'NOT_FOUND', `no route ${req.method} ${req.path}`);
+  });
+
+  const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+    if (res.headersSent) {
+      // Mid-stream (e.g. SSE): nothing sensible can be sent any more.
+      logger.error({ err, method: req.method, path: req.path }, 'http error after response started');
+      res.end();
+      return;
+    }
+    if (err instanceof HttpError) {
+      sendError(res, err.status, err.code, err.publicMessage);
+      return;
+    }
+    logger.error({ err, method: req.method, path: req.path }, 'http request failed');
+    sendError(res, 500, 'INTERNAL', 'internal error; see the gateway log');
+  };
+  app.use(onError);
+
+  return app;
+}
+
+export async function startHttpServer(deps: HttpDeps, opts: HttpListenOptions): Promise<RunningHttpServer> {
+  const app = createHttpApp(deps);
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => deps.logger.error({ err }, 'http server error'));
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}`;
+  deps.logger.info({ url }, 'http listening');
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Open event streams and keep-alive sockets would otherwise hold close() forever.
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,106 @@
+// /api/sim/...: drive simulated devices over HTTP (demo, tests, benches). Mounted only
+// when the gateway runs simulated devices, so a real installation has no such routes.
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import type { LaneHandle, LaneSimControls } from '../lane/types.js';
+import { HttpError, issueMessage } from './errors.js';
+
+/** Sim bodies are one short field; a small limit keeps a runaway client cheap. */
+export const JSON_BODY_LIMIT = '16kb';
+
+export const SCAN_MAX_CHARS = 4096;
+export const CELSIUS_MIN = -50;
+export const CELSIUS_MAX = 150;
+
+const scanBody = z.object(
+  {
+    payload: z
+      .string({ error: `expected a string of 1 to ${SCAN_MAX_CHARS} characters` })
+      .min(1, `expected a string of 1 to ${SCAN_MAX_CHARS} characters`)
+      .max(SCAN_MAX_CHARS, `expected a string of 1 to ${SCAN_MAX_CHARS} characters`),
+  },
+  { error: 'expected a JSON object like {"payload": "..."}' },
+);
+
+const temperatureRange = `expected a finite number of degrees Celsius from ${CELSIUS_MIN} to ${CELSIUS_MAX}`;
+const temperatureBody = z.object(
+  {
+    celsius: z.number({ error: temperatureRange }).min(CELSIUS_MIN, temperatureRange).max(CELSIUS_MAX, temperatureRange),
+  },
+  { error: 'expected a JSON object like {"celsius": 36.6}' },
+);
+
+function parseBody<T>(schema: z.ZodType<T>, req: Request, example: string): T {
+  // express.json leaves the body undefined when the request is not declared as JSON.
+  if (req.body === undefined) {
+    throw new HttpError(400, 'BAD_BODY', `request body: expected JSON (Content-Type: application/json) like ${example}`);
+  }
+  const parsed = schema.safeParse(req.body);
+  if (!parsed.success) throw new HttpError(400, 'BAD_BODY', issueMessage(parsed.error, req.body, 'body field'));
+  return parsed.data;
+}
+
+function isParserError(err: unknown): err is { type: string; status: number } {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as Record<string, unknown>;
+  return typeof e['type'] === 'string' && typeof e['status'] === 'number';
+}
+
+/** express.json with errors that tell the client which body the route expects. */
+function jsonBody(example: string): RequestHandler {
+  const parse = express.json({ limit: JSON_BODY_LIMIT, strict: true });
+  return (req, res, next) => {
+    parse(req, res, (err?: unknown) => {
+      if (err === undefined || err === null) return next();
+      if (isParserError(err) && err.type === 'entity.too.large') {
+        return next(new HttpError(413, 'BODY_TOO_LARGE', `request body: expected at most ${JSON_BODY_LIMIT} of JSON like ${example}`));
+      }
+      // Anything else the parser refuses (bad JSON, unsupported charset) is the client's to fix.
+      if (isParserError(err) && err.status < 500) {
+        return next(new HttpError(400, 'BAD_JSON', `request body: expected a valid JSON object like ${example}`));
+      }
+      return next(err);
+    });
+  };
+}
+
+function simOf(res: Response): LaneSimControls {
+  return res.locals['sim'] as LaneSimControls;
+}
+
+export function simRouter(lanes: readonly LaneHandle[]): Router {
+  const router = Router();
+
+  // Runs before any route of the lane, so an unknown lane is 404 whatever the body.
+  router.param('lane', (_req, res, next, id: string) => {
+    const lane = lanes.find((l) => l.id === id);
+    if (lane === undefined) {
+      throw new HttpError(404, 'LANE_UNKNOWN', `no lane '${id}'; lanes: ${lanes.map((l) => l.id).join(', ') || '(none)'}`);
+    }
+    if (lane.sim === null) {
+      throw new HttpError(404, 'LANE_NOT_SIMULATED', `lane '${id}' has real devices; it has no simulation controls`);
+    }
+    res.locals['sim'] = lane.sim;
+    next();
+  });
+
+  const scanExample = '{"payload": "..."}';
+  router.post('/lanes/:lane/scan', jsonBody(scanExample), (req, res) => {
+    const body = parseBody(scanBody, req, scanExample);
+    simOf(res).scan(body.payload);
+    res.status(202).json({ accepted: true });
+  });
+
+  const temperatureExample = '{"celsius": 36.6}';
+  router.post('/lanes/:lane/temperature', jsonBody(temperatureExample), (req, res) => {
+    const body = parseBody(temperatureBody, req, temperatureExample);
+    simOf(res).temperature(body.celsius);
+    res.status(202).json({ accepted: true });
+  });
+
+  router.get('/lanes/:lane/relay', (_req, res) => {
+    res.json({ pulses: simOf(res).relayPulses() });
+  });
+
+  return router;
+}

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import type { LaneSnapshot } from '../../../gateway/lane/types.js';
+import {
+  formatTemperature,
+  isKioskSnapshot,
+  msUntilChange,
+  viewFor,
+  type KioskSnapshot,
+} from '../../../kiosk-ui/kiosk-view.js';
+import { decision, T0, TestLane } from './helpers.js';
+
+const RESET = 5000;
+
+// The browser keeps its own copy of the snapshot types; this fails to compile if the
+// gateway's LaneSnapshot drifts away from what the kiosk understands.
+function asKiosk(s: LaneSnapshot): KioskSnapshot {
+  return s;
+}
+
+function snap(change: Partial<LaneSnapshot>): KioskSnapshot {
+  return asKiosk({ ...new TestLane('north').snapshot(), ...change });
+}
+
+describe('kiosk view', () => {
+  it('asks for the pass while the lane is idle', () => {
+    expect(viewFor(snap({}), T0, RESET)).toEqual({ kind: 'waiting' });
+  });
+
+  it('shows the prompt of a measuring lane in both languages', () => {
+    const prompt = { code: 'TEMP_REQUIRED', zh: '请测量体温', en: 'Please measure your temperature' };
+    expect(viewFor(snap({ state: 'measuring', prompt }), T0, RESET)).toEqual({
+      kind: 'measuring',
+      prompt: { zh: '请测量体温', en: 'Please measure your temperature' },
+    });
+  });
+
+  it('shows an admission with the masked name and the temperature to one decimal', () => {
+    const v = viewFor(snap({ state: 'showing', last: decision('admit', T0, { temperature: 36.54 }) }), T0 + 100, RESET);
+    expect(v).toEqual({ kind: 'admit', reasons: [], maskedName: '张*', temperature: '36.5 °C', until: T0 + RESET });
+  });
+
+  it('shows a refusal with its reasons and what to do next', () => {
+    const reasons = [
+      { code: 'FEVER', zh: '体温异常', en: 'Temperature too high', next: { zh: '请到发热门诊', en: 'Go to the fever clinic' } },
+    ];
+    const v = viewFor(snap({ state: 'showing', last: decision('refuse', T0, { reasons }) }), T0, RESET);
+    expect(v).toMatchObject({ kind: 'refuse', reasons });
+  });
+
+  it('shows a referral', () => {
+    expect(viewFor(snap({ state: 'showing', last: decision('refer', T0) }), T0, RESET).kind).toBe('refer');
+  });
+
+  it('returns to waiting once the reset time has passed since the decision', () => {
+    const s = snap({ state: 'showing', last: decision('refuse', T0) });
+    const shown = viewFor(s, T0 + RESET - 1, RESET);
+    expect(shown.kind).toBe('refuse');
+    expect(msUntilChange(shown, T0 + RESET - 1)).toBe(1);
+    expect(viewFor(s, T0 + RESET, RESET)).toEqual({ kind: 'waiting' });
+  });
+
+  it('keeps the decision up for the reset time even when the lane is already idle again', () => {
+    const s = snap({ state: 'idle', last: decision('admit', T0) });
+    expect(viewFor(s, T0 + 1000, RESET).kind).toBe('admit');
+  });
+
+  it('lets the next person being measured take the screen at once', () => {
+    const s = snap({ state: 'measuring', last: decision('admit', T0) });
+    expect(viewFor(s, T0 + 10, RESET).kind).toBe('measuring');
+  });
+
+  it('shows out of service with the devices that are down', () => {
+    const s = new TestLane('north').snapshot();
+    s.state = 'out-of-service';
+    s.devices.relay = { type: 'sim', state: 'fault', since: T0 };
+    s.devices.scanner = { type: 'sim', state: 'disconnected', since: T0 };
+    expect(viewFor(asKiosk(s), T0, RESET)).toEqual({ kind: 'out-of-service', down: ['scanner', 'relay'] });
+  });
+
+  it('formats temperatures to one decimal and leaves missing ones out', () => {
+    expect(formatTemperature(36.5)).toBe('36.5 °C');
+    expect(formatTemperature(37)).toBe('37.0 °C');
+    expect(formatTemperature(36.96)).toBe('37.0 °C');
+    expect(formatTemperature(null)).toBeNull();
+  });
+
+  it('accepts a real lane snapshot off the wire and rejects junk', () => {
+    const wire = JSON.parse(JSON.stringify(new TestLane('north').snapshot())) as unknown;
+    expect(isKioskSnapshot(wire)).toBe(true);
+    expect(isKioskSnapshot({ lane: 'north' })).toBe(false);
+    expect(isKioskSnapshot(null)).toBe(false);
+    expect(isKioskSnapshot({ ...(wire as object), state: 'dancing' })).toBe(false);
+  });
+});
