@@ -8,8 +8,8 @@ export interface NewLedgerEntry {
   /** Epoch ms of the decision. */
   at: number;
   lane: string;
-  /** decision: a normal passage; timeout: the passage was abandoned. */
-  kind: 'decision' | 'timeout';
+  /** decision: a normal passage; timeout: the passage was abandoned; fault: a device failed after a decision (e.g. the gate did not open). */
+  kind: 'decision' | 'timeout' | 'fault';
   outcome: Outcome;
   reasons: Reason[];
   alerts: Alert[];
@@ -38,6 +38,8 @@ export interface LedgerQuery {
   limit?: number;
   /** Only rows with seq below this (paging, newest first). */
   beforeSeq?: number;
+  /** Only rows of this subject pseudonym (contact tracing). */
+  subjectRef?: string;
 }
 
 export interface OutboxMessage {

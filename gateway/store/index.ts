@@ -1,0 +1,23 @@
+// Public face of the store: everything else imports from here.
+export type * from './types.js';
+export { StoreError, STORE_ERROR_CODES, isStoreError, type StoreErrorCode } from './errors.js';
+export {
+  openStore,
+  DATABASE_FILE,
+  DEFAULT_QUERY_LIMIT,
+  MAX_QUERY_LIMIT,
+  MAX_OUTBOX_BATCH,
+  type OpenStoreOptions,
+  type SqliteStore,
+  type StoreSettings,
+} from './sqlite-store.js';
+export { MIGRATIONS, LATEST_SCHEMA_VERSION, migrate, type Migration, type MigrationResult } from './migrations.js';
+export { STAFF_ID_PATTERN, isIsoDate, isIsoTimestamp } from './validate.js';
+export {
+  parseRosterCsv,
+  ROSTER_CSV_COLUMNS,
+  FUTURE_TOLERANCE_MS,
+  type RosterCsvColumn,
+  type RosterCsvError,
+  type RosterCsvResult,
+} from './roster-csv.js';

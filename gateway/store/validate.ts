@@ -1,0 +1,222 @@
+// Shapes the store accepts for writing. Each schema is typed against the shared
+// interface (z.ZodType<T>), so a change to the interface that the schema does not
+// follow fails to compile instead of silently accepting or refusing rows.
+import { z } from 'zod';
+import {
+  CATEGORIES,
+  HEALTH_CODES,
+  RISK_LEVELS,
+  type CredentialKind,
+  type HealthFacts,
+} from '../credentials/types.js';
+import type { Alert, AlertKind, Approval, Outcome, Reason, RiskArea, WatchlistEntry, WatchlistKind } from '../policy/types.js';
+import { StoreError } from './errors.js';
+import type { NewLedgerEntry, OutboxMessage, RosterEntry } from './types.js';
+
+// Records rather than arrays: adding a member to the union makes these fail to compile,
+// which is the reminder to accept it here too.
+const OUTCOMES: Record<Outcome, true> = { admit: true, refuse: true, refer: true };
+const CREDENTIAL_KINDS: Record<CredentialKind, true> = { 'health-pass': true, 'staff-badge': true, unknown: true };
+const ALERT_KINDS: Record<AlertKind, true> = {
+  fever: true,
+  'health-code': true,
+  'risk-area': true,
+  watchlist: true,
+  'visitor-refused': true,
+  'forged-pass': true,
+  'device-fault': true,
+};
+const WATCHLIST_KINDS: Record<WatchlistKind, true> = { 'close-contact': true, isolation: true, 'home-monitoring': true };
+const AREA_LEVELS: Record<RiskArea['level'], true> = { low: true, medium: true, high: true };
+const LEDGER_KINDS: Record<NewLedgerEntry['kind'], true> = { decision: true, timeout: true, fault: true };
+
+function keys<T extends string>(r: Record<T, true>): [T, ...T[]] {
+  return Object.keys(r) as [T, ...T[]];
+}
+
+export const OUTCOME_VALUES = keys(OUTCOMES);
+
+/** Staff ids as printed on badges: upper-case letters, digits and dashes, 1-32 long. */
+export const STAFF_ID_PATTERN = /^[A-Z0-9][A-Z0-9-]{0,31}$/;
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/;
+
+function realDate(y: number, m: number, d: number): boolean {
+  // Date.parse accepts 2022-02-30 and rolls it over to March; a round trip catches that.
+  const t = new Date(Date.UTC(y, m - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+}
+
+/** YYYY-MM-DD naming a real calendar day. */
+export function isIsoDate(s: string): boolean {
+  const m = ISO_DATE.exec(s);
+  return m !== null && realDate(Number(m[1]), Number(m[2]), Number(m[3]));
+}
+
+/**
+ * ISO 8601 date-time with an explicit zone (Z or ±hh:mm). A zone-less time is refused:
+ * the checkpoint PC's zone and the issuer's may differ, and a 48 h test window cannot
+ * be judged on a guess.
+ */
+export function isIsoTimestamp(s: string): boolean {
+  const m = ISO_TIMESTAMP.exec(s);
+  if (m === null || !realDate(Number(m[1]), Number(m[2]), Number(m[3]))) return false;
+  const [hh, mm, ss] = [Number(m[4]), Number(m[5]), m[6] === undefined ? 0 : Number(m[6])];
+  if (hh > 23 || mm > 59 || ss > 59) return false;
+  if (m[8] !== undefined && (Number(m[8]) > 14 || Number(m[9]) > 59)) return false;
+  return true;
+}
+
+const text = z.string().trim().min(1, 'expected a non-empty string');
+const isoTimestamp = z.string().refine(isIsoTimestamp, 'expected an ISO 8601 timestamp with a zone, e.g. 2022-12-05T08:30:00+08:00');
+const isoDateOrTimestamp = z
+  .string()
+  .refine((s) => isIsoDate(s) || isIsoTimestamp(s), 'expected an ISO date (2022-12-04) or timestamp with a zone');
+const epochMs = z.number().int('expected whole epoch milliseconds').nonnegative();
+
+const reasonSchema: z.ZodType<Reason> = z.object({
+  code: text,
+  zh: z.string(),
+  en: z.string(),
+  next: z.object({ zh: z.string(), en: z.string() }).optional(),
+});
+
+const alertSchema: z.ZodType<Alert> = z.object({
+  kind: z.enum(keys(ALERT_KINDS)),
+  severity: z.enum(['info', 'warning', 'critical']),
+  code: text,
+});
+
+const newLedgerEntrySchema: z.ZodType<NewLedgerEntry> = z.object({
+  id: text.max(128),
+  at: epochMs,
+  lane: text.max(64),
+  kind: z.enum(keys(LEDGER_KINDS)),
+  outcome: z.enum(OUTCOME_VALUES),
+  reasons: z.array(reasonSchema),
+  alerts: z.array(alertSchema),
+  credential: z.enum(keys(CREDENTIAL_KINDS)),
+  subjectRef: z.string().min(1).nullable(),
+  subjectName: z.string().nullable(),
+  category: z.enum(CATEGORIES).nullable(),
+  temperature: z.number().finite().nullable(),
+});
+
+const outboxMessageSchema: z.ZodType<OutboxMessage> = z.object({
+  topic: text,
+  payload: z.string(),
+  qos: z.union([z.literal(0), z.literal(1)]),
+});
+
+export const healthFactsSchema: z.ZodType<HealthFacts> = z.object({
+  healthCode: z.enum(HEALTH_CODES),
+  travel: z
+    .object({
+      riskLevel: z.enum(RISK_LEVELS),
+      visits: z.array(z.object({ region: text, from: isoDateOrTimestamp, to: isoDateOrTimestamp })),
+      asOf: isoTimestamp,
+    })
+    .optional(),
+  test: z.object({ result: z.enum(['negative', 'positive']), sampledAt: isoTimestamp }).optional(),
+});
+
+const rosterEntrySchema: z.ZodType<RosterEntry> = z.object({
+  staffId: z.string().regex(STAFF_ID_PATTERN, `expected a staff id matching ${STAFF_ID_PATTERN.source}`),
+  name: text.max(100),
+  category: z.enum(CATEGORIES),
+  health: healthFactsSchema,
+  active: z.boolean(),
+  updatedAt: epochMs,
+});
+
+function untilAfter(fromKey: string, untilKey: string) {
+  return (v: Record<string, unknown>, ctx: z.RefinementCtx): void => {
+    const from = v[fromKey];
+    const until = v[untilKey];
+    if (typeof from === 'string' && typeof until === 'string' && !(Date.parse(until) > Date.parse(from))) {
+      ctx.addIssue({ code: 'custom', path: [untilKey], message: `expected ${untilKey} to be after ${fromKey} (${from})` });
+    }
+  };
+}
+
+const watchlistEntrySchema: z.ZodType<WatchlistEntry> = z
+  .object({
+    subjectId: text,
+    kind: z.enum(keys(WATCHLIST_KINDS)),
+    from: isoDateOrTimestamp,
+    until: isoDateOrTimestamp.nullable(),
+    note: z.string().optional(),
+  })
+  .superRefine(untilAfter('from', 'until'));
+
+const approvalSchema: z.ZodType<Approval> = z
+  .object({
+    subjectId: text,
+    approver: text,
+    hostDepartment: text,
+    validFrom: isoDateOrTimestamp,
+    validUntil: isoDateOrTimestamp,
+  })
+  .superRefine(untilAfter('validFrom', 'validUntil'));
+
+const riskAreaSchema: z.ZodType<RiskArea> = z
+  .object({
+    region: text,
+    level: z.enum(keys(AREA_LEVELS)),
+    since: isoDateOrTimestamp,
+    until: isoDateOrTimestamp.nullable(),
+  })
+  .superRefine(untilAfter('since', 'until'));
+
+function describe(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(value)'}: ${i.message}`)
+    .concat(issues.length > 5 ? [`and ${issues.length - 5} more`] : [])
+    .join('; ');
+}
+
+function check<T>(schema: z.ZodType<T>, value: unknown, what: string): void {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    throw new StoreError('STORE_INVALID_ROW', `${what} refused, nothing written: ${describe(r.error.issues)}`, {
+      what,
+      issues: r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
+  }
+}
+
+function label(value: unknown, key: string): string {
+  const v = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  return typeof v === 'string' ? ` (${key} ${JSON.stringify(v)})` : '';
+}
+
+export function checkLedgerEntry(e: unknown): asserts e is NewLedgerEntry {
+  check(newLedgerEntrySchema, e, `ledger entry${label(e, 'id')}`);
+}
+
+export function checkOutboxMessage(m: unknown, eventId: string): asserts m is OutboxMessage {
+  check(outboxMessageSchema, m, `outbox message built for event ${JSON.stringify(eventId)}`);
+}
+
+/** Checks a whole batch before any of it is written; names the entry's index and key. */
+function checkAll<T>(schema: z.ZodType<T>, entries: unknown, what: string, key: string): asserts entries is T[] {
+  if (!Array.isArray(entries)) {
+    throw new StoreError('STORE_INVALID_ROW', `${what} refused, nothing written: expected an array of entries`, { what });
+  }
+  entries.forEach((e, i) => check(schema, e, `${what} entry ${i}${label(e, key)}`));
+}
+
+export function checkRosterEntries(entries: unknown): asserts entries is RosterEntry[] {
+  checkAll(rosterEntrySchema, entries, 'roster', 'staffId');
+}
+export function checkWatchlistEntries(entries: unknown): asserts entries is WatchlistEntry[] {
+  checkAll(watchlistEntrySchema, entries, 'watchlist', 'subjectId');
+}
+export function checkApprovals(entries: unknown): asserts entries is Approval[] {
+  checkAll(approvalSchema, entries, 'approvals', 'subjectId');
+}
+export function checkRiskAreas(entries: unknown): asserts entries is RiskArea[] {
+  checkAll(riskAreaSchema, entries, 'risk areas', 'region');
+}
