@@ -1,0 +1,303 @@
+// The admission policy: (credential, readings, local facts, profile, now) → verdict.
+// Pure and synchronous: no I/O, no clock but `input.now`. Never throws on odd data; every
+// comparison is written so that an unreadable date or NaN fails closed (refuse), not open.
+import type { CredentialFailureCode, Subject } from '../credentials/types.js';
+import { reason, type ReasonCode } from './reasons.js';
+import { assessTemperature, type TemperatureAssessment } from './temperature.js';
+import { HOUR_MS, localDay, parseDay, parseInstant } from './time.js';
+import type {
+  Alert,
+  AlertKind,
+  Approval,
+  DecideInput,
+  Decision,
+  PolicyProfile,
+  Reason,
+  RiskArea,
+  Verdict,
+  WatchlistEntry,
+  WatchlistKind,
+} from './types.js';
+
+/** A test sampled up to this far in the future is accepted (clocks of issuers drift). */
+export const TEST_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * A pass we cannot trust is the holder's to fix: refuse. A code we cannot place may be a
+ * roster or reader problem on our side: refer to the guard. Exhaustive on purpose, so a
+ * new failure code cannot ship without a decision.
+ */
+const CREDENTIAL_OUTCOME: Readonly<Record<CredentialFailureCode, 'refuse' | 'refer'>> = {
+  PASS_MALFORMED: 'refuse',
+  PASS_UNKNOWN_KEY: 'refuse',
+  PASS_SIGNATURE_INVALID: 'refuse',
+  PASS_EXPIRED: 'refuse',
+  PASS_NOT_YET_VALID: 'refuse',
+  PASS_CLAIMS_INVALID: 'refuse',
+  BADGE_MALFORMED: 'refer',
+  BADGE_NOT_IN_ROSTER: 'refer',
+  CREDENTIAL_UNKNOWN: 'refer',
+  CREDENTIAL_NOT_TEXT: 'refer',
+};
+/** A bad signature or an unknown issuer key may be a forgery: tell the guard. */
+const FORGERY_CODES: ReadonlySet<CredentialFailureCode> = new Set(['PASS_SIGNATURE_INVALID', 'PASS_UNKNOWN_KEY']);
+
+const WATCHLIST_CODES = {
+  'close-contact': 'WATCHLIST_CLOSE_CONTACT',
+  isolation: 'WATCHLIST_ISOLATION',
+  'home-monitoring': 'WATCHLIST_HOME_MONITORING',
+} as const satisfies Record<WatchlistKind, ReasonCode>;
+const WATCHLIST_ORDER: readonly WatchlistKind[] = ['close-contact', 'isolation', 'home-monitoring'];
+
+const SEVERITY_RANK = { info: 0, warning: 1, critical: 2 } as const;
+
+/** Reasons and alerts gathered by the subject checks, in check order. */
+class Findings {
+  readonly reasons: Reason[] = [];
+  readonly alerts: Alert[] = [];
+  add(r: Reason, alert?: { kind: AlertKind; severity: Alert['severity'] }): void {
+    this.reasons.push(r);
+    if (alert) this.alerts.push({ ...alert, code: r.code });
+  }
+}
+
+export function decide(input: DecideInput): Verdict {
+  const { credential, profile, now } = input;
+  if (!credential.ok) return credentialDecision(credential.code);
+
+  const subject = credential.subject;
+  const facts = input.facts;
+  const found = new Findings();
+  checkCategory(found, subject, profile);
+  checkHealthCode(found, subject);
+  checkTravel(found, subject, facts.riskAreas, profile, now);
+  checkTest(found, subject, profile, now);
+  checkWatchlist(found, facts.watchlist, now);
+  checkApproval(found, subject, facts.approvals, profile, now);
+
+  const temp = assessTemperature(Array.isArray(input.readings) ? input.readings : [], profile);
+
+  if (found.reasons.length > 0) {
+    // A subject who fails a check is refused at once: no point asking them to measure.
+    // A fever already confirmed by readings of this passage is still reported and alerted.
+    if (temp.kind === 'fever') found.add(reason('TEMP_FEVER', { celsius: temp.celsius }), { kind: 'fever', severity: 'critical' });
+    return refusal(found, subject, profile, plausibleReading(temp));
+  }
+
+  switch (temp.kind) {
+    case 'none':
+      return { outcome: 'measure', reason: reason('TEMP_NEEDED') };
+    case 'remeasure':
+      return { outcome: 'measure', reason: reason('TEMP_IMPLAUSIBLE_REMEASURE') };
+    case 'implausible':
+      return { outcome: 'refer', reasons: [reason('TEMP_IMPLAUSIBLE')], alerts: [] };
+    case 'recheck':
+      return { outcome: 'measure', reason: reason('TEMP_RECHECK', { celsius: temp.celsius }) };
+    case 'fever':
+      found.add(reason('TEMP_FEVER', { celsius: temp.celsius }), { kind: 'fever', severity: 'critical' });
+      return refusal(found, subject, profile, temp.celsius);
+    case 'normal':
+      return { outcome: 'admit', reasons: [], alerts: [], temperature: temp.celsius };
+  }
+}
+
+function credentialDecision(code: CredentialFailureCode): Decision {
+  // A code from a newer credentials module than this policy knows: hold the gate.
+  if (!Object.hasOwn(CREDENTIAL_OUTCOME, code)) return { outcome: 'refer', reasons: [reason('CREDENTIAL_UNKNOWN')], alerts: [] };
+  const outcome = CREDENTIAL_OUTCOME[code];
+  const alerts: Alert[] = FORGERY_CODES.has(code) ? [{ kind: 'forged-pass', severity: 'warning', code }] : [];
+  return { outcome, reasons: [reason(code)], alerts };
+}
+
+function refusal(found: Findings, subject: Subject, profile: PolicyProfile, temperature: number | undefined): Decision {
+  const alerts = [...found.alerts];
+  if (subject.category === 'visitor' || profile.approvalRequiredFor.includes(subject.category)) {
+    // The duty office wants to know every outsider turned away, whatever the reason.
+    const approvalReason = found.reasons.find((r) => r.code.startsWith('VISITOR_'));
+    const code = approvalReason?.code ?? found.reasons[0]?.code ?? 'VISITOR_NO_APPROVAL';
+    alerts.push({ kind: 'visitor-refused', severity: 'warning', code });
+  }
+  const decision: Decision = { outcome: 'refuse', reasons: found.reasons, alerts: dedupeAlerts(alerts) };
+  if (temperature !== undefined) decision.temperature = temperature;
+  return decision;
+}
+
+/** The reading worth recording on a refusal: the last one, when it was plausible. */
+function plausibleReading(t: TemperatureAssessment): number | undefined {
+  return t.kind === 'normal' || t.kind === 'recheck' || t.kind === 'fever' ? t.celsius : undefined;
+}
+
+/** One alert per kind: the most severe, the first among equals. */
+export function dedupeAlerts(alerts: readonly Alert[]): Alert[] {
+  const byKind = new Map<AlertKind, Alert>();
+  for (const a of alerts) {
+    const seen = byKind.get(a.kind);
+    if (!seen || SEVERITY_RANK[a.severity] > SEVERITY_RANK[seen.severity]) byKind.set(a.kind, a);
+  }
+  // Keep the order in which kinds first appeared, so output is stable.
+  const order: AlertKind[] = [];
+  for (const a of alerts) if (!order.includes(a.kind)) order.push(a.kind);
+  return order.flatMap((k) => {
+    const a = byKind.get(k);
+    return a ? [a] : [];
+  });
+}
+
+function checkCategory(found: Findings, subject: Subject, profile: PolicyProfile): void {
+  if (!profile.allowedCategories.includes(subject.category)) {
+    found.add(reason('CATEGORY_NOT_ALLOWED', { category: subject.category }));
+  }
+}
+
+function checkHealthCode(found: Findings, subject: Subject): void {
+  const code = subject.health.healthCode;
+  if (code === 'green') return;
+  // Anything not green is refused; only a red code is critical.
+  if (code === 'red') found.add(reason('HEALTH_CODE_RED'), { kind: 'health-code', severity: 'critical' });
+  else found.add(reason('HEALTH_CODE_YELLOW'), { kind: 'health-code', severity: 'warning' });
+}
+
+function checkTravel(found: Findings, subject: Subject, areas: readonly RiskArea[], profile: PolicyProfile, now: number): void {
+  const travel = subject.health.travel;
+  if (!travel) {
+    found.add(reason('TRAVEL_MISSING'));
+    return;
+  }
+  const level = travel.riskLevel;
+  if (level !== 'none' && level !== 'low') {
+    // Unknown levels fail closed and are shown as "medium or high".
+    const shown = level === 'medium' || level === 'high' ? level : undefined;
+    found.add(reason('TRAVEL_RISK_AREA', shown ? { level: shown } : {}), { kind: 'risk-area', severity: level === 'medium' ? 'warning' : 'critical' });
+  }
+  const hits = riskVisits(Array.isArray(travel.visits) ? travel.visits : [], Array.isArray(areas) ? areas : [], profile.riskLookbackDays, now);
+  if (hits.regions.length > 0) {
+    found.add(reason('TRAVEL_RISK_AREA_VISIT', { regions: hits.regions, days: profile.riskLookbackDays, level: hits.level }), {
+      kind: 'risk-area',
+      severity: hits.level === 'high' ? 'critical' : 'warning',
+    });
+  }
+}
+
+export function normalizeRegion(region: string): string {
+  return typeof region === 'string' ? region.normalize('NFKC').trim().toLowerCase() : '';
+}
+
+/**
+ * Regions of medium/high risk areas where the person stayed while the area was listed,
+ * within the last `lookbackDays` local calendar days (today counts as day 0, so a stay that
+ * ended exactly 14 days ago still counts with 14). All three intervals are whole days,
+ * inclusive at both ends: stay [from, to], window [today − N, today], area [since, until].
+ * The stay must meet both the window and the risk period in at least one common day: a
+ * stay in a city before it became risky, or long before the window, does not count.
+ * Unreadable dates on a matching region count as a hit.
+ */
+export function riskVisits(
+  visits: readonly { region: string; from: string; to: string }[],
+  areas: readonly RiskArea[],
+  lookbackDays: number,
+  now: number,
+): { regions: string[]; level: 'medium' | 'high' } {
+  const today = localDay(now);
+  const windowStart = today - lookbackDays;
+  const regions: string[] = [];
+  let level: 'medium' | 'high' = 'medium';
+  for (const area of areas) {
+    if (area.level !== 'medium' && area.level !== 'high') continue;
+    const name = normalizeRegion(area.region);
+    if (name === '') continue;
+    const since = parseDay(area.since);
+    const until = area.until === null ? Number.POSITIVE_INFINITY : parseDay(area.until);
+    const hit = visits.some((v) => {
+      if (normalizeRegion(v.region) !== name) return false;
+      const a = parseDay(v.from);
+      const b = parseDay(v.to);
+      const lo = Math.max(Math.min(a, b), windowStart, since);
+      const hi = Math.min(Math.max(a, b), today, until);
+      // NaN anywhere makes lo or hi NaN and `lo > hi` false: an unreadable date counts.
+      return !(lo > hi);
+    });
+    if (hit) {
+      const shown = area.region.trim();
+      if (!regions.some((r) => normalizeRegion(r) === name)) regions.push(shown);
+      if (area.level === 'high') level = 'high';
+    }
+  }
+  return { regions, level };
+}
+
+function checkTest(found: Findings, subject: Subject, profile: PolicyProfile, now: number): void {
+  const test = subject.health.test;
+  if (!test) {
+    found.add(reason('TEST_MISSING'));
+    return;
+  }
+  // A positive result is refused whatever its age; an old positive needs the guard anyway.
+  if (test.result !== 'negative') {
+    found.add(reason('TEST_POSITIVE'), { kind: 'health-code', severity: 'critical' });
+    return;
+  }
+  const sampled = parseInstant(test.sampledAt);
+  const age = now - sampled;
+  if (!(age >= -TEST_CLOCK_SKEW_MS)) {
+    found.add(reason('TEST_DATE_INVALID'));
+    return;
+  }
+  const limitHours = profile.testWindowHoursByCategory[subject.category] ?? profile.testWindowHours;
+  // Exactly the window is still fine; one millisecond more is not.
+  if (!(age <= limitHours * HOUR_MS)) {
+    found.add(reason('TEST_EXPIRED', { hours: Math.floor(age / HOUR_MS), limitHours }));
+  }
+}
+
+/** An entry applies when from ≤ now and (no end, or now < until). Unreadable from applies. */
+export function watchlistApplies(entry: WatchlistEntry, now: number): boolean {
+  const from = parseInstant(entry.from);
+  if (now < from) return false;
+  if (entry.until === null || entry.until === undefined) return true;
+  const until = parseInstant(entry.until);
+  return !(now >= until);
+}
+
+function checkWatchlist(found: Findings, entries: readonly WatchlistEntry[], now: number): void {
+  if (!Array.isArray(entries)) return;
+  // One reason per kind, showing the latest end (none when any applying entry is open-ended).
+  const ends = new Map<WatchlistKind, number | null>();
+  for (const e of entries) {
+    if (!watchlistApplies(e, now)) continue;
+    // Unknown kinds still refuse: isolation is the safe reading.
+    const kind: WatchlistKind = Object.hasOwn(WATCHLIST_CODES, e.kind) ? e.kind : 'isolation';
+    const until = e.until === null || e.until === undefined ? Number.NaN : parseInstant(e.until);
+    const end = Number.isFinite(until) ? until : null;
+    const prev = ends.get(kind);
+    if (prev === undefined) ends.set(kind, end);
+    else if (prev !== null) ends.set(kind, end === null ? null : Math.max(prev, end));
+  }
+  for (const kind of WATCHLIST_ORDER) {
+    const end = ends.get(kind);
+    if (end === undefined) continue;
+    found.add(reason(WATCHLIST_CODES[kind], { until: end }), { kind: 'watchlist', severity: 'critical' });
+  }
+}
+
+/** An approval applies when validFrom ≤ now < validUntil; an unreadable one never applies. */
+export function approvalApplies(a: Approval, now: number): boolean {
+  return parseInstant(a.validFrom) <= now && now < parseInstant(a.validUntil);
+}
+
+function checkApproval(found: Findings, subject: Subject, approvals: readonly Approval[], profile: PolicyProfile, now: number): void {
+  if (!profile.approvalRequiredFor.includes(subject.category)) return;
+  const list = Array.isArray(approvals) ? approvals : [];
+  if (list.some((a) => approvalApplies(a, now))) return;
+  // Say the most useful thing: an upcoming approval beats an expired one.
+  const upcoming = list.map((a) => parseInstant(a.validFrom)).filter((t) => Number.isFinite(t) && t > now);
+  if (upcoming.length > 0) {
+    found.add(reason('VISITOR_APPROVAL_NOT_YET_VALID', { from: Math.min(...upcoming) }));
+    return;
+  }
+  const ended = list.map((a) => parseInstant(a.validUntil)).filter((t) => Number.isFinite(t) && t <= now);
+  if (ended.length > 0) {
+    found.add(reason('VISITOR_APPROVAL_EXPIRED', { until: Math.max(...ended) }));
+    return;
+  }
+  found.add(reason('VISITOR_NO_APPROVAL'));
+}

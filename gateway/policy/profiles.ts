@@ -1,0 +1,238 @@
+// Policy profiles: the default rules of the mine entrance, and overrides from config.
+// Validation here is the last line before decide(): decide() trusts the profile, so a
+// nonsense value (a fever threshold the thermometer can never reach as "plausible", a
+// Fahrenheit number) must stop the gateway at start, not quietly admit everyone.
+import { CATEGORIES, type Category } from '../credentials/types.js';
+import type { PolicyProfile } from './types.js';
+
+/** The source's rules: 48 h test, 37.3 °C, 14 days, visitors need an approval. */
+export const MINE_ENTRANCE: PolicyProfile = deepFreeze({
+  name: 'mine-entrance',
+  testWindowHours: 48,
+  testWindowHoursByCategory: {},
+  feverThreshold: 37.3,
+  plausibleMin: 34,
+  plausibleMax: 43,
+  implausibleRetries: 2,
+  riskLookbackDays: 14,
+  approvalRequiredFor: ['visitor'],
+  allowedCategories: [...CATEGORIES],
+});
+
+/** What config may override; every key optional, objects merged, arrays replaced. */
+export type ProfileOverrides = {
+  [K in keyof PolicyProfile]?: PolicyProfile[K] | undefined;
+};
+
+export type ProfileIssueCode =
+  | 'UNKNOWN_KEY'
+  | 'NOT_AN_OBJECT'
+  | 'NOT_A_STRING'
+  | 'NOT_A_NUMBER'
+  | 'NOT_AN_INTEGER'
+  | 'OUT_OF_RANGE'
+  | 'NOT_A_CATEGORY_LIST'
+  | 'UNKNOWN_CATEGORY'
+  | 'EMPTY'
+  | 'PLAUSIBLE_RANGE_INVERTED'
+  | 'THRESHOLD_OUTSIDE_PLAUSIBLE';
+
+export interface ProfileIssue {
+  /** Key path inside the profile, e.g. "testWindowHoursByCategory.visitor". */
+  path: string;
+  code: ProfileIssueCode;
+  /** What was expected, for a person fixing the config. */
+  message: string;
+}
+
+/** Thrown when a profile makes no sense; lists every problem at once. */
+export class PolicyProfileError extends Error {
+  readonly code = 'POLICY_PROFILE_INVALID';
+  readonly issues: readonly ProfileIssue[];
+  constructor(issues: ProfileIssue[]) {
+    super(
+      `POLICY_PROFILE_INVALID: ${issues.length} problem(s) in the policy profile: ` +
+        issues.map((i) => `${i.path}: ${i.message} [${i.code}]`).join('; '),
+    );
+    this.name = 'PolicyProfileError';
+    this.issues = issues;
+  }
+}
+
+// Absolute sanity bounds. Body temperatures in °C; anything outside means a unit mix-up.
+const TEMP_MIN = 20;
+const TEMP_MAX = 50;
+const MAX_TEST_WINDOW_HOURS = 24 * 30;
+const MAX_RETRIES = 10;
+const MAX_LOOKBACK_DAYS = 365;
+
+const KEYS: readonly (keyof PolicyProfile)[] = [
+  'name',
+  'testWindowHours',
+  'testWindowHoursByCategory',
+  'feverThreshold',
+  'plausibleMin',
+  'plausibleMax',
+  'implausibleRetries',
+  'riskLookbackDays',
+  'approvalRequiredFor',
+  'allowedCategories',
+];
+
+/**
+ * A validated profile: `base` (default MINE_ENTRANCE) with `overrides` on top.
+ * `testWindowHoursByCategory` is merged key by key; category lists replace the base's.
+ * Throws PolicyProfileError listing every problem. Accepts untyped data (parsed YAML)
+ * too: every value is checked at run time.
+ */
+export function profileFromOverrides(overrides: ProfileOverrides = {}, base: PolicyProfile = MINE_ENTRANCE): PolicyProfile {
+  const issues: ProfileIssue[] = [];
+  const o: Record<string, unknown> = isRecord(overrides) ? overrides : {};
+  if (!isRecord(overrides)) issues.push({ path: '', code: 'NOT_AN_OBJECT', message: 'expected an object of overrides' });
+  for (const key of Object.keys(o)) {
+    if (!(KEYS as readonly string[]).includes(key)) {
+      issues.push({ path: key, code: 'UNKNOWN_KEY', message: `unknown key; expected one of ${KEYS.join(', ')}` });
+    }
+  }
+  const pick = <K extends keyof PolicyProfile>(k: K): unknown => (o[k] === undefined ? base[k] : o[k]);
+  const byCategory = o.testWindowHoursByCategory;
+  const merged = {
+    name: pick('name'),
+    testWindowHours: pick('testWindowHours'),
+    testWindowHoursByCategory:
+      byCategory === undefined
+        ? { ...base.testWindowHoursByCategory }
+        : isRecord(byCategory)
+          ? { ...base.testWindowHoursByCategory, ...byCategory }
+          : byCategory,
+    feverThreshold: pick('feverThreshold'),
+    plausibleMin: pick('plausibleMin'),
+    plausibleMax: pick('plausibleMax'),
+    implausibleRetries: pick('implausibleRetries'),
+    riskLookbackDays: pick('riskLookbackDays'),
+    approvalRequiredFor: pick('approvalRequiredFor'),
+    allowedCategories: pick('allowedCategories'),
+  };
+  const profile = checkProfile(merged, issues);
+  if (issues.length > 0 || !profile) throw new PolicyProfileError(issues);
+  return deepFreeze(profile);
+}
+
+/** Every problem with a complete profile; empty when it is usable. */
+export function validateProfile(profile: PolicyProfile): ProfileIssue[] {
+  const issues: ProfileIssue[] = [];
+  checkProfile({ ...profile }, issues);
+  return issues;
+}
+
+function checkProfile(p: Record<keyof PolicyProfile, unknown>, issues: ProfileIssue[]): PolicyProfile | null {
+  const start = issues.length;
+  if (typeof p.name !== 'string' || p.name.trim() === '') {
+    issues.push({ path: 'name', code: 'NOT_A_STRING', message: 'expected a non-empty name' });
+  }
+  number(issues, 'testWindowHours', p.testWindowHours, { gt: 0, max: MAX_TEST_WINDOW_HOURS, unit: 'hours' });
+  if (!isRecord(p.testWindowHoursByCategory)) {
+    issues.push({ path: 'testWindowHoursByCategory', code: 'NOT_AN_OBJECT', message: 'expected a map of category to hours' });
+  } else {
+    for (const [cat, hours] of Object.entries(p.testWindowHoursByCategory)) {
+      const path = `testWindowHoursByCategory.${cat}`;
+      if (!isCategory(cat)) issues.push({ path, code: 'UNKNOWN_CATEGORY', message: `expected one of ${CATEGORIES.join(', ')}` });
+      else if (hours !== undefined) number(issues, path, hours, { gt: 0, max: MAX_TEST_WINDOW_HOURS, unit: 'hours' });
+    }
+  }
+  const tOk = [
+    number(issues, 'feverThreshold', p.feverThreshold, { min: TEMP_MIN, max: TEMP_MAX, unit: '°C' }),
+    number(issues, 'plausibleMin', p.plausibleMin, { min: TEMP_MIN, max: TEMP_MAX, unit: '°C' }),
+    number(issues, 'plausibleMax', p.plausibleMax, { min: TEMP_MIN, max: TEMP_MAX, unit: '°C' }),
+  ];
+  if (tOk.every(Boolean)) {
+    const thr = p.feverThreshold as number;
+    const min = p.plausibleMin as number;
+    const max = p.plausibleMax as number;
+    if (!(min < max)) {
+      issues.push({ path: 'plausibleMin', code: 'PLAUSIBLE_RANGE_INVERTED', message: `expected plausibleMin (${min}) below plausibleMax (${max})` });
+    } else if (!(min < thr && thr <= max)) {
+      // A threshold outside the plausible range would make fever unreachable (or every reading one).
+      issues.push({
+        path: 'feverThreshold',
+        code: 'THRESHOLD_OUTSIDE_PLAUSIBLE',
+        message: `expected feverThreshold (${thr}) above plausibleMin (${min}) and at most plausibleMax (${max})`,
+      });
+    }
+  }
+  number(issues, 'implausibleRetries', p.implausibleRetries, { min: 0, max: MAX_RETRIES, integer: true, unit: 'readings' });
+  number(issues, 'riskLookbackDays', p.riskLookbackDays, { min: 1, max: MAX_LOOKBACK_DAYS, integer: true, unit: 'days' });
+  categories(issues, 'approvalRequiredFor', p.approvalRequiredFor, false);
+  categories(issues, 'allowedCategories', p.allowedCategories, true);
+  if (issues.length > start) return null;
+  return {
+    name: (p.name as string).trim(),
+    testWindowHours: p.testWindowHours as number,
+    testWindowHoursByCategory: Object.fromEntries(
+      Object.entries(p.testWindowHoursByCategory as Record<string, unknown>).filter(([, v]) => v !== undefined),
+    ) as PolicyProfile['testWindowHoursByCategory'],
+    feverThreshold: p.feverThreshold as number,
+    plausibleMin: p.plausibleMin as number,
+    plausibleMax: p.plausibleMax as number,
+    implausibleRetries: p.implausibleRetries as number,
+    riskLookbackDays: p.riskLookbackDays as number,
+    approvalRequiredFor: [...new Set(p.approvalRequiredFor as Category[])],
+    allowedCategories: [...new Set(p.allowedCategories as Category[])],
+  };
+}
+
+interface NumberRule {
+  min?: number;
+  gt?: number;
+  max: number;
+  integer?: boolean;
+  unit: string;
+}
+
+function number(issues: ProfileIssue[], path: string, v: unknown, rule: NumberRule): boolean {
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    issues.push({ path, code: 'NOT_A_NUMBER', message: `expected a number (${rule.unit})` });
+    return false;
+  }
+  if (rule.integer && !Number.isInteger(v)) {
+    issues.push({ path, code: 'NOT_AN_INTEGER', message: `expected a whole number (${rule.unit}), got ${v}` });
+    return false;
+  }
+  const low = rule.gt !== undefined ? v <= rule.gt : rule.min !== undefined && v < rule.min;
+  if (low || v > rule.max) {
+    const lower = rule.gt !== undefined ? `above ${rule.gt}` : `at least ${rule.min}`;
+    issues.push({ path, code: 'OUT_OF_RANGE', message: `expected ${lower} and at most ${rule.max} ${rule.unit}, got ${v}` });
+    return false;
+  }
+  return true;
+}
+
+function categories(issues: ProfileIssue[], path: string, v: unknown, nonEmpty: boolean): void {
+  if (!Array.isArray(v)) {
+    issues.push({ path, code: 'NOT_A_CATEGORY_LIST', message: `expected a list of categories (${CATEGORIES.join(', ')})` });
+    return;
+  }
+  v.forEach((c: unknown, i) => {
+    if (typeof c !== 'string' || !isCategory(c)) {
+      issues.push({ path: `${path}.${i}`, code: 'UNKNOWN_CATEGORY', message: `expected one of ${CATEGORIES.join(', ')}, got ${String(c)}` });
+    }
+  });
+  if (nonEmpty && v.length === 0) issues.push({ path, code: 'EMPTY', message: 'expected at least one category' });
+}
+
+function isCategory(s: string): s is Category {
+  return (CATEGORIES as readonly string[]).includes(s);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Profiles are shared by every lane: freeze them so no caller can change the rules in place. */
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
