@@ -1,0 +1,252 @@
+#!/usr/bin/env node
+// The gateway's command line: demo keys and passes, roster import, ledger queries and
+// config checks. Output meant for pipes (a pass, JSON) goes to stdout; everything
+// else to stderr, so `pass issue | curl ...` works.
+import { Command, CommanderError, Option } from 'commander';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, configPathFromEnv, loadConfig } from '../config/load.js';
+import { CATEGORIES, HEALTH_CODES, RISK_LEVELS } from '../credentials/types.js';
+import { generateIssuerKeys, issuePass } from '../credentials/issue.js';
+import { parseRosterCsv } from '../store/roster-csv.js';
+import { openStore } from '../store/index.js';
+import type { LedgerQuery } from '../store/types.js';
+import { VERSION } from '../version.js';
+
+const DEMO_KEY = 'config/demo/issuer-1.private.jwk.json';
+
+/** A usage error the user can fix: printed without a stack, exit code 2. */
+class CliError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+function readJson(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${file}: expected ${what} as JSON: ${(err as Error).message}`);
+  }
+}
+
+function parseTime(value: string, flag: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new CliError(`${flag}: expected an ISO date or timestamp (e.g. 2026-11-28T08:00:00+08:00), got "${value}"`);
+  return ms;
+}
+
+function parseNumber(value: string, flag: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new CliError(`${flag}: expected a number, got "${value}"`);
+  return n;
+}
+
+function storeFromConfig(configFile: string | undefined) {
+  const loaded = loadConfig(configFile ?? configPathFromEnv());
+  return openStore(loaded.paths.dataDir);
+}
+
+interface PassFlags {
+  claims?: string;
+  key: string;
+  qr?: string;
+  sub?: string;
+  name?: string;
+  category?: string;
+  healthCode?: string;
+  testResult?: string;
+  testAgeHours?: string;
+  riskLevel?: string;
+  visit?: string[];
+  validHours?: string;
+}
+
+async function passIssue(flags: PassFlags): Promise<void> {
+  const now = Date.now();
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const base: Record<string, unknown> = flags.claims
+    ? (readJson(flags.claims, 'pass claims') as Record<string, unknown>)
+    : {
+        sub: 'demo-0001',
+        name: '张三',
+        category: 'employee',
+        healthCode: 'green',
+        travel: { riskLevel: 'none', visits: [], asOf: iso(now) },
+        test: { result: 'negative', sampledAt: iso(now - 6 * 3600_000) },
+      };
+  if (typeof base !== 'object' || base === null || Array.isArray(base)) throw new CliError(`${flags.claims}: expected a JSON object of claims`);
+  const claims: Record<string, unknown> = { ...base };
+  if (flags.sub !== undefined) claims.sub = flags.sub;
+  if (flags.name !== undefined) claims.name = flags.name;
+  if (flags.category !== undefined) claims.category = flags.category;
+  if (flags.healthCode !== undefined) claims.healthCode = flags.healthCode;
+  const test = { ...((claims.test as Record<string, unknown> | undefined) ?? { result: 'negative', sampledAt: iso(now) }) };
+  if (flags.testResult !== undefined) test.result = flags.testResult;
+  if (flags.testAgeHours !== undefined) test.sampledAt = iso(now - parseNumber(flags.testAgeHours, '--test-age-hours') * 3600_000);
+  claims.test = test;
+  const travel = { ...((claims.travel as Record<string, unknown> | undefined) ?? { riskLevel: 'none', visits: [], asOf: iso(now) }) };
+  if (flags.riskLevel !== undefined) travel.riskLevel = flags.riskLevel;
+  if (flags.visit && flags.visit.length > 0) {
+    travel.visits = flags.visit.map((v) => {
+      const [region, from, to] = v.split(',');
+      if (!region || !from || !to) throw new CliError(`--visit: expected "region,YYYY-MM-DD,YYYY-MM-DD", got "${v}"`);
+      return { region, from, to };
+    });
+  }
+  claims.travel = travel;
+  if (flags.validHours !== undefined) claims.exp = Math.floor(now / 1000 + parseNumber(flags.validHours, '--valid-hours') * 3600);
+
+  const key = readJson(flags.key, 'an issuer private key');
+  const token = await issuePass(claims, key as Parameters<typeof issuePass>[1], { now });
+  if (flags.qr) {
+    const QRCode = await import('qrcode');
+    await QRCode.toFile(flags.qr, token, { errorCorrectionLevel: 'M', margin: 2, width: 512 });
+    process.stderr.write(`QR image written to ${flags.qr}\n`);
+  }
+  process.stdout.write(`${token}\n`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('checkpoint-gateway')
+    .description('Checkpoint gateway command line')
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+
+  const keys = program.command('keys').description('issuer keys for signed health passes');
+  keys
+    .command('generate')
+    .description('generate an Ed25519 issuer key pair: <kid>.private.jwk.json (keep secret) and <kid>.jwk.json (put in the trust folder)')
+    .requiredOption('--kid <kid>', 'key id written into every pass header')
+    .option('--out <dir>', 'folder to write the two files into', '.')
+    .action(async (o: { kid: string; out: string }) => {
+      if (!/^[A-Za-z0-9._-]{1,64}$/.test(o.kid)) throw new CliError(`--kid: expected letters, digits, ".", "_" or "-" (1-64), got "${o.kid}"`);
+      const priv = path.join(o.out, `${o.kid}.private.jwk.json`);
+      const pub = path.join(o.out, `${o.kid}.jwk.json`);
+      for (const f of [priv, pub]) if (existsSync(f)) throw new CliError(`${f} exists already; refusing to overwrite a key`);
+      const { privateJwk, publicJwk } = await generateIssuerKeys(o.kid);
+      mkdirSync(o.out, { recursive: true });
+      writeFileSync(priv, `${JSON.stringify(privateJwk, null, 2)}\n`, { mode: 0o600 });
+      writeFileSync(pub, `${JSON.stringify(publicJwk, null, 2)}\n`);
+      process.stderr.write(`private key: ${priv} (keep it secret)\npublic key:  ${pub} (copy into the gateways' trust folder)\n`);
+    });
+
+  program
+    .command('pass')
+    .description('signed health passes')
+    .command('issue')
+    .description('sign a health pass and print it (only the pass text goes to stdout)')
+    .option('--claims <file.json>', 'claims as JSON; the flags below override its fields')
+    .option('--key <file>', 'issuer private JWK', DEMO_KEY)
+    .option('--qr <file.png>', 'also write the pass as a QR image')
+    .option('--sub <id>', 'subject id')
+    .option('--name <name>', "person's name")
+    .addOption(new Option('--category <category>').choices(CATEGORIES))
+    .addOption(new Option('--health-code <colour>').choices(HEALTH_CODES))
+    .addOption(new Option('--test-result <result>').choices(['negative', 'positive']))
+    .option('--test-age-hours <hours>', 'the nucleic-acid sample was taken this many hours ago')
+    .addOption(new Option('--risk-level <level>', "travel code's risk level").choices(RISK_LEVELS))
+    .option('--visit <region,from,to>', 'a stay in a region (repeatable), dates YYYY-MM-DD', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--valid-hours <hours>', 'the pass expires this many hours from now (default 24)')
+    .action((o: PassFlags) => passIssue(o));
+
+  program
+    .command('roster')
+    .description('the staff roster behind badge scans')
+    .command('import <csv>')
+    .description('import staff from a CSV file (see docs/store.md); nothing is imported if any row is bad')
+    .option('--config <file>', 'gateway config naming the data dir (default GATEWAY_CONFIG or config/gateway.yaml)')
+    .action((csv: string, o: { config?: string }) => {
+      let text: string;
+      try {
+        text = readFileSync(csv, 'utf8');
+      } catch (err) {
+        throw new CliError(`cannot read ${csv}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+      const { entries, errors } = parseRosterCsv(text, Date.now());
+      if (errors.length > 0) {
+        throw new CliError(`${csv}: ${errors.length} problem(s), nothing imported:\n  ${errors.map((e) => `line ${e.line}, column ${e.column}: ${e.message}`).join('\n  ')}`);
+      }
+      const store = storeFromConfig(o.config);
+      try {
+        const n = store.rosterUpsert(entries);
+        process.stderr.write(`imported ${n} roster entr${n === 1 ? 'y' : 'ies'} into ${store.path}\n`);
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('events')
+    .description('query the local ledger, newest first')
+    .option('--config <file>', 'gateway config naming the data dir')
+    .option('--lane <id>')
+    .addOption(new Option('--outcome <outcome>').choices(['admit', 'refuse', 'refer']))
+    .option('--from <time>', 'ISO time, inclusive')
+    .option('--to <time>', 'ISO time, exclusive')
+    .option('--limit <n>', 'at most this many rows (1-1000)', '50')
+    .option('--json', 'one JSON object per line instead of a table')
+    .action((o: { config?: string; lane?: string; outcome?: LedgerQuery['outcome']; from?: string; to?: string; limit: string; json?: boolean }) => {
+      const q: LedgerQuery = { limit: parseNumber(o.limit, '--limit') };
+      if (o.lane) q.lane = o.lane;
+      if (o.outcome) q.outcome = o.outcome;
+      if (o.from) q.from = parseTime(o.from, '--from');
+      if (o.to) q.to = parseTime(o.to, '--to');
+      const store = storeFromConfig(o.config);
+      try {
+        for (const e of store.queryEvents(q)) {
+          const { subjectName: _local, ...rest } = e;
+          if (o.json) {
+            process.stdout.write(`${JSON.stringify({ ...rest, at: new Date(e.at).toISOString() })}\n`);
+          } else {
+            const temp = e.temperature === null ? '    -' : e.temperature.toFixed(1);
+            const reasons = e.reasons.map((r) => r.code).join(',') || '-';
+            process.stdout.write(`${new Date(e.at).toISOString()}  #${e.seq}  ${e.lane}  ${e.outcome.padEnd(6)}  ${temp}  ${e.credential.padEnd(11)}  ${reasons}\n`);
+          }
+        }
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('config')
+    .description('gateway configuration')
+    .command('check [file]')
+    .description('validate a configuration file and list every problem (default GATEWAY_CONFIG or config/gateway.yaml)')
+    .action((file: string | undefined) => {
+      const loaded = loadConfig(file ?? configPathFromEnv());
+      process.stdout.write(`${loaded.file}: OK (${loaded.config.lanes.length} lane${loaded.config.lanes.length === 1 ? '' : 's'}, site ${loaded.config.site}, checkpoint ${loaded.config.checkpoint})\n`);
+    });
+
+  return program;
+}
+
+async function run(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    const e = err as { code?: unknown; message?: string };
+    if (err instanceof CliError || typeof e.code === 'string') {
+      process.stderr.write(`error: ${e.message ?? String(err)}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = await run(process.argv);

@@ -1,0 +1,325 @@
+// One lane's state machine: credential read → temperature paired within a window →
+// decision → relay pulse on admit → ready for the next person. One person at a time.
+// The lane never opens the gate unless the policy said admit and every device is up.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { RelayDevice, ScannerDevice, ThermometerDevice, ThermometerReading } from '../../drivers/types.js';
+import type { LaneConfig } from '../config/schema.js';
+import { resolveCredential } from '../credentials/index.js';
+import type { ParsedCredential, ResolvedCredential } from '../credentials/types.js';
+import { decide } from '../policy/decide.js';
+import { reason } from '../policy/reasons.js';
+import type { Alert, Decision, LocalFacts, PolicyProfile, Reason, TemperatureReading, Verdict } from '../policy/types.js';
+import type { LedgerEntry, NewLedgerEntry, RosterEntry } from '../store/types.js';
+import { maskName } from './mask.js';
+import type { DecisionView, LaneHandle, LaneSimControls, LaneSnapshot, LaneState } from './types.js';
+
+export interface LaneDevices {
+  scanner: ScannerDevice;
+  thermometer: ThermometerDevice;
+  relay: RelayDevice;
+}
+
+export interface LaneDeps {
+  config: LaneConfig;
+  devices: LaneDevices;
+  sim: LaneSimControls | null;
+  profile: PolicyProfile;
+  /** How long a decision stays on screen before the lane shows "waiting" again. */
+  showMs: number;
+  decode: (payload: Buffer, now: number) => Promise<ParsedCredential>;
+  roster: (staffId: string) => RosterEntry | undefined;
+  facts: (subjectId: string) => LocalFacts;
+  pseudonym: (subjectId: string) => string;
+  /** Commits the ledger row (and its outbox row) and returns it; throws if it could not. */
+  record: (entry: NewLedgerEntry) => LedgerEntry;
+  onSnapshot: (snapshot: LaneSnapshot) => void;
+  now: () => number;
+  logger: Logger;
+}
+
+interface Passage {
+  credential: ResolvedCredential;
+  readings: TemperatureReading[];
+  prompt: Reason | null;
+}
+
+const NO_FACTS: LocalFacts = { watchlist: [], approvals: [], riskAreas: [] };
+const DEVICE_DOWN_CODES = {
+  scanner: 'DEVICE_DOWN_SCANNER',
+  thermometer: 'DEVICE_DOWN_THERMOMETER',
+  relay: 'DEVICE_DOWN_RELAY',
+} as const;
+
+export class Lane implements LaneHandle {
+  readonly id: string;
+  readonly sim: LaneSimControls | null;
+  readonly #deps: LaneDeps;
+  #state: LaneState = 'idle';
+  #since: number;
+  /** Set while a credential is being decoded: the lane is busy. */
+  #decoding = false;
+  /** The scan being handled, so callers (tests, benches) can wait for it. */
+  #inFlight: Promise<void> = Promise.resolve();
+  #passage: Passage | null = null;
+  /** The latest reading not yet paired with a passage (a reading just before the scan). */
+  #unpaired: ThermometerReading | null = null;
+  #last: DecisionView | null = null;
+  #measureTimer: NodeJS.Timeout | null = null;
+  #showTimer: NodeJS.Timeout | null = null;
+  readonly #unsubscribe: (() => void)[] = [];
+
+  constructor(deps: LaneDeps) {
+    this.#deps = deps;
+    this.id = deps.config.id;
+    this.sim = deps.sim;
+    this.#since = deps.now();
+  }
+
+  async start(): Promise<void> {
+    const { scanner, thermometer, relay } = this.#deps.devices;
+    this.#listen(scanner, 'scan', (payload: Buffer) => {
+      this.#inFlight = this.#onScan(payload).catch((err: unknown) => {
+        this.#deps.logger.error({ err, lane: this.id }, 'scan handling failed');
+      });
+    });
+    this.#listen(thermometer, 'reading', (r: ThermometerReading) => this.#onReading(r));
+    for (const d of [scanner, thermometer, relay]) this.#listen(d, 'status', () => this.#onDeviceStatus());
+    await Promise.all([scanner.start(), thermometer.start(), relay.start()]);
+    // The gate must be shut whatever state a previous run left it in.
+    await relay.allOff().catch((err: unknown) => this.#deps.logger.error({ err, lane: this.id }, 'relay all-off at start failed'));
+    this.#onDeviceStatus();
+  }
+
+  async stop(): Promise<void> {
+    this.#clearTimers();
+    for (const off of this.#unsubscribe.splice(0)) off();
+    const { scanner, thermometer, relay } = this.#deps.devices;
+    await relay.allOff().catch((err: unknown) => this.#deps.logger.warn({ err, lane: this.id }, 'relay all-off at stop failed'));
+    await Promise.all([scanner.stop(), thermometer.stop(), relay.stop()]);
+  }
+
+  /** Resolves once the latest scan has been decoded and evaluated. */
+  settled(): Promise<void> {
+    return this.#inFlight;
+  }
+
+  snapshot(): LaneSnapshot {
+    const { scanner, thermometer, relay } = this.#deps.devices;
+    return {
+      lane: this.id,
+      name: this.#deps.config.name ?? this.id,
+      state: this.#state,
+      since: this.#since,
+      prompt: this.#passage?.prompt ?? null,
+      last: this.#last,
+      devices: { scanner: scanner.status, thermometer: thermometer.status, relay: relay.status },
+    };
+  }
+
+  #listen(device: NodeJS.EventEmitter, event: string, handler: (...args: never[]) => void): void {
+    const h = handler as (...args: unknown[]) => void;
+    device.on(event, h);
+    this.#unsubscribe.push(() => device.off(event, h));
+  }
+
+  #downDevices(): (keyof LaneDevices)[] {
+    const devices = this.#deps.devices;
+    return (Object.keys(DEVICE_DOWN_CODES) as (keyof LaneDevices)[]).filter((k) => devices[k].status.state !== 'connected');
+  }
+
+  #deviceDownDecision(down: (keyof LaneDevices)[]): Decision {
+    return {
+      outcome: 'refer',
+      reasons: down.map((d) => reason(DEVICE_DOWN_CODES[d])),
+      alerts: [{ kind: 'device-fault', severity: 'warning', code: DEVICE_DOWN_CODES[down[0] ?? 'scanner'] }],
+    };
+  }
+
+  #onDeviceStatus(): void {
+    const down = this.#downDevices();
+    if (down.length > 0) {
+      // A passage in progress cannot be completed safely: refer it to the guard.
+      if (this.#passage) this.#finish(this.#deviceDownDecision(down), 'decision');
+      if (this.#state !== 'out-of-service') {
+        this.#deps.logger.warn({ lane: this.id, down }, 'lane out of service: device down');
+        this.#setState('out-of-service');
+      } else {
+        this.#emit();
+      }
+    } else if (this.#state === 'out-of-service') {
+      this.#deps.logger.info({ lane: this.id }, 'lane back in service');
+      this.#setState('idle');
+    } else {
+      this.#emit();
+    }
+  }
+
+  async #onScan(payload: Buffer): Promise<void> {
+    if (this.#decoding || this.#passage) {
+      // One person at a time; scanners also repeat a code held under them.
+      this.#deps.logger.debug({ lane: this.id }, 'scan ignored: a passage is in progress');
+      return;
+    }
+    const down = this.#downDevices();
+    if (down.length > 0) {
+      this.#record(this.#deviceDownDecision(down), 'decision', null);
+      this.#emit();
+      return;
+    }
+    this.#decoding = true;
+    let credential: ResolvedCredential;
+    try {
+      const parsed = await this.#deps.decode(payload, this.#deps.now());
+      credential = resolveCredential(parsed, (staffId) => this.#deps.roster(staffId));
+    } catch (err) {
+      // decode never throws by contract; if it does, hold the gate and say why.
+      this.#deps.logger.error({ err, lane: this.id }, 'credential decoding failed unexpectedly');
+      credential = { ok: false, kind: 'unknown', code: 'CREDENTIAL_UNKNOWN', detail: 'decoder error' };
+    } finally {
+      this.#decoding = false;
+    }
+    if (this.#downDevices().length > 0) {
+      this.#onDeviceStatus();
+      this.#record(this.#deviceDownDecision(this.#downDevices()), 'decision', credential);
+      return;
+    }
+    const readings: TemperatureReading[] = [];
+    const before = this.#unpaired;
+    if (before && this.#deps.now() - before.at <= this.#deps.config.temperatureWindowMs) {
+      readings.push({ celsius: before.celsius, at: before.at });
+    }
+    this.#unpaired = null;
+    this.#passage = { credential, readings, prompt: null };
+    this.#evaluate();
+  }
+
+  #onReading(r: ThermometerReading): void {
+    if (this.#passage && this.#state === 'measuring') {
+      this.#passage.readings.push({ celsius: r.celsius, at: r.at });
+      this.#evaluate();
+    } else {
+      this.#unpaired = r;
+    }
+  }
+
+  #evaluate(): void {
+    const passage = this.#passage;
+    if (!passage) return;
+    const credential = passage.credential;
+    let verdict: Verdict;
+    try {
+      verdict = decide({
+        credential,
+        readings: passage.readings,
+        facts: credential.ok ? this.#deps.facts(credential.subject.id) : NO_FACTS,
+        profile: this.#deps.profile,
+        now: this.#deps.now(),
+      });
+    } catch (err) {
+      // Local facts could not be read (store failure): without them nobody is admitted.
+      this.#deps.logger.error({ err, lane: this.id }, 'local facts unavailable; referring');
+      verdict = { outcome: 'refer', reasons: [reason('LEDGER_FAILED')], alerts: [] };
+    }
+    if (verdict.outcome === 'measure') {
+      passage.prompt = verdict.reason;
+      this.#deps.devices.thermometer.measure();
+      // Each request for a (re-)measurement gets a fresh window.
+      if (this.#measureTimer) clearTimeout(this.#measureTimer);
+      this.#measureTimer = setTimeout(() => this.#onMeasureTimeout(), this.#deps.config.temperatureWindowMs);
+      this.#setState('measuring');
+      return;
+    }
+    this.#finish(verdict, 'decision');
+  }
+
+  #onMeasureTimeout(): void {
+    this.#measureTimer = null;
+    if (!this.#passage) return;
+    this.#finish({ outcome: 'refer', reasons: [reason('TEMP_TIMEOUT')], alerts: [] }, 'timeout');
+  }
+
+  #finish(decision: Decision, kind: NewLedgerEntry['kind']): void {
+    const passage = this.#passage;
+    this.#passage = null;
+    if (this.#measureTimer) clearTimeout(this.#measureTimer);
+    this.#measureTimer = null;
+    const row = this.#record(decision, kind, passage?.credential ?? null);
+    if (row && decision.outcome === 'admit') this.#openGate(row);
+  }
+
+  /** Ledger first: the record exists before the gate moves or anything is published. */
+  #record(decision: Decision, kind: NewLedgerEntry['kind'], credential: ResolvedCredential | null): LedgerEntry | null {
+    const subject = credential?.ok ? credential.subject : null;
+    const entry: NewLedgerEntry = {
+      id: randomUUID(),
+      at: this.#deps.now(),
+      lane: this.id,
+      kind,
+      outcome: decision.outcome,
+      reasons: decision.reasons,
+      alerts: decision.alerts,
+      credential: credential?.kind ?? 'unknown',
+      subjectRef: subject ? this.#deps.pseudonym(subject.id) : null,
+      subjectName: subject?.name ?? null,
+      category: subject?.category ?? null,
+      temperature: decision.temperature ?? null,
+    };
+    let row: LedgerEntry;
+    try {
+      row = this.#deps.record(entry);
+    } catch (err) {
+      // Without a record there is no admission: the gate stays shut.
+      this.#deps.logger.error({ err, lane: this.id }, 'ledger write failed; gate held');
+      this.#show({ ...entry, outcome: 'refer', reasons: [reason('LEDGER_FAILED')] });
+      return null;
+    }
+    this.#show(row);
+    return row;
+  }
+
+  #openGate(row: LedgerEntry): void {
+    this.#deps.devices.relay.pulse(this.#deps.config.relayPulseMs).catch((err: unknown) => {
+      this.#deps.logger.error({ err, lane: this.id, event: row.id }, 'relay pulse failed');
+      const alerts: Alert[] = [{ kind: 'device-fault', severity: 'critical', code: 'RELAY_FAILED' }];
+      this.#record({ outcome: 'refer', reasons: [reason('RELAY_FAILED')], alerts }, 'fault', null);
+    });
+  }
+
+  #show(entry: NewLedgerEntry): void {
+    this.#last = {
+      eventId: entry.id,
+      at: entry.at,
+      outcome: entry.outcome,
+      reasons: entry.reasons,
+      maskedName: entry.subjectName === null ? null : maskName(entry.subjectName),
+      temperature: entry.temperature,
+    };
+    if (this.#showTimer) clearTimeout(this.#showTimer);
+    this.#showTimer = setTimeout(() => {
+      this.#showTimer = null;
+      if (this.#state === 'showing') this.#setState('idle');
+    }, this.#deps.showMs);
+    this.#setState(this.#downDevices().length > 0 ? 'out-of-service' : 'showing');
+  }
+
+  #setState(state: LaneState): void {
+    if (state !== this.#state) {
+      this.#state = state;
+      this.#since = this.#deps.now();
+    }
+    this.#emit();
+  }
+
+  #emit(): void {
+    this.#deps.onSnapshot(this.snapshot());
+  }
+
+  #clearTimers(): void {
+    if (this.#measureTimer) clearTimeout(this.#measureTimer);
+    if (this.#showTimer) clearTimeout(this.#showTimer);
+    this.#measureTimer = null;
+    this.#showTimer = null;
+  }
+}
+
