@@ -67,6 +67,7 @@ interface PassFlags {
   riskLevel?: string;
   visit?: string[];
   validHours?: string;
+  issuedHoursAgo?: string;
 }
 
 async function passIssue(flags: PassFlags): Promise<void> {
@@ -102,7 +103,11 @@ async function passIssue(flags: PassFlags): Promise<void> {
     });
   }
   claims.travel = travel;
-  if (flags.validHours !== undefined) claims.exp = Math.floor(now / 1000 + parseNumber(flags.validHours, '--valid-hours') * 3600);
+  if (flags.issuedHoursAgo !== undefined) claims.iat = Math.floor(now / 1000 - parseNumber(flags.issuedHoursAgo, '--issued-hours-ago') * 3600);
+  if (flags.validHours !== undefined) {
+    const iat = typeof claims.iat === 'number' ? claims.iat : Math.floor(now / 1000);
+    claims.exp = iat + Math.round(parseNumber(flags.validHours, '--valid-hours') * 3600);
+  }
 
   const key = readJson(flags.key, 'an issuer private key');
   const token = await issuePass(claims, key as Parameters<typeof issuePass>[1], { now });
@@ -155,7 +160,8 @@ export function buildProgram(): Command {
     .option('--test-age-hours <hours>', 'the nucleic-acid sample was taken this many hours ago')
     .addOption(new Option('--risk-level <level>', "travel code's risk level").choices(RISK_LEVELS))
     .option('--visit <region,from,to>', 'a stay in a region (repeatable), dates YYYY-MM-DD', (v: string, acc: string[] = []) => [...acc, v])
-    .option('--valid-hours <hours>', 'the pass expires this many hours from now (default 24)')
+    .option('--issued-hours-ago <hours>', 'date the pass back (e.g. 30 with the default 24 h validity gives an expired pass)')
+    .option('--valid-hours <hours>', 'the pass expires this many hours after it was issued (default 24)')
     .action((o: PassFlags) => passIssue(o));
 
   program

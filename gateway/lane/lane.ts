@@ -80,14 +80,16 @@ export class Lane implements LaneHandle {
     const { scanner, thermometer, relay } = this.#deps.devices;
     this.#listen(scanner, 'scan', (payload: Buffer) => {
       this.#inFlight = this.#onScan(payload).catch((err: unknown) => {
-        this.#deps.logger.error({ err, lane: this.id }, 'scan handling failed');
+        this.#deps.logger.error({ err }, 'scan handling failed');
       });
     });
     this.#listen(thermometer, 'reading', (r: ThermometerReading) => this.#onReading(r));
-    for (const d of [scanner, thermometer, relay]) this.#listen(d, 'status', () => this.#onDeviceStatus());
     await Promise.all([scanner.start(), thermometer.start(), relay.start()]);
+    // Listen to status only once all devices had their chance to come up, so start-up
+    // does not flash "out of service"; the check below catches any that did not.
+    for (const d of [scanner, thermometer, relay]) this.#listen(d, 'status', () => this.#onDeviceStatus());
     // The gate must be shut whatever state a previous run left it in.
-    await relay.allOff().catch((err: unknown) => this.#deps.logger.error({ err, lane: this.id }, 'relay all-off at start failed'));
+    await relay.allOff().catch((err: unknown) => this.#deps.logger.error({ err }, 'relay all-off at start failed'));
     this.#onDeviceStatus();
   }
 
@@ -95,7 +97,7 @@ export class Lane implements LaneHandle {
     this.#clearTimers();
     for (const off of this.#unsubscribe.splice(0)) off();
     const { scanner, thermometer, relay } = this.#deps.devices;
-    await relay.allOff().catch((err: unknown) => this.#deps.logger.warn({ err, lane: this.id }, 'relay all-off at stop failed'));
+    await relay.allOff().catch((err: unknown) => this.#deps.logger.warn({ err }, 'relay all-off at stop failed'));
     await Promise.all([scanner.stop(), thermometer.stop(), relay.stop()]);
   }
 
@@ -142,13 +144,13 @@ export class Lane implements LaneHandle {
       // A passage in progress cannot be completed safely: refer it to the guard.
       if (this.#passage) this.#finish(this.#deviceDownDecision(down), 'decision');
       if (this.#state !== 'out-of-service') {
-        this.#deps.logger.warn({ lane: this.id, down }, 'lane out of service: device down');
+        this.#deps.logger.warn({ down }, 'lane out of service: device down');
         this.#setState('out-of-service');
       } else {
         this.#emit();
       }
     } else if (this.#state === 'out-of-service') {
-      this.#deps.logger.info({ lane: this.id }, 'lane back in service');
+      this.#deps.logger.info('lane back in service');
       this.#setState('idle');
     } else {
       this.#emit();
@@ -158,7 +160,7 @@ export class Lane implements LaneHandle {
   async #onScan(payload: Buffer): Promise<void> {
     if (this.#decoding || this.#passage) {
       // One person at a time; scanners also repeat a code held under them.
-      this.#deps.logger.debug({ lane: this.id }, 'scan ignored: a passage is in progress');
+      this.#deps.logger.debug('scan ignored: a passage is in progress');
       return;
     }
     const down = this.#downDevices();
@@ -174,7 +176,7 @@ export class Lane implements LaneHandle {
       credential = resolveCredential(parsed, (staffId) => this.#deps.roster(staffId));
     } catch (err) {
       // decode never throws by contract; if it does, hold the gate and say why.
-      this.#deps.logger.error({ err, lane: this.id }, 'credential decoding failed unexpectedly');
+      this.#deps.logger.error({ err }, 'credential decoding failed unexpectedly');
       credential = { ok: false, kind: 'unknown', code: 'CREDENTIAL_UNKNOWN', detail: 'decoder error' };
     } finally {
       this.#decoding = false;
@@ -218,7 +220,7 @@ export class Lane implements LaneHandle {
       });
     } catch (err) {
       // Local facts could not be read (store failure): without them nobody is admitted.
-      this.#deps.logger.error({ err, lane: this.id }, 'local facts unavailable; referring');
+      this.#deps.logger.error({ err }, 'local facts unavailable; referring');
       verdict = { outcome: 'refer', reasons: [reason('LEDGER_FAILED')], alerts: [] };
     }
     if (verdict.outcome === 'measure') {
@@ -270,7 +272,7 @@ export class Lane implements LaneHandle {
       row = this.#deps.record(entry);
     } catch (err) {
       // Without a record there is no admission: the gate stays shut.
-      this.#deps.logger.error({ err, lane: this.id }, 'ledger write failed; gate held');
+      this.#deps.logger.error({ err }, 'ledger write failed; gate held');
       this.#show({ ...entry, outcome: 'refer', reasons: [reason('LEDGER_FAILED')] });
       return null;
     }
@@ -280,7 +282,7 @@ export class Lane implements LaneHandle {
 
   #openGate(row: LedgerEntry): void {
     this.#deps.devices.relay.pulse(this.#deps.config.relayPulseMs).catch((err: unknown) => {
-      this.#deps.logger.error({ err, lane: this.id, event: row.id }, 'relay pulse failed');
+      this.#deps.logger.error({ err, event: row.id }, 'relay pulse failed');
       const alerts: Alert[] = [{ kind: 'device-fault', severity: 'critical', code: 'RELAY_FAILED' }];
       this.#record({ outcome: 'refer', reasons: [reason('RELAY_FAILED')], alerts }, 'fault', null);
     });

@@ -1,0 +1,10 @@
+// `npm run bench`: every benchmark, one after the other, printing figures. Never part
+// of `npm test`: timings on shared machines are too noisy to assert on.
+import { benchDecide } from './decide.js';
+import { benchStartup } from './startup.js';
+
+console.log(`node ${process.version}, ${new Date().toISOString()}`);
+console.log('\n# decide: one passage end to end (sequential)');
+await benchDecide();
+console.log('\n# startup: process start to "ready" log line');
+await benchStartup();

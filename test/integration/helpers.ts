@@ -1,0 +1,99 @@
+// Run the real gateway process and CLI from dist/ (built by the global setup) against
+// a temporary data dir and a config copy with a unique site, so tests never collide.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+const execFileP = promisify(execFile);
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  url: string;
+  site: string;
+  dir: string;
+  logs: string[];
+  stop(): Promise<number | null>;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+/** The demo config with a unique site id and absolute paths to the demo secret and trust dir. */
+export function writeConfig(dir: string, site: string, extra = ''): string {
+  const demo = readFileSync(path.join(ROOT, 'config/gateway.yaml'), 'utf8')
+    .replace(/^site: .*$/m, `site: ${site}`)
+    .replace(/^dataDir: .*$/m, `dataDir: ${path.join(dir, 'data')}`)
+    .replace(/pseudonymSecretFile: .*$/m, `pseudonymSecretFile: ${path.join(ROOT, 'config/demo/pseudonym.secret')}`)
+    .replace(/passIssuersDir: .*$/m, `passIssuersDir: ${path.join(ROOT, 'config/trust')}`);
+  const file = path.join(dir, 'gateway.yaml');
+  writeFileSync(file, demo + extra);
+  return file;
+}
+
+export function startGatewayProcess(opts: { site: string; env?: Record<string, string>; config?: string }): Promise<GatewayProcess> {
+  const dir = tempDir('gw-int-');
+  const config = opts.config ?? writeConfig(dir, opts.site);
+  const child = spawn(process.execPath, ['dist/gateway/main.js'], {
+    cwd: ROOT,
+    env: { ...process.env, GATEWAY_CONFIG: config, HTTP_PORT: '0', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    const code = await exited;
+    rmSync(dir, { recursive: true, force: true });
+    return code;
+  };
+  child.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway not ready within 15 s:\n${logs.join('\n')}`)), 15_000);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited with ${code} before ready:\n${logs.join('\n')}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      logs.push(line);
+      const m = /ready: kiosk at (http:\/\/[^/ ]+)\//.exec(line);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1], site: opts.site, dir, logs, stop });
+      }
+    });
+  });
+}
+
+export async function cli(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
+  return execFileP(process.execPath, ['dist/gateway/cli/main.js', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+}
+
+export async function cliFails(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stderr: string; stdout: string }> {
+  try {
+    await cli(args, env);
+  } catch (err) {
+    const e = err as { code: number; stderr: string; stdout: string };
+    return { code: e.code, stderr: e.stderr, stdout: e.stdout };
+  }
+  throw new Error(`expected "${args.join(' ')}" to fail`);
+}
+
+export async function postJson(url: string, body: unknown): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/** Poll until `check` returns a value (not undefined), or fail after `timeoutMs`. */
+export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
