@@ -1,0 +1,127 @@
+// The CLI and start-up refusals as a user meets them: real processes, real files.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import { describe, expect, it } from 'vitest';
+import { cli, cliFails, postJson, startGatewayProcess, tempDir, until, writeConfig } from './helpers.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe('configuration check', () => {
+  it('accepts the demo configuration', async () => {
+    const { stdout } = await cli(['config', 'check', 'config/gateway.yaml']);
+    expect(stdout).toMatch(/gateway\.yaml: OK \(1 lane, site demo-mine, checkpoint mine-entrance\)/);
+  });
+
+  it('lists every problem of a bad file and exits non-zero', async () => {
+    const dir = tempDir('cfg-bad-');
+    const file = writeConfig(dir, 'Bad Site');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('relayPulseMs: 700', 'relayPulseMs: fast').replace('port: 8080', 'port: 99999'));
+    const { code, stderr } = await cliFails(['config', 'check', file]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${file}: invalid configuration (3 problems)`);
+    expect(stderr).toMatch(/line \d+: site: expected a lowercase id/);
+    expect(stderr).toMatch(/line \d+: http\.port: .*<=65535/);
+    expect(stderr).toMatch(/line \d+: lanes\[0\]\.relayPulseMs: .*expected number/);
+  });
+
+  it('refuses to start the gateway on an invalid file, listing the problems', async () => {
+    const dir = tempDir('cfg-start-');
+    const file = writeConfig(dir, 'ok-site', 'unknownKey: 1\n');
+    await expect(startGatewayProcess({ site: 'ok-site', config: file })).rejects.toThrow(/exited with 78[\s\S]*Unrecognized key: "unknownKey"[\s\S]*did not start/);
+  });
+});
+
+describe('command line', () => {
+  it('issues a pass with a QR image and prints only the pass on stdout', async () => {
+    const dir = tempDir('qr-');
+    const png = path.join(dir, 'pass.png');
+    const { stdout, stderr } = await cli(['pass', 'issue', '--qr', png, '--category', 'visitor']);
+    expect(stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(stderr).toContain(png);
+    expect(readFileSync(png).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  });
+
+  it('refuses bad pass flags with a message naming the flag', async () => {
+    const { code, stderr } = await cliFails(['pass', 'issue', '--test-age-hours', 'yesterday']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--test-age-hours: expected a number, got "yesterday"');
+  });
+
+  it('generates a key pair and refuses to overwrite it', async () => {
+    const dir = tempDir('keys-');
+    await cli(['keys', 'generate', '--kid', 'office-2026', '--out', dir]);
+    const pub = JSON.parse(readFileSync(path.join(dir, 'office-2026.jwk.json'), 'utf8')) as Record<string, unknown>;
+    expect(pub).toMatchObject({ kty: 'OKP', crv: 'Ed25519', kid: 'office-2026' });
+    expect(pub.d).toBeUndefined();
+    expect(existsSync(path.join(dir, 'office-2026.private.jwk.json'))).toBe(true);
+    const again = await cliFails(['keys', 'generate', '--kid', 'office-2026', '--out', dir]);
+    expect(again.stderr).toContain('exists already; refusing to overwrite a key');
+  });
+
+  it('imports a roster whose badges then admit, and imports nothing from a file with a bad row', async () => {
+    const dir = tempDir('roster-');
+    const config = writeConfig(dir, `it-${randomBytes(3).toString('hex')}`);
+    const env = { GATEWAY_CONFIG: config };
+    const header = 'staff_id,name,category,health_code,test_result,test_sampled_at,travel_risk,travel_as_of\n';
+    const sampled = new Date(Date.now() - 3600_000).toISOString();
+    writeFileSync(path.join(dir, 'bad.csv'), `${header}E1,王五,employee,green,negative,${sampled},none,${sampled}\nE2,赵六,boss,purple,negative,${sampled},none,${sampled}\n`);
+    const bad = await cliFails(['roster', 'import', path.join(dir, 'bad.csv')], env);
+    expect(bad.stderr).toMatch(/line 3, column category: .*/);
+    expect(bad.stderr).toMatch(/line 3, column health_code: .*/);
+    expect(bad.stderr).toContain('nothing imported');
+
+    writeFileSync(path.join(dir, 'good.csv'), `\uFEFF${header}E1,王五,employee,green,negative,${sampled},none,${sampled}\n`);
+    const good = await cli(['roster', 'import', path.join(dir, 'good.csv')], env);
+    expect(good.stderr).toContain('imported 1 roster entry');
+
+    const gw = await startGatewayProcess({ site: 'roster-site', config });
+    try {
+      await postJson(`${gw.url}/api/sim/lanes/in-1/temperature`, { celsius: 36.4 });
+      await postJson(`${gw.url}/api/sim/lanes/in-1/scan`, { payload: 'CPB1:E1' });
+      const admitted = await until('the badge decision', async () => {
+        const { events } = (await (await fetch(`${gw.url}/api/events`)).json()) as { events: { outcome: string; credential: string }[] };
+        return events[0];
+      });
+      expect(admitted).toMatchObject({ outcome: 'admit', credential: 'staff-badge' });
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
+describe('the demo without a broker', () => {
+  it('starts an embedded broker on a loopback URL where nothing listens, and publishes to it', async () => {
+    const port = await freePort();
+    const site = `emb-${randomBytes(3).toString('hex')}`;
+    const gw = await startGatewayProcess({ site, env: { MQTT_URL: `mqtt://127.0.0.1:${port}` } });
+    try {
+      const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4 });
+      const got: string[] = [];
+      sub.on('message', (_t, payload) => got.push(payload.toString()));
+      await sub.subscribeAsync(`checkpoints/${site}/+/events`, { qos: 1 });
+      const health = (await (await fetch(`${gw.url}/healthz`)).json()) as { mqtt: { embedded: boolean } };
+      expect(health.mqtt.embedded).toBe(true);
+      const { stdout: pass } = await cli(['pass', 'issue']);
+      await postJson(`${gw.url}/api/sim/lanes/in-1/temperature`, { celsius: 36.6 });
+      await postJson(`${gw.url}/api/sim/lanes/in-1/scan`, { payload: pass.trim() });
+      const msg = await until('the event on the embedded broker', () => got[0]);
+      expect(JSON.parse(msg)).toMatchObject({ outcome: 'admit', temperature: 36.6 });
+      await sub.endAsync();
+    } finally {
+      expect(await gw.stop()).toBe(0);
+    }
+  });
+});
+
