@@ -1,0 +1,324 @@
+// Shared parts of the telemetry tests: temp dirs, free ports, subscribers, a private
+// Mosquitto, a TCP proxy that can cut a connection, and ledger rows. Everything made
+// here is registered for cleanup, so a failing test still leaves nothing behind.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import path from 'node:path';
+import { connect, type MqttClient } from 'mqtt';
+import { pino, type Logger } from 'pino';
+import type { LinkStatus } from '../../../gateway/bus.js';
+import type { LedgerEntry, NewLedgerEntry, Store } from '../../../gateway/store/types.js';
+import { isListening } from '../../../gateway/telemetry/embedded-broker.js';
+import { eventMessage, type EventMessageV1 } from '../../../gateway/telemetry/event-message.js';
+import type { CheckpointTopics } from '../../../gateway/telemetry/topics.js';
+
+export const SHARED_BROKER = 'mqtt://127.0.0.1:1883';
+export const CTX = { site: 'mine-a', checkpoint: 'gate-1' } as const;
+
+/** Silent unless TEST_LOG=debug (or another pino level) is set, for diagnosing a failure. */
+export function silentLogger(): Logger {
+  return pino({ level: process.env.TEST_LOG ?? 'silent' }, pino.destination(2));
+}
+
+/** A topic prefix no other test (or other engineer) on the shared broker uses. */
+export function uniquePrefix(): string {
+  return `test-${randomUUID()}`;
+}
+
+export function uniqueClientId(what: string): string {
+  return `test-${what}-${randomUUID().slice(0, 12)}`;
+}
+
+/** Cleanup actions, run last-in first-out; each failure is reported, none stops the rest. */
+export class Cleanup {
+  readonly #actions: (() => Promise<void> | void)[] = [];
+
+  add(action: () => Promise<void> | void): void {
+    this.#actions.push(action);
+  }
+
+  async run(): Promise<void> {
+    const errors: unknown[] = [];
+    for (const action of this.#actions.splice(0).reverse()) {
+      try {
+        await action();
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length > 0) throw new AggregateError(errors, 'cleanup failed');
+  }
+}
+
+export async function tempDir(cleanup: Cleanup, what: string): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), `telemetry-${what}-`));
+  cleanup.add(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A port nothing listens on right now (the OS picks it, we release it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls until the condition holds; no timing assertion, just a generous upper bound. */
+export async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export interface Received {
+  topic: string;
+  payload: string;
+  retain: boolean;
+}
+
+export interface Subscriber {
+  readonly client: MqttClient;
+  readonly messages: Received[];
+  /** Event payloads received so far, duplicates removed (first one kept). */
+  events(): EventMessageV1[];
+  payloads(topic: string): string[];
+}
+
+/** A subscriber that is connected and subscribed when this resolves. */
+export async function subscribe(
+  cleanup: Cleanup,
+  url: string,
+  topics: string[],
+  opts: { protocolVersion?: 4 | 5; clientId?: string; clean?: boolean } = {},
+): Promise<Subscriber> {
+  const client = connect(url, {
+    clientId: opts.clientId ?? uniqueClientId('sub'),
+    protocolVersion: opts.protocolVersion ?? 4,
+    clean: opts.clean ?? true,
+    reconnectPeriod: 100,
+    connectTimeout: 5000,
+  });
+  cleanup.add(() => client.endAsync(true));
+  const messages: Received[] = [];
+  client.on('message', (topic, payload, packet) => {
+    messages.push({ topic, payload: payload.toString('utf8'), retain: packet.retain });
+  });
+  client.on('error', () => undefined); // reconnects by itself; the test waits on outcomes
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+  await client.subscribeAsync(topics, { qos: 1 });
+  return {
+    client,
+    messages,
+    events() {
+      const seen = new Set<string>();
+      const out: EventMessageV1[] = [];
+      for (const m of messages) {
+        if (!m.topic.endsWith('/events')) continue;
+        const e = JSON.parse(m.payload) as EventMessageV1;
+        if (seen.has(e.id)) continue;
+        seen.add(e.id);
+        out.push(e);
+      }
+      return out;
+    },
+    payloads(topic) {
+      return messages.filter((m) => m.topic === topic).map((m) => m.payload);
+    },
+  };
+}
+
+/** Removes a retained message we left on the shared broker. */
+export async function clearRetained(url: string, topic: string): Promise<void> {
+  const client = connect(url, { clientId: uniqueClientId('clear'), reconnectPeriod: 0, connectTimeout: 5000 });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+    await client.publishAsync(topic, '', { qos: 1, retain: true });
+  } finally {
+    await client.endAsync(true);
+  }
+}
+
+/** Collects the link's status reports. */
+export function statusLog(): { statuses: LinkStatus[]; onStatus: (s: LinkStatus) => void; last(): LinkStatus | undefined } {
+  const statuses: LinkStatus[] = [];
+  return { statuses, onStatus: (s) => statuses.push(s), last: () => statuses.at(-1) };
+}
+
+let entryCounter = 0;
+
+export function newEntry(overrides: Partial<NewLedgerEntry> = {}): NewLedgerEntry {
+  entryCounter += 1;
+  return {
+    id: randomUUID(),
+    at: Date.UTC(2022, 11, 5, 8, 0, 0) + entryCounter * 1000,
+    lane: 'lane-1',
+    kind: 'decision',
+    outcome: 'admit',
+    reasons: [],
+    alerts: [],
+    credential: 'health-pass',
+    subjectRef: null,
+    subjectName: null,
+    category: 'employee',
+    temperature: 36.5,
+    ...overrides,
+  };
+}
+
+/** Writes n decisions (ledger + outbox row each) the way the gateway does. */
+export function writeRows(store: Store, topics: CheckpointTopics, n: number): LedgerEntry[] {
+  const rows: LedgerEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    rows.push(
+      store.appendDecision(newEntry(), (r) => ({ topic: topics.events, payload: eventMessage(r, CTX), qos: 1 })),
+    );
+  }
+  return rows;
+}
+
+const MOSQUITTO = existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto';
+
+export interface PrivateMosquitto {
+  readonly port: number;
+  readonly url: string;
+  /** Stops this broker (SIGTERM, waits for exit; it saves its persistence file). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port with the same config. */
+  start(): Promise<void>;
+}
+
+/**
+ * A Mosquitto of the test's own on a free port, with persistence so a durable
+ * subscriber's session and queued messages survive a restart of the broker.
+ */
+export async function privateMosquitto(cleanup: Cleanup): Promise<PrivateMosquitto> {
+  const dir = await tempDir(cleanup, 'mosquitto');
+  const port = await freePort();
+  const conf = path.join(dir, 'mosquitto.conf');
+  await writeFile(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      // Mosquitto's default (1000) silently drops QoS 1 messages to a slow subscriber.
+      'max_queued_messages 0',
+      'persistence true',
+      `persistence_location ${dir}/`,
+      'log_dest none',
+      // Started as root, Mosquitto drops to user `mosquitto`, which cannot write our
+      // temp dir: persistence would silently fail. Stay the user that runs the tests.
+      `user ${userInfo().username}`,
+      '',
+    ].join('\n'),
+  );
+  let child: ChildProcess | null = null;
+
+  const stop = async (): Promise<void> => {
+    const c = child;
+    child = null;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGTERM');
+    });
+  };
+  const start = async (): Promise<void> => {
+    if (child) throw new Error('private mosquitto already running');
+    const c = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    c.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child = c;
+    await waitFor(`mosquitto listening on ${port} (${stderr.trim()})`, async () => {
+      if (c.exitCode !== null) throw new Error(`mosquitto exited with ${c.exitCode}: ${stderr.trim()}`);
+      return isListening('127.0.0.1', port, 500);
+    });
+  };
+  cleanup.add(stop);
+  await start();
+  return { port, url: `mqtt://127.0.0.1:${port}`, stop, start };
+}
+
+export interface TcpProxy {
+  readonly port: number;
+  /** Stops forwarding broker → client on current connections (PUBACKs never arrive). */
+  holdReplies(): void;
+  /** Resets every current connection (no MQTT DISCONNECT) but keeps accepting new ones. */
+  drop(): void;
+  /** Stops accepting and resets every connection. */
+  cut(): Promise<void>;
+}
+
+/** A TCP relay in front of a broker, so a test can kill a client's connection abruptly. */
+export async function tcpProxy(cleanup: Cleanup, targetPort: number): Promise<TcpProxy> {
+  const pairs = new Set<{ downstream: net.Socket; upstream: net.Socket }>();
+  const server = net.createServer((downstream) => {
+    const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
+    const pair = { downstream, upstream };
+    pairs.add(pair);
+    for (const s of [downstream, upstream]) {
+      s.on('error', () => undefined);
+      s.once('close', () => {
+        pairs.delete(pair);
+        downstream.destroy();
+        upstream.destroy();
+      });
+    }
+    downstream.pipe(upstream);
+    upstream.pipe(downstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const drop = (): void => {
+    for (const { downstream, upstream } of pairs) {
+      // A reset towards the broker: to it, the client vanished (power cut, cable pulled).
+      upstream.resetAndDestroy();
+      downstream.resetAndDestroy();
+    }
+  };
+  let closed: Promise<void> | null = null;
+  const cut = (): Promise<void> => {
+    closed ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      drop();
+    });
+    return closed;
+  };
+  cleanup.add(cut);
+  return {
+    port,
+    holdReplies() {
+      for (const { downstream, upstream } of pairs) {
+        upstream.unpipe(downstream);
+        upstream.pause();
+      }
+    },
+    drop,
+    cut,
+  };
+}

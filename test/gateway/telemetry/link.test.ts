@@ -1,0 +1,151 @@
+// The link against the real shared Mosquitto on 127.0.0.1:1883. Every test has its own
+// topic prefix and client ids, and removes the retained status it leaves behind.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore } from '../../../gateway/store/index.js';
+import type { Store } from '../../../gateway/store/types.js';
+import { MqttLink, type MqttLinkOptions } from '../../../gateway/telemetry/link.js';
+import { type CheckpointTopics, topicsFor } from '../../../gateway/telemetry/topics.js';
+import {
+  CTX,
+  Cleanup,
+  SHARED_BROKER,
+  clearRetained,
+  silentLogger,
+  statusLog,
+  subscribe,
+  tcpProxy,
+  tempDir,
+  uniqueClientId,
+  uniquePrefix,
+  waitFor,
+  writeRows,
+} from './helpers.js';
+
+let cleanup: Cleanup;
+let store: Store;
+let topics: CheckpointTopics;
+
+beforeEach(async () => {
+  cleanup = new Cleanup();
+  topics = topicsFor({ prefix: uniquePrefix(), ...CTX });
+  const dir = await tempDir(cleanup, 'link');
+  store = openStore(dir);
+  cleanup.add(() => store.close());
+  cleanup.add(() => clearRetained(SHARED_BROKER, topics.status));
+});
+
+afterEach(async () => {
+  await cleanup.run();
+});
+
+function startLink(overrides: Partial<MqttLinkOptions> = {}): { link: MqttLink; log: ReturnType<typeof statusLog> } {
+  const log = statusLog();
+  const link = new MqttLink({
+    url: SHARED_BROKER,
+    topics,
+    clientId: uniqueClientId('link'),
+    protocolVersion: 5,
+    outbox: store,
+    logger: silentLogger(),
+    now: Date.now,
+    onStatus: log.onStatus,
+    reconnectMinMs: 50,
+    reconnectMaxMs: 500,
+    ...overrides,
+  });
+  cleanup.add(() => link.stop());
+  link.start();
+  return { link, log };
+}
+
+describe('MqttLink against Mosquitto', () => {
+  it('publishes a retained online on connect that a later subscriber sees', async () => {
+    const { link } = startLink();
+    await waitFor('link connected', () => link.status().state === 'connected');
+    const sub = await subscribe(cleanup, SHARED_BROKER, [topics.status]);
+    await waitFor('retained online', () => sub.messages.some((m) => m.payload === 'online'));
+    expect(sub.messages.find((m) => m.payload === 'online')?.retain).toBe(true);
+    expect(link.status()).toMatchObject({ state: 'connected', url: SHARED_BROKER, embedded: false });
+  });
+
+  it('drains 200 outbox rows in order and leaves the outbox empty', async () => {
+    const sub = await subscribe(cleanup, SHARED_BROKER, [topics.events]);
+    const written = writeRows(store, topics, 200);
+    expect(store.outboxDepth()).toBe(200);
+    const { link } = startLink();
+    await waitFor('200 events received', () => sub.events().length >= 200);
+    expect(sub.events().map((e) => e.id)).toEqual(written.map((r) => r.id));
+    expect(sub.events().map((e) => e.seq)).toEqual(written.map((r) => r.seq));
+    await waitFor('outbox depth 0', () => store.outboxDepth() === 0);
+    expect(link.outboxDepth()).toBe(0);
+  });
+
+  it('publishes rows written after start once notify() is called', async () => {
+    const sub = await subscribe(cleanup, SHARED_BROKER, [topics.events]);
+    // No safety poll: only notify() can make these rows go out.
+    const { link } = startLink({ pollMs: 0 });
+    await waitFor('link connected', () => link.status().state === 'connected');
+    const first = writeRows(store, topics, 3);
+    link.notify();
+    await waitFor('first 3 events', () => sub.events().length >= 3);
+    const second = writeRows(store, topics, 5);
+    link.notify();
+    await waitFor('all 8 events', () => sub.events().length >= 8);
+    expect(sub.events().map((e) => e.id)).toEqual([...first, ...second].map((r) => r.id));
+    await waitFor('outbox depth 0', () => store.outboxDepth() === 0);
+  });
+
+  it('stop() publishes a retained offline before disconnecting', async () => {
+    const { link, log } = startLink();
+    await waitFor('link connected', () => link.status().state === 'connected');
+    const sub = await subscribe(cleanup, SHARED_BROKER, [topics.status]);
+    await waitFor('online seen', () => sub.payloads(topics.status).includes('online'));
+    await link.stop();
+    await waitFor('offline seen', () => sub.payloads(topics.status).at(-1) === 'offline');
+    expect(log.last()).toMatchObject({ state: 'disconnected', detail: 'stopped' });
+    const later = await subscribe(cleanup, SHARED_BROKER, [topics.status]);
+    await waitFor('retained offline', () => later.messages.some((m) => m.payload === 'offline' && m.retain));
+  });
+
+  it('re-sends rows that were in flight without a PUBACK when the connection dropped', async () => {
+    const proxy = await tcpProxy(cleanup, 1883);
+    const sub = await subscribe(cleanup, SHARED_BROKER, [topics.events]);
+    const { link } = startLink({ url: `mqtt://127.0.0.1:${proxy.port}`, maxInFlight: 16 });
+    await waitFor('link connected', () => link.status().state === 'connected');
+
+    // The broker gets the rows but its PUBACKs never reach the link.
+    proxy.holdReplies();
+    const written = writeRows(store, topics, 100);
+    link.notify();
+    // At most one window (16) is sent before the PUBACKs are due; any of it will do.
+    await waitFor('part of the first window reached the subscriber', () => sub.events().length >= 1);
+    expect(store.outboxDepth()).toBe(100);
+
+    proxy.drop();
+    await waitFor('all 100 events', () => sub.events().length >= 100);
+    expect(sub.events().map((e) => e.id)).toEqual(written.map((r) => r.id));
+    // The unacknowledged window went out twice; the receiver dedups by event id.
+    expect(sub.messages.length).toBeGreaterThan(100);
+    await waitFor('outbox depth 0', () => store.outboxDepth() === 0);
+  });
+
+  it('the last will publishes a retained offline when the connection is cut without a DISCONNECT', async () => {
+    // The link dials a relay; cutting the relay resets the broker-side socket, which is
+    // what the broker sees when a gateway loses power or its network.
+    const proxy = await tcpProxy(cleanup, 1883);
+    const { link, log } = startLink({ url: `mqtt://127.0.0.1:${proxy.port}` });
+    await waitFor('link connected', () => link.status().state === 'connected');
+    const sub = await subscribe(cleanup, SHARED_BROKER, [topics.status]);
+    await waitFor('online seen', () => sub.payloads(topics.status).includes('online'));
+
+    await proxy.cut();
+    await waitFor('offline from the will', () => sub.payloads(topics.status).at(-1) === 'offline');
+    await waitFor('link reports disconnected', () => log.last()?.state === 'disconnected');
+    // The relay is gone, so nothing can have overwritten the will's retained message.
+    const later = await subscribe(cleanup, SHARED_BROKER, [topics.status]);
+    await waitFor('retained offline', () => later.messages.some((m) => m.payload === 'offline' && m.retain));
+    // Still retrying, never given up; stop() while down returns promptly.
+    expect(link.status().state).toBe('disconnected');
+    await link.stop();
+  });
+});
