@@ -40,7 +40,7 @@ const profileOverrides = z
 export const configSchema = z
   .strictObject({
     site: id,
-    checkpoint: id,
+    checkpoint: id.refine((v) => v !== 'all', 'expected a checkpoint id other than "all" (reserved: commands to every checkpoint of a site)'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Relative paths in this file are resolved against the file's own folder. */
     dataDir: z.string().min(1),

@@ -116,3 +116,9 @@ lanes:
     expect(loadConfig(path.join(dir, 'ok.yaml'), {}).paths.dataDir).toBe(path.join(dir, 'data'));
   });
 });
+
+describe('reserved names', () => {
+  it('refuses "all" as a checkpoint id, which addresses every checkpoint of a site', () => {
+    expect(() => parseConfig(minimal.replace('checkpoint: c1', 'checkpoint: all'), '/x/gateway.yaml')).toThrow(/checkpoint: expected a checkpoint id other than "all"/);
+  });
+});
