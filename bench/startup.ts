@@ -60,7 +60,7 @@ export async function benchStartup(): Promise<void> {
     bare.push(wall);
   }
   const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  console.log(row('gateway: spawn → "ready" line (wall)', summarize(gatewayWall, total(gatewayWall))));
-  console.log(row('gateway: readyMs it reports (since process start)', summarize(gatewayOwn, total(gatewayOwn))));
-  console.log(row('baseline: bare node -e, spawn → first line', summarize(bare, total(bare))));
+  console.log(row('gateway: spawn → "ready" line (wall)', summarize(gatewayWall, total(gatewayWall)), false));
+  console.log(row('gateway: readyMs it reports (since process start)', summarize(gatewayOwn, total(gatewayOwn)), false));
+  console.log(row('baseline: bare node -e, spawn → first line', summarize(bare, total(bare)), false));
 }

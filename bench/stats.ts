@@ -25,7 +25,9 @@ export function summarize(latencies: number[], wallMs: number): Summary {
   };
 }
 
-export function row(label: string, s: Summary): string {
+/** One printed line; `rate` adds operations per second (meaningless for start-up runs). */
+export function row(label: string, s: Summary, rate = true): string {
   const f = (ms: number) => `${ms.toFixed(3)} ms`.padStart(11);
-  return `${label.padEnd(44)} n=${String(s.n).padStart(6)}  p50 ${f(s.p50)}  p99 ${f(s.p99)}  max ${f(s.max)}  ${Math.round(s.perSecond).toString().padStart(7)}/s`;
+  const perSecond = rate ? `  ${Math.round(s.perSecond).toString().padStart(7)}/s` : '';
+  return `${label.padEnd(50)} n=${String(s.n).padStart(6)}  p50 ${f(s.p50)}  p99 ${f(s.p99)}  max ${f(s.max)}${perSecond}`;
 }
