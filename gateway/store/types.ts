@@ -90,3 +90,49 @@ export interface Store extends OutboxSource {
   setMeta(key: string, value: string): void;
   close(): void;
 }
+
+/**
+ * An alert as stored and published (…/alerts) and shown on the guard console. Alerts of a
+ * decision are written in the decision's transaction; others (device down/up, guard
+ * override, gate held, rejected update) on their own. CONTRACT for the MQTT and guard
+ * console work: the implementation lands with the MQTT issue.
+ */
+export interface AlertRecord {
+  /** Stable id (UUID), so the central office can drop duplicates. */
+  id: string;
+  at: number;
+  /** null for gateway-wide alerts (e.g. a rejected update). */
+  lane: string | null;
+  /** e.g. fever, health-code, risk-area, watchlist, visitor-refused, forged-pass, device-down, device-up, guard-override, gate-held, update-rejected */
+  kind: string;
+  severity: 'info' | 'warning' | 'critical';
+  /** The reason code behind it (TEMP_FEVER, DEVICE_DOWN_SCANNER, …). */
+  code: string;
+  /** The ledger event that raised it, when one did. */
+  eventId: string | null;
+  /** Short text for the guard; never a name or an id number. */
+  detail: string | null;
+}
+
+export interface StoredAlert extends AlertRecord {
+  ackedBy: string | null;
+  ackedAt: number | null;
+}
+
+export interface AlertQuery {
+  from?: number;
+  to?: number;
+  lane?: string;
+  unackedOnly?: boolean;
+  limit?: number;
+}
+
+/** Alert persistence; to be implemented by the SQLite store (see AlertRecord). */
+export interface AlertStore {
+  /** Insert the alert and, when toOutbox gives one, its outbox row, in one transaction. */
+  appendAlert(alert: AlertRecord, toOutbox: (a: AlertRecord) => OutboxMessage | null): void;
+  queryAlerts(q: AlertQuery): StoredAlert[];
+  /** Record who acknowledged it; false when unknown or already acknowledged. */
+  ackAlert(id: string, guardId: string, at: number): boolean;
+  unackedAlertCount(): number;
+}
