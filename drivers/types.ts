@@ -46,3 +46,26 @@ export interface RelayDevice extends Device {
   /** Close everything (start-up and shutdown). */
   allOff(): Promise<void>;
 }
+
+/**
+ * A byte stream to a serial device (a real port or one end of a pty pair). The
+ * transport's supervisor owns opening and reopening; device protocols only read and
+ * write. Emits 'open', 'close' (with the Error when the device vanished) and 'data'
+ * (Buffer).
+ */
+export interface ByteLink extends EventEmitter {
+  readonly isOpen: boolean;
+  /** Rejects when the link is closed or the write fails. */
+  write(data: Buffer): Promise<void>;
+}
+
+/**
+ * A USB HID device behind node-hid, reduced to what the drivers use so tests can put a
+ * byte-exact fake in its place. Emits 'open', 'close' and 'data' (Buffer: one input report).
+ */
+export interface HidLink extends EventEmitter {
+  readonly isOpen: boolean;
+  write(data: Buffer): Promise<void>;
+  sendFeatureReport(data: Buffer): Promise<number>;
+  getFeatureReport(reportId: number, length: number): Promise<Buffer>;
+}
