@@ -22,10 +22,14 @@ export interface ThermometerReading {
   /** Raw value from the device before compensation, when it differs. */
   raw?: number;
   mode?: string;
+  /** Ambient temperature, °C, when the device reports it. */
+  ambient?: number;
 }
 
 interface Device extends EventEmitter {
   readonly status: DeviceStatus;
+  /** Cumulative framing/protocol counters (discarded bytes, bad frames, timeouts…), for /healthz and metrics. */
+  readonly counters?: Readonly<Record<string, number>>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }

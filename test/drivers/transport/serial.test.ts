@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SerialPortMock } from 'serialport';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SerialLink, type PortLike } from '../../../drivers/transport/serial.js';
+
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+async function waitFor(check: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function mockFactory(ports: SerialPortMock[]) {
+  return (s: { path: string; baudRate: number }) => {
+    const p = new SerialPortMock({ path: s.path, baudRate: s.baudRate, autoOpen: false });
+    ports.push(p);
+    return p as unknown as PortLike;
+  };
+}
+
+describe('serial link over the serialport mock binding', () => {
+  it('opens the configured path with its baud rate and passes bytes both ways', async () => {
+    SerialPortMock.binding.createPort('/dev/serial/by-id/usb-test-if00', { echo: false, record: true });
+    const ports: SerialPortMock[] = [];
+    const link = new SerialLink({ path: '/dev/serial/by-id/usb-test-if00', baudRate: 19200, parity: 'even' }, { createPort: mockFactory(ports) });
+    cleanup.push(() => link.stop());
+    const data: Buffer[] = [];
+    link.on('data', (d: Buffer) => data.push(d));
+    await link.start();
+    expect(link.isOpen).toBe(true);
+    expect(ports[0]!.baudRate).toBe(19200);
+    await link.write(Buffer.from([0x01, 0x05]));
+    expect(ports[0]!.port!.recording).toEqual(Buffer.from([0x01, 0x05]));
+    ports[0]!.port!.emitData(Buffer.from([0xfe, 0x01]));
+    await waitFor(() => data.length > 0, 'data');
+    expect(Buffer.concat(data)).toEqual(Buffer.from([0xfe, 0x01]));
+  });
+
+  it('reports a missing path as OPEN_FAILED and keeps retrying', async () => {
+    const link = new SerialLink({ path: '/dev/serial/by-id/absent', baudRate: 9600 }, { createPort: mockFactory([]), backoff: { initialMs: 5, maxMs: 10 } });
+    cleanup.push(() => link.stop());
+    const retries: unknown[] = [];
+    link.on('retry', (r) => retries.push(r));
+    await link.start();
+    expect(link.isOpen).toBe(false);
+    expect(link.lastError).toMatchObject({ code: 'OPEN_FAILED' });
+    await expect(link.write(Buffer.from([1]))).rejects.toMatchObject({ code: 'LINK_CLOSED' });
+    await waitFor(() => retries.length >= 3, 'three retries');
+  });
+});
+
+function startSocat(a: string, b: string): ChildProcess {
+  // socat is a test dependency (.ci/run installs it): missing, the test fails and says so.
+  if (!['/usr/bin/socat', '/bin/socat', '/usr/local/bin/socat'].some((p) => existsSync(p))) {
+    throw new Error('socat is not installed: apt-get install socat (.ci/run does it)');
+  }
+  const child = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
+  return child;
+}
+
+describe('serial link over a socat pty pair', () => {
+  it('sees the pty vanish when socat dies and reopens the same link path once a new socat made it again', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'serial-pty-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const a = path.join(dir, 'A');
+    const b = path.join(dir, 'B');
+    let socat = startSocat(a, b);
+    cleanup.push(() => void socat.kill('SIGKILL'));
+    await waitFor(() => existsSync(a) && existsSync(b), 'pty links');
+
+    const host = new SerialLink({ path: a, baudRate: 9600 }, { backoff: { initialMs: 20, maxMs: 200 } });
+    const dev = new SerialLink({ path: b, baudRate: 9600 }, { backoff: { initialMs: 20, maxMs: 200 } });
+    cleanup.push(() => host.stop(), () => dev.stop());
+    const events: string[] = [];
+    host.on('open', () => events.push('open'));
+    host.on('close', () => events.push('close'));
+    const got: Buffer[] = [];
+    dev.on('data', (d: Buffer) => got.push(d));
+    await host.start();
+    await dev.start();
+    const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    await host.write(all);
+    await waitFor(() => Buffer.concat(got).length >= 256, 'all 256 byte values');
+    expect(Buffer.concat(got)).toEqual(all);
+
+    socat.kill('SIGTERM');
+    await waitFor(() => !host.isOpen, 'the host link to close');
+    expect(events).toEqual(['open', 'close']);
+
+    socat = startSocat(a, b);
+    await waitFor(() => host.isOpen && dev.isOpen, 'both ends to reopen');
+    got.length = 0;
+    await host.write(Buffer.from('again'));
+    await waitFor(() => Buffer.concat(got).toString() === 'again', 'bytes after the reopen');
+    expect(events).toEqual(['open', 'close', 'open']);
+  });
+});
