@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, one after the other, printing figures. Never part
 // of `npm test`: timings on shared machines are too noisy to assert on.
 import { benchDecide } from './decide.js';
+import { benchOutbox } from './outbox.js';
 import { benchStartup } from './startup.js';
 
 console.log(`node ${process.version}, ${new Date().toISOString()}`);
@@ -8,3 +9,5 @@ console.log('\n# decide: one passage end to end (sequential)');
 await benchDecide();
 console.log('\n# startup: process start to "ready" log line');
 await benchStartup();
+console.log('\n# outbox: drain a 100 000-event backlog to the local broker vs a raw mqtt.js loop');
+await benchOutbox();

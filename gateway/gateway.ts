@@ -1,7 +1,9 @@
 // Wires the parts of one checkpoint gateway together. Constructors only store their
 // collaborators; start() brings the parts up in order and stop() takes them down in
 // reverse, so a test can run a whole gateway in-process.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { SimRelay } from '../drivers/relay/sim-relay.js';
 import { SimScanner } from '../drivers/scanner/sim-scanner.js';
@@ -10,16 +12,27 @@ import { GatewayBus } from './bus.js';
 import type { LoadedConfig } from './config/load.js';
 import type { LaneConfig } from './config/schema.js';
 import { loadTrustDir } from './config/trust.js';
+import { cachedProfileHash, resolveLaneProfiles } from './config/profiles.js';
+import { laneZones } from './lane/zone-gate.js';
+import type { LaneZone } from './lane/zone-gate.js';
 import { decodeCredential, type TrustList } from './credentials/index.js';
 import { buildHealthReport } from './http/health.js';
+import { GuardAccounts } from './guards/accounts.js';
+import { SessionManager } from './guards/sessions.js';
 import { startHttpServer } from './http/server.js';
-import { Lane } from './lane/lane.js';
+import { buildLaneDevices } from './devices.js';
+import { Lane, type LaneDevices } from './lane/lane.js';
 import type { LaneSimControls, LaneSnapshot } from './lane/types.js';
-import { profileFromOverrides } from './policy/profiles.js';
+import { UPDATE_KINDS } from './updates/envelope.js';
 import type { PolicyProfile } from './policy/types.js';
 import { openStore } from './store/index.js';
-import type { LedgerEntry, Store } from './store/types.js';
+import type { AlertRecord, LedgerEntry, Store } from './store/types.js';
+import { AlertRaiser, DeviceAlerts, decisionOutbox } from './telemetry/alerts.js';
 import { connectTelemetry, type Telemetry } from './telemetry/connect.js';
+import type { MqttCredentials } from './telemetry/link.js';
+import { StatsReporter } from './telemetry/stats.js';
+import { LivePolicy, LiveTrust } from './updates/live.js';
+import { UpdateService, restoreUpdates } from './updates/service.js';
 import { eventMessage, type EventMessageContext } from './telemetry/event-message.js';
 import { pseudonymizer } from './telemetry/pseudonym.js';
 import { topicsFor } from './telemetry/topics.js';
@@ -37,6 +50,10 @@ export interface RunningGateway {
   bus: GatewayBus;
   lanes: Lane[];
   telemetry: Telemetry;
+  /** Raise alerts that belong to no decision (guard override, gate held, ...). */
+  alerts: AlertRaiser;
+  /** Inbound signed updates (also fed by the MQTT link). */
+  updates: UpdateService;
   stop(): Promise<void>;
 }
 
@@ -69,8 +86,14 @@ export interface LaneParts {
   trust: TrustList;
   /** Per-site pseudonym secret. */
   secret: Buffer;
+  /** Name and content hash of the profile in force, recorded with each decision. */
+  policyId?: () => { name: string; hash: string };
+  /** The zone this lane counts into or out of (policy.zones). */
+  zone?: LaneZone;
   /** Topic of the events the outbox publishes. */
   eventsTopic: string;
+  /** Topic of the alerts; default: eventsTopic with `alerts` for its last level. */
+  alertsTopic?: string;
   ctx: EventMessageContext;
   showMs: number;
   now: () => number;
@@ -78,11 +101,13 @@ export interface LaneParts {
   /** Called after each committed ledger row (wake the outbox drain, tell the UI). */
   afterRecord: (row: LedgerEntry) => void;
   onSnapshot: (snapshot: LaneSnapshot) => void;
+  /** Stores and publishes an alert of no decision (a guard override). */
+  recordAlert?: (alert: AlertRecord) => void;
 }
 
 /** One lane with simulated devices, wired to the store; used by the gateway, tests and benches. */
 export function buildSimLane(parts: LaneParts): { lane: Lane; scanner: SimScanner; thermometer: SimThermometer; relay: SimRelay } {
-  const { laneConfig, store, now } = parts;
+  const { now } = parts;
   const scanner = new SimScanner(now);
   const thermometer = new SimThermometer(now);
   const relay = new SimRelay(now);
@@ -90,12 +115,27 @@ export function buildSimLane(parts: LaneParts): { lane: Lane; scanner: SimScanne
     scan: (payload) => void scanner.scan(payload),
     temperature: (celsius) => void thermometer.reading(celsius),
     relayPulses: () => [...relay.pulses],
+    setDeviceState: (device, state) => ({ scanner, thermometer, relay })[device].setState(state, state === 'connected' ? undefined : 'sim knob'),
   };
-  const lane = new Lane({
+  return { lane: buildLane(parts, { scanner, thermometer, relay }, sim), scanner, thermometer, relay };
+}
+
+/** A lane with the devices its configuration names: real drivers, or sims with sim controls. */
+export function buildConfiguredLane(parts: LaneParts): { lane: Lane } {
+  const devices = buildLaneDevices(parts.laneConfig, { logger: parts.logger, now: parts.now });
+  return devices === null ? buildSimLane(parts) : { lane: buildLane(parts, devices, null) };
+}
+
+/** One lane wired to the store, on the given devices. */
+export function buildLane(parts: LaneParts, devices: LaneDevices, sim: LaneSimControls | null): Lane {
+  const { laneConfig, store, now } = parts;
+  return new Lane({
     config: laneConfig,
-    devices: { scanner, thermometer, relay },
+    devices,
     sim,
     profile: parts.profile,
+    ...(parts.policyId ? { policyId: parts.policyId } : {}),
+    ...(parts.zone ? { zone: parts.zone } : {}),
     showMs: parts.showMs,
     decode: (payload, at) => decodeCredential(payload, parts.trust, at),
     roster: (staffId) => store.rosterGet(staffId),
@@ -106,15 +146,35 @@ export function buildSimLane(parts: LaneParts): { lane: Lane; scanner: SimScanne
     }),
     pseudonym: pseudonymizer(parts.secret),
     record: (entry) => {
-      const row = store.appendDecision(entry, (r) => ({ topic: parts.eventsTopic, payload: eventMessage(r, parts.ctx), qos: 1 }));
+      const topics = { events: parts.eventsTopic, alerts: parts.alertsTopic ?? parts.eventsTopic.replace(/[^/]*$/, 'alerts') };
+      const row = store.appendDecision(entry, decisionOutbox(store, topics, parts.ctx));
       parts.afterRecord(row);
       return row;
     },
     onSnapshot: parts.onSnapshot,
+    ...(parts.recordAlert === undefined ? {} : { recordAlert: parts.recordAlert }),
     now,
     logger: parts.logger,
   });
-  return { lane, scanner, thermometer, relay };
+}
+
+/** Login and TLS material for the broker, read from the files the config names. */
+function mqttCredentials(mqtt: LoadedConfig['config']['mqtt'], dir: string): MqttCredentials {
+  const read = (file: string, what: string): string => {
+    const abs = path.resolve(dir, file);
+    try {
+      return readFileSync(abs, 'utf8');
+    } catch (err) {
+      throw new GatewayStartError('MQTT_FILE_UNREADABLE', `cannot read the MQTT ${what} ${abs}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  };
+  const c: MqttCredentials = {};
+  if (mqtt.username !== undefined) c.username = mqtt.username;
+  if (mqtt.passwordFile !== undefined) c.password = read(mqtt.passwordFile, 'password file').split(/\r?\n/)[0] ?? '';
+  if (mqtt.tls?.ca !== undefined) c.ca = read(mqtt.tls.ca, 'CA file');
+  if (mqtt.tls?.cert !== undefined) c.cert = read(mqtt.tls.cert, 'client certificate');
+  if (mqtt.tls?.key !== undefined) c.key = read(mqtt.tls.key, 'client key');
+  return c;
 }
 
 export async function startGateway(loaded: LoadedConfig, options: GatewayOptions): Promise<RunningGateway> {
@@ -125,7 +185,9 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
 
   const secret = readSecret(paths.pseudonymSecretFile);
   const trust = await loadTrustDir(paths.passIssuersDir);
-  const profile = profileFromOverrides(config.policy.overrides);
+  // Each lane's checkpoint profile (config/profiles/*.yaml); ConfigError lists every problem.
+  const profiles = resolveLaneProfiles(loaded);
+  const profile = profiles.defaultProfile.profile;
   const topics = topicsFor({ prefix: config.mqtt.topicPrefix, site: config.site, checkpoint: config.checkpoint });
   const store = openStore(paths.dataDir);
   const stoppers: (() => Promise<void> | void)[] = [() => store.close()];
@@ -141,25 +203,84 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
 
   try {
     const bus = new GatewayBus((err, event) => logger.error({ err, event }, 'bus handler failed'));
+    const ctx = { site: config.site, checkpoint: config.checkpoint };
+    // The last applied central-office policy and trust list (SQLite) win over the files.
+    const restored = await restoreUpdates(store, { profile, trust });
+    if (restored.restored.length > 0) logger.info({ kinds: restored.restored }, 'using the last applied central-office updates');
+    const livePolicy = new LivePolicy(restored.profile);
+    const liveTrust = new LiveTrust(restored.trust);
+    const centralDir = config.central.updateKeysDir ? path.resolve(path.dirname(loaded.file), config.central.updateKeysDir) : null;
+    const centralKeys = centralDir ? await loadTrustDir(centralDir) : new Map();
+    if (centralKeys.size === 0) logger.warn('no central-office update keys configured: every inbound update will be refused');
+    let notifyLink = (): void => undefined;
+    const alerts = new AlertRaiser({ store, topics, ctx, now, logger: logger.child({ part: 'alerts' }), onAlert: () => notifyLink() });
+    const updates = new UpdateService({
+      store,
+      topics,
+      ...ctx,
+      centralKeys,
+      policy: livePolicy,
+      policyBase: profile,
+      trust: liveTrust,
+      now,
+      logger: logger.child({ part: 'updates' }),
+      afterCommit: () => notifyLink(),
+    });
+    let laneSnapshots: () => LaneSnapshot[] = () => [];
+    const configHash = `sha256:${createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 32)}`;
     const telemetry = await connectTelemetry({
       url: config.mqtt.url,
       clientId: config.mqtt.clientId ?? `gw-${config.site}-${config.checkpoint}`,
       embeddedFallback: config.mqtt.embeddedFallback,
+      protocolVersion: config.mqtt.protocolVersion,
+      keepaliveS: config.mqtt.keepaliveS,
+      credentials: mqttCredentials(config.mqtt, path.dirname(loaded.file)),
       topics,
       outbox: store,
       logger: logger.child({ part: 'mqtt' }),
       now,
       onStatus: (s) => bus.emit('link', s),
+      statusSource: {
+        // Kept in SQLite so it rises across restarts too.
+        nextSession: () => {
+          const n = Number(store.getMeta('mqtt.session') ?? 0) + 1;
+          store.setMeta('mqtt.session', String(n));
+          return n;
+        },
+        birth: () => ({
+          site: config.site,
+          checkpoint: config.checkpoint,
+          version: VERSION,
+          configHash,
+          lanes: laneSnapshots().map((l) => ({
+            id: l.lane,
+            state: l.state,
+            devices: Object.fromEntries(Object.entries(l.devices).map(([k, d]) => [k, { type: d.type, state: d.state }])),
+          })),
+          updates: Object.fromEntries(UPDATE_KINDS.map((k) => [k, updates.appliedVersion(k)])),
+        }),
+      },
+      onCommand: (cmd) => void updates.handle(cmd),
     });
+    notifyLink = () => telemetry.link.notify();
     stoppers.push(() => telemetry.stop());
 
+    const zones = laneZones(loaded, store);
     const lanes = config.lanes.map(
       (laneConfig) =>
-        buildSimLane({
+        buildConfiguredLane({
           laneConfig,
-          profile,
+          ...(zones.has(laneConfig.id) ? { zone: zones.get(laneConfig.id) as LaneZone } : {}),
+          // Lanes on the default profile follow the central office's policy updates;
+          // a lane naming another profile keeps that file's rules.
+          ...((laneConfig.profile ?? config.policy.profile) === config.policy.profile
+            ? { profile: livePolicy.view, policyId: () => ({ name: livePolicy.current.name, hash: cachedProfileHash(livePolicy.current) }) }
+            : (() => {
+                const own = profiles.lanes.get(laneConfig.id) ?? profiles.defaultProfile;
+                return { profile: own.profile, policyId: () => ({ name: own.profile.name, hash: own.hash }) };
+              })()),
           store,
-          trust,
+          trust: liveTrust.view,
           secret,
           eventsTopic: topics.events,
           ctx: { site: config.site, checkpoint: config.checkpoint },
@@ -171,12 +292,35 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
             bus.emit('ledger', row);
           },
           onSnapshot: (snapshot) => bus.emit('lane', snapshot),
+          recordAlert: (a) => void alerts.raise(a),
         }).lane,
     );
+    laneSnapshots = () => lanes.map((l) => l.snapshot());
+    const stats = new StatsReporter({
+      ...ctx,
+      topic: topics.stats,
+      intervalMs: config.mqtt.statsIntervalMs,
+      now,
+      logger: logger.child({ part: 'stats' }),
+      publish: (topic, payload) => telemetry.link.publishNow(topic, payload, { qos: 0 }),
+      outboxDepth: () => store.outboxDepth(),
+      unackedAlerts: () => store.unackedAlertCount(),
+      lanes: lanes.map((l) => l.id),
+    });
+    bus.on('ledger', (row) => stats.record(row));
+    stats.start();
+    stoppers.push(() => stats.stop());
+    const deviceAlerts = new DeviceAlerts((a) => {
+      alerts.raise(a);
+      telemetry.link.republishStatus(); // the retained birth shows devices as they are now
+    });
+    bus.on('lane', (snapshot) => deviceAlerts.observe(snapshot));
     for (const lane of lanes) {
       await lane.start();
       stoppers.push(() => lane.stop());
     }
+    // The birth may have gone out before the lanes existed: say it again with them.
+    telemetry.link.republishStatus();
 
     const health = () =>
       buildHealthReport({
@@ -188,7 +332,10 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
         lanes: lanes.map((l) => l.snapshot()),
         mqtt: telemetry.link.status(),
         outboxDepth: store.outboxDepth(),
+        counters: new Map(lanes.map((l) => [l.id, l.deviceCounters()])),
       });
+    const guardAccounts = new GuardAccounts(store.path, { maxFailures: config.guard.lockoutFailures, lockoutMs: config.guard.lockoutMs }, now);
+    stoppers.push(() => guardAccounts.close());
     const http = await startHttpServer(
       {
         lanes,
@@ -198,12 +345,26 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
         logger: logger.child({ part: 'http' }),
         simEnabled: config.lanes.every((l) => l.scanner.type === 'sim' && l.thermometer.type === 'sim' && l.relay.type === 'sim'),
         kioskResetMs: config.http.kioskResetMs,
+        guard: {
+          accounts: guardAccounts,
+          sessions: new SessionManager({ ttlMs: config.guard.sessionTtlMs, idleMs: config.guard.sessionIdleMs }, now),
+          store,
+          override: (laneId, guardId, why, note) => {
+            const lane = lanes.find((l) => l.id === laneId);
+            if (lane === undefined) throw new GatewayStartError('LANE_UNKNOWN', `no lane ${laneId}`);
+            return lane.override(guardId, why, note);
+          },
+          pseudonym: pseudonymizer(secret),
+          now,
+          sessionTtlMs: config.guard.sessionTtlMs,
+          loginPerMinute: config.guard.loginPerMinute,
+        },
       },
       { host: config.http.host, port: config.http.port },
     );
     stoppers.push(() => http.close());
 
-    return { url: http.url, store, bus, lanes, telemetry, stop: stopAll };
+    return { url: http.url, store, bus, lanes, telemetry, alerts, updates, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -23,7 +23,17 @@ async function main(): Promise<void> {
     // QR payloads and names never reach the log, whatever a caller passes by mistake.
     redact: { paths: ['payload', '*.payload', 'subjectName', '*.subjectName'], censor: '[redacted]' },
   });
-  const gateway = await startGateway(loaded, { logger });
+  let gateway;
+  try {
+    gateway = await startGateway(loaded, { logger });
+  } catch (err) {
+    // Profiles and zones are checked while starting; they are configuration too.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nThe gateway did not start.\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
   const readyMs = Math.round(performance.now());
   logger.info(
     { version: VERSION, config: loaded.file, dataDir: loaded.paths.dataDir, readyMs, url: gateway.url },

@@ -9,6 +9,7 @@ import {
   type KioskSnapshot,
   type KioskView,
 } from './kiosk-view.js';
+import { playTone } from './tones.js';
 
 const body = document.body;
 const lane = body.dataset['lane'] ?? '';
@@ -23,6 +24,8 @@ const MAX_RETRY_MS = 30_000;
 
 let snapshot: KioskSnapshot | null = null;
 let repaintTimer: number | undefined;
+/** The decision whose tone was played; the first snapshot after loading plays none. */
+let tonedEvent: string | null | undefined;
 
 function el(id: string): HTMLElement {
   const found = document.getElementById(id);
@@ -104,6 +107,20 @@ function render(): void {
   if (wait !== null) repaintTimer = window.setTimeout(render, wait + 20);
 }
 
+/** One tone per new decision, as it arrives. */
+function soundFor(s: KioskSnapshot): void {
+  const last = s.last;
+  const id = last?.eventId ?? null;
+  if (tonedEvent === undefined) {
+    tonedEvent = id;
+    return;
+  }
+  if (last === null || id === tonedEvent) return;
+  tonedEvent = id;
+  playTone(last.outcome);
+  body.dataset['tone'] = `${last.outcome}:${id ?? ''}`;
+}
+
 function setConnected(ok: boolean): void {
   el('conn').hidden = ok;
 }
@@ -126,6 +143,7 @@ function connect(): void {
     if (!isKioskSnapshot(data) || data.lane !== lane) return;
     snapshot = data;
     render();
+    soundFor(data);
   });
   source.addEventListener('error', () => {
     setConnected(false);

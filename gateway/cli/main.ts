@@ -6,12 +6,17 @@ import { Command, CommanderError, Option } from 'commander';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, configPathFromEnv, loadConfig } from '../config/load.js';
+import { resolveLaneProfiles } from '../config/profiles.js';
 import { CATEGORIES, HEALTH_CODES, RISK_LEVELS } from '../credentials/types.js';
 import { generateIssuerKeys, issuePass } from '../credentials/issue.js';
 import { parseRosterCsv } from '../store/roster-csv.js';
 import { openStore } from '../store/index.js';
 import type { LedgerQuery } from '../store/types.js';
 import { VERSION } from '../version.js';
+import { registerCentral } from './central.js';
+import { registerDeviceCommands } from './devices.js';
+import { registerGuardCommands } from './guards.js';
+import { registerPolicyCommands } from './policy.js';
 
 const DEMO_KEY = 'config/demo/issuer-1.private.jwk.json';
 
@@ -223,6 +228,8 @@ export function buildProgram(): Command {
       }
     });
 
+  registerGuardCommands(program);
+
   program
     .command('config')
     .description('gateway configuration')
@@ -230,9 +237,13 @@ export function buildProgram(): Command {
     .description('validate a configuration file and list every problem (default GATEWAY_CONFIG or config/gateway.yaml)')
     .action((file: string | undefined) => {
       const loaded = loadConfig(file ?? configPathFromEnv());
+      resolveLaneProfiles(loaded); // the profiles and zones it names, too
       process.stdout.write(`${loaded.file}: OK (${loaded.config.lanes.length} lane${loaded.config.lanes.length === 1 ? '' : 's'}, site ${loaded.config.site}, checkpoint ${loaded.config.checkpoint})\n`);
     });
 
+  registerPolicyCommands(program);
+  registerDeviceCommands(program);
+  registerCentral(program);
   return program;
 }
 

@@ -2,14 +2,13 @@
 // not a silently ignored setting.
 import { z } from 'zod';
 import { CATEGORIES } from '../credentials/types.js';
+import { relayConfig, scannerConfig, sharedDeviceIssues, thermometerConfig } from './device-schema.js';
 
 const id = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a lowercase id: letters, digits and "-", at most 32 characters');
 
 const port = z.number().int().min(0).max(65535);
-
-const simDevice = z.strictObject({ type: z.literal('sim') });
 
 const lane = z.strictObject({
   id,
@@ -18,10 +17,30 @@ const lane = z.strictObject({
   temperatureWindowMs: z.number().int().min(500).max(60_000).default(10_000),
   /** How long the relay holds the gate open on admit. */
   relayPulseMs: z.number().int().min(100).max(10_000).default(700),
-  scanner: simDevice,
-  thermometer: simDevice,
-  relay: simDevice,
+  /** Checkpoint profile of this lane (config/profiles/<name>.yaml); default policy.profile. */
+  profile: id.optional(),
+  /** Devices by `type` (see gateway/config/device-schema.ts); `sim` for the demo. */
+  scanner: scannerConfig,
+  thermometer: thermometerConfig,
+  relay: relayConfig,
 });
+
+const zone = z
+  .strictObject({
+    id,
+    /** People inside at once; leave out for no limit. */
+    limit: z.number().int().min(1).max(100_000).optional(),
+    /** hard refuses a second entry without an exit, soft admits it with an alert, timed refuses it within windowMinutes. */
+    antiPassback: z.enum(['off', 'hard', 'soft', 'timed']).default('off'),
+    windowMinutes: z.number().int().min(1).max(24 * 60).optional(),
+    /** Lanes whose admissions count in, and whose admissions count out. */
+    entryLanes: z.array(id).min(1, 'expected at least one entry lane'),
+    exitLanes: z.array(id).default([]),
+  })
+  .refine((zn) => zn.antiPassback !== 'timed' || zn.windowMinutes !== undefined, {
+    message: 'expected windowMinutes with antiPassback: timed',
+    path: ['windowMinutes'],
+  });
 
 const profileOverrides = z
   .strictObject({
@@ -52,6 +71,20 @@ export const configSchema = z
         kioskResetMs: z.number().int().min(1000).max(120_000).default(6000),
       })
       .prefault({}),
+    /** Guard console: sessions, lockout after wrong PINs, sign-in rate limit. */
+    guard: z
+      .strictObject({
+        /** A session ends this long after sign-in, whatever the activity (one shift). */
+        sessionTtlMs: z.number().int().min(60_000).max(24 * 3_600_000).default(12 * 3_600_000),
+        /** ... or after this long without a request (the console polls, so only a closed console idles). */
+        sessionIdleMs: z.number().int().min(60_000).max(24 * 3_600_000).default(30 * 60_000),
+        /** Wrong PINs in a row that lock the account. */
+        lockoutFailures: z.number().int().min(3).max(20).default(5),
+        lockoutMs: z.number().int().min(60_000).max(24 * 3_600_000).default(15 * 60_000),
+        /** Sign-in attempts per client address per minute. */
+        loginPerMinute: z.number().int().min(1).max(600).default(10),
+      })
+      .prefault({}),
     mqtt: z
       .strictObject({
         url: z.url({ protocol: /^mqtts?$/, error: 'expected an mqtt:// or mqtts:// URL' }).default('mqtt://127.0.0.1:1883'),
@@ -62,6 +95,30 @@ export const configSchema = z
         clientId: z.string().min(1).max(64).optional(),
         /** Start an in-process broker when nothing listens on a loopback URL. */
         embeddedFallback: z.boolean().default(true),
+        /** 5 = MQTT 5, 4 = MQTT 3.1.1 (for brokers without 5; the embedded broker always gets 4). */
+        protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+        keepaliveS: z.number().int().min(5).max(3600).default(30),
+        username: z.string().min(1).optional(),
+        /** File holding the password (first line); keeps the secret out of this file. */
+        passwordFile: z.string().min(1).optional(),
+        /** PEM files for mqtts://: CA bundle to trust, client certificate and its key. */
+        tls: z
+          .strictObject({
+            ca: z.string().min(1).optional(),
+            cert: z.string().min(1).optional(),
+            key: z.string().min(1).optional(),
+          })
+          .refine((t) => (t.cert === undefined) === (t.key === undefined), 'expected cert and key together (or neither)')
+          .optional(),
+        /** How often counters go out on …/stats; 0 = never. */
+        statsIntervalMs: z.number().int().min(0).max(3_600_000).default(60_000),
+      })
+      .prefault({}),
+    /** The central office's update-signing keys: trusted apart from the pass issuers. */
+    central: z
+      .strictObject({
+        /** Folder of central-office public JWKs (`*.jwk.json`); none = every update is refused. */
+        updateKeysDir: z.string().min(1).optional(),
       })
       .prefault({}),
     privacy: z.strictObject({
@@ -74,8 +131,14 @@ export const configSchema = z
     }),
     policy: z
       .strictObject({
-        profile: z.literal('mine-entrance').default('mine-entrance'),
+        /** Default checkpoint profile of the lanes: config/profiles/<name>.yaml. */
+        profile: id.default('mine-entrance'),
+        /** Folder of profile files, relative to this file; default the shipped config/profiles. */
+        profilesDir: z.string().min(1).optional(),
+        /** Adjust the default profile only; lanes naming another profile get it as written. */
         overrides: profileOverrides.default({}),
+        /** Places with a seat limit and/or anti-passback (canteen, bathhouse), by their lanes. */
+        zones: z.array(zone).default([]),
       })
       .prefault({}),
     lanes: z
@@ -89,6 +152,7 @@ export const configSchema = z
           }
           seen.add(l.id);
         });
+        for (const issue of sharedDeviceIssues(lanes)) ctx.addIssue({ code: 'custom', ...issue });
       }),
   });
 

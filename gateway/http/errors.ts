@@ -11,7 +11,18 @@ export type HttpErrorCode =
   | 'LANE_UNKNOWN'
   | 'LANE_NOT_SIMULATED'
   | 'NOT_FOUND'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  // guard console
+  | 'UNAUTHENTICATED'
+  | 'CROSS_SITE'
+  | 'CSRF_TOKEN'
+  | 'SIGN_IN_FAILED'
+  | 'ACCOUNT_LOCKED'
+  | 'RATE_LIMITED'
+  | 'LANE_BUSY'
+  | 'RELAY_DOWN'
+  | 'ALERT_UNKNOWN'
+  | 'ALERTS_UNAVAILABLE';
 
 export interface ErrorBody {
   error: { code: HttpErrorCode; message: string };

@@ -1,12 +1,14 @@
 // The shape of GET /healthz, and one way to build it from the parts main.ts holds.
 import type { DeviceStatus } from '../../drivers/types.js';
 import type { LinkStatus } from '../bus.js';
-import type { LaneSnapshot, LaneState } from '../lane/types.js';
+import type { LaneDeviceCounters, LaneSnapshot, LaneState } from '../lane/types.js';
 
 export interface LaneHealth {
   id: string;
   state: LaneState;
   devices: LaneSnapshot['devices'];
+  /** Drivers' discarded-byte, bad-frame and timeout counters, when the gateway supplies them. */
+  counters?: LaneDeviceCounters;
 }
 
 export interface HealthReport {
@@ -32,6 +34,8 @@ export interface HealthInputs {
   mqtt: LinkStatus | null;
   outboxDepth: number;
   now: number;
+  /** Device counters by lane id. */
+  counters?: ReadonlyMap<string, LaneDeviceCounters>;
 }
 
 function deviceDown(d: DeviceStatus): boolean {
@@ -44,7 +48,10 @@ function deviceDown(d: DeviceStatus): boolean {
  * gate (offline first), but telemetry is piling up in the outbox, so it is reported.
  */
 export function buildHealthReport(input: HealthInputs): HealthReport {
-  const lanes = input.lanes.map((s): LaneHealth => ({ id: s.lane, state: s.state, devices: s.devices }));
+  const lanes = input.lanes.map((s): LaneHealth => {
+    const counters = input.counters?.get(s.lane);
+    return { id: s.lane, state: s.state, devices: s.devices, ...(counters ? { counters } : {}) };
+  });
   const laneTrouble = lanes.some(
     (l) => l.state === 'out-of-service' || Object.values(l.devices).some(deviceDown),
   );

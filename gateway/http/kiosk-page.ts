@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join, parse } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LaneHandle } from '../lane/types.js';
+import { UI_TEXT, outcomeText, reason } from '../policy/reasons.js';
+import type { Text } from '../policy/types.js';
 
 export interface KioskPaths {
   root: string;
@@ -43,9 +45,33 @@ export interface KioskPageValues {
   serverNow: number;
 }
 
+/** The kiosk's fixed texts, from the one catalogue (policy/reasons.ts): {{nameZh}} / {{nameEn}}. */
+export function kioskTexts(): Record<string, string> {
+  const pairs: Record<string, Text> = {
+    title: UI_TEXT.kioskTitle,
+    waiting: reason('LANE_WAITING'),
+    reminder: UI_TEXT.kioskReminder,
+    measure: reason('TEMP_NEEDED'),
+    admit: outcomeText.admit,
+    refuse: outcomeText.refuse,
+    refer: outcomeText.refer,
+    oos: UI_TEXT.kioskOutOfService,
+    oosHint: UI_TEXT.kioskDeviceFault,
+    reconnecting: UI_TEXT.reconnecting,
+    noScript: UI_TEXT.enableJavaScript,
+  };
+  const out: Record<string, string> = {};
+  for (const [k, t] of Object.entries(pairs)) {
+    out[`${k}Zh`] = t.zh;
+    out[`${k}En`] = t.en;
+  }
+  return out;
+}
+
 /** Fills the {{name}} placeholders of index.html; every value is HTML-escaped. */
 export function renderKioskPage(template: string, v: KioskPageValues): string {
   const values: Record<string, string> = {
+    ...kioskTexts(),
     lane: v.lane,
     laneName: v.laneName,
     resetMs: String(v.resetMs),

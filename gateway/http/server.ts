@@ -13,7 +13,11 @@ import type { Store } from '../store/types.js';
 import { HttpError, sendError } from './errors.js';
 import { eventsResponse, parseEventsQuery } from './events.js';
 import type { HealthReport } from './health.js';
+import { guardRouter, type GuardApiDeps } from './guard-api.js';
+import { guardTexts, renderGuardPage } from './guard-page.js';
 import { findKioskPaths, renderKioskPage, unknownLanePage, type KioskPaths } from './kiosk-page.js';
+import { securityHeaders } from './security.js';
+import { createMetrics } from './metrics.js';
 import { simRouter } from './sim.js';
 import { streamLanes } from './sse.js';
 
@@ -27,6 +31,8 @@ export interface HttpDeps {
   simEnabled: boolean;
   /** How long the kiosk shows a decision before it returns to the waiting screen. */
   kioskResetMs: number;
+  /** The guard console (/guard and /api/guard/...); absent = not mounted. */
+  guard?: Omit<GuardApiDeps, 'lanes' | 'bus' | 'logger' | 'health'>;
 }
 
 export interface HttpListenOptions {
@@ -39,18 +45,6 @@ export interface RunningHttpServer {
   url: string;
   close(): Promise<void>;
 }
-
-// Kiosk page and scripts come only from this server: no CDN, no inline script.
-const KIOSK_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 /** The query string of a request, parsed the one way every route here uses. */
 function searchOf(req: Request): URLSearchParams {
@@ -79,10 +73,9 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   const laneById = (id: string): LaneHandle | undefined => lanes.find((l) => l.id === id);
 
-  app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    next();
-  });
+  // helmet: nosniff, frame denial, no referrer, and a CSP that allows only this server
+  // (kiosk and console pages and scripts come only from here: no CDN, no inline script).
+  app.use(securityHeaders());
 
   // ---- kiosk ----
   app.get('/', async (req, res) => {
@@ -97,7 +90,6 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       return;
     }
     const template = await readFile(join(kioskPaths().sourceDir, 'index.html'), 'utf8');
-    res.setHeader('Content-Security-Policy', KIOSK_CSP);
     res.type('html').send(
       renderKioskPage(template, {
         lane: lane.id,
@@ -108,12 +100,25 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     );
   });
 
-  app.get('/kiosk.css', (_req, res, next) => {
-    res.setHeader('Cache-Control', 'no-cache');
-    res.sendFile('kiosk.css', { root: kioskPaths().sourceDir }, (err) => {
-      if (err) next(err);
+  for (const sheet of ['kiosk.css', 'guard.css']) {
+    app.get(`/${sheet}`, (_req, res, next) => {
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(sheet, { root: kioskPaths().sourceDir }, (err) => {
+        if (err) next(err);
+      });
     });
-  });
+  }
+
+  // ---- guard console ----
+  if (deps.guard !== undefined) {
+    const texts = guardTexts();
+    app.get('/guard', async (_req, res) => {
+      const template = await readFile(join(kioskPaths().sourceDir, 'guard.html'), 'utf8');
+      res.setHeader('Cache-Control', 'no-store');
+      res.type('html').send(renderGuardPage(template, texts, lanes.map((l) => ({ id: l.id, name: l.snapshot().name }))));
+    });
+    app.use('/api', guardRouter({ ...deps.guard, lanes, bus: deps.bus, logger, health: deps.health }));
+  }
 
   // Compiled browser modules (kiosk.js and what it imports), from dist/kiosk-ui.
   app.get(/^\/([a-z][a-z0-9-]*)\.js$/, (req, res) => {
@@ -149,6 +154,15 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       selected = [lane];
     }
     streamLanes(req, res, selected, { bus: deps.bus, logger });
+  });
+
+  // ---- metrics (Prometheus text format) ----
+  const metrics = createMetrics({ bus: deps.bus, health: deps.health });
+  app.locals.stopMetrics = metrics.stop;
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.setHeader('Cache-Control', 'no-store');
+    res.send(await metrics.registry.metrics());
   });
 
   // ---- health ----
@@ -212,6 +226,7 @@ export async function startHttpServer(deps: HttpDeps, opts: HttpListenOptions): 
     url,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        (app.locals.stopMetrics as () => void)();
         server.close((err) => (err ? reject(err) : resolve()));
         // Open event streams and keep-alive sockets would otherwise hold close() forever.
         server.closeAllConnections();

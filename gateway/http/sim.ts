@@ -30,7 +30,12 @@ const temperatureBody = z.object(
   { error: 'expected a JSON object like {"celsius": 36.6}' },
 );
 
-function parseBody<T>(schema: z.ZodType<T>, req: Request, example: string): T {
+const deviceStateBody = z.object(
+  { state: z.enum(['connected', 'disconnected', 'fault'], { error: 'expected one of connected, disconnected, fault' }) },
+  { error: 'expected a JSON object like {"state": "disconnected"}' },
+);
+
+export function parseBody<T>(schema: z.ZodType<T>, req: Request, example: string): T {
   // express.json leaves the body undefined when the request is not declared as JSON.
   if (req.body === undefined) {
     throw new HttpError(400, 'BAD_BODY', `request body: expected JSON (Content-Type: application/json) like ${example}`);
@@ -47,7 +52,7 @@ function isParserError(err: unknown): err is { type: string; status: number } {
 }
 
 /** express.json with errors that tell the client which body the route expects. */
-function jsonBody(example: string): RequestHandler {
+export function jsonBody(example: string): RequestHandler {
   const parse = express.json({ limit: JSON_BODY_LIMIT, strict: true });
   return (req, res, next) => {
     parse(req, res, (err?: unknown) => {
@@ -100,6 +105,20 @@ export function simRouter(lanes: readonly LaneHandle[]): Router {
 
   router.get('/lanes/:lane/relay', (_req, res) => {
     res.json({ pulses: simOf(res).relayPulses() });
+  });
+
+  // Fault knob for demos and browser tests: unplug, break or replug one simulated device.
+  const deviceExample = '{"state": "disconnected"}';
+  router.post('/lanes/:lane/devices/:device', jsonBody(deviceExample), (req, res) => {
+    const device = String(req.params['device']);
+    if (device !== 'scanner' && device !== 'thermometer' && device !== 'relay') {
+      throw new HttpError(404, 'NOT_FOUND', `no simulated device '${device}'; devices: scanner, thermometer, relay`);
+    }
+    const body = parseBody(deviceStateBody, req, deviceExample);
+    const sim = simOf(res);
+    if (sim.setDeviceState === undefined) throw new HttpError(404, 'NOT_FOUND', 'this lane has no device fault knob');
+    sim.setDeviceState(device, body.state);
+    res.status(202).json({ accepted: true });
   });
 
   return router;

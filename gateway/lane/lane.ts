@@ -8,11 +8,13 @@ import type { LaneConfig } from '../config/schema.js';
 import { resolveCredential } from '../credentials/index.js';
 import type { ParsedCredential, ResolvedCredential } from '../credentials/types.js';
 import { decide } from '../policy/decide.js';
+import { evaluatedFacts } from '../policy/replay.js';
 import { reason } from '../policy/reasons.js';
-import type { Alert, Decision, LocalFacts, PolicyProfile, Reason, TemperatureReading, Verdict } from '../policy/types.js';
-import type { LedgerEntry, NewLedgerEntry, RosterEntry } from '../store/types.js';
+import type { Alert, DecideInput, Decision, LocalFacts, PolicyProfile, Reason, TemperatureReading, Verdict } from '../policy/types.js';
+import type { AlertRecord, LedgerEntry, NewLedgerEntry, RosterEntry } from '../store/types.js';
 import { maskName } from './mask.js';
-import type { DecisionView, LaneHandle, LaneSimControls, LaneSnapshot, LaneState } from './types.js';
+import type { LaneZone } from './zone-gate.js';
+import type { DecisionView, LaneDeviceCounters, LaneHandle, LaneSimControls, LaneSnapshot, LaneState } from './types.js';
 
 export interface LaneDevices {
   scanner: ScannerDevice;
@@ -25,6 +27,10 @@ export interface LaneDeps {
   devices: LaneDevices;
   sim: LaneSimControls | null;
   profile: PolicyProfile;
+  /** Name and content hash of the profile in force, recorded with each decision. */
+  policyId?: () => { name: string; hash: string };
+  /** The zone this lane counts into or out of, when it belongs to one. */
+  zone?: LaneZone;
   /** How long a decision stays on screen before the lane shows "waiting" again. */
   showMs: number;
   decode: (payload: Buffer, now: number) => Promise<ParsedCredential>;
@@ -34,9 +40,31 @@ export interface LaneDeps {
   /** Commits the ledger row (and its outbox row) and returns it; throws if it could not. */
   record: (entry: NewLedgerEntry) => LedgerEntry;
   onSnapshot: (snapshot: LaneSnapshot) => void;
+  /** Stores (and publishes) an alert that is not part of a decision, e.g. a guard override. */
+  recordAlert?: (alert: AlertRecord) => void;
   now: () => number;
   logger: Logger;
 }
+
+/** Why a guard override was not carried out; nothing was written. */
+export class LaneOverrideError extends Error {
+  readonly code: 'LANE_BUSY' | 'RELAY_DOWN';
+  constructor(code: 'LANE_BUSY' | 'RELAY_DOWN', message: string) {
+    super(`${code}: ${message}`);
+    this.name = 'LaneOverrideError';
+    this.code = code;
+  }
+}
+
+export interface OverrideResult {
+  /** The ledger row (kind override, actor = the guard). */
+  event: LedgerEntry;
+  /** False when the relay did not take the pulse (a fault row follows in the ledger). */
+  pulsed: boolean;
+}
+
+/** What the policy decided from, for the ledger (profile and its hash, evaluated facts). */
+type Evaluated = Required<Pick<NewLedgerEntry, 'profile' | 'profileHash' | 'facts'>>;
 
 interface Passage {
   credential: ResolvedCredential;
@@ -101,9 +129,74 @@ export class Lane implements LaneHandle {
     await Promise.all([scanner.stop(), thermometer.stop(), relay.stop()]);
   }
 
+  /**
+   * A guard opens the gate once, under their own id ("who handles it signs"). Ledger row
+   * first, then the alert, then the pulse, as for any admission. Refused while a person is
+   * being measured (finish or let that passage time out first) and while the relay is down.
+   */
+  async override(guardId: string, why: Reason, note: string): Promise<OverrideResult> {
+    if (this.#passage || this.#decoding) {
+      throw new LaneOverrideError('LANE_BUSY', `lane ${this.id} is handling a passage; wait for its decision`);
+    }
+    const relay = this.#deps.devices.relay;
+    if (relay.status.state !== 'connected') {
+      throw new LaneOverrideError('RELAY_DOWN', `the relay of lane ${this.id} is ${relay.status.state}; open the gate by hand`);
+    }
+    const entry: NewLedgerEntry = {
+      id: randomUUID(),
+      at: this.#deps.now(),
+      lane: this.id,
+      kind: 'override',
+      outcome: 'admit',
+      reasons: [why],
+      alerts: [],
+      credential: 'unknown',
+      subjectRef: null,
+      subjectName: null,
+      category: null,
+      temperature: null,
+      actor: guardId,
+      note,
+    };
+    // Throws when the ledger cannot be written: then the gate stays shut.
+    const event = this.#deps.record(entry);
+    try {
+      this.#deps.recordAlert?.({
+        id: randomUUID(),
+        at: event.at,
+        lane: this.id,
+        kind: 'guard-override',
+        severity: 'warning',
+        code: why.code,
+        eventId: event.id,
+        detail: `guard ${guardId}: ${why.en}`,
+      });
+    } catch (err) {
+      // The ledger row is the record; a lost alert must not keep the gate shut.
+      this.#deps.logger.error({ err, event: event.id }, 'override alert could not be stored');
+    }
+    this.#show(event);
+    try {
+      await relay.pulse(this.#deps.config.relayPulseMs);
+      return { event, pulsed: true };
+    } catch (err) {
+      this.#deps.logger.error({ err, event: event.id }, 'relay pulse of an override failed');
+      const alerts: Alert[] = [{ kind: 'device-fault', severity: 'critical', code: 'RELAY_FAILED' }];
+      this.#record({ outcome: 'refer', reasons: [reason('RELAY_FAILED')], alerts }, 'fault', null);
+      return { event, pulsed: false };
+    }
+  }
+
   /** Resolves once the latest scan has been decoded and evaluated. */
   settled(): Promise<void> {
     return this.#inFlight;
+  }
+
+  /** Each device's cumulative counters (null for a device that keeps none). */
+  deviceCounters(): LaneDeviceCounters {
+    const { scanner, thermometer, relay } = this.#deps.devices;
+    const copy = (d: { counters?: Readonly<Record<string, number>> }) => (d.counters ? { ...d.counters } : null);
+    return { scanner: copy(scanner), thermometer: copy(thermometer), relay: copy(relay) };
   }
 
   snapshot(): LaneSnapshot {
@@ -210,14 +303,22 @@ export class Lane implements LaneHandle {
     if (!passage) return;
     const credential = passage.credential;
     let verdict: Verdict;
+    let evaluated: Evaluated | undefined;
     try {
-      verdict = decide({
+      const input: DecideInput = {
         credential,
         readings: passage.readings,
         facts: credential.ok ? this.#deps.facts(credential.subject.id) : NO_FACTS,
         profile: this.#deps.profile,
         now: this.#deps.now(),
-      });
+      };
+      verdict = decide(input);
+      // A zone (seat limit, anti-passback) may hold an admission decide() gave.
+      const zone = this.#deps.zone;
+      if (zone && verdict.outcome !== 'measure') verdict = zone.check(verdict, credential.ok ? this.#deps.pseudonym(credential.subject.id) : null, input.now);
+      // Kept with the row so policy replay can re-decide it under another profile.
+      const id = this.#deps.policyId?.();
+      evaluated = { profile: id?.name ?? input.profile.name, profileHash: id?.hash ?? null, facts: evaluatedFacts(input) };
     } catch (err) {
       // Local facts could not be read (store failure): without them nobody is admitted.
       this.#deps.logger.error({ err }, 'local facts unavailable; referring');
@@ -232,7 +333,7 @@ export class Lane implements LaneHandle {
       this.#setState('measuring');
       return;
     }
-    this.#finish(verdict, 'decision');
+    this.#finish(verdict, 'decision', evaluated);
   }
 
   #onMeasureTimeout(): void {
@@ -241,17 +342,25 @@ export class Lane implements LaneHandle {
     this.#finish({ outcome: 'refer', reasons: [reason('TEMP_TIMEOUT')], alerts: [] }, 'timeout');
   }
 
-  #finish(decision: Decision, kind: NewLedgerEntry['kind']): void {
+  #finish(decision: Decision, kind: NewLedgerEntry['kind'], evaluated?: Evaluated): void {
     const passage = this.#passage;
     this.#passage = null;
     if (this.#measureTimer) clearTimeout(this.#measureTimer);
     this.#measureTimer = null;
-    const row = this.#record(decision, kind, passage?.credential ?? null);
-    if (row && decision.outcome === 'admit') this.#openGate(row);
+    const row = this.#record(decision, kind, passage?.credential ?? null, evaluated);
+    if (row && decision.outcome === 'admit') {
+      try {
+        this.#deps.zone?.passed(row.subjectRef, row.at);
+      } catch (err) {
+        // The admission is recorded; a count that failed is the guard's to correct.
+        this.#deps.logger.error({ err, zone: this.#deps.zone?.zone }, 'zone count not updated');
+      }
+      this.#openGate(row);
+    }
   }
 
   /** Ledger first: the record exists before the gate moves or anything is published. */
-  #record(decision: Decision, kind: NewLedgerEntry['kind'], credential: ResolvedCredential | null): LedgerEntry | null {
+  #record(decision: Decision, kind: NewLedgerEntry['kind'], credential: ResolvedCredential | null, evaluated?: Evaluated): LedgerEntry | null {
     const subject = credential?.ok ? credential.subject : null;
     const entry: NewLedgerEntry = {
       id: randomUUID(),
@@ -266,6 +375,7 @@ export class Lane implements LaneHandle {
       subjectName: subject?.name ?? null,
       category: subject?.category ?? null,
       temperature: decision.temperature ?? null,
+      ...evaluated,
     };
     let row: LedgerEntry;
     try {

@@ -1,4 +1,4 @@
-import type { DeviceStatus } from '../../drivers/types.js';
+import type { DeviceState, DeviceStatus } from '../../drivers/types.js';
 import type { Outcome, Reason } from '../policy/types.js';
 
 export type LaneState =
@@ -39,10 +39,19 @@ export interface LaneSimControls {
   temperature(celsius: number): void;
   /** Pulses the simulated relay received, oldest first. */
   relayPulses(): { at: number; ms: number }[];
+  /** Fault knob: unplug ('disconnected'), break ('fault') or replug ('connected') a simulated device. */
+  setDeviceState?(device: 'scanner' | 'thermometer' | 'relay', state: DeviceState): void;
 }
 
 export interface LaneHandle {
   readonly id: string;
   snapshot(): LaneSnapshot;
   readonly sim: LaneSimControls | null;
+}
+
+/** Cumulative driver counters per device of a lane; null where a device keeps none. */
+export interface LaneDeviceCounters {
+  scanner: Record<string, number> | null;
+  thermometer: Record<string, number> | null;
+  relay: Record<string, number> | null;
 }

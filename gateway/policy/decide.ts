@@ -1,7 +1,7 @@
 // The admission policy: (credential, readings, local facts, profile, now) → verdict.
 // Pure and synchronous: no I/O, no clock but `input.now`. Never throws on odd data; every
 // comparison is written so that an unreadable date or NaN fails closed (refuse), not open.
-import type { CredentialFailureCode, Subject } from '../credentials/types.js';
+import type { Category, CredentialFailureCode, Subject } from '../credentials/types.js';
 import { reason, type ReasonCode } from './reasons.js';
 import { assessTemperature, type TemperatureAssessment } from './temperature.js';
 import { HOUR_MS, localDay, parseDay, parseInstant } from './time.js';
@@ -11,9 +11,11 @@ import type {
   Approval,
   DecideInput,
   Decision,
+  Enforcement,
   PolicyProfile,
   Reason,
   RiskArea,
+  SoftRule,
   Verdict,
   WatchlistEntry,
   WatchlistKind,
@@ -51,14 +53,45 @@ const WATCHLIST_ORDER: readonly WatchlistKind[] = ['close-contact', 'isolation',
 
 const SEVERITY_RANK = { info: 0, warning: 1, critical: 2 } as const;
 
+/**
+ * The safety floor: these refuse under every profile, whatever a rule's `enforce` says.
+ * A soft profile may wave through an old test or a yellow code, never these.
+ */
+export const ALWAYS_HARD: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
+  'HEALTH_CODE_RED',
+  'TEST_POSITIVE',
+  'WATCHLIST_CLOSE_CONTACT',
+  'WATCHLIST_ISOLATION',
+  'WATCHLIST_HOME_MONITORING',
+]);
+
+/** Which rule a finding belongs to; watchlist and temperature are always hard. */
+type RuleOf = SoftRule | 'watchlist' | 'temperature';
+
 /** Reasons and alerts gathered by the subject checks, in check order. */
 class Findings {
   readonly reasons: Reason[] = [];
   readonly alerts: Alert[] = [];
-  add(r: Reason, alert?: { kind: AlertKind; severity: Alert['severity'] }): void {
-    this.reasons.push(r);
-    if (alert) this.alerts.push({ ...alert, code: r.code });
+  /** Reasons of rules enforced soft for this subject, with their alerts. */
+  readonly soft: Reason[] = [];
+  readonly softAlerts: Alert[] = [];
+  /** The rule whose check is running; set by decide() before each check. */
+  rule: RuleOf = 'category';
+  readonly #enforcement: (rule: SoftRule) => Enforcement;
+  constructor(enforcement: (rule: SoftRule) => Enforcement) {
+    this.#enforcement = enforcement;
   }
+  add(r: Reason, alert?: { kind: AlertKind; severity: Alert['severity'] }): void {
+    const rule = this.rule;
+    const soft = rule !== 'watchlist' && rule !== 'temperature' && !ALWAYS_HARD.has(r.code as ReasonCode) && this.#enforcement(rule) === 'soft';
+    (soft ? this.soft : this.reasons).push(r);
+    if (alert) (soft ? this.softAlerts : this.alerts).push({ ...alert, code: r.code });
+  }
+}
+
+/** How `rule` is enforced for this category: per-category setting, else profile-wide, else hard. */
+export function enforcementOf(profile: PolicyProfile, category: Category, rule: SoftRule): Enforcement {
+  return profile.enforceByCategory?.[category]?.[rule] ?? profile.enforce?.[rule] ?? 'hard';
 }
 
 export function decide(input: DecideInput): Verdict {
@@ -67,20 +100,30 @@ export function decide(input: DecideInput): Verdict {
 
   const subject = credential.subject;
   const facts = input.facts;
-  const found = new Findings();
+  const found = new Findings((rule) => enforcementOf(profile, subject.category, rule));
+  found.rule = 'category';
   checkCategory(found, subject, profile);
+  found.rule = 'healthCode';
   checkHealthCode(found, subject);
+  found.rule = 'travel';
   checkTravel(found, subject, facts.riskAreas, profile, now);
+  found.rule = 'test';
   checkTest(found, subject, profile, now);
+  found.rule = 'watchlist';
   checkWatchlist(found, facts.watchlist, now);
+  found.rule = 'approval';
   checkApproval(found, subject, facts.approvals, profile, now);
+  found.rule = 'temperature';
 
   const temp = assessTemperature(Array.isArray(input.readings) ? input.readings : [], profile);
 
   if (found.reasons.length > 0) {
     // A subject who fails a check is refused at once: no point asking them to measure.
     // A fever already confirmed by readings of this passage is still reported and alerted.
+    // Soft findings are true too: listed after the hard ones so the record is complete.
     if (temp.kind === 'fever') found.add(reason('TEMP_FEVER', { celsius: temp.celsius }), { kind: 'fever', severity: 'critical' });
+    found.reasons.push(...found.soft);
+    found.alerts.push(...found.softAlerts);
     return refusal(found, subject, profile, plausibleReading(temp));
   }
 
@@ -95,10 +138,20 @@ export function decide(input: DecideInput): Verdict {
       return { outcome: 'measure', reason: reason('TEMP_RECHECK', { celsius: temp.celsius }) };
     case 'fever':
       found.add(reason('TEMP_FEVER', { celsius: temp.celsius }), { kind: 'fever', severity: 'critical' });
+      found.reasons.push(...found.soft);
+      found.alerts.push(...found.softAlerts);
       return refusal(found, subject, profile, temp.celsius);
     case 'normal':
-      return { outcome: 'admit', reasons: [], alerts: [], temperature: temp.celsius };
+      return softAdmit(found, temp.celsius);
   }
+}
+
+/** Admit; rules enforced soft that failed are recorded as reasons and raise alerts. */
+function softAdmit(found: Findings, celsius: number): Decision {
+  const first = found.soft[0];
+  if (!first) return { outcome: 'admit', reasons: [], alerts: [], temperature: celsius };
+  const alerts: Alert[] = [{ kind: 'soft-rule', severity: 'warning', code: first.code }, ...found.softAlerts];
+  return { outcome: 'admit', reasons: [...found.soft], alerts: dedupeAlerts(alerts), temperature: celsius };
 }
 
 function credentialDecision(code: CredentialFailureCode): Decision {

@@ -3,7 +3,7 @@
 // nonsense value (a fever threshold the thermometer can never reach as "plausible", a
 // Fahrenheit number) must stop the gateway at start, not quietly admit everyone.
 import { CATEGORIES, type Category } from '../credentials/types.js';
-import type { PolicyProfile } from './types.js';
+import { SOFT_RULES, type EnforceMap, type PolicyProfile } from './types.js';
 
 /** The source's rules: 48 h test, 37.3 °C, 14 days, visitors need an approval. */
 export const MINE_ENTRANCE: PolicyProfile = deepFreeze({
@@ -35,7 +35,8 @@ export type ProfileIssueCode =
   | 'UNKNOWN_CATEGORY'
   | 'EMPTY'
   | 'PLAUSIBLE_RANGE_INVERTED'
-  | 'THRESHOLD_OUTSIDE_PLAUSIBLE';
+  | 'THRESHOLD_OUTSIDE_PLAUSIBLE'
+  | 'NOT_AN_ENFORCEMENT';
 
 export interface ProfileIssue {
   /** Key path inside the profile, e.g. "testWindowHoursByCategory.visitor". */
@@ -77,6 +78,8 @@ const KEYS: readonly (keyof PolicyProfile)[] = [
   'riskLookbackDays',
   'approvalRequiredFor',
   'allowedCategories',
+  'enforce',
+  'enforceByCategory',
 ];
 
 /**
@@ -112,6 +115,8 @@ export function profileFromOverrides(overrides: ProfileOverrides = {}, base: Pol
     riskLookbackDays: pick('riskLookbackDays'),
     approvalRequiredFor: pick('approvalRequiredFor'),
     allowedCategories: pick('allowedCategories'),
+    enforce: pick('enforce'),
+    enforceByCategory: pick('enforceByCategory'),
   };
   const profile = checkProfile(merged, issues);
   if (issues.length > 0 || !profile) throw new PolicyProfileError(issues);
@@ -121,7 +126,7 @@ export function profileFromOverrides(overrides: ProfileOverrides = {}, base: Pol
 /** Every problem with a complete profile; empty when it is usable. */
 export function validateProfile(profile: PolicyProfile): ProfileIssue[] {
   const issues: ProfileIssue[] = [];
-  checkProfile({ ...profile }, issues);
+  checkProfile({ enforce: undefined, enforceByCategory: undefined, ...profile }, issues);
   return issues;
 }
 
@@ -164,7 +169,32 @@ function checkProfile(p: Record<keyof PolicyProfile, unknown>, issues: ProfileIs
   number(issues, 'riskLookbackDays', p.riskLookbackDays, { min: 1, max: MAX_LOOKBACK_DAYS, integer: true, unit: 'days' });
   categories(issues, 'approvalRequiredFor', p.approvalRequiredFor, false);
   categories(issues, 'allowedCategories', p.allowedCategories, true);
+  enforceMap(issues, 'enforce', p.enforce);
+  if (p.enforceByCategory !== undefined) {
+    if (!isRecord(p.enforceByCategory)) {
+      issues.push({ path: 'enforceByCategory', code: 'NOT_AN_OBJECT', message: 'expected a map of category to rule enforcement' });
+    } else {
+      for (const [cat, map] of Object.entries(p.enforceByCategory)) {
+        const path = `enforceByCategory.${cat}`;
+        if (!isCategory(cat)) issues.push({ path, code: 'UNKNOWN_CATEGORY', message: `expected one of ${CATEGORIES.join(', ')}` });
+        else enforceMap(issues, path, map);
+      }
+    }
+  }
   if (issues.length > start) return null;
+  // Normal form, so equal rules give equal profiles (and hashes): profile-wide, only soft
+  // rules are listed (hard is the default); per category, only what differs from that.
+  const wide = softOnly(p.enforce as EnforceMap | undefined);
+  const byCategory: NonNullable<PolicyProfile['enforceByCategory']> = {};
+  for (const [cat, map] of Object.entries((p.enforceByCategory ?? {}) as Record<string, EnforceMap | undefined>)) {
+    const differs = Object.fromEntries(
+      Object.entries(map ?? {}).filter(([rule, e]) => e !== undefined && e !== (wide[rule as keyof EnforceMap] ?? 'hard')),
+    ) as EnforceMap;
+    if (Object.keys(differs).length > 0) byCategory[cat as Category] = differs;
+  }
+  const enforcement: Pick<PolicyProfile, 'enforce' | 'enforceByCategory'> = {};
+  if (Object.keys(wide).length > 0) enforcement.enforce = wide;
+  if (Object.keys(byCategory).length > 0) enforcement.enforceByCategory = byCategory;
   return {
     name: (p.name as string).trim(),
     testWindowHours: p.testWindowHours as number,
@@ -178,7 +208,28 @@ function checkProfile(p: Record<keyof PolicyProfile, unknown>, issues: ProfileIs
     riskLookbackDays: p.riskLookbackDays as number,
     approvalRequiredFor: [...new Set(p.approvalRequiredFor as Category[])],
     allowedCategories: [...new Set(p.allowedCategories as Category[])],
+    ...enforcement,
   };
+}
+
+function softOnly(map: EnforceMap | undefined): EnforceMap {
+  return Object.fromEntries(Object.entries(map ?? {}).filter(([, e]) => e === 'soft')) as EnforceMap;
+}
+
+function enforceMap(issues: ProfileIssue[], path: string, v: unknown): void {
+  if (v === undefined) return;
+  if (!isRecord(v)) {
+    issues.push({ path, code: 'NOT_AN_OBJECT', message: `expected a map of rule (${SOFT_RULES.join(', ')}) to hard or soft` });
+    return;
+  }
+  for (const [rule, e] of Object.entries(v)) {
+    if (!(SOFT_RULES as readonly string[]).includes(rule)) {
+      // Watchlist and temperature are not listed on purpose: they are always hard.
+      issues.push({ path: `${path}.${rule}`, code: 'UNKNOWN_KEY', message: `expected one of ${SOFT_RULES.join(', ')} (watchlist and temperature are always hard)` });
+    } else if (e !== undefined && e !== 'hard' && e !== 'soft') {
+      issues.push({ path: `${path}.${rule}`, code: 'NOT_AN_ENFORCEMENT', message: `expected hard or soft, got ${String(e)}` });
+    }
+  }
 }
 
 interface NumberRule {

@@ -29,6 +29,8 @@ export const REASON_CODES = [
   'VISITOR_NO_APPROVAL',
   'VISITOR_APPROVAL_NOT_YET_VALID',
   'VISITOR_APPROVAL_EXPIRED',
+  'ZONE_FULL',
+  'ANTI_PASSBACK',
   'TEMP_TIMEOUT',
   'DEVICE_DOWN_SCANNER',
   'DEVICE_DOWN_THERMOMETER',
@@ -65,6 +67,8 @@ export interface ReasonParamMap {
   VISITOR_APPROVAL_NOT_YET_VALID: { from?: When };
   /** until: the latest approval's exclusive end. */
   VISITOR_APPROVAL_EXPIRED: { until?: When };
+  /** count: people inside now; limit: the zone's limit. */
+  ZONE_FULL: { count?: number; limit?: number };
 }
 export type ReasonParams<C extends ReasonCode> = C extends keyof ReasonParamMap ? ReasonParamMap[C] : Record<string, never>;
 
@@ -273,6 +277,20 @@ const CATALOGUE: Catalogue = {
     next: { zh: '请联系接待部门重新申请', en: 'Ask your host department to renew it' },
   },
 
+  // Zones (occupancy and anti-passback), applied after decide() on a zone's entry lane.
+  ZONE_FULL: {
+    kind: 'refer',
+    zh: ({ count, limit }) => (count !== undefined && limit !== undefined ? `已满员（${count}人，限${limit}人），请稍候` : '已满员，请稍候'),
+    en: ({ count, limit }) => (count !== undefined && limit !== undefined ? `Full (${count} of ${limit}), please wait` : 'Full, please wait'),
+    next: { zh: '请稍候，有人离开后再扫码', en: 'Please wait and scan again when someone leaves' },
+  },
+  ANTI_PASSBACK: {
+    kind: 'refuse',
+    zh: '上次进入后未登记离开，不能重复进入',
+    en: 'No exit recorded since your last entry',
+    next: { zh: '请从出口扫码离开，或联系工作人员', en: 'Please scan out at the exit, or ask staff' },
+  },
+
   // Lane-side codes: the lane, not decide(), emits these.
   TEMP_TIMEOUT: {
     kind: 'refer',
@@ -324,3 +342,119 @@ export const outcomeText: Readonly<Record<Outcome, Text>> = {
   refuse: { zh: '禁止通行', en: 'Entry refused' },
   refer: { zh: '请等待工作人员', en: 'Please wait for staff' },
 };
+
+// ---- Guard override reasons: the pick-list of the guard console. The guard's free text
+// goes beside the chosen code (ledger `note`), never into these texts.
+export const OVERRIDE_REASON_CODES = [
+  'OVERRIDE_IDENTITY_VERIFIED',
+  'OVERRIDE_DEVICE_FAULT',
+  'OVERRIDE_MEDICAL_EMERGENCY',
+  'OVERRIDE_RESCUE',
+  'OVERRIDE_LEADER_APPROVED',
+  'OVERRIDE_OTHER',
+] as const;
+export type OverrideReasonCode = (typeof OVERRIDE_REASON_CODES)[number];
+
+const OVERRIDE_TEXT: Readonly<Record<OverrideReasonCode, Text>> = {
+  OVERRIDE_IDENTITY_VERIFIED: { zh: '人工放行：已当面核实证件', en: 'Guard override: credentials checked in person' },
+  OVERRIDE_DEVICE_FAULT: { zh: '人工放行：设备故障', en: 'Guard override: device fault' },
+  OVERRIDE_MEDICAL_EMERGENCY: { zh: '人工放行：医疗急救', en: 'Guard override: medical emergency' },
+  OVERRIDE_RESCUE: { zh: '人工放行：抢险救援', en: 'Guard override: emergency rescue' },
+  OVERRIDE_LEADER_APPROVED: { zh: '人工放行：值班领导批准', en: 'Guard override: approved by the duty leader' },
+  OVERRIDE_OTHER: { zh: '人工放行：其他原因', en: 'Guard override: other reason' },
+};
+
+export function isOverrideReasonCode(code: string): code is OverrideReasonCode {
+  return (OVERRIDE_REASON_CODES as readonly string[]).includes(code);
+}
+
+/** The ledger reason of a guard override. */
+export function overrideReason(code: OverrideReasonCode): Reason {
+  const t = OVERRIDE_TEXT[code];
+  return { code, zh: t.zh, en: t.en };
+}
+
+// ---- Screen texts of the guard console (and the kiosk's fixed labels). Keys are stable;
+// the console looks them up by key, so a missing key shows as the key itself in tests.
+export const UI_TEXT = {
+  consoleTitle: { zh: '值守台', en: 'Guard console' },
+  signIn: { zh: '登录', en: 'Sign in' },
+  signOut: { zh: '退出', en: 'Sign out' },
+  guardId: { zh: '工号', en: 'Guard ID' },
+  pin: { zh: '密码', en: 'PIN' },
+  signInFailed: { zh: '工号或密码错误', en: 'Wrong guard ID or PIN' },
+  accountLocked: { zh: '账号已锁定，请稍后再试', en: 'Account locked; try again later' },
+  tooManyAttempts: { zh: '尝试次数过多，请稍后再试', en: 'Too many attempts; try again later' },
+  sessionExpired: { zh: '登录已过期，请重新登录', en: 'Session expired; please sign in again' },
+  unackedAlerts: { zh: '未处理告警', en: 'Unacknowledged alerts' },
+  lanes: { zh: '通道状态', en: 'Lanes' },
+  scanner: { zh: '扫码器', en: 'Scanner' },
+  thermometer: { zh: '测温仪', en: 'Thermometer' },
+  relay: { zh: '闸机', en: 'Gate' },
+  mqttLink: { zh: '上报链路', en: 'Central office link' },
+  outboxDepth: { zh: '待上报', en: 'Waiting to send' },
+  deviceConnected: { zh: '正常', en: 'OK' },
+  deviceDisconnected: { zh: '断开', en: 'Disconnected' },
+  deviceFault: { zh: '故障', en: 'Fault' },
+  linkConnected: { zh: '已连接', en: 'Connected' },
+  linkConnecting: { zh: '连接中', en: 'Connecting' },
+  linkDisconnected: { zh: '已断开', en: 'Disconnected' },
+  linkNone: { zh: '未配置', en: 'Not configured' },
+  laneIdle: { zh: '等待', en: 'Waiting' },
+  laneMeasuring: { zh: '测温中', en: 'Measuring' },
+  laneShowing: { zh: '显示结果', en: 'Showing result' },
+  laneOutOfService: { zh: '暂停使用', en: 'Out of service' },
+  override: { zh: '人工放行', en: 'Open gate' },
+  overrideReason: { zh: '放行原因', en: 'Reason' },
+  overrideNote: { zh: '补充说明', en: 'Note' },
+  overrideConfirm: { zh: '确认开闸一次', en: 'Open the gate once' },
+  overrideDone: { zh: '已开闸', en: 'Gate opened' },
+  overrideFailed: { zh: '开闸失败', en: 'Gate did not open' },
+  cancel: { zh: '取消', en: 'Cancel' },
+  liveFeed: { zh: '实时通行', en: 'Live feed' },
+  allLanes: { zh: '全部通道', en: 'All lanes' },
+  allOutcomes: { zh: '全部结果', en: 'All outcomes' },
+  allCredentials: { zh: '全部凭证', en: 'All credentials' },
+  outcomeAdmit: { zh: '通行', en: 'Admitted' },
+  outcomeRefuse: { zh: '拒绝', en: 'Refused' },
+  outcomeRefer: { zh: '转人工', en: 'Referred' },
+  kindOverride: { zh: '人工放行', en: 'Override' },
+  alerts: { zh: '告警', en: 'Alerts' },
+  acknowledge: { zh: '确认', en: 'Acknowledge' },
+  acknowledgedBy: { zh: '确认人', en: 'Acknowledged by' },
+  noAlerts: { zh: '暂无告警', en: 'No alerts' },
+  expected: { zh: '今日预约来访', en: "Today's expected visitors" },
+  arrived: { zh: '已到', en: 'Arrived' },
+  notYet: { zh: '未到', en: 'Not yet' },
+  noneExpected: { zh: '今日无预约', en: 'Nobody expected today' },
+  approver: { zh: '审批人', en: 'Approver' },
+  hostDepartment: { zh: '接待部门', en: 'Host department' },
+  ledger: { zh: '通行记录查询', en: 'Ledger search' },
+  from: { zh: '开始', en: 'From' },
+  to: { zh: '结束', en: 'To' },
+  subject: { zh: '姓名或编号', en: 'Name or ID' },
+  search: { zh: '查询', en: 'Search' },
+  exportCsv: { zh: '导出表格', en: 'Export CSV' },
+  noRows: { zh: '无记录', en: 'No records' },
+  today: { zh: '今日统计', en: 'Today' },
+  hourly: { zh: '分时段通行', en: 'By hour' },
+  time: { zh: '时间', en: 'Time' },
+  lane: { zh: '通道', en: 'Lane' },
+  outcome: { zh: '结果', en: 'Outcome' },
+  reasons: { zh: '原因', en: 'Reasons' },
+  credential: { zh: '凭证', en: 'Credential' },
+  name: { zh: '姓名', en: 'Name' },
+  category: { zh: '类别', en: 'Category' },
+  temperature: { zh: '体温', en: 'Temperature' },
+  guard: { zh: '值守人', en: 'Guard' },
+  credentialHealthPass: { zh: '健康通行码', en: 'Health pass' },
+  credentialStaffBadge: { zh: '工牌', en: 'Staff badge' },
+  credentialUnknown: { zh: '未知', en: 'Unknown' },
+  reconnecting: { zh: '正在重新连接…', en: 'Reconnecting…' },
+  kioskTitle: { zh: '通行检查', en: 'Checkpoint' },
+  kioskReminder: { zh: '请佩戴口罩 · 保持一米距离', en: 'Wear a mask · Keep one metre apart' },
+  kioskOutOfService: { zh: '暂停使用', en: 'Out of service' },
+  kioskDeviceFault: { zh: '设备故障，请联系工作人员', en: 'Device fault: please ask the staff' },
+  enableJavaScript: { zh: '请启用 JavaScript。', en: 'Please enable JavaScript.' },
+} as const satisfies Record<string, Text>;
+export type UiTextKey = keyof typeof UI_TEXT;

@@ -1,4 +1,4 @@
-import type { Category, ResolvedCredential } from '../credentials/types.js';
+import type { Category, CredentialFailureCode, CredentialKind, HealthFacts, ResolvedCredential } from '../credentials/types.js';
 
 export type Outcome = 'admit' | 'refuse' | 'refer';
 
@@ -24,7 +24,11 @@ export type AlertKind =
   | 'watchlist'
   | 'visitor-refused'
   | 'forged-pass'
-  | 'device-fault';
+  | 'device-fault'
+  /** A rule enforced `soft` failed: the person was admitted, the office should know. */
+  | 'soft-rule'
+  /** A second entry without an exit (anti-passback). */
+  | 'anti-passback';
 
 export interface Alert {
   kind: AlertKind;
@@ -94,6 +98,13 @@ export interface LocalFacts {
   riskAreas: RiskArea[];
 }
 
+/** Rules a profile may enforce `soft` (admit, record the reason, alert). */
+export const SOFT_RULES = ['category', 'healthCode', 'travel', 'test', 'approval'] as const;
+export type SoftRule = (typeof SOFT_RULES)[number];
+export type Enforcement = 'hard' | 'soft';
+/** Only the soft rules are listed; a rule not listed is hard. */
+export type EnforceMap = Partial<Record<SoftRule, Enforcement>>;
+
 export interface PolicyProfile {
   name: string;
   /** Maximum age of a negative test, hours. */
@@ -113,6 +124,13 @@ export interface PolicyProfile {
   approvalRequiredFor: Category[];
   /** Categories admitted at this checkpoint at all. */
   allowedCategories: Category[];
+  /**
+   * Rules enforced `soft`; absent = every rule hard. A red health code, a positive test
+   * and an active watchlist entry are refused whatever this says (the safety floor).
+   */
+  enforce?: EnforceMap;
+  /** Per-category enforcement, over `enforce`. */
+  enforceByCategory?: Partial<Record<Category, EnforceMap>>;
 }
 
 export interface DecideInput {
@@ -123,4 +141,22 @@ export interface DecideInput {
   profile: PolicyProfile;
   /** Epoch ms, from the injected clock. */
   now: number;
+}
+
+/**
+ * What decide() evaluated for one passage, without names or raw ids, kept in the ledger
+ * so the passage can be re-decided under another profile (policy replay). Risk areas are
+ * only those whose region matches a visit: no other area can change a decision.
+ */
+export interface EvaluatedFacts {
+  v: 1;
+  /** The `now` decide() was called with, epoch ms. */
+  now: number;
+  credential:
+    | { ok: true; kind: 'health-pass' | 'staff-badge'; category: Category; health: HealthFacts }
+    | { ok: false; kind: CredentialKind; code: CredentialFailureCode };
+  readings: TemperatureReading[];
+  watchlist: { kind: WatchlistKind; from: string; until: string | null }[];
+  approvals: { validFrom: string; validUntil: string }[];
+  riskAreas: RiskArea[];
 }

@@ -104,6 +104,98 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'alerts: fever, codes, watchlist, devices, overrides, rejected updates; guard acknowledgement',
+    up: `
+      -- kind/severity have no CHECK lists, for the same reason as the ledger's columns.
+      CREATE TABLE alerts (
+        seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+        id       TEXT    NOT NULL UNIQUE,
+        at       INTEGER NOT NULL,
+        lane     TEXT,
+        kind     TEXT    NOT NULL,
+        severity TEXT    NOT NULL,
+        code     TEXT    NOT NULL,
+        event_id TEXT,
+        detail   TEXT,
+        acked_by TEXT,
+        acked_at INTEGER
+      );
+      CREATE INDEX alerts_at ON alerts (at);
+      CREATE INDEX alerts_lane_at ON alerts (lane, at);
+      -- The console's badge counts these on every refresh.
+      CREATE INDEX alerts_unacked ON alerts (at) WHERE acked_at IS NULL;
+      -- An alert is a record too: only its acknowledgement may change, never its facts.
+      CREATE TRIGGER alerts_facts_fixed BEFORE UPDATE OF id, at, lane, kind, severity, code, event_id, detail ON alerts
+      BEGIN SELECT RAISE(ABORT, 'alerts are append-only: only acked_by/acked_at may change'); END;
+      CREATE TRIGGER alerts_no_delete BEFORE DELETE ON alerts
+      BEGIN SELECT RAISE(ABORT, 'alerts are append-only: DELETE refused'); END;
+    `,
+  },
+  {
+    version: 3,
+    name: 'guard console: guard accounts; ledger actor and note of overrides',
+    up: `
+      -- ADD COLUMN rewrites no row, so the ledger's append-only triggers stay untouched.
+      ALTER TABLE ledger ADD COLUMN actor TEXT;
+      ALTER TABLE ledger ADD COLUMN note TEXT;
+      CREATE INDEX ledger_credential_at ON ledger (credential, at);
+
+      -- PINs are scrypt hashes with their parameters ("scrypt$N$r$p$salt$hash").
+      -- failed_count and locked_until persist the lockout across restarts.
+      CREATE TABLE guards (
+        id           TEXT    PRIMARY KEY,
+        name         TEXT    NOT NULL,
+        pin_hash     TEXT    NOT NULL,
+        created_at   INTEGER NOT NULL,
+        failed_count INTEGER NOT NULL DEFAULT 0,
+        locked_until INTEGER
+      );
+    `,
+  },
+  {
+    version: 4,
+    name: 'policy: profile name and hash of each decision; evaluated facts for policy replay',
+    up: `
+      -- Nullable: rows from before this version, and rows no policy decided (device
+      -- faults, overrides), have none. facts holds no names (see EvaluatedFacts).
+      ALTER TABLE ledger ADD COLUMN profile TEXT;
+      ALTER TABLE ledger ADD COLUMN profile_hash TEXT;
+      ALTER TABLE ledger ADD COLUMN facts TEXT CHECK (facts IS NULL OR (json_valid(facts) AND json_type(facts) = 'object'));
+    `,
+  },
+  {
+    version: 5,
+    name: 'zones: occupancy counts, who is inside, guard corrections',
+    up: `
+      -- Occupancy lives here, not in memory, so counts survive a restart.
+      CREATE TABLE zone_counts (
+        zone       TEXT    PRIMARY KEY,
+        count      INTEGER NOT NULL CHECK (count >= 0),
+        updated_at INTEGER NOT NULL
+      );
+      -- Who is inside (pseudonyms): anti-passback and "no second seat for the same person".
+      CREATE TABLE zone_presence (
+        zone        TEXT    NOT NULL,
+        subject_ref TEXT    NOT NULL,
+        entered_at  INTEGER NOT NULL,
+        PRIMARY KEY (zone, subject_ref)
+      );
+      -- A guard's correction of a count, signed: who, when, from what to what, why.
+      CREATE TABLE zone_corrections (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        zone       TEXT    NOT NULL,
+        at         INTEGER NOT NULL,
+        guard      TEXT    NOT NULL,
+        from_count INTEGER NOT NULL,
+        to_count   INTEGER NOT NULL,
+        reason     TEXT    NOT NULL
+      );
+      CREATE TRIGGER zone_corrections_no_update BEFORE UPDATE ON zone_corrections
+      BEGIN SELECT RAISE(ABORT, 'zone corrections are append-only'); END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -8,9 +8,24 @@ import { join, resolve } from 'node:path';
 import type { Approval, Outcome, RiskArea, WatchlistEntry } from '../policy/types.js';
 import { StoreError } from './errors.js';
 import { migrate, type Migration, MIGRATIONS } from './migrations.js';
-import type { LedgerEntry, LedgerQuery, NewLedgerEntry, OutboxMessage, OutboxRow, RosterEntry, Store } from './types.js';
+import type {
+  AlertQuery,
+  AlertRecord,
+  LedgerEntry,
+  LedgerHourCount,
+  LedgerQuery,
+  NewLedgerEntry,
+  OutboxMessage,
+  OutboxRow,
+  ReplayRow,
+  RosterEntry,
+  ZoneCorrection,
+  Store,
+  StoredAlert,
+} from './types.js';
 import {
   OUTCOME_VALUES,
+  checkAlertRecord,
   checkApprovals,
   checkLedgerEntry,
   checkOutboxMessage,
@@ -39,8 +54,36 @@ export interface SqliteStore extends Store {
   outboxPrune(deliveredBefore: number): number;
   /** Schema version of the open database. */
   readonly schemaVersion: number;
+  /**
+   * Decision rows that kept their evaluated facts (policy replay), oldest first, from
+   * `from` (epoch ms, inclusive) to `to` (exclusive). Streams: a large ledger is never
+   * held in memory at once.
+   */
+  replayRows(q?: { from?: number; to?: number }): IterableIterator<ReplayRow>;
+  /** People inside a zone, and since when this person is inside (null: not inside). Schema 5. */
+  zoneFacts(zone: string, subjectRef: string | null): { count: number; openEntryAt: number | null };
+  /** One more inside, unless this person already is; returns the count. */
+  zoneEnter(zone: string, subjectRef: string | null, at: number): number;
+  /** One fewer inside (never below 0); returns the count. */
+  zoneExit(zone: string, subjectRef: string | null, at: number): number;
+  /** A guard sets the count (recorded with name and reason); everyone inside is forgotten when it is set to 0. */
+  zoneCorrect(c: { zone: string; count: number; guard: string; reason: string; at: number }): ZoneCorrection;
+  zoneCorrections(zone: string): ZoneCorrection[];
   /** The connection's pragmas as in effect (for tests, /healthz and support). */
   settings(): StoreSettings;
+  /**
+   * Runs fn in one transaction (a savepoint when nested): an inbound update's facts, its
+   * version and its response row commit together or not at all.
+   */
+  transaction<T>(fn: () => T): T;
+  /** Many PUBACKs in one commit (one fsync). */
+  markDeliveredMany(ids: readonly number[]): void;
+  /** Queue a message that belongs to no ledger row (a response, an alert's sibling); returns its id. */
+  outboxAppend(msg: OutboxMessage): number;
+  /** Ledger rows per hour since `from` (inclusive) until `to` (exclusive), by kind and outcome. */
+  ledgerHourly(from: number, to: number): LedgerHourCount[];
+  /** Every approval, in insertion order (the guard console's expected visitors). */
+  approvalsAll(): Approval[];
 }
 
 export interface StoreSettings {
@@ -65,6 +108,22 @@ interface LedgerRow {
   subject_name: string | null;
   category: NewLedgerEntry['category'];
   temperature: number | null;
+  actor: string | null;
+  note: string | null;
+  profile: string | null;
+  profile_hash: string | null;
+}
+
+interface ReplayDbRow {
+  seq: number;
+  id: string;
+  at: number;
+  lane: string;
+  outcome: Outcome;
+  reasons: string;
+  category: NewLedgerEntry['category'];
+  profile: string | null;
+  facts: string;
 }
 
 interface OutboxDbRow {
@@ -106,6 +165,28 @@ interface RiskAreaRow {
   since: string;
   until: string | null;
 }
+
+interface AlertDbRow {
+  id: string;
+  at: number;
+  lane: string | null;
+  kind: string;
+  severity: AlertRecord['severity'];
+  code: string;
+  event_id: string | null;
+  detail: string | null;
+  acked_by: string | null;
+  acked_at: number | null;
+}
+
+interface AlertStatements {
+  insert: Database.Statement<[Record<string, unknown>]>;
+  ack: Database.Statement<[string, number, string]>;
+  unacked: Database.Statement<[], { n: number }>;
+  append: (alert: AlertRecord, toOutbox: (a: AlertRecord) => OutboxMessage | null) => void;
+}
+
+const ALERT_COLUMNS = 'id, at, lane, kind, severity, code, event_id, detail, acked_by, acked_at';
 
 const LEDGER_COLUMNS =
   'seq, id, at, lane, kind, outcome, reasons, alerts, credential, subject_ref, subject_name, category, temperature';
@@ -177,11 +258,21 @@ class SqliteStoreImpl implements SqliteStore {
   readonly #getMeta: Database.Statement<[string], { value: string }>;
   readonly #setMeta: Database.Statement<[string, string]>;
   readonly #queries = new Map<string, Database.Statement<[Record<string, unknown>], LedgerRow>>();
+  /** Ledger columns to select; actor and note exist from schema 3 on (older lists in upgrade tests). */
+  readonly #ledgerColumns: string;
+  readonly #hasActor: boolean;
+  /** profile, profile_hash and facts exist from schema 4 on. */
+  readonly #hasPolicy: boolean;
   readonly #append: (entry: NewLedgerEntry, toOutbox: (row: LedgerEntry) => OutboxMessage | null) => LedgerEntry;
   readonly #rosterUpsertAll: (entries: RosterEntry[]) => number;
   readonly #watchlistReplaceAll: (entries: WatchlistEntry[]) => void;
   readonly #approvalsReplaceAll: (entries: Approval[]) => void;
   readonly #riskAreasReplaceAll: (entries: RiskArea[]) => void;
+  // Alert statements are prepared on first use: a store opened with an older migration
+  // list (tests of upgrades) has no alerts table and must still open.
+  #alertStmts: AlertStatements | null = null;
+  readonly #alertQueries = new Map<string, Database.Statement<[Record<string, unknown>], AlertDbRow>>();
+  readonly #markMany: (ids: readonly number[]) => void;
 
   constructor(db: Database.Database, file: string, schemaVersion: number, now: () => number) {
     this.#db = db;
@@ -189,11 +280,16 @@ class SqliteStoreImpl implements SqliteStore {
     this.schemaVersion = schemaVersion;
     this.#now = now;
 
+    this.#hasActor = db.prepare<[], { name: string }>('PRAGMA table_info(ledger)').all().some((c) => c.name === 'actor');
+    this.#hasPolicy = db.prepare<[], { name: string }>('PRAGMA table_info(ledger)').all().some((c) => c.name === 'facts');
+    this.#ledgerColumns =
+      `${LEDGER_COLUMNS}, ${this.#hasActor ? 'actor, note' : 'NULL AS actor, NULL AS note'}` +
+      `, ${this.#hasPolicy ? 'profile, profile_hash' : 'NULL AS profile, NULL AS profile_hash'}`;
     this.#insertLedger = db.prepare(
-      `INSERT INTO ledger (id, at, lane, kind, outcome, reasons, alerts, credential, subject_ref, subject_name, category, temperature)
-       VALUES (@id, @at, @lane, @kind, @outcome, @reasons, @alerts, @credential, @subjectRef, @subjectName, @category, @temperature)`,
+      `INSERT INTO ledger (id, at, lane, kind, outcome, reasons, alerts, credential, subject_ref, subject_name, category, temperature${this.#hasActor ? ', actor, note' : ''}${this.#hasPolicy ? ', profile, profile_hash, facts' : ''})
+       VALUES (@id, @at, @lane, @kind, @outcome, @reasons, @alerts, @credential, @subjectRef, @subjectName, @category, @temperature${this.#hasActor ? ', @actor, @note' : ''}${this.#hasPolicy ? ', @profile, @profileHash, @facts' : ''})`,
     );
-    this.#ledgerBySeq = db.prepare(`SELECT ${LEDGER_COLUMNS} FROM ledger WHERE seq = ?`);
+    this.#ledgerBySeq = db.prepare(`SELECT ${this.#ledgerColumns} FROM ledger WHERE seq = ?`);
     this.#insertOutbox = db.prepare('INSERT INTO outbox (topic, payload, qos, created_at) VALUES (?, ?, ?, ?)');
     this.#outboxPending = db.prepare(
       'SELECT id, topic, payload, qos, created_at FROM outbox WHERE delivered_at IS NULL AND id > ? ORDER BY id LIMIT ?',
@@ -230,6 +326,11 @@ class SqliteStoreImpl implements SqliteStore {
             ...entry,
             reasons: JSON.stringify(entry.reasons),
             alerts: JSON.stringify(entry.alerts),
+            ...(this.#hasActor ? { actor: entry.actor ?? null, note: entry.note ?? null } : {}),
+            // Always a string or null for SQLite: the facts object is never bound as is.
+            profile: entry.profile ?? null,
+            profileHash: entry.profileHash ?? null,
+            facts: entry.facts ? JSON.stringify(entry.facts) : null,
           }).lastInsertRowid,
         );
       } catch (err) {
@@ -270,6 +371,28 @@ class SqliteStoreImpl implements SqliteStore {
       return entries.length;
     });
 
+    const markRange = db.prepare<[number, number, number]>(
+      'UPDATE outbox SET delivered_at = ? WHERE id BETWEEN ? AND ? AND delivered_at IS NULL',
+    );
+    this.#markMany = db.transaction((ids: readonly number[]) => {
+      const at = this.#now();
+      // PUBACKs come mostly in order: one statement per run of consecutive ids instead
+      // of one per id. A run holds acknowledged ids only, so nothing else is marked.
+      const sorted = [...ids].sort((a, b) => a - b);
+      let lo = sorted[0];
+      let hi = lo;
+      for (let i = 1; i <= sorted.length; i++) {
+        const id = sorted[i];
+        if (id !== undefined && hi !== undefined && (id === hi || id === hi + 1)) {
+          hi = id;
+          continue;
+        }
+        if (lo !== undefined && hi !== undefined) markRange.run(at, lo, hi);
+        lo = id;
+        hi = id;
+      }
+    });
+
     const clearWatch = db.prepare('DELETE FROM watchlist');
     const insertWatch = db.prepare(
       'INSERT INTO watchlist (subject_id, kind, valid_from, valid_until, note) VALUES (?, ?, ?, ?, ?)',
@@ -305,14 +428,16 @@ class SqliteStoreImpl implements SqliteStore {
     if (params.lane !== undefined) where.push('lane = @lane');
     if (params.outcome !== undefined) where.push('outcome = @outcome');
     if (params.subjectRef !== undefined) where.push('subject_ref = @subjectRef');
+    if (params.credential !== undefined) where.push('credential = @credential');
+    if (params.matchRef !== undefined) where.push('(subject_ref = @matchRef OR instr(subject_name, @matchName) > 0)');
     if (params.from !== undefined) where.push('at >= @from');
     if (params.to !== undefined) where.push('at < @to');
     if (params.beforeSeq !== undefined) where.push('seq < @beforeSeq');
     const sql =
-      `SELECT ${LEDGER_COLUMNS} FROM ledger` +
+      `SELECT ${this.#ledgerColumns} FROM ledger` +
       (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
       ' ORDER BY seq DESC LIMIT @limit';
-    // At most 2^6 shapes of this query exist, so caching by SQL text stays small.
+    // At most 2^8 shapes of this query exist, so caching by SQL text stays small.
     let stmt = this.#queries.get(sql);
     if (stmt === undefined) {
       stmt = this.#db.prepare(sql);
@@ -342,8 +467,120 @@ class SqliteStoreImpl implements SqliteStore {
     this.#markDelivered.run(this.#now(), id);
   }
 
+  markDeliveredMany(ids: readonly number[]): void {
+    if (ids.length > 0) this.#markMany(ids);
+  }
+
   outboxDepth(): number {
     return this.#outboxDepth.get()?.n ?? 0;
+  }
+
+  outboxAppend(msg: OutboxMessage): number {
+    checkOutboxMessage(msg, '(none)');
+    return Number(this.#insertOutbox.run(msg.topic, msg.payload, msg.qos, this.#now()).lastInsertRowid);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
+  }
+
+  #alerts(): AlertStatements {
+    if (this.#alertStmts) return this.#alertStmts;
+    const insert = this.#db.prepare<[Record<string, unknown>]>(
+      `INSERT INTO alerts (id, at, lane, kind, severity, code, event_id, detail)
+       VALUES (@id, @at, @lane, @kind, @severity, @code, @eventId, @detail)`,
+    );
+    const file = this.path;
+    this.#alertStmts = {
+      insert,
+      ack: this.#db.prepare('UPDATE alerts SET acked_by = ?, acked_at = ? WHERE id = ? AND acked_at IS NULL'),
+      unacked: this.#db.prepare('SELECT count(*) AS n FROM alerts WHERE acked_at IS NULL'),
+      append: this.#db.transaction((alert: AlertRecord, toOutbox: (a: AlertRecord) => OutboxMessage | null) => {
+        try {
+          insert.run({
+            id: alert.id,
+            at: alert.at,
+            lane: alert.lane,
+            kind: alert.kind,
+            severity: alert.severity,
+            code: alert.code,
+            eventId: alert.eventId,
+            detail: alert.detail,
+          });
+        } catch (err) {
+          if (isUniqueViolation(err, 'alerts.id')) {
+            throw new StoreError('STORE_DUPLICATE_EVENT', `alert ${JSON.stringify(alert.id)} is already stored in ${file}; nothing written`, {
+              file,
+              id: alert.id,
+            }, err);
+          }
+          throw err;
+        }
+        const msg = toOutbox(alert);
+        if (msg !== null) {
+          checkOutboxMessage(msg, alert.id);
+          this.#insertOutbox.run(msg.topic, msg.payload, msg.qos, this.#now());
+        }
+      }),
+    };
+    return this.#alertStmts;
+  }
+
+  appendAlert(alert: AlertRecord, toOutbox: (a: AlertRecord) => OutboxMessage | null): void {
+    checkAlertRecord(alert);
+    this.#alerts().append(alert, toOutbox);
+  }
+
+  queryAlerts(q: AlertQuery): StoredAlert[] {
+    if (typeof q !== 'object' || q === null) throw invalidQuery('alert query', q, 'an object');
+    const params: Record<string, unknown> = { limit: q.limit ?? DEFAULT_QUERY_LIMIT };
+    if (!Number.isSafeInteger(params.limit) || (params.limit as number) < 1 || (params.limit as number) > MAX_QUERY_LIMIT) {
+      throw invalidQuery('limit', q.limit, `an integer from 1 to ${MAX_QUERY_LIMIT}`);
+    }
+    const where: string[] = [];
+    for (const k of ['from', 'to'] as const) {
+      const v = q[k];
+      if (v === undefined) continue;
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidQuery(k, v, 'epoch milliseconds (a finite number)');
+      params[k] = v;
+      where.push(k === 'from' ? 'at >= @from' : 'at < @to');
+    }
+    if (q.lane !== undefined) {
+      if (typeof q.lane !== 'string' || q.lane.length === 0) throw invalidQuery('lane', q.lane, 'a non-empty lane id');
+      params.lane = q.lane;
+      where.push('lane = @lane');
+    }
+    if (q.unackedOnly === true) where.push('acked_at IS NULL');
+    const sql =
+      `SELECT ${ALERT_COLUMNS} FROM alerts` + (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') + ' ORDER BY seq DESC LIMIT @limit';
+    let stmt = this.#alertQueries.get(sql);
+    if (stmt === undefined) {
+      stmt = this.#db.prepare(sql);
+      this.#alertQueries.set(sql, stmt);
+    }
+    return stmt.all(params).map((r) => ({
+      id: r.id,
+      at: r.at,
+      lane: r.lane,
+      kind: r.kind,
+      severity: r.severity,
+      code: r.code,
+      eventId: r.event_id,
+      detail: r.detail,
+      ackedBy: r.acked_by,
+      ackedAt: r.acked_at,
+    }));
+  }
+
+  ackAlert(id: string, guardId: string, at: number): boolean {
+    if (typeof guardId !== 'string' || guardId.trim() === '' || !Number.isFinite(at)) {
+      throw new StoreError('STORE_INVALID_ROW', 'alert acknowledgement refused: expected a non-empty guard id and epoch ms', { id });
+    }
+    return this.#alerts().ack.run(guardId, at, id).changes === 1;
+  }
+
+  unackedAlertCount(): number {
+    return this.#alerts().unacked.get()?.n ?? 0;
   }
 
   outboxPrune(deliveredBefore: number): number {
@@ -384,6 +621,31 @@ class SqliteStoreImpl implements SqliteStore {
     this.#watchlistReplaceAll(entries);
   }
 
+  ledgerHourly(from: number, to: number): LedgerHourCount[] {
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || to <= from) {
+      throw invalidQuery('ledgerHourly range', { from, to }, 'whole epoch ms with from < to');
+    }
+    return this.#db
+      .prepare<[Record<string, number>], LedgerHourCount>(
+        `SELECT CAST((at - @from) / 3600000 AS INTEGER) AS hour, kind, outcome, count(*) AS n FROM ledger
+         WHERE at >= @from AND at < @to GROUP BY hour, kind, outcome ORDER BY hour`,
+      )
+      .all({ from, to });
+  }
+
+  approvalsAll(): Approval[] {
+    return this.#db
+      .prepare<[], ApprovalRow>('SELECT subject_id, approver, host_department, valid_from, valid_until FROM approvals ORDER BY id')
+      .all()
+      .map((r) => ({
+        subjectId: r.subject_id,
+        approver: r.approver,
+        hostDepartment: r.host_department,
+        validFrom: r.valid_from,
+        validUntil: r.valid_until,
+      }));
+  }
+
   approvalsFor(subjectId: string): Approval[] {
     return this.#approvalsFor.all(subjectId).map((r) => ({
       subjectId: r.subject_id,
@@ -421,6 +683,106 @@ class SqliteStoreImpl implements SqliteStore {
     this.#setMeta.run(key, value);
   }
 
+  readonly #zoneStmts = new Map<string, Database.Statement<unknown[], unknown>>();
+  #zone<R>(sql: string): Database.Statement<unknown[], R> {
+    // Prepared on first use: stores opened with an older migration list have no zone tables.
+    let st = this.#zoneStmts.get(sql);
+    if (st === undefined) {
+      st = this.#db.prepare(sql);
+      this.#zoneStmts.set(sql, st);
+    }
+    return st as Database.Statement<unknown[], R>;
+  }
+
+  #zoneCount(zone: string): number {
+    return this.#zone<{ count: number }>('SELECT count FROM zone_counts WHERE zone = ?').get(zone)?.count ?? 0;
+  }
+
+  #setZoneCount(zone: string, count: number, at: number): void {
+    this.#zone(
+      'INSERT INTO zone_counts (zone, count, updated_at) VALUES (?, ?, ?) ON CONFLICT (zone) DO UPDATE SET count = excluded.count, updated_at = excluded.updated_at',
+    ).run(zone, count, at);
+  }
+
+  zoneFacts(zone: string, subjectRef: string | null): { count: number; openEntryAt: number | null } {
+    const open =
+      subjectRef === null
+        ? undefined
+        : this.#zone<{ entered_at: number }>('SELECT entered_at FROM zone_presence WHERE zone = ? AND subject_ref = ?').get(zone, subjectRef);
+    return { count: this.#zoneCount(zone), openEntryAt: open?.entered_at ?? null };
+  }
+
+  zoneEnter(zone: string, subjectRef: string | null, at: number): number {
+    return this.#db.transaction(() => {
+      const { count, openEntryAt } = this.zoneFacts(zone, subjectRef);
+      if (subjectRef !== null) {
+        this.#zone(
+          'INSERT INTO zone_presence (zone, subject_ref, entered_at) VALUES (?, ?, ?) ON CONFLICT (zone, subject_ref) DO UPDATE SET entered_at = excluded.entered_at',
+        ).run(zone, subjectRef, at);
+      }
+      // Someone already inside (a soft or expired anti-passback) takes no second place.
+      const next = openEntryAt === null ? count + 1 : count;
+      this.#setZoneCount(zone, next, at);
+      return next;
+    })();
+  }
+
+  zoneExit(zone: string, subjectRef: string | null, at: number): number {
+    return this.#db.transaction(() => {
+      if (subjectRef !== null) this.#zone('DELETE FROM zone_presence WHERE zone = ? AND subject_ref = ?').run(zone, subjectRef);
+      const next = Math.max(0, this.#zoneCount(zone) - 1);
+      this.#setZoneCount(zone, next, at);
+      return next;
+    })();
+  }
+
+  zoneCorrect(c: { zone: string; count: number; guard: string; reason: string; at: number }): ZoneCorrection {
+    if (!Number.isSafeInteger(c.count) || c.count < 0) throw invalidQuery('zone count', c.count, 'a whole number ≥ 0');
+    for (const [k, v] of [['zone', c.zone], ['guard', c.guard], ['reason', c.reason]] as const) {
+      if (typeof v !== 'string' || v.trim() === '') throw invalidQuery(k, v, 'a non-empty string');
+    }
+    return this.#db.transaction(() => {
+      const from = this.#zoneCount(c.zone);
+      this.#zone('INSERT INTO zone_corrections (zone, at, guard, from_count, to_count, reason) VALUES (?, ?, ?, ?, ?, ?)').run(c.zone, c.at, c.guard, from, c.count, c.reason);
+      this.#setZoneCount(c.zone, c.count, c.at);
+      // An empty zone has nobody inside: no one is held by anti-passback after a reset.
+      if (c.count === 0) this.#zone('DELETE FROM zone_presence WHERE zone = ?').run(c.zone);
+      return { zone: c.zone, at: c.at, guard: c.guard, from, to: c.count, reason: c.reason };
+    })();
+  }
+
+  zoneCorrections(zone: string): ZoneCorrection[] {
+    return this.#zone<{ zone: string; at: number; guard: string; from_count: number; to_count: number; reason: string }>(
+      'SELECT zone, at, guard, from_count, to_count, reason FROM zone_corrections WHERE zone = ? ORDER BY id',
+    )
+      .all(zone)
+      .map((r) => ({ zone: r.zone, at: r.at, guard: r.guard, from: r.from_count, to: r.to_count, reason: r.reason }));
+  }
+
+  *replayRows(q: { from?: number; to?: number } = {}): IterableIterator<ReplayRow> {
+    if (!this.#hasPolicy) return;
+    const from = q.from ?? Number.MIN_SAFE_INTEGER;
+    const to = q.to ?? Number.MAX_SAFE_INTEGER;
+    for (const v of [from, to]) if (!Number.isFinite(v)) throw invalidQuery('replayRows from/to', v, 'epoch milliseconds');
+    const stmt = this.#db.prepare<[number, number], ReplayDbRow>(
+      `SELECT seq, id, at, lane, outcome, reasons, category, profile, facts FROM ledger
+       WHERE facts IS NOT NULL AND kind = 'decision' AND at >= ? AND at < ? ORDER BY seq`,
+    );
+    for (const r of stmt.iterate(from, to)) {
+      yield {
+        seq: r.seq,
+        id: r.id,
+        at: r.at,
+        lane: r.lane,
+        outcome: r.outcome,
+        reasons: JSON.parse(r.reasons) as ReplayRow['reasons'],
+        category: r.category,
+        profile: r.profile,
+        facts: JSON.parse(r.facts) as ReplayRow['facts'],
+      };
+    }
+  }
+
   settings(): StoreSettings {
     const p = (name: string): unknown => this.#db.pragma(name, { simple: true });
     return {
@@ -453,6 +815,12 @@ function ledgerFromRow(r: LedgerRow): LedgerEntry {
     subjectName: r.subject_name,
     category: r.category,
     temperature: r.temperature,
+    // Only overrides carry these; other rows read back as written.
+    ...(r.actor !== null ? { actor: r.actor } : {}),
+    ...(r.note !== null ? { note: r.note } : {}),
+    // Only when present, so rows no policy decided read back exactly as written.
+    ...(r.profile !== null ? { profile: r.profile } : {}),
+    ...(r.profile_hash !== null ? { profileHash: r.profile_hash } : {}),
   };
 }
 
@@ -461,6 +829,9 @@ type QueryParams = {
   lane?: string;
   outcome?: Outcome;
   subjectRef?: string;
+  credential?: string;
+  matchRef?: string;
+  matchName?: string;
   from?: number;
   to?: number;
   beforeSeq?: number;
@@ -488,6 +859,18 @@ function checkQuery(q: LedgerQuery): QueryParams {
       throw invalidQuery('subjectRef', q.subjectRef, 'a non-empty subject pseudonym');
     }
     p.subjectRef = q.subjectRef;
+  }
+  if (q.credential !== undefined) {
+    if (typeof q.credential !== 'string' || q.credential.length === 0) throw invalidQuery('credential', q.credential, 'a credential kind');
+    p.credential = q.credential;
+  }
+  if (q.subjectMatch !== undefined) {
+    const m = q.subjectMatch;
+    if (typeof m !== 'object' || m === null || typeof m.ref !== 'string' || typeof m.name !== 'string' || m.name.length === 0) {
+      throw invalidQuery('subjectMatch', m, 'an object {ref, name} with a non-empty name');
+    }
+    p.matchRef = m.ref;
+    p.matchName = m.name;
   }
   for (const k of ['from', 'to'] as const) {
     const v = q[k];

@@ -1,5 +1,5 @@
 import type { Category, CredentialKind, HealthFacts } from '../credentials/types.js';
-import type { Alert, Approval, Outcome, Reason, RiskArea, WatchlistEntry } from '../policy/types.js';
+import type { Alert, Approval, EvaluatedFacts, Outcome, Reason, RiskArea, WatchlistEntry } from '../policy/types.js';
 
 /** What the lane hands the ledger for one passage attempt. */
 export interface NewLedgerEntry {
@@ -8,8 +8,8 @@ export interface NewLedgerEntry {
   /** Epoch ms of the decision. */
   at: number;
   lane: string;
-  /** decision: a normal passage; timeout: the passage was abandoned; fault: a device failed after a decision (e.g. the gate did not open). */
-  kind: 'decision' | 'timeout' | 'fault';
+  /** decision: a normal passage; timeout: the passage was abandoned; fault: a device failed after a decision (e.g. the gate did not open); override: a guard opened the gate by hand. */
+  kind: 'decision' | 'timeout' | 'fault' | 'override';
   outcome: Outcome;
   reasons: Reason[];
   alerts: Alert[];
@@ -20,6 +20,39 @@ export interface NewLedgerEntry {
   subjectName: string | null;
   category: Category | null;
   temperature: number | null;
+  /** Who signed for it: the guard id of an override (store schema 3); null or absent otherwise. */
+  actor?: string | null;
+  /** The guard's free text of an override; null or absent otherwise. */
+  note?: string | null;
+  /** Name of the policy profile that decided (store schema 4); absent when none did. */
+  profile?: string | null;
+  /** sha256 (hex) of that profile's content, so the exact rules in force are known. */
+  profileHash?: string | null;
+  /** What the policy evaluated, for policy replay. Write-only: rows read back omit it (see replayRows). */
+  facts?: EvaluatedFacts | null;
+}
+
+/** A guard's correction of a zone's count. */
+export interface ZoneCorrection {
+  zone: string;
+  at: number;
+  guard: string;
+  from: number;
+  to: number;
+  reason: string;
+}
+
+/** A ledger row as policy replay reads it. */
+export interface ReplayRow {
+  seq: number;
+  id: string;
+  at: number;
+  lane: string;
+  outcome: Outcome;
+  reasons: Reason[];
+  category: Category | null;
+  profile: string | null;
+  facts: EvaluatedFacts;
 }
 
 /** A stored ledger row: the entry plus its per-gateway sequence number. */
@@ -40,6 +73,19 @@ export interface LedgerQuery {
   beforeSeq?: number;
   /** Only rows of this subject pseudonym (contact tracing). */
   subjectRef?: string;
+  /** Only rows read from this kind of credential. */
+  credential?: CredentialKind;
+  /** Guard search: rows whose pseudonym is `ref` or whose local name contains `name`. */
+  subjectMatch?: { ref: string; name: string };
+}
+
+/** Ledger rows per hour bucket of a day (guard console chart). */
+export interface LedgerHourCount {
+  /** Whole hours since the `from` of the query. */
+  hour: number;
+  kind: NewLedgerEntry['kind'];
+  outcome: Outcome;
+  n: number;
 }
 
 export interface OutboxMessage {
@@ -69,10 +115,12 @@ export interface RosterEntry {
 export interface OutboxSource {
   outboxPending(limit: number, afterId?: number): OutboxRow[];
   markDelivered(id: number): void;
+  /** Many PUBACKs in one commit (one fsync instead of one per row). Optional for fakes. */
+  markDeliveredMany?(ids: readonly number[]): void;
   outboxDepth(): number;
 }
 
-export interface Store extends OutboxSource {
+export interface Store extends OutboxSource, AlertStore {
   readonly path: string;
   /** Ledger row and outbox row in one transaction; the message is built from the stored row. */
   appendDecision(entry: NewLedgerEntry, toOutbox: (row: LedgerEntry) => OutboxMessage | null): LedgerEntry;

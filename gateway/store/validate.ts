@@ -9,9 +9,9 @@ import {
   type CredentialKind,
   type HealthFacts,
 } from '../credentials/types.js';
-import type { Alert, AlertKind, Approval, Outcome, Reason, RiskArea, WatchlistEntry, WatchlistKind } from '../policy/types.js';
+import type { Alert, AlertKind, Approval, EvaluatedFacts, Outcome, Reason, RiskArea, WatchlistEntry, WatchlistKind } from '../policy/types.js';
 import { StoreError } from './errors.js';
-import type { NewLedgerEntry, OutboxMessage, RosterEntry } from './types.js';
+import type { AlertRecord, NewLedgerEntry, OutboxMessage, RosterEntry } from './types.js';
 
 // Records rather than arrays: adding a member to the union makes these fail to compile,
 // which is the reminder to accept it here too.
@@ -25,10 +25,12 @@ const ALERT_KINDS: Record<AlertKind, true> = {
   'visitor-refused': true,
   'forged-pass': true,
   'device-fault': true,
+  'soft-rule': true,
+  'anti-passback': true,
 };
 const WATCHLIST_KINDS: Record<WatchlistKind, true> = { 'close-contact': true, isolation: true, 'home-monitoring': true };
 const AREA_LEVELS: Record<RiskArea['level'], true> = { low: true, medium: true, high: true };
-const LEDGER_KINDS: Record<NewLedgerEntry['kind'], true> = { decision: true, timeout: true, fault: true };
+const LEDGER_KINDS: Record<NewLedgerEntry['kind'], true> = { decision: true, timeout: true, fault: true, override: true };
 
 function keys<T extends string>(r: Record<T, true>): [T, ...T[]] {
   return Object.keys(r) as [T, ...T[]];
@@ -101,6 +103,12 @@ const newLedgerEntrySchema: z.ZodType<NewLedgerEntry> = z.object({
   subjectName: z.string().nullable(),
   category: z.enum(CATEGORIES).nullable(),
   temperature: z.number().finite().nullable(),
+  actor: z.string().trim().min(1).max(64).nullable().optional(),
+  note: z.string().max(500).nullable().optional(),
+  profile: z.string().min(1).max(64).nullable().optional(),
+  profileHash: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 in hex').nullable().optional(),
+  // Shape only: the policy wrote it from what it evaluated; replay reads it defensively.
+  facts: z.custom<EvaluatedFacts>((v) => typeof v === 'object' && v !== null && !Array.isArray(v) && (v as { v?: unknown }).v === 1, 'expected evaluated facts (v: 1)').nullable().optional(),
 });
 
 const outboxMessageSchema: z.ZodType<OutboxMessage> = z.object({
@@ -219,4 +227,20 @@ export function checkApprovals(entries: unknown): asserts entries is Approval[] 
 }
 export function checkRiskAreas(entries: unknown): asserts entries is RiskArea[] {
   checkAll(riskAreaSchema, entries, 'risk areas', 'region');
+}
+
+const alertRecordSchema: z.ZodType<AlertRecord> = z.object({
+  id: text.max(128),
+  at: epochMs,
+  lane: text.max(64).nullable(),
+  kind: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'expected a lowercase alert kind such as fever or device-down'),
+  severity: z.enum(['info', 'warning', 'critical']),
+  code: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'expected an upper-case reason code such as TEMP_FEVER'),
+  eventId: text.max(128).nullable(),
+  // Short text for the guard; the length limit keeps a whole record out of it.
+  detail: z.string().max(500).nullable(),
+});
+
+export function checkAlertRecord(a: unknown): asserts a is AlertRecord {
+  check(alertRecordSchema, a, `alert${label(a, 'id')}`);
 }

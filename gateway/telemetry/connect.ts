@@ -10,6 +10,8 @@ export interface ConnectTelemetryOptions extends Omit<MqttLinkOptions, 'protocol
   embeddedFallback?: boolean;
   /** How long the "is a broker there?" TCP probe may take. Default 1000. */
   probeTimeoutMs?: number;
+  /** MQTT 5 (default) or 3.1.1 for a configured broker; the embedded one always gets 4. */
+  protocolVersion?: 4 | 5;
 }
 
 export interface Telemetry {
@@ -25,7 +27,7 @@ const SCHEMES = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']);
 const PLAIN_TCP = new Set(['mqtt:', 'tcp:']);
 
 export async function connectTelemetry(opts: ConnectTelemetryOptions): Promise<Telemetry> {
-  const { embeddedFallback = true, probeTimeoutMs = 1000, ...linkOpts } = opts;
+  const { embeddedFallback = true, probeTimeoutMs = 1000, protocolVersion = 5, ...linkOpts } = opts;
   const url = parseUrl(opts.url);
   const shown = redactUrl(opts.url);
   const loopback = loopbackHosts(url.hostname);
@@ -55,9 +57,9 @@ export async function connectTelemetry(opts: ConnectTelemetryOptions): Promise<T
       'mqtt: no broker on loopback; started the embedded broker (MQTT 3.1.1)',
     );
   } else {
-    opts.logger.info({ url: shown, protocolVersion: 5 }, 'mqtt: using the configured broker (MQTT 5)');
+    opts.logger.info({ url: shown, protocolVersion }, `mqtt: using the configured broker (MQTT ${protocolVersion === 5 ? '5' : '3.1.1'})`);
   }
-  const link = new MqttLink({ ...linkOpts, url: linkUrl, protocolVersion: broker ? 4 : 5, embedded: broker !== null });
+  const link = new MqttLink({ ...linkOpts, url: linkUrl, protocolVersion: broker ? 4 : protocolVersion, embedded: broker !== null });
   link.start();
   return {
     link,

@@ -7,7 +7,7 @@
 // again, in order, from the first undelivered row. The receiver drops duplicates by
 // event id. mqtt.js's own reconnect keeps a fixed period and replays its in-memory
 // store; the outbox already is that store, durable, so we do not want a second one.
-import { connect, type IConnackPacket, type MqttClient } from 'mqtt';
+import { connect, type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { LinkStatus } from '../bus.js';
 import type { OutboxRow, OutboxSource } from '../store/types.js';
@@ -15,6 +15,53 @@ import type { CheckpointTopics } from './topics.js';
 
 export const STATUS_ONLINE = 'online';
 export const STATUS_OFFLINE = 'offline';
+
+/**
+ * Retained payload on …/status (version 1). `online` carries the birth facts; the last
+ * will and stop() say `offline` with the same session number, so the office can tell a
+ * stale will of an old connection from the death of the current one (Sparkplug's bdSeq).
+ */
+export interface StatusMessageV1 {
+  v: 1;
+  state: typeof STATUS_ONLINE | typeof STATUS_OFFLINE;
+  /** Rises on every connection attempt, across restarts (kept in SQLite). */
+  session: number;
+  /** ISO time of the change; absent in the last will (written before it happens). */
+  at?: string;
+  /** offline only: `stopped` (clean shutdown) or `lost` (the will: crash, power, network). */
+  cause?: 'stopped' | 'lost';
+  [birth: string]: unknown;
+}
+
+/** Supplies the session counter and the birth facts (version, config hash, lanes, devices). */
+export interface StatusSource {
+  /** The next session number; called once per connection attempt. */
+  nextSession(): number;
+  /** Facts merged into the `online` message. */
+  birth(): Record<string, unknown>;
+}
+
+/** An inbound message on a …/cmd/<kind> topic. */
+export interface InboundCommand {
+  topic: string;
+  /** The level after `cmd/`; multi-level rests (cmd/a/b) are passed as `a/b`. */
+  kind: string;
+  /** True when addressed to every checkpoint of the site (…/all/cmd/…). */
+  siteWide: boolean;
+  /** A retained copy the broker hands every new subscription (e.g. after each reconnect). */
+  retained: boolean;
+  payload: Buffer;
+}
+
+/** TLS and login for the broker connection. */
+export interface MqttCredentials {
+  username?: string;
+  password?: string;
+  /** PEM contents (not paths): CA bundle, client certificate and key. */
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+}
 
 export interface MqttLinkOptions {
   /** mqtt:// or mqtts:// URL; credentials in it are used but never reported. */
@@ -44,6 +91,11 @@ export interface MqttLinkOptions {
   connectTimeoutMs?: number;
   /** How long stop() waits for PUBACKs and the goodbye before closing hard. Default 3000. */
   stopTimeoutMs?: number;
+  /** Session counter and birth facts; default: an in-memory counter and no birth facts. */
+  statusSource?: StatusSource;
+  /** Inbound commands; when set, the link subscribes to topics.cmdFilters on every connect. */
+  onCommand?: (cmd: InboundCommand) => void;
+  credentials?: MqttCredentials;
 }
 
 /** One network connection and the drain state that belongs to it alone. */
@@ -54,9 +106,25 @@ interface Session {
   connected: boolean;
   window: number;
   inFlight: number;
-  /** Id of the last row handed to publish on this connection. */
+  /** Id of the last row read from the outbox on this connection. */
   cursor: number | undefined;
+  /** Rows read ahead, not yet published: one query per READ_AHEAD rows, not per row. */
+  ahead: OutboxRow[];
+  aheadIdx: number;
+  session: number;
+  /** Rows created before this (outbox clock) waited out an outage: `historical`. */
+  connectedAt: number;
 }
+
+/** Topics whose JSON payloads get the `historical` flag at publish time. */
+const FLAGGED = (topics: CheckpointTopics): Set<string> => new Set([topics.events, topics.alerts]);
+
+/** Rows read from SQLite per query while draining. */
+const READ_AHEAD = 1024;
+/** PUBACKed rows are marked in one commit at most this long after their PUBACK... */
+const MARK_DELAY_MS = 100;
+/** ...or as soon as this many are waiting. */
+const MARK_BATCH = 8192;
 
 /** A connection that lasts this long resets the backoff. */
 const STABLE_MS = 10_000;
@@ -74,9 +142,16 @@ export class MqttLink {
   #reconnectTimer: NodeJS.Timeout | null = null;
   #stableTimer: NodeJS.Timeout | null = null;
   #pollTimer: NodeJS.Timeout | null = null;
+  #sessionCounter = 0;
+  /** PUBACKed ids not yet marked in SQLite: marked in one commit per batch. */
+  #acked: number[] = [];
+  #flushTimer: NodeJS.Timeout | null = null;
+  #pumpScheduled = false;
+  readonly #flagged: Set<string>;
 
   constructor(options: MqttLinkOptions) {
     this.#o = options;
+    this.#flagged = FLAGGED(options.topics);
     this.#status = { state: 'disconnected', url: redactUrl(options.url), embedded: options.embedded ?? false, since: options.now() };
   }
 
@@ -105,6 +180,25 @@ export class MqttLink {
     return { ...this.#status };
   }
 
+  /**
+   * Publishes now if connected (no outbox): for messages that are worthless later, such
+   * as stats. Returns false when there is no connection.
+   */
+  publishNow(topic: string, payload: string, opts: { qos: 0 | 1; retain?: boolean }): boolean {
+    const s = this.#session;
+    if (!s?.live || !s.connected || this.#stopping) return false;
+    s.client.publish(topic, payload, { qos: opts.qos, retain: opts.retain ?? false }, (err) => {
+      if (err && s.live) this.#o.logger.debug({ err, topic }, 'mqtt: direct publish failed');
+    });
+    return true;
+  }
+
+  /** Publishes the `online` status again with fresh birth facts (a device came or went). */
+  republishStatus(): void {
+    const s = this.#session;
+    if (s?.live && s.connected && !this.#stopping) this.#publishOnline(s);
+  }
+
   /** Rows not yet acknowledged by the broker (for /healthz and /metrics). */
   outboxDepth(): number {
     return this.#o.outbox.outboxDepth();
@@ -118,9 +212,10 @@ export class MqttLink {
       const timeout = this.#o.stopTimeoutMs ?? 3000;
       // Our own goodbye: a clean DISCONNECT suppresses the last will, so without this
       // the status would stay `online`.
+      const goodbye = this.#statusPayload(s.session, STATUS_OFFLINE, 'stopped');
       await withTimeout(
         new Promise<void>((resolve) => {
-          s.client.publish(this.#o.topics.status, STATUS_OFFLINE, { qos: 1, retain: true }, (err) => {
+          s.client.publish(this.#o.topics.status, goodbye, { qos: 1, retain: true }, (err) => {
             if (err) this.#o.logger.warn({ err }, 'mqtt: could not publish offline status');
             resolve();
           });
@@ -140,6 +235,7 @@ export class MqttLink {
       s.connected = false;
       s.client.end(true);
     }
+    this.#flushAcked();
     this.#session = null;
     if (this.#started) this.#setStatus('disconnected', 'stopped');
     this.#o.logger.info({ url: this.#status.url }, 'mqtt: link stopped');
@@ -147,7 +243,16 @@ export class MqttLink {
 
   #open(): void {
     const { topics, logger } = this.#o;
+    const session = this.#nextSession();
+    const creds = this.#o.credentials ?? {};
+    const extra: Partial<IClientOptions> = {};
+    if (creds.username !== undefined) extra.username = creds.username;
+    if (creds.password !== undefined) extra.password = creds.password;
+    if (creds.ca !== undefined) extra.ca = creds.ca;
+    if (creds.cert !== undefined) extra.cert = creds.cert;
+    if (creds.key !== undefined) extra.key = creds.key;
     const client = connect(this.#o.url, {
+      ...extra,
       clientId: this.#o.clientId,
       protocolVersion: this.#o.protocolVersion,
       clean: true,
@@ -157,28 +262,59 @@ export class MqttLink {
       keepalive: this.#o.keepaliveS ?? 30,
       queueQoSZero: false,
       resubscribe: false,
-      will: { topic: topics.status, payload: Buffer.from(STATUS_OFFLINE), qos: 1, retain: true },
+      will: {
+        topic: topics.status,
+        payload: Buffer.from(this.#statusPayload(session, STATUS_OFFLINE, 'lost')),
+        qos: 1,
+        retain: true,
+      },
     });
-    const s: Session = { client, live: true, connected: false, window: 1, inFlight: 0, cursor: undefined };
+    const s: Session = {
+      client,
+      live: true,
+      connected: false,
+      window: 1,
+      inFlight: 0,
+      cursor: undefined,
+      ahead: [],
+      aheadIdx: 0,
+      session,
+      connectedAt: 0,
+    };
     this.#session = s;
 
     client.on('connect', (connack: IConnackPacket) => {
       if (!s.live || this.#stopping) return;
       s.connected = true;
+      s.connectedAt = this.#o.now();
       s.window = this.#window(connack);
       this.#lastError = undefined;
       this.#stableTimer = setTimeout(() => {
         this.#attempts = 0;
       }, STABLE_MS);
-      client.publish(topics.status, STATUS_ONLINE, { qos: 1, retain: true }, (err) => {
-        if (err && s.live) logger.warn({ err }, 'mqtt: could not publish online status');
-      });
+      this.#publishOnline(s);
+      // Clean session: the broker forgot our subscriptions, so subscribe on every connect.
+      if (this.#o.onCommand) {
+        client.subscribe([...topics.cmdFilters], { qos: 1 }, (err) => {
+          if (err && s.live) logger.warn({ err }, 'mqtt: could not subscribe to commands');
+        });
+      }
       logger.info(
-        { url: this.#status.url, protocolVersion: this.#o.protocolVersion, depth: this.#safeDepth() },
+        { url: this.#status.url, protocolVersion: this.#o.protocolVersion, depth: this.#safeDepth(), session },
         'mqtt: connected; draining outbox',
       );
       this.#setStatus('connected');
       this.#pump();
+    });
+    client.on('message', (topic, payload, packet) => {
+      if (!s.live) return;
+      const cmd = this.#parseCommand(topic, payload, packet.retain);
+      if (!cmd) return;
+      try {
+        this.#o.onCommand?.(cmd);
+      } catch (err) {
+        logger.error({ err, topic }, 'mqtt: command handler threw');
+      }
     });
     client.on('error', (err) => {
       // Every failure also ends in 'close', which does the recovery; this only records why.
@@ -196,6 +332,8 @@ export class MqttLink {
     s.live = false;
     s.connected = false;
     if (this.#session === s) this.#session = null;
+    // These were PUBACKed: record them before the next connection reads the outbox.
+    this.#flushAcked();
     if (this.#stableTimer) clearTimeout(this.#stableTimer);
     this.#stableTimer = null;
     s.client.end(true);
@@ -220,9 +358,18 @@ export class MqttLink {
     this.#pumping = true;
     try {
       while (s.live && s.inFlight < s.window) {
-        const rows = this.#o.outbox.outboxPending(s.window - s.inFlight, s.cursor);
-        if (rows.length === 0) break;
-        for (const row of rows) this.#publishRow(s, row);
+        if (s.aheadIdx >= s.ahead.length) {
+          s.ahead = this.#o.outbox.outboxPending(READ_AHEAD, s.cursor);
+          s.aheadIdx = 0;
+          const last = s.ahead.at(-1);
+          if (!last) {
+            // Caught up: no throughput to win by waiting, so record the PUBACKs now.
+            if (s.inFlight === 0) this.#flushAcked();
+            break;
+          }
+          s.cursor = last.id;
+        }
+        this.#publishRow(s, s.ahead[s.aheadIdx++]!);
       }
     } catch (err) {
       // The store is the store's problem; the rows stay pending for the next wake-up.
@@ -233,9 +380,13 @@ export class MqttLink {
   }
 
   #publishRow(s: Session, row: OutboxRow): void {
-    s.cursor = row.id;
     s.inFlight += 1;
-    s.client.publish(row.topic, row.payload, { qos: row.qos }, (err) => {
+    // `historical`: the row was written before this connection came up, i.e. it waited
+    // out an outage or a restart. Decided here because only the link knows.
+    const payload = this.#flagged.has(row.topic) && row.payload.endsWith('}')
+      ? `${row.payload.slice(0, -1)},"historical":${row.createdAt < s.connectedAt}}`
+      : row.payload;
+    s.client.publish(row.topic, payload, { qos: row.qos }, (err) => {
       if (s.live) s.inFlight -= 1;
       if (err) {
         // Callbacks of a dropped connection fail with "Connection closed": expected,
@@ -247,14 +398,98 @@ export class MqttLink {
         this.#drop(s, `publish refused: ${err.message}`);
         return;
       }
-      try {
-        this.#o.outbox.markDelivered(row.id);
-      } catch (markErr) {
-        // Not marked means sent again later: a duplicate, never a loss.
-        this.#o.logger.error({ err: markErr, outboxId: row.id }, 'mqtt: could not mark row delivered');
-      }
+      this.#markAcked(row.id);
+      this.#schedulePump();
+    });
+  }
+
+  /**
+   * Refill the window once per turn of the event loop, after every PUBACK that arrived
+   * in it was handled: the freed slots go out together (mqtt-packet corks the socket
+   * until the next tick), one write for many packets instead of one write each.
+   */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(() => {
+      this.#pumpScheduled = false;
       this.#pump();
     });
+  }
+
+  #markAcked(id: number): void {
+    if (!this.#o.outbox.markDeliveredMany) {
+      try {
+        this.#o.outbox.markDelivered(id);
+      } catch (err) {
+        // Not marked means sent again later: a duplicate, never a loss.
+        this.#o.logger.error({ err, outboxId: id }, 'mqtt: could not mark row delivered');
+      }
+      return;
+    }
+    this.#acked.push(id);
+    if (this.#acked.length >= MARK_BATCH) this.#flushAcked();
+    else if (!this.#flushTimer) {
+      // One commit (one fsync, which blocks the event loop) per batch of PUBACKs, not
+      // per row. A crash before it re-sends these rows: duplicates, never a loss.
+      this.#flushTimer = setTimeout(() => this.#flushAcked(), MARK_DELAY_MS);
+    }
+  }
+
+  #flushAcked(): void {
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
+    if (this.#acked.length === 0) return;
+    const ids = this.#acked;
+    this.#acked = [];
+    try {
+      this.#o.outbox.markDeliveredMany?.(ids);
+    } catch (err) {
+      // Not marked means sent again later: duplicates, never a loss.
+      this.#o.logger.error({ err, rows: ids.length }, 'mqtt: could not mark rows delivered');
+    }
+  }
+
+  #nextSession(): number {
+    try {
+      if (this.#o.statusSource) return this.#o.statusSource.nextSession();
+    } catch (err) {
+      this.#o.logger.error({ err }, 'mqtt: session counter unavailable; counting in memory');
+    }
+    this.#sessionCounter += 1;
+    return this.#sessionCounter;
+  }
+
+  #statusPayload(session: number, state: StatusMessageV1['state'], cause?: 'stopped' | 'lost'): string {
+    const msg: StatusMessageV1 = { v: 1, state, session };
+    if (cause !== 'lost') msg.at = new Date(this.#o.now()).toISOString();
+    if (cause !== undefined) msg.cause = cause;
+    if (state === STATUS_ONLINE && this.#o.statusSource) {
+      try {
+        // Birth facts first, our own fields last: a provider cannot override them.
+        return JSON.stringify({ ...this.#o.statusSource.birth(), ...msg });
+      } catch (err) {
+        this.#o.logger.error({ err }, 'mqtt: birth facts unavailable');
+      }
+    }
+    return JSON.stringify(msg);
+  }
+
+  #publishOnline(s: Session): void {
+    s.client.publish(this.#o.topics.status, this.#statusPayload(s.session, STATUS_ONLINE), { qos: 1, retain: true }, (err) => {
+      if (err && s.live) this.#o.logger.warn({ err }, 'mqtt: could not publish online status');
+    });
+  }
+
+  #parseCommand(topic: string, payload: Buffer, retained: boolean): InboundCommand | null {
+    for (const [i, filter] of this.#o.topics.cmdFilters.entries()) {
+      const base = filter.slice(0, -1); // "…/cmd/"
+      if (topic.startsWith(base) && topic.length > base.length) {
+        return { topic, kind: topic.slice(base.length), siteWide: i === 1, retained, payload };
+      }
+    }
+    this.#o.logger.debug({ topic }, 'mqtt: message on an unexpected topic ignored');
+    return null;
   }
 
   /** Our window, never above the broker's Receive Maximum (one slot kept for status). */

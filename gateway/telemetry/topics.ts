@@ -25,6 +25,8 @@ export interface CheckpointTopics {
   readonly stats: string;
   /** Base of inbound commands for this checkpoint: `…/cmd/<kind>`. */
   readonly cmd: string;
+  /** Base of the answers to commands: `…/response/<kind>`. */
+  readonly response: string;
   /** Subscription filters for inbound commands: this checkpoint and the whole site. */
   readonly cmdFilters: readonly [string, string];
 }
@@ -50,6 +52,7 @@ export function topicsFor(ctx: TopicContext): CheckpointTopics {
     alerts: `${base}/alerts`,
     stats: `${base}/stats`,
     cmd: `${base}/cmd`,
+    response: `${base}/response`,
     cmdFilters: [`${base}/cmd/#`, `${prefix}/${ctx.site}/${ALL_CHECKPOINTS}/cmd/#`],
   };
 }

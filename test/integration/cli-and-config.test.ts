@@ -41,6 +41,16 @@ describe('configuration check', () => {
     const file = writeConfig(dir, 'ok-site', 'unknownKey: 1\n');
     await expect(startGatewayProcess({ site: 'ok-site', config: file })).rejects.toThrow(/exited with 78[\s\S]*Unrecognized key: "unknownKey"[\s\S]*did not start/);
   });
+
+  it('refuses a lane profile that does not exist, both in config check and at start', async () => {
+    const dir = tempDir('cfg-profile-');
+    const file = writeConfig(dir, 'profile-site');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('    relayPulseMs: 700', '    relayPulseMs: 700\n    profile: no-such-post'));
+    const check = await cliFails(['config', 'check', file]);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain('no-such-post');
+    await expect(startGatewayProcess({ site: 'profile-site', config: file })).rejects.toThrow(/exited with 78[\s\S]*no-such-post/);
+  });
 });
 
 describe('command line', () => {

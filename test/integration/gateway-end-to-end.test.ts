@@ -62,7 +62,11 @@ afterAll(async () => {
 
 describe('the gateway end to end', () => {
   it('reports itself online on MQTT and healthy on /healthz', async () => {
-    await until('retained online status', () => received.find((m) => m.topic === `checkpoints/${site}/mine-entrance/status` && m.payload === 'online'));
+    // JSON birth message; the first one may predate the lanes, a later one lists them.
+    const status = await until('retained online status with the lanes', () =>
+      received.find((m) => m.topic === `checkpoints/${site}/mine-entrance/status` && m.payload.includes('"state":"online"') && m.payload.includes('"id":"in-1"')),
+    );
+    expect(JSON.parse(status.payload)).toMatchObject({ v: 1, state: 'online', site, checkpoint: 'mine-entrance', lanes: [{ id: 'in-1' }] });
     const health = (await (await fetch(`${gw.url}/healthz`)).json()) as { status: string; mqtt: { state: string; embedded: boolean } };
     expect(health.status).toBe('ok');
     expect(health.mqtt).toMatchObject({ state: 'connected', embedded: false });

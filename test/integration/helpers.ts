@@ -29,7 +29,8 @@ export function writeConfig(dir: string, site: string, extra = ''): string {
     .replace(/^site: .*$/m, `site: ${site}`)
     .replace(/^dataDir: .*$/m, `dataDir: ${path.join(dir, 'data')}`)
     .replace(/pseudonymSecretFile: .*$/m, `pseudonymSecretFile: ${path.join(ROOT, 'config/demo/pseudonym.secret')}`)
-    .replace(/passIssuersDir: .*$/m, `passIssuersDir: ${path.join(ROOT, 'config/trust')}`);
+    .replace(/passIssuersDir: .*$/m, `passIssuersDir: ${path.join(ROOT, 'config/trust')}`)
+    .replace(/updateKeysDir: .*$/m, `updateKeysDir: ${path.join(ROOT, 'config/central')}`);
   const file = path.join(dir, 'gateway.yaml');
   writeFileSync(file, demo + extra);
   return file;

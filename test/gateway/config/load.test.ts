@@ -71,7 +71,7 @@ mqtt: { url: "http://x" }
 lanes:
   - id: in-1
     relayPulseMs: 5
-    scanner: { type: gm65 }
+    scanner: { type: gm66 }
     thermometer: { type: sim }
     relay: { type: sim }
     colour: blue

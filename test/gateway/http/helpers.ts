@@ -11,6 +11,12 @@ import type { HealthReport } from '../../../gateway/http/health.js';
 import { startHttpServer, type HttpDeps, type RunningHttpServer } from '../../../gateway/http/server.js';
 import type { DecisionView, LaneHandle, LaneSimControls, LaneSnapshot, LaneState } from '../../../gateway/lane/types.js';
 import { openStore, type SqliteStore } from '../../../gateway/store/index.js';
+import { GuardAccounts } from '../../../gateway/guards/accounts.js';
+import { SessionManager } from '../../../gateway/guards/sessions.js';
+import type { GuardApiDeps } from '../../../gateway/http/guard-api.js';
+import type { OverrideResult } from '../../../gateway/lane/lane.js';
+import type { Reason } from '../../../gateway/policy/types.js';
+import type { NewLedgerEntry } from '../../../gateway/store/types.js';
 
 export const T0 = Date.parse('2024-12-04T08:00:00+08:00');
 
@@ -122,7 +128,28 @@ export interface Harness {
   server: RunningHttpServer;
   /** A real SQLite store in a temporary directory, removed by close(). */
   store: SqliteStore;
+  /** Present when started with `guard`: the real accounts and sessions behind /api/guard. */
+  guard: { accounts: GuardAccounts; sessions: SessionManager; overrides: OverrideCall[]; clock: TestClock } | null;
   close(): Promise<void>;
+}
+
+export interface OverrideCall {
+  lane: string;
+  guardId: string;
+  why: Reason;
+  note: string;
+}
+
+/** A clock a test moves by hand (sessions, lockouts, "today"). */
+export class TestClock {
+  t: number;
+  constructor(t: number) {
+    this.t = t;
+  }
+  readonly now = (): number => this.t;
+  advance(ms: number): void {
+    this.t += ms;
+  }
 }
 
 export interface HarnessOptions {
@@ -130,6 +157,8 @@ export interface HarnessOptions {
   simEnabled?: boolean;
   kioskResetMs?: number;
   health?: () => HealthReport;
+  /** Mount the guard console with real accounts and sessions over the harness store. */
+  guard?: { now?: number; loginPerMinute?: number; override?: GuardApiDeps['override'] };
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -159,6 +188,49 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     simEnabled: opts.simEnabled ?? true,
     kioskResetMs: opts.kioskResetMs ?? 5000,
   };
+  let guard: Harness['guard'] = null;
+  if (opts.guard !== undefined) {
+    const clock = new TestClock(opts.guard.now ?? Date.now());
+    const accounts = new GuardAccounts(store.path, { maxFailures: 5, lockoutMs: 15 * 60_000 }, clock.now);
+    const sessions = new SessionManager({ ttlMs: 8 * 3_600_000, idleMs: 30 * 60_000 }, clock.now);
+    const overrides: OverrideCall[] = [];
+    // Default override: what a lane does, minus the relay: a ledger row under the guard's id.
+    const override: GuardApiDeps['override'] =
+      opts.guard.override ??
+      (async (lane, guardId, why, note): Promise<OverrideResult> => {
+        overrides.push({ lane, guardId, why, note });
+        const entry: NewLedgerEntry = {
+          id: `ovr-${overrides.length}-${clock.now()}`,
+          at: clock.now(),
+          lane,
+          kind: 'override',
+          outcome: 'admit',
+          reasons: [why],
+          alerts: [],
+          credential: 'unknown',
+          subjectRef: null,
+          subjectName: null,
+          category: null,
+          temperature: null,
+          actor: guardId,
+          note,
+        };
+        const event = store.appendDecision(entry, () => null);
+        bus.emit('ledger', event);
+        return { event, pulsed: true };
+      });
+    deps.guard = {
+      accounts,
+      sessions,
+      store,
+      override,
+      pseudonym: (id) => `p1_${id}`,
+      now: clock.now,
+      sessionTtlMs: 8 * 3_600_000,
+      loginPerMinute: opts.guard.loginPerMinute ?? 100,
+    };
+    guard = { accounts, sessions, overrides, clock };
+  }
   const server = await startHttpServer(deps, { host: '127.0.0.1', port: 0 });
   return {
     url: server.url,
@@ -167,8 +239,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     logs: lines,
     server,
     store,
+    guard,
     close: async () => {
       await server.close();
+      guard?.accounts.close();
       store.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -27,9 +27,11 @@ const DECIDE_REFUSES: ReasonCode[] = [
   'VISITOR_NO_APPROVAL',
   'VISITOR_APPROVAL_NOT_YET_VALID',
   'VISITOR_APPROVAL_EXPIRED',
+  // checkZoneEntry (zones.ts), after decide():
+  'ANTI_PASSBACK',
 ];
 /** Every code decide() can put in a referral. */
-const DECIDE_REFERS: ReasonCode[] = ['BADGE_MALFORMED', 'BADGE_NOT_IN_ROSTER', 'CREDENTIAL_UNKNOWN', 'CREDENTIAL_NOT_TEXT', 'TEMP_IMPLAUSIBLE'];
+const DECIDE_REFERS: ReasonCode[] = ['BADGE_MALFORMED', 'BADGE_NOT_IN_ROSTER', 'CREDENTIAL_UNKNOWN', 'CREDENTIAL_NOT_TEXT', 'TEMP_IMPLAUSIBLE', 'ZONE_FULL'];
 const DECIDE_MEASURES: ReasonCode[] = ['TEMP_NEEDED', 'TEMP_RECHECK', 'TEMP_IMPLAUSIBLE_REMEASURE'];
 const LANE_CODES: ReasonCode[] = [
   'TEMP_TIMEOUT',
@@ -52,6 +54,14 @@ describe('reason catalogue', () => {
 
   it('holds exactly the codes of decide and of the lane', () => {
     expect([...DECIDE_REFUSES, ...DECIDE_REFERS, ...DECIDE_MEASURES, ...LANE_CODES].sort()).toEqual([...REASON_CODES].sort());
+  });
+
+  it('shows the count and the limit of a full zone in both languages, in short Chinese without ASCII punctuation', () => {
+    const r = reason('ZONE_FULL', { count: 120, limit: 120 });
+    expect(r.zh).toBe('已满员（120人，限120人），请稍候');
+    expect(r.zh.length).toBeLessThanOrEqual(20);
+    expect(r.zh).not.toMatch(ASCII_PUNCT);
+    expect(r.en).toBe('Full (120 of 120), please wait');
   });
 
   it.each([...CREDENTIAL_FAILURES])('holds credential failure %s', (code) => {

@@ -14,8 +14,10 @@ import {
   silentLogger,
   subscribe,
   tempDir,
+  testStatusSource,
   uniqueClientId,
   uniquePrefix,
+  stateOf,
   waitFor,
   writeRows,
 } from './helpers.js';
@@ -46,6 +48,7 @@ describe('connectTelemetry', () => {
       logger: silentLogger(),
       now: Date.now,
       onStatus: () => undefined,
+      statusSource: testStatusSource(),
       reconnectMinMs: 50,
       reconnectMaxMs: 300,
     });
@@ -57,7 +60,7 @@ describe('connectTelemetry', () => {
 
     // aedes speaks MQTT 3.1.1 only.
     const sub = await subscribe(cleanup, `mqtt://127.0.0.1:${port}`, [topics.events, topics.status], { protocolVersion: 4 });
-    await waitFor('retained online', () => sub.payloads(topics.status).includes('online'));
+    await waitFor('retained online', () => sub.payloads(topics.status).some((p) => stateOf(p) === 'online'));
     const rows = writeRows(store, topics, 20);
     telemetry.link.notify();
     await waitFor('20 events', () => sub.events().length >= 20);
@@ -79,6 +82,7 @@ describe('connectTelemetry', () => {
       logger: silentLogger(),
       now: Date.now,
       onStatus: () => undefined,
+      statusSource: testStatusSource(),
     });
     cleanup.add(() => telemetry.stop());
     expect(telemetry.broker).toBeNull();
@@ -96,6 +100,7 @@ describe('connectTelemetry', () => {
       logger: silentLogger(),
       now: Date.now,
       onStatus: () => undefined,
+      statusSource: testStatusSource(),
     });
     const err: unknown = await attempt.catch((e: unknown) => e);
     expect(isTelemetryError(err, 'TELEMETRY_URL_INVALID')).toBe(true);

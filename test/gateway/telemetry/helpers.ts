@@ -14,7 +14,9 @@ import type { LinkStatus } from '../../../gateway/bus.js';
 import type { LedgerEntry, NewLedgerEntry, Store } from '../../../gateway/store/types.js';
 import { isListening } from '../../../gateway/telemetry/embedded-broker.js';
 import { eventMessage, type EventMessageV1 } from '../../../gateway/telemetry/event-message.js';
+import type { StatusSource } from '../../../gateway/telemetry/link.js';
 import type { CheckpointTopics } from '../../../gateway/telemetry/topics.js';
+import { checkMessage } from './asyncapi.js';
 
 export const SHARED_BROKER = 'mqtt://127.0.0.1:1883';
 export const CTX = { site: 'mine-a', checkpoint: 'gate-1' } as const;
@@ -117,8 +119,15 @@ export async function subscribe(
   });
   cleanup.add(() => client.endAsync(true));
   const messages: Received[] = [];
+  const schemaProblems: string[] = [];
   client.on('message', (topic, payload, packet) => {
-    messages.push({ topic, payload: payload.toString('utf8'), retain: packet.retain });
+    const text = payload.toString('utf8');
+    messages.push({ topic, payload: text, retain: packet.retain });
+    schemaProblems.push(...checkMessage(topic, text));
+  });
+  // Every message a test saw must follow docs/asyncapi.yaml: checked when the test ends.
+  cleanup.add(() => {
+    if (schemaProblems.length > 0) throw new Error(`messages not matching docs/asyncapi.yaml:\n${schemaProblems.slice(0, 10).join('\n')}`);
   });
   client.on('error', () => undefined); // reconnects by itself; the test waits on outcomes
   await new Promise<void>((resolve, reject) => {
@@ -158,6 +167,25 @@ export async function clearRetained(url: string, topic: string): Promise<void> {
     await client.publishAsync(topic, '', { qos: 1, retain: true });
   } finally {
     await client.endAsync(true);
+  }
+}
+
+/** A session counter and fixed birth facts, as the gateway supplies them. */
+export function testStatusSource(): StatusSource {
+  let n = 0;
+  return {
+    nextSession: () => ++n,
+    birth: () => ({ site: CTX.site, checkpoint: CTX.checkpoint, version: '0.0.0-test', configHash: `sha256:${'0'.repeat(32)}`, lanes: [] }),
+  };
+}
+
+/** The `state` of a status payload (JSON since version 1), or null. */
+export function stateOf(payload: string | undefined): string | null {
+  try {
+    const v = JSON.parse(payload ?? '') as { state?: unknown };
+    return typeof v.state === 'string' ? v.state : null;
+  } catch {
+    return null;
   }
 }
 
@@ -214,7 +242,7 @@ export interface PrivateMosquitto {
  * A Mosquitto of the test's own on a free port, with persistence so a durable
  * subscriber's session and queued messages survive a restart of the broker.
  */
-export async function privateMosquitto(cleanup: Cleanup): Promise<PrivateMosquitto> {
+export async function privateMosquitto(cleanup: Cleanup, opts: { config?: (dir: string) => string[] } = {}): Promise<PrivateMosquitto> {
   const dir = await tempDir(cleanup, 'mosquitto');
   const port = await freePort();
   const conf = path.join(dir, 'mosquitto.conf');
@@ -222,7 +250,7 @@ export async function privateMosquitto(cleanup: Cleanup): Promise<PrivateMosquit
     conf,
     [
       `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
+      ...(opts.config ? opts.config(dir) : ['allow_anonymous true']),
       // Mosquitto's default (1000) silently drops QoS 1 messages to a slow subscriber.
       'max_queued_messages 0',
       'persistence true',

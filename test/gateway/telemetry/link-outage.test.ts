@@ -12,6 +12,7 @@ import {
   statusLog,
   subscribe,
   tempDir,
+  testStatusSource,
   uniqueClientId,
   uniquePrefix,
   waitFor,
@@ -49,6 +50,7 @@ describe('MqttLink through a broker outage', () => {
       logger: silentLogger(),
       now: Date.now,
       onStatus: log.onStatus,
+      statusSource: testStatusSource(),
       reconnectMinMs: 50,
       reconnectMaxMs: 300,
     });

@@ -15,8 +15,10 @@ import {
   subscribe,
   tcpProxy,
   tempDir,
+  testStatusSource,
   uniqueClientId,
   uniquePrefix,
+  stateOf,
   waitFor,
   writeRows,
 } from './helpers.js';
@@ -49,6 +51,7 @@ function startLink(overrides: Partial<MqttLinkOptions> = {}): { link: MqttLink; 
     logger: silentLogger(),
     now: Date.now,
     onStatus: log.onStatus,
+    statusSource: testStatusSource(),
     reconnectMinMs: 50,
     reconnectMaxMs: 500,
     ...overrides,
@@ -63,8 +66,8 @@ describe('MqttLink against Mosquitto', () => {
     const { link } = startLink();
     await waitFor('link connected', () => link.status().state === 'connected');
     const sub = await subscribe(cleanup, SHARED_BROKER, [topics.status]);
-    await waitFor('retained online', () => sub.messages.some((m) => m.payload === 'online'));
-    expect(sub.messages.find((m) => m.payload === 'online')?.retain).toBe(true);
+    await waitFor('retained online', () => sub.messages.some((m) => stateOf(m.payload) === 'online'));
+    expect(sub.messages.find((m) => stateOf(m.payload) === 'online')?.retain).toBe(true);
     expect(link.status()).toMatchObject({ state: 'connected', url: SHARED_BROKER, embedded: false });
   });
 
@@ -99,12 +102,12 @@ describe('MqttLink against Mosquitto', () => {
     const { link, log } = startLink();
     await waitFor('link connected', () => link.status().state === 'connected');
     const sub = await subscribe(cleanup, SHARED_BROKER, [topics.status]);
-    await waitFor('online seen', () => sub.payloads(topics.status).includes('online'));
+    await waitFor('online seen', () => sub.payloads(topics.status).some((p) => stateOf(p) === 'online'));
     await link.stop();
-    await waitFor('offline seen', () => sub.payloads(topics.status).at(-1) === 'offline');
+    await waitFor('offline seen', () => stateOf(sub.payloads(topics.status).at(-1)) === 'offline');
     expect(log.last()).toMatchObject({ state: 'disconnected', detail: 'stopped' });
     const later = await subscribe(cleanup, SHARED_BROKER, [topics.status]);
-    await waitFor('retained offline', () => later.messages.some((m) => m.payload === 'offline' && m.retain));
+    await waitFor('retained offline', () => later.messages.some((m) => stateOf(m.payload) === 'offline' && m.retain));
   });
 
   it('re-sends rows that were in flight without a PUBACK when the connection dropped', async () => {
@@ -136,14 +139,14 @@ describe('MqttLink against Mosquitto', () => {
     const { link, log } = startLink({ url: `mqtt://127.0.0.1:${proxy.port}` });
     await waitFor('link connected', () => link.status().state === 'connected');
     const sub = await subscribe(cleanup, SHARED_BROKER, [topics.status]);
-    await waitFor('online seen', () => sub.payloads(topics.status).includes('online'));
+    await waitFor('online seen', () => sub.payloads(topics.status).some((p) => stateOf(p) === 'online'));
 
     await proxy.cut();
-    await waitFor('offline from the will', () => sub.payloads(topics.status).at(-1) === 'offline');
+    await waitFor('offline from the will', () => stateOf(sub.payloads(topics.status).at(-1)) === 'offline');
     await waitFor('link reports disconnected', () => log.last()?.state === 'disconnected');
     // The relay is gone, so nothing can have overwritten the will's retained message.
     const later = await subscribe(cleanup, SHARED_BROKER, [topics.status]);
-    await waitFor('retained offline', () => later.messages.some((m) => m.payload === 'offline' && m.retain));
+    await waitFor('retained offline', () => later.messages.some((m) => stateOf(m.payload) === 'offline' && m.retain));
     // Still retrying, never given up; stop() while down returns promptly.
     expect(link.status().state).toBe('disconnected');
     await link.stop();

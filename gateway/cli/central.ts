@@ -1,0 +1,260 @@
+// The central office's side, as commands: make its signing keys, sign an update, publish
+// it and wait for the gateways' answers, and tail every checkpoint's events and alerts.
+// Enough to run a site without writing code. Output meant for pipes (a signed update,
+// tailed messages) goes to stdout; everything else to stderr.
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { generateIssuerKeys, ISSUER_KID_PATTERN } from '../credentials/issue.js';
+import { isUpdateError } from '../updates/errors.js';
+import { ALL, UPDATE_KINDS, isUpdateKind, peekTransaction, prepareUpdateData, type UpdateEnvelope } from '../updates/envelope.js';
+import { signUpdate } from '../updates/sign.js';
+
+export const DEMO_CENTRAL_KEY = 'config/demo/central-1.private.jwk.json';
+
+/** A usage error: printed without a stack, exit code 2 (main.ts treats any `code` so). */
+class CentralCliError extends Error {
+  readonly code = 'CENTRAL_CLI';
+  constructor(message: string) {
+    super(message);
+    this.name = 'CentralCliError';
+  }
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new CentralCliError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+function readJson(file: string, what: string): unknown {
+  const text = readText(file, what);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CentralCliError(`${file}: expected ${what} as JSON: ${(err as Error).message}`);
+  }
+}
+
+function id(value: string, flag: string, allowAll = false): string {
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(value) || (!allowAll && value === ALL)) {
+    throw new CentralCliError(`${flag}: expected a lowercase id (letters, digits, "-")${allowAll ? ' or "all"' : ''}, got "${value}"`);
+  }
+  return value;
+}
+
+interface BrokerFlags {
+  url: string;
+  prefix: string;
+  username?: string;
+  passwordFile?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+function addBrokerOptions(cmd: Command): Command {
+  return cmd
+    .option('--url <url>', 'broker URL (default MQTT_URL or mqtt://127.0.0.1:1883)', process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883')
+    .option('--prefix <prefix>', 'topic prefix', 'checkpoints')
+    .option('--username <name>')
+    .option('--password-file <file>', 'first line is the password')
+    .option('--ca <file.pem>', 'CA bundle for mqtts://')
+    .option('--cert <file.pem>', 'client certificate')
+    .option('--key <file.pem>', 'client key');
+}
+
+async function connectBroker(flags: BrokerFlags, what: string): Promise<MqttClient> {
+  const opts: IClientOptions = {
+    clientId: `central-${what}-${randomUUID().slice(0, 8)}`,
+    protocolVersion: 4, // works with Mosquitto and with a gateway's embedded broker
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+  };
+  if (flags.username) opts.username = flags.username;
+  if (flags.passwordFile) opts.password = readText(flags.passwordFile, 'password file').split(/\r?\n/)[0] ?? '';
+  if (flags.ca) opts.ca = readText(flags.ca, 'CA file');
+  if (flags.cert) opts.cert = readText(flags.cert, 'client certificate');
+  if (flags.key) opts.key = readText(flags.key, 'client key');
+  const client = connect(flags.url, opts);
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', (err) => reject(new CentralCliError(`cannot connect to ${flags.url}: ${err.message}`)));
+  });
+  return client;
+}
+
+/** Entry kinds accept a bare array as their data: `[...]` means `{ entries: [...] }`. */
+function dataOf(kind: string, value: unknown): unknown {
+  return Array.isArray(value) && !['policy', 'trust-keys'].includes(kind) ? { entries: value } : value;
+}
+
+export function registerCentral(program: Command): void {
+  const central = program.command('central').description('the central office side: update keys, signed updates, tail');
+
+  central
+    .command('keys')
+    .description('central-office signing keys')
+    .command('generate')
+    .description('an Ed25519 key pair: <kid>.private.jwk.json (keep at the office) and <kid>.jwk.json (for the gateways\' central.updateKeysDir)')
+    .requiredOption('--kid <kid>', 'key id written into every update header')
+    .option('--out <dir>', 'folder to write the two files into', '.')
+    .action(async (o: { kid: string; out: string }) => {
+      if (!ISSUER_KID_PATTERN.test(o.kid)) throw new CentralCliError(`--kid: expected ${ISSUER_KID_PATTERN.source}, got "${o.kid}"`);
+      const priv = path.join(o.out, `${o.kid}.private.jwk.json`);
+      const pub = path.join(o.out, `${o.kid}.jwk.json`);
+      for (const f of [priv, pub]) if (existsSync(f)) throw new CentralCliError(`${f} exists already; refusing to overwrite a key`);
+      const { privateJwk, publicJwk } = await generateIssuerKeys(o.kid);
+      mkdirSync(o.out, { recursive: true });
+      writeFileSync(priv, `${JSON.stringify(privateJwk, null, 2)}\n`, { mode: 0o600 });
+      writeFileSync(pub, `${JSON.stringify(publicJwk, null, 2)}\n`);
+      process.stderr.write(`private key: ${priv} (keep it at the central office)\npublic key:  ${pub} (copy into each gateway's central.updateKeysDir)\n`);
+    });
+
+  central
+    .command('sign <kind> <data.json>')
+    .description(`sign an update (kinds: ${UPDATE_KINDS.join(', ')}); prints only the signed update`)
+    .requiredOption('--update-version <n>', 'must be above the last version of this kind the gateways applied (a counter or a timestamp)')
+    .requiredOption('--site <site>', 'site the update is for')
+    .option('--checkpoint <id>', 'one checkpoint, or "all"', ALL)
+    .option('--transaction <id>', 'id echoed in the responses (default: a new UUID)')
+    .option('--key <file>', 'central-office private JWK', DEMO_CENTRAL_KEY)
+    .action(async (kind: string, file: string, o: { updateVersion: string; site: string; checkpoint: string; transaction?: string; key: string }) => {
+      if (!isUpdateKind(kind)) throw new CentralCliError(`kind "${kind}": expected one of ${UPDATE_KINDS.join(', ')}`);
+      const version = Number(o.updateVersion);
+      if (!Number.isSafeInteger(version) || version < 1) throw new CentralCliError(`--update-version: expected a whole number ≥ 1, got "${o.updateVersion}"`);
+      const envelope: UpdateEnvelope = {
+        kind,
+        version,
+        site: id(o.site, '--site'),
+        checkpoint: id(o.checkpoint, '--checkpoint', true),
+        transaction: o.transaction ?? randomUUID(),
+        issuedAt: new Date().toISOString(),
+        data: dataOf(kind, readJson(file, `${kind} data`)),
+      };
+      try {
+        // The gateway would refuse it anyway; say so here, naming the entry and field.
+        await prepareUpdateData(envelope);
+      } catch (err) {
+        if (isUpdateError(err)) throw new CentralCliError(`${file}: ${err.message}`);
+        throw err;
+      }
+      const key = readJson(o.key, 'a central-office private key') as Parameters<typeof signUpdate>[1];
+      process.stdout.write(`${await signUpdate(envelope, key)}\n`);
+      process.stderr.write(`signed ${kind} version ${version} for ${envelope.site}/${envelope.checkpoint}, transaction ${envelope.transaction}\n`);
+    });
+
+  addBrokerOptions(
+    central
+      .command('publish <kind> [signed-file]')
+      .description('publish a signed update (file or stdin) and print the gateways\' responses')
+      .requiredOption('--site <site>')
+      .option('--checkpoint <id>', 'one checkpoint, or "all"', ALL)
+      .option('--wait <ms>', 'how long to wait for responses', '10000')
+      .option('--retain', 'keep it on the broker, so gateways offline now get it when they connect'),
+  ).action(async (kind: string, file: string | undefined, o: BrokerFlags & { site: string; checkpoint: string; wait: string; retain?: boolean }) => {
+    if (!isUpdateKind(kind)) throw new CentralCliError(`kind "${kind}": expected one of ${UPDATE_KINDS.join(', ')}`);
+    const site = id(o.site, '--site');
+    const checkpoint = id(o.checkpoint, '--checkpoint', true);
+    const token = readText(file ?? '-', 'signed update').trim();
+    const transaction = peekTransaction(token);
+    const waitMs = Number(o.wait);
+    if (!Number.isFinite(waitMs) || waitMs < 0) throw new CentralCliError(`--wait: expected milliseconds, got "${o.wait}"`);
+    const client = await connectBroker(o, 'publish');
+    let rejected = 0;
+    let answered = 0;
+    try {
+      // Subscribe first, so a fast gateway's answer is not missed.
+      const responses = `${o.prefix}/${site}/${checkpoint === ALL ? '+' : checkpoint}/response/${kind}`;
+      await client.subscribeAsync(responses, { qos: 1 });
+      const done = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        client.on('message', (topic, payload) => {
+          let r: { transaction?: unknown; status?: unknown; checkpoint?: unknown; error?: { code?: unknown; message?: unknown } };
+          try {
+            r = JSON.parse(payload.toString('utf8')) as typeof r;
+          } catch {
+            return;
+          }
+          if (transaction !== null && r.transaction !== transaction) return;
+          answered += 1;
+          if (r.status !== 'applied') rejected += 1;
+          process.stdout.write(`${payload.toString('utf8')}\n`);
+          const err = r.error ? `: ${String(r.error.code)} ${String(r.error.message)}` : '';
+          process.stderr.write(`${topic}: ${String(r.status)}${err}\n`);
+          // One named checkpoint answers once; for "all" we wait the whole time.
+          if (checkpoint !== ALL) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      await client.publishAsync(`${o.prefix}/${site}/${checkpoint}/cmd/${kind}`, token, { qos: 1, retain: o.retain === true });
+      process.stderr.write(`published ${kind} to ${site}/${checkpoint}${transaction ? ` (transaction ${transaction})` : ''}; waiting ${waitMs} ms for responses\n`);
+      await done;
+    } finally {
+      await client.endAsync();
+    }
+    if (answered === 0) {
+      throw new CentralCliError(
+        `no response within ${waitMs} ms (is the gateway connected? ${o.retain ? 'the retained copy reaches it when it connects' : 'without --retain the update is not kept for it'})`,
+      );
+    }
+    if (rejected > 0) throw new CentralCliError(`${rejected} of ${answered} response(s) rejected the update`);
+  });
+
+  addBrokerOptions(
+    central
+      .command('tail')
+      .description('print events, alerts, status and responses of every checkpoint; duplicates (same id) dropped')
+      .option('--site <site>', 'only this site (default all sites)')
+      .option('--count <n>', 'exit after this many messages (default: run until interrupted)')
+      .option('--json', 'one JSON object per line: {topic, payload}'),
+  ).action(async (o: BrokerFlags & { site?: string; count?: string; json?: boolean }) => {
+    const site = o.site === undefined ? '+' : id(o.site, '--site');
+    const max = o.count === undefined ? Infinity : Number(o.count);
+    if (!(max >= 1)) throw new CentralCliError(`--count: expected a number ≥ 1, got "${o.count}"`);
+    const client = await connectBroker(o, 'tail');
+    const seen = new Set<string>();
+    let printed = 0;
+    await new Promise<void>((resolve) => {
+      const stop = (): void => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      client.on('message', (topic, payload) => {
+        const text = payload.toString('utf8');
+        if (text === '') return; // a retained message being cleared
+        let body: Record<string, unknown> = {};
+        try {
+          body = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          // not JSON: printed as is
+        }
+        // Events and alerts are sent at least once: the id is how the office drops repeats.
+        if (/\/(events|alerts)$/.test(topic) && typeof body.id === 'string') {
+          if (seen.has(body.id)) return;
+          seen.add(body.id);
+          if (seen.size > 1_000_000) seen.clear();
+        }
+        process.stdout.write(o.json ? `${JSON.stringify({ topic, payload: body })}\n` : `${topic} ${text}\n`);
+        printed += 1;
+        if (printed >= max) resolve();
+      });
+      client
+        .subscribeAsync(
+          ['events', 'alerts', 'status', 'stats', 'response/#'].map((t) => `${o.prefix}/${site}/+/${t}`),
+          { qos: 1 },
+        )
+        .then(() => process.stderr.write(`tailing ${o.prefix}/${site}/+/{events,alerts,status,stats,response} on ${o.url}\n`))
+        .catch((err: unknown) => {
+          process.stderr.write(`error: subscribe failed: ${(err as Error).message}\n`);
+          resolve();
+        });
+    });
+    await client.endAsync();
+  });
+}

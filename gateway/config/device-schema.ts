@@ -1,0 +1,153 @@
+// The device part of a lane's configuration: each of scanner, thermometer and relay is
+// chosen by `type`, with the options of that device type. `sim` is the demo default.
+import { z } from 'zod';
+
+const devicePath = z
+  .string({ error: 'expected a device path such as /dev/serial/by-id/usb-1a86_USB_Serial-if00-port0' })
+  .regex(/^\//, 'expected an absolute device path such as /dev/serial/by-id/usb-1a86_USB_Serial-if00-port0 (stable across reboots, unlike /dev/ttyUSB0)');
+
+const BAUD_RATES = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400] as const;
+const baudRate = z
+  .number()
+  .refine((n) => (BAUD_RATES as readonly number[]).includes(n), `expected one of the baud rates ${BAUD_RATES.join(', ')}`)
+  .default(9600);
+
+/** A USB id as a number (YAML 0x16c0) or a hex string ("16c0", "0x16C0"). */
+const usbId = z
+  .union([z.number().int(), z.string().regex(/^(0x)?[0-9a-fA-F]{1,4}$/, 'expected a USB id like 0x16c0 or "16c0"')], { error: 'expected a USB id like 0x16c0 or "16c0"' })
+  .transform((v) => (typeof v === 'number' ? v : parseInt(v.replace(/^0x/i, ''), 16)))
+  .refine((n) => n >= 0 && n <= 0xffff, 'expected a USB id from 0x0000 to 0xffff');
+
+/** How fast a lost device is retried: the cap bounds how long a replugged one waits. */
+const reconnect = z
+  .strictObject({
+    initialMs: z.number().int().min(10).max(10_000).default(100),
+    maxMs: z.number().int().min(100).max(60_000).default(1000),
+  })
+  .prefault({});
+
+const serial = {
+  path: devicePath,
+  baudRate,
+  parity: z.enum(['none', 'even', 'odd']).default('none'),
+  stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
+  reconnect,
+};
+
+const sim = z.strictObject({ type: z.literal('sim') });
+
+/** "expected type "sim", "gm65" or ...": the same wording as the rest of the config errors. */
+function typeError(options: readonly { shape: { type: { value: unknown } } }[]) {
+  const list = options.map((o) => `"${String(o.shape.type.value)}"`);
+  const text = `expected type ${list.slice(0, -1).join(', ')} or ${list.at(-1)}`;
+  return { error: (issue: { code?: string }) => (issue.code === 'invalid_union' ? text : undefined) };
+}
+
+const offsetC = z.number().min(-5).max(5).default(0);
+const replyTimeoutMs = z.number().int().min(20).max(10_000);
+
+const scannerTypes = [
+  sim,
+  z.strictObject({
+    type: z.literal('line'),
+    ...serial,
+    suffix: z.enum(['CR', 'CRLF', 'LF']).default('CR'),
+    /** The scanner sends an AIM symbology id (e.g. "]Q1") before each code. */
+    aimPrefix: z.boolean().default(false),
+    /** Honeywell: send SYN T CR on connect to trigger (for presentation-less set-ups). */
+    honeywellTrigger: z.boolean().default(false),
+    maxLength: z.number().int().min(16).max(8192).default(4096),
+  }),
+  z.strictObject({
+    type: z.literal('gm65'),
+    ...serial,
+    /** Written to register 0x0000 on every connect; leave out to keep the module's own setting. */
+    mode: z.enum(['manual', 'command', 'continuous', 'induction']).optional(),
+    check: z.enum(['crc', 'none']).default('none'),
+    maxLength: z.number().int().min(16).max(8192).default(4096),
+  }),
+  z.strictObject({
+    type: z.literal('evdev-wedge'),
+    /** The scanner's keyboard node, e.g. /dev/input/by-id/usb-Newland_...-event-kbd. */
+    path: devicePath,
+    /** struct timeval size: 16 on 64-bit kernels, 8 on 32-bit ARM. */
+    timevalBytes: z.union([z.literal(16), z.literal(8)]).default(16),
+    maxLength: z.number().int().min(16).max(8192).default(2048),
+    reconnect,
+  }),
+  z.strictObject({
+    type: z.literal('hid-pos'),
+    vendorId: usbId.default(0x0c2e),
+    productId: usbId,
+    serial: z.string().min(1).optional(),
+    reconnect,
+  }),
+] as const;
+export const scannerConfig = z.discriminatedUnion('type', scannerTypes, typeError(scannerTypes));
+
+const thermometerTypes = [
+  sim,
+  z.strictObject({ type: z.literal('lu90614'), ...serial, mode: z.enum(['body', 'object']).default('body'), offsetC, replyTimeoutMs: replyTimeoutMs.default(1000) }),
+  z.strictObject({ type: z.literal('mlx90614-66'), ...serial, continuous: z.boolean().default(false), offsetC, replyTimeoutMs: replyTimeoutMs.default(1000) }),
+  z.strictObject({ type: z.literal('gd60914'), ...serial, mode: z.enum(['forehead', 'wrist', 'object']).default('forehead'), offsetC, replyTimeoutMs: replyTimeoutMs.default(1000) }),
+] as const;
+export const thermometerConfig = z.discriminatedUnion('type', thermometerTypes, typeError(thermometerTypes));
+
+const channel = (max: number) => z.number().int().min(1, 'expected a relay channel from 1').max(max, `expected a relay channel up to ${max}`).default(1);
+const pollMs = z.number().int().min(0).max(600_000);
+
+const relayTypes = [
+  sim,
+  z.strictObject({
+    type: z.literal('dcttech-hid'),
+    vendorId: usbId.default(0x16c0),
+    productId: usbId.default(0x05df),
+    /** Board id (the 5 ASCII characters the board reports as its serial); needed with several boards. */
+    serial: z.string().min(1).optional(),
+    channel: channel(8),
+    pollMs: pollMs.default(2000),
+    reconnect,
+  }),
+  z.strictObject({ type: z.literal('lcus'), ...serial, channel: channel(8), feedback: z.boolean().default(false), pollMs: pollMs.default(5000) }),
+  z.strictObject({
+    type: z.literal('modbus'),
+    ...serial,
+    address: z.number().int().min(1).max(247).default(1),
+    channel: channel(255),
+    /** "coils": Waveshare-style, FC05 flash; "registers": R413D08-style, FC06 06SS timed open. */
+    profile: z.enum(['coils', 'registers']),
+    replyTimeoutMs: replyTimeoutMs.default(300),
+    pollMs: pollMs.default(5000),
+  }),
+] as const;
+export const relayConfig = z.discriminatedUnion('type', relayTypes, typeError(relayTypes));
+
+export type ScannerConfig = z.infer<typeof scannerConfig>;
+export type ThermometerConfig = z.infer<typeof thermometerConfig>;
+export type RelayConfig = z.infer<typeof relayConfig>;
+export type DeviceConfig = ScannerConfig | ThermometerConfig | RelayConfig;
+
+const ROLES = ['scanner', 'thermometer', 'relay'] as const;
+
+/**
+ * A serial port or HID device can be opened by one driver only: list every device that
+ * names one already used by another lane or role, as [path, message] pairs.
+ */
+export function sharedDeviceIssues(lanes: readonly { scanner: ScannerConfig; thermometer: ThermometerConfig; relay: RelayConfig }[]): { path: (string | number)[]; message: string }[] {
+  const seen = new Map<string, string>();
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  lanes.forEach((lane, i) => {
+    for (const role of ROLES) {
+      const d: DeviceConfig = lane[role];
+      let key: string | null = null;
+      if ('path' in d) key = `serial ${d.path}`;
+      else if ('productId' in d) key = `HID ${d.vendorId.toString(16)}:${d.productId.toString(16)}${d.serial ? ` serial ${d.serial}` : ''}`;
+      if (key === null) continue;
+      const where = `lanes[${i}].${role}`;
+      const first = seen.get(key);
+      if (first) issues.push({ path: [i, role], message: `expected a device of its own; ${key} is already used by ${first}` });
+      else seen.set(key, where);
+    }
+  });
+  return issues;
+}

@@ -1,0 +1,178 @@
+// Builds a lane's devices from its configuration: real drivers on supervised links
+// (serial, HID, evdev), or the simulated devices of the demo. A lane whose three
+// devices are all `sim` is left to buildSimLane, which also gives it the sim controls.
+import type { Logger } from 'pino';
+import { DcttechRelay } from '../drivers/relay/dcttech.js';
+import { LcusRelay } from '../drivers/relay/lcus.js';
+import { ModbusRelay } from '../drivers/relay/modbus.js';
+import { SimRelay } from '../drivers/relay/sim-relay.js';
+import { EvdevWedgeScanner } from '../drivers/scanner/evdev-wedge.js';
+import { Gm65Scanner } from '../drivers/scanner/gm65.js';
+import { HidPosScanner } from '../drivers/scanner/hid-pos.js';
+import { LineScanner } from '../drivers/scanner/line-scanner.js';
+import { SimScanner } from '../drivers/scanner/sim-scanner.js';
+import { Gd60914 } from '../drivers/thermometer/gd60914.js';
+import { Lu90614 } from '../drivers/thermometer/lu90614.js';
+import { Mlx90614Board } from '../drivers/thermometer/mlx90614-66.js';
+import { SimThermometer } from '../drivers/thermometer/sim-thermometer.js';
+import { openEvdev } from '../drivers/transport/evdev.js';
+import { HidDeviceLink, type HidBackend } from '../drivers/transport/hid.js';
+import { SerialLink, type PortFactory } from '../drivers/transport/serial.js';
+import { SupervisedLink } from '../drivers/transport/supervisor.js';
+import type { RelayDevice, ScannerDevice, ThermometerDevice } from '../drivers/types.js';
+import type { RelayConfig, ScannerConfig, ThermometerConfig } from './config/device-schema.js';
+import type { LaneConfig } from './config/schema.js';
+import type { LaneDevices } from './lane/lane.js';
+
+export interface DeviceFactoryDeps {
+  logger: Logger;
+  now?: () => number;
+  /** Tests put SerialPortMock here; default the real serialport. */
+  createPort?: PortFactory;
+  /** Tests put a fake node-hid here; default node-hid, loaded on first use. */
+  hidBackend?: () => Promise<HidBackend>;
+}
+
+/** A link the factory starts after its device and stops after it. */
+interface OwnedLink extends NodeJS.EventEmitter {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly isOpen: boolean;
+}
+
+interface Startable {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Is every device of this lane simulated? */
+export function isSimLane(lane: Pick<LaneConfig, 'scanner' | 'thermometer' | 'relay'>): boolean {
+  return lane.scanner.type === 'sim' && lane.thermometer.type === 'sim' && lane.relay.type === 'sim';
+}
+
+/**
+ * The lane's devices, or null for an all-sim lane (buildSimLane handles those). Each
+ * real device owns its link: device.start() also starts the link (after the device
+ * listens, so it sees the first 'open'), device.stop() stops the link after the device.
+ */
+export function buildLaneDevices(lane: LaneConfig, deps: DeviceFactoryDeps): LaneDevices | null {
+  if (isSimLane(lane)) return null;
+  // The lane's logger already names the lane.
+  const log = deps.logger;
+  return {
+    scanner: createScanner(lane.scanner, deps, log.child({ device: 'scanner', type: lane.scanner.type })),
+    thermometer: createThermometer(lane.thermometer, deps, log.child({ device: 'thermometer', type: lane.thermometer.type })),
+    relay: createRelay(lane.relay, deps, log.child({ device: 'relay', type: lane.relay.type })),
+  };
+}
+
+type Serial = { path: string; baudRate: number; parity: 'none' | 'even' | 'odd'; stopBits: 1 | 2; reconnect: { initialMs: number; maxMs: number } };
+
+function serialLink(c: Serial, deps: DeviceFactoryDeps): SerialLink {
+  return new SerialLink(
+    { path: c.path, baudRate: c.baudRate, parity: c.parity, stopBits: c.stopBits },
+    { backoff: c.reconnect, ...(deps.createPort ? { createPort: deps.createPort } : {}), ...(deps.now ? { now: deps.now } : {}) },
+  );
+}
+
+function hidLink(c: { vendorId: number; productId: number; serial?: string | undefined; reconnect: { initialMs: number; maxMs: number } }, deps: DeviceFactoryDeps): HidDeviceLink {
+  return new HidDeviceLink(
+    { vendorId: c.vendorId, productId: c.productId, ...(c.serial === undefined ? {} : { serial: c.serial }) },
+    { backoff: c.reconnect, ...(deps.hidBackend ? { backend: deps.hidBackend } : {}), ...(deps.now ? { now: deps.now } : {}) },
+  );
+}
+
+export function createScanner(c: ScannerConfig, deps: DeviceFactoryDeps, log: Logger): ScannerDevice {
+  const now = deps.now ? { now: deps.now } : {};
+  switch (c.type) {
+    case 'sim':
+      return new SimScanner(deps.now);
+    case 'line': {
+      const link = serialLink(c, deps);
+      return owning(new LineScanner(link, { suffix: c.suffix, aimPrefix: c.aimPrefix, honeywellTrigger: c.honeywellTrigger, maxLength: c.maxLength, ...now }), link, c.path, log);
+    }
+    case 'gm65': {
+      const link = serialLink(c, deps);
+      return owning(new Gm65Scanner(link, { check: c.check, maxLength: c.maxLength, ...(c.mode ? { mode: c.mode } : {}), ...now }), link, c.path, log);
+    }
+    case 'evdev-wedge': {
+      const link = new SupervisedLink(c.path, () => openEvdev(c.path), { backoff: c.reconnect });
+      return owning(new EvdevWedgeScanner(link, { timevalBytes: c.timevalBytes, maxLength: c.maxLength, ...now }), link, c.path, log);
+    }
+    case 'hid-pos': {
+      const link = hidLink(c, deps);
+      return owning(new HidPosScanner(link, now), link, link.selector, log);
+    }
+  }
+}
+
+export function createThermometer(c: ThermometerConfig, deps: DeviceFactoryDeps, log: Logger): ThermometerDevice {
+  if (c.type === 'sim') return new SimThermometer(deps.now);
+  const link = serialLink(c, deps);
+  const common = { offsetC: c.offsetC, replyTimeoutMs: c.replyTimeoutMs, ...(deps.now ? { now: deps.now } : {}) };
+  switch (c.type) {
+    case 'lu90614':
+      return owning(new Lu90614(link, { ...common, mode: c.mode }), link, c.path, log);
+    case 'mlx90614-66':
+      return owning(new Mlx90614Board(link, { ...common, continuous: c.continuous }), link, c.path, log);
+    case 'gd60914':
+      return owning(new Gd60914(link, { ...common, mode: c.mode }), link, c.path, log);
+  }
+}
+
+export function createRelay(c: RelayConfig, deps: DeviceFactoryDeps, log: Logger): RelayDevice {
+  const now = deps.now ? { now: deps.now } : {};
+  switch (c.type) {
+    case 'sim':
+      return new SimRelay(deps.now);
+    case 'dcttech-hid': {
+      const link = hidLink(c, deps);
+      return owning(new DcttechRelay(link, { channel: c.channel, pollMs: c.pollMs, ...now }), link, link.selector, log);
+    }
+    case 'lcus': {
+      const link = serialLink(c, deps);
+      return owning(new LcusRelay(link, { channel: c.channel, feedback: c.feedback, pollMs: c.pollMs, ...now }), link, c.path, log);
+    }
+    case 'modbus': {
+      const link = serialLink(c, deps);
+      return owning(
+        new ModbusRelay(link, { address: c.address, channel: c.channel, profile: c.profile, replyTimeoutMs: c.replyTimeoutMs, baudRate: c.baudRate, pollMs: c.pollMs, ...now }),
+        link,
+        c.path,
+        log,
+      );
+    }
+  }
+}
+
+/**
+ * Make `device` own `link`: its start() starts the link once the device listens, its
+ * stop() stops the link after the device had its say (a relay's final all-off).
+ * Link and device events are logged, with repeated retries kept at debug level.
+ */
+function owning<D extends Startable & NodeJS.EventEmitter>(device: D, link: OwnedLink, where: unknown, log: Logger): D {
+  const start = device.start.bind(device);
+  const stop = device.stop.bind(device);
+  link.on('open', () => log.info({ where }, 'device link open'));
+  link.on('close', (err?: Error) => log.warn({ where, err: err?.message }, 'device link lost; reopening'));
+  link.on('retry', (r: { attempt: number; delayMs: number; error: Error }) => {
+    // The first failure says why; the rest of a long outage would only flood the log.
+    if (r.attempt === 0) log.warn({ where, err: r.error.message }, 'device not available; retrying');
+    else log.debug({ where, attempt: r.attempt, delayMs: r.delayMs }, 'device reopen retry');
+  });
+  device.on('discarded', (d: { count: number; reason: string }) => log.debug({ where, count: d.count, reason: d.reason }, 'bytes discarded'));
+  device.on('fault', (err: Error) => log.warn({ where, err: err.message }, 'device fault'));
+  device.on('driverError', (err: Error) => log.error({ where, err }, 'driver error'));
+  return Object.assign(device, {
+    start: async () => {
+      await start();
+      await link.start();
+      // A relay is only usable after its all-off handshake; let start() cover it.
+      if ('settled' in device && typeof device.settled === 'function') await (device.settled as () => Promise<void>)();
+    },
+    stop: async () => {
+      await stop();
+      await link.stop();
+    },
+  });
+}

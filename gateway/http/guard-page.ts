@@ -1,0 +1,43 @@
+// The guard console page: kiosk-ui/guard.html with the catalogue's texts and the lane
+// list put into data attributes (HTML-escaped; the script reads them from dataset, so
+// no inline script is needed under the self-only CSP).
+import { CATEGORY_TEXT, OVERRIDE_REASON_CODES, REASON_CODES, UI_TEXT, outcomeText, overrideReason, reason } from '../policy/reasons.js';
+import type { Text } from '../policy/types.js';
+import { escapeHtml } from './kiosk-page.js';
+
+export interface GuardTexts {
+  ui: Record<string, Text>;
+  outcomes: Record<string, Text>;
+  categories: Record<string, Text>;
+  overrideReasons: { code: string; zh: string; en: string }[];
+  /** Text of every code an alert can carry (reason and override codes), without parameters. */
+  reasons: Record<string, Text>;
+}
+
+/** Everything the console shows that is not data: from the one catalogue in policy/reasons.ts. */
+export function guardTexts(): GuardTexts {
+  return {
+    ui: { ...UI_TEXT },
+    outcomes: { ...outcomeText },
+    categories: { ...CATEGORY_TEXT },
+    overrideReasons: OVERRIDE_REASON_CODES.map((c) => {
+      const r = overrideReason(c);
+      return { code: r.code, zh: r.zh, en: r.en };
+    }),
+    reasons: Object.fromEntries(
+      [...REASON_CODES.map((c) => reason(c)), ...OVERRIDE_REASON_CODES.map((c) => overrideReason(c))].map((r) => [r.code, { zh: r.zh, en: r.en }]),
+    ),
+  };
+}
+
+export function renderGuardPage(template: string, texts: GuardTexts, lanes: { id: string; name: string }[]): string {
+  const values: Record<string, string> = {
+    texts: JSON.stringify(texts),
+    lanes: JSON.stringify(lanes),
+    title: `${texts.ui['consoleTitle']?.zh ?? ''} · ${texts.ui['consoleTitle']?.en ?? ''}`,
+  };
+  return template.replace(/\{\{(\w+)\}\}/g, (whole, name: string) => {
+    const value = values[name];
+    return value === undefined ? whole : escapeHtml(value);
+  });
+}

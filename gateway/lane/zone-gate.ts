@@ -1,0 +1,53 @@
+// A lane's part in a zone (canteen seats, bathhouse): an entry lane checks the zone
+// before it admits and counts in after; an exit lane counts out. Counts live in SQLite,
+// read at every passage, so they survive restarts and a guard's correction (CLI or
+// console) takes effect at the next scan.
+import { ConfigError, type LoadedConfig } from '../config/load.js';
+import { checkZoneEntry, type ZoneRule } from '../policy/zones.js';
+import type { Decision } from '../policy/types.js';
+import type { SqliteStore } from '../store/sqlite-store.js';
+
+export type ZoneStore = Pick<SqliteStore, 'zoneFacts' | 'zoneEnter' | 'zoneExit'>;
+
+export interface LaneZone {
+  zone: string;
+  direction: 'in' | 'out';
+  /** The decision the zone allows: an admit may become "full, please wait" or an anti-passback refusal. */
+  check(decision: Decision, subjectRef: string | null, now: number): Decision;
+  /** After an admission was recorded: count in (entry lane) or out (exit lane). */
+  passed(subjectRef: string | null, at: number): void;
+}
+
+export function laneZone(store: ZoneStore, rule: ZoneRule, direction: 'in' | 'out'): LaneZone {
+  return {
+    zone: rule.id,
+    direction,
+    check: (decision, subjectRef, now) =>
+      direction === 'in' && decision.outcome === 'admit' ? checkZoneEntry(decision, rule, store.zoneFacts(rule.id, subjectRef), now) : decision,
+    passed: (subjectRef, at) => {
+      if (direction === 'in') store.zoneEnter(rule.id, subjectRef, at);
+      else store.zoneExit(rule.id, subjectRef, at);
+    },
+  };
+}
+
+/** The zone of each lane that has one. Throws ConfigError for unknown lanes or a lane in two zones. */
+export function laneZones(loaded: LoadedConfig, store: ZoneStore): Map<string, LaneZone> {
+  const { config } = loaded;
+  const laneIds = new Set(config.lanes.map((l) => l.id));
+  const out = new Map<string, LaneZone>();
+  const problems: string[] = [];
+  config.policy.zones.forEach((z, i) => {
+    const rule: ZoneRule = { id: z.id, limit: z.limit ?? null, antiPassback: z.antiPassback, windowMinutes: z.windowMinutes ?? null };
+    for (const [key, direction] of [['entryLanes', 'in'], ['exitLanes', 'out']] as const) {
+      z[key].forEach((lane, j) => {
+        const where = `policy.zones[${i}].${key}[${j}]`;
+        if (!laneIds.has(lane)) problems.push(`${where}: expected the id of a lane in lanes[], got "${lane}"`);
+        else if (out.has(lane)) problems.push(`${where}: lane "${lane}" already belongs to zone "${out.get(lane)?.zone}"; expected one zone per lane`);
+        else out.set(lane, laneZone(store, rule, direction));
+      });
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(loaded.file, problems);
+  return out;
+}

@@ -1,0 +1,139 @@
+// Policy replay: what decide() evaluated is kept with each ledger row (without names or
+// raw ids), so stored passages can be re-decided under another profile before it goes
+// live. Pure: the caller reads the rows and the profile.
+import type { HealthFacts } from '../credentials/types.js';
+import { decide, normalizeRegion } from './decide.js';
+import type { DecideInput, EvaluatedFacts, Outcome, PolicyProfile, Verdict } from './types.js';
+
+/** The facts of one decide() call as kept in the ledger. */
+export function evaluatedFacts(input: DecideInput): EvaluatedFacts {
+  const c = input.credential;
+  const visits = c.ok && Array.isArray(c.subject.health.travel?.visits) ? c.subject.health.travel.visits : [];
+  const visited = new Set(visits.map((v) => normalizeRegion(v.region)));
+  return {
+    v: 1,
+    now: input.now,
+    credential: c.ok
+      ? { ok: true, kind: c.kind, category: c.subject.category, health: healthOnly(c.subject.health) }
+      : { ok: false, kind: c.kind, code: c.code },
+    readings: input.readings.map((r) => ({ celsius: r.celsius, at: r.at })),
+    // Subject ids and approver names stay out: decide() does not read them.
+    watchlist: input.facts.watchlist.map((w) => ({ kind: w.kind, from: w.from, until: w.until ?? null })),
+    approvals: input.facts.approvals.map((a) => ({ validFrom: a.validFrom, validUntil: a.validUntil })),
+    // Only areas a visit could match: no other area can change any profile's decision.
+    riskAreas: input.facts.riskAreas.filter((a) => visited.has(normalizeRegion(a.region))),
+  };
+}
+
+/** Copied field by field, so nothing a pass carries beyond these reaches the ledger. */
+function healthOnly(h: HealthFacts): HealthFacts {
+  const out: HealthFacts = { healthCode: h.healthCode };
+  if (h.travel) {
+    const visits = Array.isArray(h.travel.visits) ? h.travel.visits : [];
+    out.travel = { riskLevel: h.travel.riskLevel, visits: visits.map((v) => ({ region: v.region, from: v.from, to: v.to })), asOf: h.travel.asOf };
+  }
+  if (h.test) out.test = { result: h.test.result, sampledAt: h.test.sampledAt };
+  return out;
+}
+
+/** The decide() input these facts stand for, under `profile`. */
+export function inputFromFacts(f: EvaluatedFacts, profile: PolicyProfile): DecideInput {
+  const c = f.credential;
+  return {
+    credential: c.ok
+      ? { ok: true, kind: c.kind, subject: { id: '', name: '', category: c.category, health: c.health } }
+      : { ok: false, kind: c.kind, code: c.code, detail: '' },
+    readings: f.readings,
+    facts: {
+      watchlist: f.watchlist.map((w) => ({ subjectId: '', kind: w.kind, from: w.from, until: w.until })),
+      approvals: f.approvals.map((a) => ({ subjectId: '', approver: '', hostDepartment: '', validFrom: a.validFrom, validUntil: a.validUntil })),
+      riskAreas: f.riskAreas,
+    },
+    profile,
+    now: f.now,
+  };
+}
+
+/** The outcome of a verdict; `measure` means the new profile would have asked for another reading. */
+export type ReplayOutcome = Outcome | 'measure';
+
+export function replayVerdict(f: EvaluatedFacts, profile: PolicyProfile): Verdict {
+  return decide(inputFromFacts(f, profile));
+}
+
+export interface ReplayInputRow {
+  seq: number;
+  at: number;
+  lane: string;
+  outcome: Outcome;
+  reasons: { code: string }[];
+  category: string | null;
+  facts: EvaluatedFacts;
+}
+
+export interface ReplayChange {
+  seq: number;
+  at: number;
+  lane: string;
+  category: string | null;
+  from: Outcome;
+  to: ReplayOutcome;
+  fromCodes: string[];
+  toCodes: string[];
+}
+
+export interface ReplayReport {
+  /** Rows re-decided. */
+  replayed: number;
+  /** Same outcome and the same reason codes. */
+  unchanged: number;
+  /** Same outcome, different reason codes (e.g. a second reason on a refusal). */
+  reasonsChanged: number;
+  /** Outcome changed, by "from→to" (e.g. "admit→refuse"). */
+  changedBy: Record<string, number>;
+  /** Total rows whose outcome changed. */
+  changed: number;
+  /** The first `maxExamples` changes, in ledger order. */
+  examples: ReplayChange[];
+  /** Every change's seq, when `keepAll` was asked for (tests, exports). */
+  all?: ReplayChange[];
+}
+
+/** Accumulates a report row by row, so a ledger of any size streams through it. */
+export class ReplayTally {
+  readonly #profile: PolicyProfile;
+  readonly #max: number;
+  readonly #keepAll: boolean;
+  readonly report: ReplayReport = { replayed: 0, unchanged: 0, reasonsChanged: 0, changedBy: {}, changed: 0, examples: [] };
+
+  constructor(profile: PolicyProfile, opts: { maxExamples?: number; keepAll?: boolean } = {}) {
+    this.#profile = profile;
+    this.#max = opts.maxExamples ?? 10;
+    this.#keepAll = opts.keepAll ?? false;
+    if (this.#keepAll) this.report.all = [];
+  }
+
+  add(row: ReplayInputRow): void {
+    const verdict = replayVerdict(row.facts, this.#profile);
+    const to: ReplayOutcome = verdict.outcome;
+    const toCodes = verdict.outcome === 'measure' ? [verdict.reason.code] : verdict.reasons.map((r) => r.code);
+    const fromCodes = row.reasons.map((r) => r.code);
+    const r = this.report;
+    r.replayed++;
+    if (to === row.outcome) {
+      if (sameCodes(fromCodes, toCodes)) r.unchanged++;
+      else r.reasonsChanged++;
+      return;
+    }
+    const change: ReplayChange = { seq: row.seq, at: row.at, lane: row.lane, category: row.category, from: row.outcome, to, fromCodes, toCodes };
+    const key = `${row.outcome}→${to}`;
+    r.changedBy[key] = (r.changedBy[key] ?? 0) + 1;
+    r.changed++;
+    if (r.examples.length < this.#max) r.examples.push(change);
+    r.all?.push(change);
+  }
+}
+
+function sameCodes(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((c, i) => c === b[i]);
+}

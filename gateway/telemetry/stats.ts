@@ -1,0 +1,104 @@
+// Periodic counters on …/stats: per lane admitted/refused/referred since the gateway
+// started, plus the outbox depth and alerts not yet acknowledged. Sent directly (QoS 0,
+// not through the outbox): a stale count is worth nothing, the ledger is the record.
+import type { Logger } from 'pino';
+import type { LedgerEntry } from '../store/types.js';
+
+export interface LaneCounters {
+  admitted: number;
+  refused: number;
+  referred: number;
+}
+
+/** Version 1 of the payload on …/stats. */
+export interface StatsMessageV1 {
+  v: 1;
+  at: string;
+  site: string;
+  checkpoint: string;
+  /** Counters start at zero here (gateway start); `session` tells restarts apart. */
+  since: string;
+  lanes: Record<string, LaneCounters>;
+  outboxDepth: number;
+  unackedAlerts: number;
+}
+
+export interface StatsOptions {
+  site: string;
+  checkpoint: string;
+  topic: string;
+  intervalMs: number;
+  now: () => number;
+  logger: Logger;
+  /** Publishes if connected; false when not (the tick is then skipped). */
+  publish: (topic: string, payload: string) => boolean;
+  outboxDepth: () => number;
+  unackedAlerts: () => number;
+  lanes: readonly string[];
+}
+
+export class StatsReporter {
+  readonly #o: StatsOptions;
+  readonly #since: number;
+  readonly #lanes = new Map<string, LaneCounters>();
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(options: StatsOptions) {
+    this.#o = options;
+    this.#since = options.now();
+    for (const lane of options.lanes) this.#counters(lane);
+  }
+
+  start(): void {
+    if (this.#o.intervalMs > 0 && !this.#timer) {
+      this.#timer = setInterval(() => this.tick(), this.#o.intervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /** Count a committed ledger row: decisions and timeouts (faults and overrides are no decision of the lane). */
+  record(row: Pick<LedgerEntry, 'lane' | 'kind' | 'outcome'>): void {
+    if (row.kind !== 'decision' && row.kind !== 'timeout') return;
+    const c = this.#counters(row.lane);
+    if (row.outcome === 'admit') c.admitted += 1;
+    else if (row.outcome === 'refuse') c.refused += 1;
+    else c.referred += 1;
+  }
+
+  snapshot(): StatsMessageV1 {
+    return {
+      v: 1,
+      at: new Date(this.#o.now()).toISOString(),
+      site: this.#o.site,
+      checkpoint: this.#o.checkpoint,
+      since: new Date(this.#since).toISOString(),
+      lanes: Object.fromEntries([...this.#lanes].map(([k, v]) => [k, { ...v }])),
+      outboxDepth: this.#o.outboxDepth(),
+      unackedAlerts: this.#o.unackedAlerts(),
+    };
+  }
+
+  /** Publish now; false when the link is down. */
+  tick(): boolean {
+    try {
+      return this.#o.publish(this.#o.topic, JSON.stringify(this.snapshot()));
+    } catch (err) {
+      this.#o.logger.warn({ err }, 'stats: could not publish');
+      return false;
+    }
+  }
+
+  #counters(lane: string): LaneCounters {
+    let c = this.#lanes.get(lane);
+    if (!c) {
+      c = { admitted: 0, refused: 0, referred: 0 };
+      this.#lanes.set(lane, c);
+    }
+    return c;
+  }
+}

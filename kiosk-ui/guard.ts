@@ -1,0 +1,581 @@
+// The guard console: sign-in, then live lanes, alerts, feed, today's counts, expected
+// visitors, ledger search and export, and the override dialog. Texts come from the
+// catalogue the server put on <body>; data goes in through textContent only.
+import {
+  SERIES,
+  celsius,
+  chartModel,
+  clockTime,
+  dateTime,
+  feedMatches,
+  textOf,
+  type GuardEvent,
+  type GuardTexts,
+  type HourBucket,
+  type StoredAlert,
+  type Text,
+} from './guard-view.js';
+
+const body = document.body;
+const texts = JSON.parse(body.dataset['texts'] ?? '{}') as GuardTexts;
+const laneList = JSON.parse(body.dataset['lanes'] ?? '[]') as { id: string; name: string }[];
+const FEED_MAX = 100;
+const POLL_MS = 5000;
+
+let csrfToken = '';
+let feed: GuardEvent[] = [];
+let stream: EventSource | null = null;
+let pollTimer: number | undefined;
+let refreshTimer: number | undefined;
+let overrideLane = '';
+
+class Unauthenticated extends Error {}
+
+function el<T extends HTMLElement = HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (found === null) throw new Error(`console page lacks #${id}`);
+  return found as T;
+}
+
+function bilingual(t: Text, tag: 'span' | 'div' = 'span'): HTMLElement {
+  const box = document.createElement(tag);
+  box.className = 'bi';
+  const z = document.createElement('span');
+  z.lang = 'zh-CN';
+  z.textContent = t.zh;
+  const e = document.createElement('span');
+  e.lang = 'en';
+  e.className = 'en';
+  e.textContent = t.en;
+  box.append(z, ' ', e);
+  return box;
+}
+
+function fillTexts(root: ParentNode): void {
+  for (const node of root.querySelectorAll<HTMLElement>('[data-t]')) {
+    const key = node.dataset['t'] ?? '';
+    node.replaceChildren(bilingual(textOf(texts, key)));
+  }
+}
+
+function option(value: string, t: Text): HTMLOptionElement {
+  const o = document.createElement('option');
+  o.value = value;
+  o.textContent = `${t.zh} ${t.en}`;
+  return o;
+}
+
+function fillSelect(sel: HTMLSelectElement, all: Text, items: [string, Text][]): void {
+  sel.replaceChildren(option('', all), ...items.map(([v, t]) => option(v, t)));
+}
+
+function cell(content: string | Node, cls?: string): HTMLTableCellElement {
+  const td = document.createElement('td');
+  if (cls) td.className = cls;
+  td.append(content);
+  return td;
+}
+
+const outcomeText = (o: string): Text => texts.outcomes[o] ?? { zh: o, en: o };
+const laneName = (id: string): string => laneList.find((l) => l.id === id)?.name ?? id;
+
+// ---- HTTP ----
+async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const headers = new Headers(init.headers);
+  if (init.method !== undefined && init.method !== 'GET') {
+    headers.set('content-type', 'application/json');
+    headers.set('x-csrf-token', csrfToken);
+  }
+  const res = await fetch(path, { ...init, headers, credentials: 'same-origin' });
+  if (res.status === 401) throw new Unauthenticated();
+  if (res.status === 204) return undefined as T;
+  const data = (await res.json()) as T & { error?: { code: string; message: string } };
+  if (!res.ok) throw Object.assign(new Error(data.error?.message ?? res.statusText), { code: data.error?.code ?? 'HTTP' });
+  return data;
+}
+
+function onFailure(err: unknown): void {
+  if (err instanceof Unauthenticated) {
+    showLogin(textOf(texts, 'sessionExpired'));
+    return;
+  }
+  console.error(err);
+}
+
+// ---- sign-in ----
+function showLogin(message?: Text): void {
+  stream?.close();
+  stream = null;
+  window.clearInterval(pollTimer);
+  body.dataset['view'] = 'login';
+  el('login').hidden = false;
+  el('console').hidden = true;
+  el('sign-out').hidden = true;
+  el('who').textContent = '';
+  const err = el('login-error');
+  err.hidden = message === undefined;
+  if (message) err.replaceChildren(bilingual(message));
+  el<HTMLInputElement>('login-pin').value = '';
+}
+
+async function signIn(ev: SubmitEvent): Promise<void> {
+  ev.preventDefault();
+  const id = el<HTMLInputElement>('login-id').value.trim();
+  const pin = el<HTMLInputElement>('login-pin').value;
+  try {
+    const res = await fetch('/api/guard/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ guardId: id, pin }),
+      credentials: 'same-origin',
+    });
+    const data = (await res.json()) as { guard?: { id: string; name: string }; csrfToken?: string; error?: { code: string } };
+    if (!res.ok || data.guard === undefined || data.csrfToken === undefined) {
+      const code = data.error?.code;
+      showLogin(textOf(texts, code === 'ACCOUNT_LOCKED' ? 'accountLocked' : code === 'RATE_LIMITED' ? 'tooManyAttempts' : 'signInFailed'));
+      return;
+    }
+    startConsole(data.guard, data.csrfToken);
+  } catch (err) {
+    onFailure(err);
+  }
+}
+
+async function signOut(): Promise<void> {
+  try {
+    await api('/api/guard/logout', { method: 'POST', body: '{}' });
+  } catch (err) {
+    if (!(err instanceof Unauthenticated)) console.error(err);
+  }
+  showLogin();
+}
+
+function startConsole(guard: { id: string; name: string }, token: string): void {
+  csrfToken = token;
+  body.dataset['view'] = 'console';
+  el('login').hidden = true;
+  el('console').hidden = false;
+  el('sign-out').hidden = false;
+  el('who').textContent = `${guard.name} (${guard.id})`;
+  connectStream();
+  void refreshAll();
+  window.clearInterval(pollTimer);
+  pollTimer = window.setInterval(() => void refreshStatus().catch(onFailure), POLL_MS);
+}
+
+// ---- live data ----
+function connectStream(): void {
+  stream?.close();
+  const source = new EventSource('/api/guard/stream');
+  stream = source;
+  source.addEventListener('open', () => {
+    el('conn').hidden = true;
+  });
+  source.addEventListener('ledger', (ev: MessageEvent<string>) => {
+    const e = JSON.parse(ev.data) as GuardEvent;
+    feed = [e, ...feed.filter((x) => x.id !== e.id)].slice(0, FEED_MAX);
+    paintFeed();
+    scheduleRefresh();
+  });
+  source.addEventListener('lane', () => scheduleRefresh());
+  source.addEventListener('error', () => {
+    el('conn').hidden = false;
+    if (source.readyState === EventSource.CLOSED) {
+      // Closed for good: the session may have ended. Ask, then reconnect or sign in.
+      window.setTimeout(() => {
+        api('/api/guard/session')
+          .then(() => connectStream())
+          .catch(onFailure);
+      }, 2000);
+    }
+  });
+}
+
+/** Bursts of events (a decision, its alert, the lane's snapshot) cause one refresh. */
+function scheduleRefresh(): void {
+  window.clearTimeout(refreshTimer);
+  refreshTimer = window.setTimeout(() => {
+    void Promise.all([refreshStatus(), refreshAlerts(), refreshStats(), refreshExpected()]).catch(onFailure);
+  }, 250);
+}
+
+async function refreshAll(): Promise<void> {
+  try {
+    const page = await api<{ events: GuardEvent[] }>('/api/guard/ledger?limit=50');
+    feed = page.events;
+    paintFeed();
+    await Promise.all([refreshStatus(), refreshAlerts(), refreshStats(), refreshExpected(), search()]);
+  } catch (err) {
+    onFailure(err);
+  }
+}
+
+interface LaneStatus {
+  id: string;
+  name: string;
+  state: string;
+  devices: Record<'scanner' | 'thermometer' | 'relay', { state: string; type: string; detail?: string }>;
+}
+
+const LANE_STATE_KEY: Record<string, string> = {
+  idle: 'laneIdle',
+  measuring: 'laneMeasuring',
+  showing: 'laneShowing',
+  'out-of-service': 'laneOutOfService',
+};
+const DEVICE_STATE_KEY: Record<string, string> = { connected: 'deviceConnected', disconnected: 'deviceDisconnected', fault: 'deviceFault' };
+const LINK_STATE_KEY: Record<string, string> = { connected: 'linkConnected', connecting: 'linkConnecting', disconnected: 'linkDisconnected' };
+
+async function refreshStatus(): Promise<void> {
+  const s = await api<{ lanes: LaneStatus[]; mqtt: { state: string; url: string } | null; outboxDepth: number; unackedAlerts: number }>(
+    '/api/guard/status',
+  );
+  setAlertCount(s.unackedAlerts);
+  el('lanes').replaceChildren(
+    ...s.lanes.map((l) => {
+      const card = document.createElement('article');
+      card.className = 'lane';
+      card.dataset['lane'] = l.id;
+      card.dataset['state'] = l.state;
+      const h = document.createElement('h3');
+      h.textContent = l.name;
+      const state = bilingual(textOf(texts, LANE_STATE_KEY[l.state] ?? l.state), 'div');
+      state.classList.add('state');
+      const list = document.createElement('ul');
+      list.className = 'devices';
+      for (const d of ['scanner', 'thermometer', 'relay'] as const) {
+        const li = document.createElement('li');
+        li.dataset['device'] = d;
+        li.dataset['state'] = l.devices[d].state;
+        li.append(bilingual(textOf(texts, d)), ': ', bilingual(textOf(texts, DEVICE_STATE_KEY[l.devices[d].state] ?? l.devices[d].state)));
+        list.append(li);
+      }
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'danger override';
+      button.dataset['lane'] = l.id;
+      button.append(bilingual(textOf(texts, 'override')));
+      button.addEventListener('click', () => openOverride(l.id));
+      card.append(h, state, list, button);
+      return card;
+    }),
+  );
+  const link = el('link');
+  link.dataset['state'] = s.mqtt?.state ?? 'none';
+  link.replaceChildren(
+    bilingual(textOf(texts, 'mqttLink')),
+    ': ',
+    bilingual(textOf(texts, s.mqtt === null ? 'linkNone' : (LINK_STATE_KEY[s.mqtt.state] ?? s.mqtt.state))),
+    ' · ',
+    bilingual(textOf(texts, 'outboxDepth')),
+    `: ${s.outboxDepth}`,
+  );
+}
+
+function setAlertCount(n: number): void {
+  el('alert-count').textContent = String(n);
+  el('alert-badge').dataset['count'] = String(n);
+}
+
+async function refreshAlerts(): Promise<void> {
+  const { alerts, unacked } = await api<{ alerts: StoredAlert[]; unacked: number }>('/api/guard/alerts?limit=50');
+  setAlertCount(unacked);
+  const list = el('alerts');
+  if (alerts.length === 0) {
+    list.replaceChildren(bilingual(textOf(texts, 'noAlerts'), 'div'));
+    return;
+  }
+  list.replaceChildren(
+    ...alerts.map((a) => {
+      const li = document.createElement('li');
+      li.dataset['alert'] = a.id;
+      li.dataset['severity'] = a.severity;
+      li.dataset['acked'] = String(a.ackedAt !== null);
+      const what = document.createElement('div');
+      what.className = 'what';
+      what.dataset['code'] = a.code;
+      const said = texts.reasons[a.code];
+      what.append(`${clockTime(a.at)} ${a.lane === null ? '' : laneName(a.lane)} `, said === undefined ? a.code : bilingual(said), ` · ${a.kind}`);
+      li.append(what);
+      if (a.detail) {
+        const d = document.createElement('div');
+        d.className = 'detail';
+        d.textContent = a.detail;
+        li.append(d);
+      }
+      if (a.ackedAt === null) {
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.className = 'ack';
+        b.append(bilingual(textOf(texts, 'acknowledge')));
+        b.addEventListener('click', () => void ack(a.id));
+        li.append(b);
+      } else {
+        const by = document.createElement('div');
+        by.className = 'acked';
+        by.append(bilingual(textOf(texts, 'acknowledgedBy')), `: ${a.ackedBy ?? ''} ${clockTime(a.ackedAt)}`);
+        li.append(by);
+      }
+      return li;
+    }),
+  );
+}
+
+async function ack(id: string): Promise<void> {
+  try {
+    await api(`/api/guard/alerts/${encodeURIComponent(id)}/ack`, { method: 'POST', body: '{}' });
+  } catch (err) {
+    onFailure(err);
+  }
+  await refreshAlerts().catch(onFailure);
+}
+
+function eventRow(e: GuardEvent): HTMLTableRowElement {
+  const tr = document.createElement('tr');
+  tr.dataset['event'] = e.id;
+  tr.dataset['outcome'] = e.outcome;
+  tr.dataset['kind'] = e.kind;
+  const outcome = bilingual(e.kind === 'override' ? textOf(texts, 'kindOverride') : outcomeText(e.outcome));
+  outcome.classList.add('badge');
+  const reasons = document.createElement('div');
+  for (const r of e.reasons) reasons.append(bilingual(r, 'div'));
+  if (e.note) {
+    const n = document.createElement('div');
+    n.className = 'note';
+    n.textContent = `“${e.note}”`;
+    reasons.append(n);
+  }
+  tr.append(
+    cell(clockTime(e.at), 'time'),
+    cell(laneName(e.lane)),
+    cell(outcome),
+    cell(e.name ?? ''),
+    cell(celsius(e.temperature), 'num'),
+    cell(reasons, 'reasons'),
+    cell(e.actor ?? '', 'actor'),
+  );
+  return tr;
+}
+
+function paintFeed(): void {
+  const lane = el<HTMLSelectElement>('feed-lane').value;
+  const outcome = el<HTMLSelectElement>('feed-outcome').value;
+  const rows = feed.filter((e) => feedMatches(e, lane, outcome)).map(eventRow);
+  el('feed').replaceChildren(...(rows.length > 0 ? rows : [emptyRow()]));
+}
+
+function emptyRow(): HTMLTableRowElement {
+  const tr = document.createElement('tr');
+  const td = cell(bilingual(textOf(texts, 'noRows')));
+  td.colSpan = 7;
+  tr.append(td);
+  return tr;
+}
+
+async function refreshStats(): Promise<void> {
+  const s = await api<{ totals: Record<string, number>; hours: HourBucket[] }>('/api/guard/stats');
+  el('totals').replaceChildren(
+    ...(['admit', 'refuse', 'refer'] as const).map((o) => {
+      const box = document.createElement('div');
+      box.className = 'total';
+      box.dataset['series'] = o;
+      const n = document.createElement('b');
+      n.textContent = String(s.totals[o] ?? 0);
+      box.append(n, bilingual(outcomeText(o), 'div'));
+      return box;
+    }),
+    (() => {
+      const box = document.createElement('div');
+      box.className = 'total';
+      box.dataset['series'] = 'override';
+      const n = document.createElement('b');
+      n.textContent = String(s.totals['override'] ?? 0);
+      box.append(n, bilingual(textOf(texts, 'kindOverride'), 'div'));
+      return box;
+    })(),
+  );
+  el('chart').replaceChildren(chartSvg(s.hours), chartLegend());
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  return node;
+}
+
+/** The hour chart, drawn by hand: grid, bars per outcome, hour labels, legend. */
+function chartSvg(hours: HourBucket[]): SVGSVGElement {
+  const m = chartModel(hours);
+  const root = svg('svg', { viewBox: `0 0 ${m.width} ${m.height}`, role: 'img', class: 'hourly' });
+  const title = svg('title', {});
+  title.textContent = `${textOf(texts, 'hourly').zh} ${textOf(texts, 'hourly').en}`;
+  root.append(title);
+  for (const g of m.grid) {
+    root.append(svg('line', { x1: 36, x2: m.width - 8, y1: g.y, y2: g.y, class: 'grid' }));
+    const t = svg('text', { x: 30, y: g.y + 4, class: 'axis', 'text-anchor': 'end' });
+    t.textContent = String(g.value);
+    root.append(t);
+  }
+  for (const b of m.bars) {
+    const r = svg('rect', { x: b.x.toFixed(1), y: b.y.toFixed(1), width: b.width.toFixed(1), height: b.height.toFixed(1), class: `bar ${b.series}` });
+    const tip = svg('title', {});
+    tip.textContent = `${String(b.hour).padStart(2, '0')}:00 ${outcomeText(b.series).zh} ${b.n}`;
+    r.append(tip);
+    root.append(r);
+  }
+  for (const l of m.hourLabels) {
+    const t = svg('text', { x: l.x, y: m.baseline + 16, class: 'axis', 'text-anchor': 'middle' });
+    t.textContent = `${String(l.hour).padStart(2, '0')}`;
+    root.append(t);
+  }
+  return root;
+}
+
+function chartLegend(): HTMLElement {
+  const box = document.createElement('div');
+  box.className = 'legend';
+  for (const s of SERIES) {
+    const item = document.createElement('span');
+    item.dataset['series'] = s;
+    item.append(bilingual(outcomeText(s)));
+    box.append(item);
+  }
+  return box;
+}
+
+async function refreshExpected(): Promise<void> {
+  const { people } = await api<{
+    people: { subjectId: string; name: string | null; approver: string; hostDepartment: string; arrivedAt: string | null; category: string | null }[];
+  }>('/api/guard/expected');
+  const rows = people.map((p) => {
+    const tr = document.createElement('tr');
+    tr.dataset['arrived'] = String(p.arrivedAt !== null);
+    const status = bilingual(textOf(texts, p.arrivedAt === null ? 'notYet' : 'arrived'));
+    status.classList.add('badge');
+    const cat = p.category === null ? '' : `${texts.categories[p.category]?.zh ?? p.category}`;
+    tr.append(
+      cell(status),
+      cell(p.name ?? p.subjectId),
+      cell(cat),
+      cell(p.hostDepartment),
+      cell(p.approver),
+      cell(p.arrivedAt === null ? '' : clockTime(p.arrivedAt), 'time'),
+    );
+    return tr;
+  });
+  if (rows.length === 0) {
+    const tr = document.createElement('tr');
+    const td = cell(bilingual(textOf(texts, 'noneExpected')));
+    td.colSpan = 6;
+    tr.append(td);
+    rows.push(tr);
+  }
+  el('expected').replaceChildren(...rows);
+}
+
+// ---- ledger search ----
+function ledgerParams(): URLSearchParams {
+  const p = new URLSearchParams();
+  const from = el<HTMLInputElement>('q-from').value;
+  const to = el<HTMLInputElement>('q-to').value;
+  // datetime-local is the PC's local time; the API wants a zone, so send UTC.
+  if (from) p.set('from', new Date(from).toISOString());
+  if (to) p.set('to', new Date(to).toISOString());
+  for (const [id, name] of [
+    ['q-lane', 'lane'],
+    ['q-outcome', 'outcome'],
+    ['q-credential', 'credential'],
+    ['q-subject', 'subject'],
+  ] as const) {
+    const v = el<HTMLInputElement | HTMLSelectElement>(id).value.trim();
+    if (v) p.set(name, v);
+  }
+  return p;
+}
+
+async function search(): Promise<void> {
+  const p = ledgerParams();
+  el<HTMLAnchorElement>('export').href = `/api/guard/ledger.csv${p.size > 0 ? `?${p.toString()}` : ''}`;
+  p.set('limit', '200');
+  const { events } = await api<{ events: GuardEvent[] }>(`/api/guard/ledger?${p.toString()}`);
+  const rows = events.map((e) => {
+    const tr = eventRow(e);
+    const first = tr.firstElementChild;
+    if (first) first.textContent = dateTime(e.at);
+    return tr;
+  });
+  el('ledger').replaceChildren(...(rows.length > 0 ? rows : [emptyRow()]));
+}
+
+// ---- override ----
+function openOverride(lane: string): void {
+  overrideLane = lane;
+  el('override-lane').textContent = laneName(lane);
+  el<HTMLTextAreaElement>('override-note').value = '';
+  el('override-error').hidden = true;
+  el<HTMLDialogElement>('override-dialog').showModal();
+}
+
+async function confirmOverride(ev: SubmitEvent): Promise<void> {
+  ev.preventDefault();
+  const reason = el<HTMLSelectElement>('override-reason').value;
+  const note = el<HTMLTextAreaElement>('override-note').value.trim();
+  const error = el('override-error');
+  try {
+    const r = await api<{ pulsed: boolean }>(`/api/lanes/${encodeURIComponent(overrideLane)}/override`, {
+      method: 'POST',
+      body: JSON.stringify({ reason, note }),
+    });
+    if (!r.pulsed) {
+      error.hidden = false;
+      error.replaceChildren(bilingual(textOf(texts, 'overrideFailed')));
+      return;
+    }
+    el<HTMLDialogElement>('override-dialog').close();
+    scheduleRefresh();
+  } catch (err) {
+    if (err instanceof Unauthenticated) {
+      el<HTMLDialogElement>('override-dialog').close();
+      onFailure(err);
+      return;
+    }
+    error.hidden = false;
+    error.replaceChildren(bilingual(textOf(texts, 'overrideFailed')), ` ${(err as Error).message}`);
+  }
+}
+
+// ---- start ----
+function setUp(): void {
+  fillTexts(document);
+  const lanes: [string, Text][] = laneList.map((l) => [l.id, { zh: l.name, en: '' }]);
+  const outcomes: [string, Text][] = (['admit', 'refuse', 'refer'] as const).map((o) => [o, outcomeText(o)]);
+  for (const id of ['feed-lane', 'q-lane']) fillSelect(el<HTMLSelectElement>(id), textOf(texts, 'allLanes'), lanes);
+  for (const id of ['feed-outcome', 'q-outcome']) fillSelect(el<HTMLSelectElement>(id), textOf(texts, 'allOutcomes'), outcomes);
+  fillSelect(el<HTMLSelectElement>('q-credential'), textOf(texts, 'allCredentials'), [
+    ['health-pass', textOf(texts, 'credentialHealthPass')],
+    ['staff-badge', textOf(texts, 'credentialStaffBadge')],
+    ['unknown', textOf(texts, 'credentialUnknown')],
+  ]);
+  const subject = el<HTMLInputElement>('q-subject');
+  subject.placeholder = `${textOf(texts, 'subject').zh} ${textOf(texts, 'subject').en}`;
+  el<HTMLSelectElement>('override-reason').replaceChildren(...texts.overrideReasons.map((r) => option(r.code, r)));
+  el<HTMLFormElement>('login-form').addEventListener('submit', (ev) => void signIn(ev));
+  el('sign-out').addEventListener('click', () => void signOut());
+  el<HTMLFormElement>('ledger-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void search().catch(onFailure);
+  });
+  for (const id of ['feed-lane', 'feed-outcome']) el(id).addEventListener('change', paintFeed);
+  el<HTMLFormElement>('override-form').addEventListener('submit', (ev) => void confirmOverride(ev));
+  el('override-cancel').addEventListener('click', () => el<HTMLDialogElement>('override-dialog').close());
+
+  api<{ guard: { id: string; name: string }; csrfToken: string }>('/api/guard/session')
+    .then((s) => startConsole(s.guard, s.csrfToken))
+    .catch((err: unknown) => {
+      if (err instanceof Unauthenticated) showLogin();
+      else onFailure(err);
+    });
+}
+
+setUp();

@@ -1,0 +1,32 @@
+// Debian's Chromium driven by playwright-core: never `playwright install` (it downloads a
+// browser). .ci/run installs the `chromium` package and a CJK font when missing.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { ROOT } from '../integration/helpers.js';
+
+export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+export const SCREENSHOTS = path.join(ROOT, 'test-output', 'screenshots');
+
+export async function launchChromium(): Promise<Browser> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      // As on a kiosk PC: the admit/refuse tones may play without a click first.
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+}
+
+export function shot(name: string): string {
+  return path.join(SCREENSHOTS, name);
+}

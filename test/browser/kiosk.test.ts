@@ -1,0 +1,147 @@
+// The kiosk screen in a real browser against the built gateway process: sim scans turn
+// it green or red, a referral amber, an unplugged scanner "out of service".
+import { randomBytes } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, postJson, startGatewayProcess, type GatewayProcess } from '../integration/helpers.js';
+import { launchChromium, shot } from './browser.js';
+
+let gw: GatewayProcess;
+let browser: Browser;
+let page: Page;
+
+async function issue(...args: string[]): Promise<string> {
+  return (await cli(['pass', 'issue', ...args])).stdout.trim();
+}
+
+async function present(pass: string, celsius?: number): Promise<void> {
+  if (celsius !== undefined) expect((await postJson(`${gw.url}/api/sim/lanes/in-1/temperature`, { celsius })).status).toBe(202);
+  expect((await postJson(`${gw.url}/api/sim/lanes/in-1/scan`, { payload: pass })).status).toBe(202);
+}
+
+async function view(kind: string): Promise<void> {
+  await page.waitForSelector(`body[data-view="${kind}"]`, { timeout: 10_000 });
+}
+
+async function device(name: string, state: string): Promise<void> {
+  expect((await postJson(`${gw.url}/api/sim/lanes/in-1/devices/${name}`, { state })).status).toBe(202);
+}
+
+beforeAll(async () => {
+  gw = await startGatewayProcess({ site: `br-${randomBytes(4).toString('hex')}` });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  await page.goto(`${gw.url}/?lane=in-1`);
+  await page.waitForSelector('body[data-view="waiting"]');
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  expect(await gw?.stop()).toBe(0);
+});
+
+describe('kiosk screen in Chromium', () => {
+  it('waits for a pass, reminding of masks and distance, in Chinese first', async () => {
+    await view('waiting');
+    const text = await page.locator('[data-view-of="waiting"]').innerText();
+    expect(text).toContain('请出示通行码');
+    expect(text).toContain('请佩戴口罩');
+    expect(text.indexOf('请出示通行码')).toBeLessThan(text.indexOf('Please show your pass'));
+    await page.screenshot({ path: shot('kiosk-1-waiting.png') });
+  });
+
+  it('turns green with the masked name and the temperature to one decimal for a good pass, and plays the admit tone', async () => {
+    await present(await issue('--name', '张三'), 36.54);
+    await view('admit');
+    expect(await page.locator('#admit-name').innerText()).toBe('张*');
+    expect(await page.locator('#admit-temp').innerText()).toBe('36.5 °C');
+    const bg = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+    expect(bg).toBe('rgb(10, 122, 47)');
+    expect(await page.evaluate<string>('document.body.dataset.tone')).toMatch(/^admit:/);
+    expect(await page.content()).not.toContain('张三');
+    await page.screenshot({ path: shot('kiosk-2-admit.png') });
+  });
+
+  it('asks for the temperature when a pass is scanned first', async () => {
+    await present(await issue('--name', '王五'));
+    await view('measuring');
+    expect(await page.locator('#prompt-zh').innerText()).toContain('测');
+    await page.screenshot({ path: shot('kiosk-3-measuring.png') });
+    expect((await postJson(`${gw.url}/api/sim/lanes/in-1/temperature`, { celsius: 36.7 })).status).toBe(202);
+    await view('admit');
+    expect(await page.locator('#admit-name').innerText()).toBe('王*');
+  });
+
+  it('turns red for a red health code with the Chinese reason and what to do next', async () => {
+    await present(await issue('--name', '李四', '--health-code', 'red'), 36.6);
+    await view('refuse');
+    const reasons = page.locator('#refuse-reasons li[data-code="HEALTH_CODE_RED"]');
+    await reasons.waitFor();
+    const text = await reasons.innerText();
+    expect(text).toContain('健康码为红码');
+    expect(text).toContain('Health code is red');
+    expect(text).toContain('请在一旁等候，工作人员将与您联系');
+    expect(await page.locator('#refuse-name').innerText()).toBe('李*');
+    expect(await page.evaluate<string>('getComputedStyle(document.body).backgroundColor')).toBe('rgb(179, 38, 30)');
+    expect(await page.evaluate<string>('document.body.dataset.tone')).toMatch(/^refuse:/);
+    await page.screenshot({ path: shot('kiosk-4-refuse.png') });
+    await page.setViewportSize({ width: 800, height: 480 });
+    await page.screenshot({ path: shot('kiosk-5-refuse-800x480.png') });
+    // On the small panel the reason and the next step are still inside the screen.
+    const box = await reasons.boundingBox();
+    expect(box).not.toBeNull();
+    expect((box?.y ?? 0) + (box?.height ?? 0)).toBeLessThanOrEqual(480);
+    await page.setViewportSize({ width: 1920, height: 1080 });
+  });
+
+  it('turns amber and calls the staff for a code it cannot read', async () => {
+    await present('hello, this is not a pass', 36.6);
+    await view('refer');
+    expect(await page.locator('[data-view-of="refer"]').innerText()).toContain('请等待工作人员');
+    await page.screenshot({ path: shot('kiosk-6-refer.png') });
+  });
+
+  it('shows "out of service" naming the scanner while it is unplugged, and waits again once it is back', async () => {
+    await device('scanner', 'disconnected');
+    await view('out-of-service');
+    const text = await page.locator('[data-view-of="out-of-service"]').innerText();
+    expect(text).toContain('暂停使用');
+    expect(text).toContain('Out of service');
+    expect(await page.locator('#oos-devices').innerText()).toContain('扫码器');
+    await page.screenshot({ path: shot('kiosk-7-out-of-service.png') });
+    await device('scanner', 'connected');
+    await page.waitForSelector('body:not([data-view="out-of-service"])');
+  });
+
+  it('loads under 200 kB, every byte from the gateway itself', async () => {
+    const fresh = await browser.newPage();
+    const sizes: { url: string; bytes: number }[] = [];
+    fresh.on('response', (res) => {
+      if (res.url().includes('/api/stream')) return;
+      void res.body().then(
+        (b) => sizes.push({ url: res.url(), bytes: b.length }),
+        () => undefined,
+      );
+    });
+    await fresh.goto(`${gw.url}/?lane=in-1`);
+    await fresh.waitForSelector('body[data-view]');
+    await fresh.waitForLoadState('networkidle').catch(() => undefined);
+    await fresh.close();
+    expect(sizes.length).toBeGreaterThanOrEqual(3);
+    for (const s of sizes) expect(s.url.startsWith(gw.url)).toBe(true);
+    expect(sizes.reduce((a, s) => a + s.bytes, 0)).toBeLessThan(200 * 1024);
+  });
+
+  // Last: it restarts the gateway on the same port.
+  it('shows that it is reconnecting while the gateway is away, and follows the lane again once it is back', async () => {
+    const port = new URL(gw.url).port;
+    expect(await gw.stop()).toBe(0);
+    await page.waitForSelector('#conn:not([hidden])');
+    await page.screenshot({ path: shot('kiosk-8-reconnecting.png') });
+    gw = await startGatewayProcess({ site: `br-${randomBytes(4).toString('hex')}`, env: { HTTP_PORT: port } });
+    await page.waitForSelector('#conn[hidden]', { state: 'attached', timeout: 15_000 });
+    await present(await issue('--name', '周八'), 36.5);
+    await view('admit');
+    expect(await page.locator('#admit-name').innerText()).toBe('周*');
+  });
+});

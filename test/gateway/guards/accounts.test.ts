@@ -1,0 +1,123 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GuardAccounts } from '../../../gateway/guards/accounts.js';
+import { GuardError } from '../../../gateway/guards/errors.js';
+import { openStore } from '../../../gateway/store/index.js';
+
+const dirs: string[] = [];
+const open: { close(): void }[] = [];
+afterEach(() => {
+  for (const o of open.splice(0)) o.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function setUp(policy = { maxFailures: 5, lockoutMs: 15 * 60_000 }) {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-guards-'));
+  dirs.push(dir);
+  const store = openStore(dir);
+  open.push(store);
+  let now = Date.parse('2024-12-04T08:00:00+08:00');
+  const accounts = new GuardAccounts(store.path, policy, () => now);
+  open.push(accounts);
+  return { accounts, file: store.path, advance: (ms: number) => (now += ms), now: () => now };
+}
+
+async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (err) {
+    expect(err).toBeInstanceOf(GuardError);
+    return (err as GuardError).code;
+  }
+  throw new Error('expected a GuardError');
+}
+
+describe('guard accounts', () => {
+  it('adds, lists and removes guards, keeping Chinese names as written', async () => {
+    const { accounts } = setUp();
+    await accounts.add('G-02', '李保安', '246810');
+    await accounts.add('G-01', '王保安', '12345678');
+    expect(accounts.list().map((g) => [g.id, g.name])).toEqual([
+      ['G-01', '王保安'],
+      ['G-02', '李保安'],
+    ]);
+    accounts.remove('G-02');
+    expect(accounts.list().map((g) => g.id)).toEqual(['G-01']);
+  });
+
+  it('stores the PIN only as a salted scrypt hash', async () => {
+    const { accounts, file } = setUp();
+    await accounts.add('G-01', '王保安', '12345678');
+    await accounts.add('G-02', '李保安', '12345678');
+    const db = new Database(file, { readonly: true });
+    const rows = db.prepare('SELECT pin_hash FROM guards ORDER BY id').all() as { pin_hash: string }[];
+    db.close();
+    for (const r of rows) {
+      expect(r.pin_hash).toMatch(/^scrypt\$16384\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+      expect(r.pin_hash).not.toContain('12345678');
+    }
+    expect(rows[0]?.pin_hash).not.toBe(rows[1]?.pin_hash);
+  });
+
+  it('signs in with the right PIN and refuses a wrong one or an unknown id alike', async () => {
+    const { accounts } = setUp();
+    await accounts.add('G-01', '王保安', '12345678');
+    expect(await accounts.authenticate('G-01', '12345678')).toMatchObject({ ok: true, guard: { id: 'G-01', name: '王保安' } });
+    expect(await accounts.authenticate('G-01', '87654321')).toEqual({ ok: false, reason: 'bad-credentials' });
+    expect(await accounts.authenticate('G-99', '12345678')).toEqual({ ok: false, reason: 'bad-credentials' });
+    expect(await accounts.authenticate('<script>', '12345678')).toEqual({ ok: false, reason: 'bad-credentials' });
+  });
+
+  it('locks the account after five wrong PINs in a row, refusing even the right PIN until the lock ends', async () => {
+    const { accounts, advance, now } = setUp();
+    await accounts.add('G-01', '王保安', '12345678');
+    for (let i = 0; i < 4; i++) expect((await accounts.authenticate('G-01', '000000')).ok).toBe(false);
+    const fifth = await accounts.authenticate('G-01', '000000');
+    expect(fifth).toEqual({ ok: false, reason: 'locked', until: now() + 15 * 60_000 });
+    expect(await accounts.authenticate('G-01', '12345678')).toMatchObject({ ok: false, reason: 'locked' });
+    expect(accounts.get('G-01')?.lockedUntil).toBe(now() + 15 * 60_000);
+    advance(15 * 60_000);
+    expect((await accounts.authenticate('G-01', '12345678')).ok).toBe(true);
+    expect(accounts.get('G-01')?.lockedUntil).toBeNull();
+  });
+
+  it('starts counting failures again after a successful sign-in', async () => {
+    const { accounts } = setUp();
+    await accounts.add('G-01', '王保安', '12345678');
+    for (let i = 0; i < 4; i++) await accounts.authenticate('G-01', '000000');
+    expect((await accounts.authenticate('G-01', '12345678')).ok).toBe(true);
+    for (let i = 0; i < 4; i++) expect(await accounts.authenticate('G-01', '000000')).toEqual({ ok: false, reason: 'bad-credentials' });
+  });
+
+  it('keeps a lock across a reopen of the file', async () => {
+    const { accounts, file, now } = setUp({ maxFailures: 3, lockoutMs: 60_000 });
+    await accounts.add('G-01', '王保安', '12345678');
+    for (let i = 0; i < 3; i++) await accounts.authenticate('G-01', '000000');
+    accounts.close();
+    const again = new GuardAccounts(file, { maxFailures: 3, lockoutMs: 60_000 }, now);
+    open.push(again);
+    expect(await again.authenticate('G-01', '12345678')).toMatchObject({ ok: false, reason: 'locked' });
+  });
+
+  it('refuses bad ids, short or non-digit PINs, empty names and duplicates with stable codes', async () => {
+    const { accounts } = setUp();
+    expect(await codeOf(accounts.add('bad id', '名', '123456'))).toBe('GUARD_INVALID_ID');
+    expect(await codeOf(accounts.add('G-01', '名', '12345'))).toBe('GUARD_INVALID_PIN');
+    expect(await codeOf(accounts.add('G-01', '名', '12345a'))).toBe('GUARD_INVALID_PIN');
+    expect(await codeOf(accounts.add('G-01', '  ', '123456'))).toBe('GUARD_INVALID_NAME');
+    await accounts.add('G-01', '王保安', '123456');
+    expect(await codeOf(accounts.add('G-01', '王保安', '654321'))).toBe('GUARD_EXISTS');
+    expect(await codeOf(() => accounts.remove('G-77'))).toBe('GUARD_UNKNOWN');
+  });
+
+  it('refuses to open a file without the guards table', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-guards-'));
+    dirs.push(dir);
+    const file = join(dir, 'plain.sqlite');
+    new Database(file).close();
+    expect(await codeOf(() => new GuardAccounts(file, { maxFailures: 5, lockoutMs: 1000 }))).toBe('GUARD_STORE_UNAVAILABLE');
+  });
+});

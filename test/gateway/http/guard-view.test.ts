@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { todayStats, type HourBucket } from '../../../gateway/http/guard-api.js';
+import { celsius, chartModel, feedMatches, textOf, type GuardEvent } from '../../../kiosk-ui/guard-view.js';
+
+function hours(fill: Partial<Record<number, Partial<HourBucket>>> = {}): HourBucket[] {
+  return Array.from({ length: 24 }, (_, hour) => ({ hour, admit: 0, refuse: 0, refer: 0, ...fill[hour] }));
+}
+
+describe('hour chart', () => {
+  it('draws one bar per non-zero count, scaled to a round maximum, inside the plot', () => {
+    const m = chartModel(hours({ 8: { admit: 40, refuse: 3 }, 17: { refer: 1 } }), 720, 220);
+    expect(m.max).toBe(50);
+    expect(m.bars.map((b) => [b.hour, b.series, b.n])).toEqual([
+      [8, 'admit', 40],
+      [8, 'refuse', 3],
+      [17, 'refer', 1],
+    ]);
+    for (const b of m.bars) {
+      expect(b.y + b.height).toBeCloseTo(m.baseline);
+      expect(b.y).toBeGreaterThanOrEqual(0);
+      expect(b.x + b.width).toBeLessThanOrEqual(720);
+    }
+    const admit = m.bars[0]!;
+    const refuse = m.bars[1]!;
+    expect(admit.height / refuse.height).toBeCloseTo(40 / 3);
+    expect(refuse.x).toBeGreaterThan(admit.x);
+  });
+
+  it('keeps an empty day drawable, with a small default scale', () => {
+    const m = chartModel(hours());
+    expect(m.bars).toEqual([]);
+    expect(m.max).toBe(5);
+    expect(m.hourLabels.map((l) => l.hour)).toEqual([0, 3, 6, 9, 12, 15, 18, 21]);
+  });
+
+  it('ignores hours outside the day', () => {
+    expect(chartModel([{ hour: 24, admit: 3, refuse: 0, refer: 0 }]).bars).toEqual([]);
+  });
+});
+
+describe('console helpers', () => {
+  it('shows temperatures to one decimal', () => {
+    expect(celsius(36.54)).toBe('36.5 °C');
+    expect(celsius(null)).toBe('');
+  });
+
+  it('filters the feed by lane and outcome', () => {
+    const e = { lane: 'north', outcome: 'refuse' } as GuardEvent;
+    expect(feedMatches(e, '', '')).toBe(true);
+    expect(feedMatches(e, 'north', 'refuse')).toBe(true);
+    expect(feedMatches(e, 'south', '')).toBe(false);
+    expect(feedMatches(e, '', 'admit')).toBe(false);
+  });
+
+  it('shows a missing label as its key, so a gap is visible', () => {
+    expect(textOf({ ui: {}, outcomes: {}, categories: {}, overrideReasons: [], reasons: {} }, 'nope')).toEqual({ zh: 'nope', en: 'nope' });
+  });
+
+  it('sums passages by outcome and hour and counts overrides and faults apart', () => {
+    const s = todayStats(
+      [
+        { hour: 8, kind: 'decision', outcome: 'admit', n: 5 },
+        { hour: 8, kind: 'timeout', outcome: 'refer', n: 1 },
+        { hour: 9, kind: 'override', outcome: 'admit', n: 2 },
+        { hour: 9, kind: 'fault', outcome: 'refer', n: 1 },
+      ],
+      0,
+    );
+    expect(s.totals).toEqual({ admit: 5, refuse: 0, refer: 1, override: 2, fault: 1 });
+    expect(s.hours[8]).toEqual({ hour: 8, admit: 5, refuse: 0, refer: 1 });
+    expect(s.hours[9]).toEqual({ hour: 9, admit: 0, refuse: 0, refer: 0 });
+  });
+});

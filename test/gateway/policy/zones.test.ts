@@ -1,0 +1,208 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseConfig } from '../../../gateway/config/load.js';
+import type { LaneConfig } from '../../../gateway/config/schema.js';
+import { issuePass } from '../../../gateway/credentials/index.js';
+import { buildSimLane } from '../../../gateway/gateway.js';
+import { laneZone, laneZones } from '../../../gateway/lane/zone-gate.js';
+import { MINE_ENTRANCE } from '../../../gateway/policy/profiles.js';
+import type { Decision } from '../../../gateway/policy/types.js';
+import { checkZoneEntry, MINUTE_MS, type ZoneRule } from '../../../gateway/policy/zones.js';
+import { openStore, type SqliteStore } from '../../../gateway/store/index.js';
+import { goodClaims, testIssuer, type Issuer } from '../credentials/fixtures.js';
+
+const ADMIT: Decision = { outcome: 'admit', reasons: [], alerts: [], temperature: 36.5 };
+const rule = (o: Partial<ZoneRule> = {}): ZoneRule => ({ id: 'canteen', limit: 3, antiPassback: 'off', windowMinutes: null, ...o });
+const T = 1_700_000_000_000;
+
+describe('checkZoneEntry', () => {
+  it('admits below the limit and holds the entry at the limit with the count, as a referral', () => {
+    expect(checkZoneEntry(ADMIT, rule(), { count: 2, openEntryAt: null }, T)).toEqual(ADMIT);
+    const full = checkZoneEntry(ADMIT, rule(), { count: 3, openEntryAt: null }, T);
+    expect(full.outcome).toBe('refer');
+    expect(full.reasons[0]).toMatchObject({ code: 'ZONE_FULL', zh: '已满员（3人，限3人），请稍候', en: 'Full (3 of 3), please wait' });
+  });
+
+  it('leaves a refusal or referral from the policy as it is', () => {
+    const refused: Decision = { outcome: 'refuse', reasons: [], alerts: [] };
+    expect(checkZoneEntry(refused, rule({ antiPassback: 'hard' }), { count: 99, openEntryAt: T - 1 }, T)).toBe(refused);
+  });
+
+  it('refuses a second entry without an exit when anti-passback is hard', () => {
+    const v = checkZoneEntry(ADMIT, rule({ antiPassback: 'hard' }), { count: 1, openEntryAt: T - 1 }, T);
+    expect(v.outcome).toBe('refuse');
+    expect(v.reasons.map((r) => r.code)).toEqual(['ANTI_PASSBACK']);
+    expect(v.alerts).toEqual([{ kind: 'anti-passback', severity: 'warning', code: 'ANTI_PASSBACK' }]);
+  });
+
+  it('admits a second entry with an alert when anti-passback is soft, without taking a second seat', () => {
+    const v = checkZoneEntry(ADMIT, rule({ antiPassback: 'soft' }), { count: 3, openEntryAt: T - 1 }, T);
+    expect(v.outcome).toBe('admit');
+    expect(v.reasons.map((r) => r.code)).toEqual(['ANTI_PASSBACK']);
+    expect(v.alerts).toEqual([{ kind: 'anti-passback', severity: 'warning', code: 'ANTI_PASSBACK' }]);
+  });
+
+  it('refuses a second entry within the window when anti-passback is timed, and admits it from the window on', () => {
+    const timed = rule({ antiPassback: 'timed', windowMinutes: 30 });
+    expect(checkZoneEntry(ADMIT, timed, { count: 1, openEntryAt: T - 30 * MINUTE_MS + 1 }, T).outcome).toBe('refuse');
+    expect(checkZoneEntry(ADMIT, timed, { count: 1, openEntryAt: T - 30 * MINUTE_MS }, T).outcome).toBe('admit');
+  });
+
+  it('ignores a missing exit when anti-passback is off', () => {
+    expect(checkZoneEntry(ADMIT, rule(), { count: 1, openEntryAt: T - 1 }, T).outcome).toBe('admit');
+  });
+});
+
+describe('zones in the configuration', () => {
+  const base = `
+site: s
+checkpoint: c
+dataDir: data
+privacy: { pseudonymSecretFile: secret }
+trust: { passIssuersDir: trust }
+lanes:
+  - { id: in-1, scanner: { type: sim }, thermometer: { type: sim }, relay: { type: sim } }
+  - { id: out-1, scanner: { type: sim }, thermometer: { type: sim }, relay: { type: sim } }
+`;
+  const fakeStore = { zoneFacts: () => ({ count: 0, openEntryAt: null }), zoneEnter: () => 0, zoneExit: () => 0 };
+
+  it('gives the entry lane and the exit lane their directions', () => {
+    const loaded = parseConfig(`${base}policy: { zones: [{ id: canteen, limit: 3, entryLanes: [in-1], exitLanes: [out-1] }] }\n`, '/x/g.yaml');
+    const zones = laneZones(loaded, fakeStore);
+    expect(zones.get('in-1')).toMatchObject({ zone: 'canteen', direction: 'in' });
+    expect(zones.get('out-1')).toMatchObject({ zone: 'canteen', direction: 'out' });
+  });
+
+  it('refuses an unknown lane and a lane in two zones, listing both', () => {
+    const loaded = parseConfig(
+      `${base}policy: { zones: [{ id: a, entryLanes: [in-1, nowhere] }, { id: b, entryLanes: [in-1] }] }\n`,
+      '/x/g.yaml',
+    );
+    expect(() => laneZones(loaded, fakeStore)).toThrow(/policy\.zones\[0\]\.entryLanes\[1\]: expected the id of a lane[\s\S]*policy\.zones\[1\]\.entryLanes\[0\]: lane "in-1" already belongs to zone "a"/);
+  });
+
+  it('asks for a window with timed anti-passback', () => {
+    expect(() => parseConfig(`${base}policy: { zones: [{ id: a, antiPassback: timed, entryLanes: [in-1] }] }\n`, '/x/g.yaml')).toThrow(
+      /policy\.zones\[0\]\.windowMinutes: expected windowMinutes with antiPassback: timed/,
+    );
+  });
+});
+
+describe('a zone with a limit of 3, an entry lane and an exit lane', () => {
+  const T0 = Date.UTC(2024, 0, 10, 0, 0, 0);
+  const lane = (id: string): LaneConfig => ({ id, temperatureWindowMs: 10_000, relayPulseMs: 700, scanner: { type: 'sim' }, thermometer: { type: 'sim' }, relay: { type: 'sim' } });
+  let dir: string;
+  let issuer: Issuer;
+  const open: { stop(): Promise<void> }[] = [];
+
+  beforeEach(async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    vi.setSystemTime(T0);
+    dir = mkdtempSync(path.join(tmpdir(), 'zone-'));
+    issuer = await testIssuer();
+  });
+  afterEach(async () => {
+    for (const l of open.splice(0)) await l.stop();
+    vi.useRealTimers();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function gateway(rule: ZoneRule): Promise<{ store: SqliteStore; enter: (sub: string) => Promise<Decision | undefined>; exit: (sub: string) => Promise<void>; close: () => Promise<void> }> {
+    const store = openStore(dir);
+    const build = (id: string, direction: 'in' | 'out') =>
+      buildSimLane({
+        laneConfig: lane(id),
+        profile: MINE_ENTRANCE,
+        zone: laneZone(store, rule, direction),
+        store,
+        trust: issuer.trust,
+        secret: Buffer.alloc(32, 7),
+        eventsTopic: 'checkpoints/s/c/events',
+        ctx: { site: 's', checkpoint: 'c' },
+        showMs: 5000,
+        now: () => Date.now(),
+        logger: pino({ level: 'silent' }),
+        afterRecord: () => {},
+        onSnapshot: () => {},
+      });
+    const entry = build('in-1', 'in');
+    const exit = build('out-1', 'out');
+    await entry.lane.start();
+    await exit.lane.start();
+    const pass = async (parts: typeof entry, sub: string) => {
+      parts.thermometer.reading(36.5);
+      parts.scanner.scan(await issuePass(goodClaims({ sub }), issuer.privateJwk));
+      await parts.lane.settled();
+      vi.advanceTimersByTime(6000); // the screen goes back to waiting
+    };
+    const last = () => store.queryEvents({ limit: 1 })[0];
+    return {
+      store,
+      enter: async (sub) => {
+        await pass(entry, sub);
+        const row = last();
+        return row ? { outcome: row.outcome, reasons: row.reasons, alerts: row.alerts } : undefined;
+      },
+      exit: (sub) => pass(exit, sub),
+      close: async () => {
+        await entry.lane.stop();
+        await exit.lane.stop();
+        store.close();
+      },
+    };
+  }
+
+  it('holds the 4th entry until one exit, and keeps the count across a restart', async () => {
+    let gw = await gateway(rule());
+    for (const sub of ['p-1', 'p-2', 'p-3']) expect((await gw.enter(sub))?.outcome).toBe('admit');
+    const fourth = await gw.enter('p-4');
+    expect(fourth?.outcome).toBe('refer');
+    expect(fourth?.reasons[0]?.code).toBe('ZONE_FULL');
+    expect(gw.store.zoneFacts('canteen', null).count).toBe(3);
+
+    await gw.close();
+    gw = await gateway(rule());
+    expect(gw.store.zoneFacts('canteen', null).count).toBe(3);
+    expect((await gw.enter('p-4'))?.outcome).toBe('refer');
+    await gw.exit('p-1');
+    expect(gw.store.zoneFacts('canteen', null).count).toBe(2);
+    expect((await gw.enter('p-4'))?.outcome).toBe('admit');
+    expect(gw.store.zoneFacts('canteen', null).count).toBe(3);
+    await gw.close();
+  });
+
+  it('refuses a second entry with hard anti-passback until the person scans out', async () => {
+    const gw = await gateway(rule({ limit: null, antiPassback: 'hard' }));
+    expect((await gw.enter('p-1'))?.outcome).toBe('admit');
+    const again = await gw.enter('p-1');
+    expect(again?.outcome).toBe('refuse');
+    expect(again?.reasons.map((r) => r.code)).toEqual(['ANTI_PASSBACK']);
+    await gw.exit('p-1');
+    expect((await gw.enter('p-1'))?.outcome).toBe('admit');
+    await gw.close();
+  });
+
+  it('admits a second entry with an alert under soft anti-passback, counting the person once', async () => {
+    const gw = await gateway(rule({ limit: null, antiPassback: 'soft' }));
+    await gw.enter('p-1');
+    const again = await gw.enter('p-1');
+    expect(again?.outcome).toBe('admit');
+    expect(again?.alerts).toContainEqual({ kind: 'anti-passback', severity: 'warning', code: 'ANTI_PASSBACK' });
+    expect(gw.store.zoneFacts('canteen', null).count).toBe(1);
+    await gw.close();
+  });
+
+  it('records a guard’s correction of the count, and the next entry follows it', async () => {
+    const gw = await gateway(rule());
+    for (const sub of ['p-1', 'p-2', 'p-3']) await gw.enter(sub);
+    const c = gw.store.zoneCorrect({ zone: 'canteen', count: 1, guard: 'G-01', reason: '两人从后门离开', at: T0 + 1 });
+    expect(c).toEqual({ zone: 'canteen', at: T0 + 1, guard: 'G-01', from: 3, to: 1, reason: '两人从后门离开' });
+    expect(gw.store.zoneCorrections('canteen')).toEqual([c]);
+    expect((await gw.enter('p-4'))?.outcome).toBe('admit');
+    expect(gw.store.zoneFacts('canteen', null).count).toBe(2);
+    await gw.close();
+  });
+});

@@ -1,0 +1,46 @@
+// `central tail`: the office's view of every checkpoint, duplicates dropped by id.
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import mqtt from 'mqtt';
+import { describe, expect, it } from 'vitest';
+import { ROOT, cli, cliFails, tempDir, until } from './helpers.js';
+
+describe('central tail', () => {
+  it('prints events and alerts of every checkpoint of a site once each, dropping duplicates by id', async () => {
+    const site = `itt-${randomBytes(4).toString('hex')}`;
+    const child = spawn(process.execPath, ['dist/gateway/cli/main.js', 'central', 'tail', '--site', site, '--count', '3', '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    let stderr = '';
+    createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await until('tail subscribed', () => (stderr.includes('tailing') ? true : undefined));
+
+    const pub = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { clientId: `it-pub-${site}` });
+    const a = { v: 1, id: randomUUID(), seq: 1 };
+    const b = { v: 1, id: randomUUID(), seq: 2 };
+    const c = { v: 1, id: randomUUID(), kind: 'fever' };
+    await pub.publishAsync(`checkpoints/${site}/gate-1/events`, JSON.stringify(a), { qos: 1 });
+    await pub.publishAsync(`checkpoints/${site}/gate-1/events`, JSON.stringify(a), { qos: 1 }); // a re-send
+    await pub.publishAsync(`checkpoints/${site}/gate-2/events`, JSON.stringify(b), { qos: 1 });
+    await pub.publishAsync(`checkpoints/${site}/gate-2/alerts`, JSON.stringify(c), { qos: 1 });
+    await pub.endAsync();
+
+    expect(await exited).toBe(0);
+    const got = lines.map((l) => JSON.parse(l) as { topic: string; payload: { id: string } });
+    expect(got.map((g) => [g.topic.split('/').slice(2).join('/'), g.payload.id])).toEqual([
+      ['gate-1/events', a.id],
+      ['gate-2/events', b.id],
+      ['gate-2/alerts', c.id],
+    ]);
+  });
+
+  it('generates a central key pair and refuses to overwrite it', async () => {
+    const dir = tempDir('central-keys-');
+    await cli(['central', 'keys', 'generate', '--kid', 'office-2026', '--out', dir]);
+    const again = await cliFails(['central', 'keys', 'generate', '--kid', 'office-2026', '--out', dir]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('refusing to overwrite');
+  });
+});
