@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, one after the other, printing figures. Never part
 // of `npm test`: timings on shared machines are too noisy to assert on.
 import { benchDecide } from './decide.js';
+import { benchKioskLatency } from './kiosk-latency.js';
 import { benchOutbox } from './outbox.js';
 import { benchStartup } from './startup.js';
 
@@ -11,3 +12,5 @@ console.log('\n# startup: process start to "ready" log line');
 await benchStartup();
 console.log('\n# outbox: drain a 100 000-event backlog to the local broker vs a raw mqtt.js loop');
 await benchOutbox();
+console.log('\n# kiosk: decision to server-sent event at the kiosk client');
+await benchKioskLatency();
