@@ -180,9 +180,7 @@ export class Lane implements LaneHandle {
       await relay.pulse(this.#deps.config.relayPulseMs);
       return { event, pulsed: true };
     } catch (err) {
-      this.#deps.logger.error({ err, event: event.id }, 'relay pulse of an override failed');
-      const alerts: Alert[] = [{ kind: 'device-fault', severity: 'critical', code: 'RELAY_FAILED' }];
-      this.#record({ outcome: 'refer', reasons: [reason('RELAY_FAILED')], alerts }, 'fault', null);
+      this.#relayFailed(err, event);
       return { event, pulsed: false };
     }
   }
@@ -391,11 +389,14 @@ export class Lane implements LaneHandle {
   }
 
   #openGate(row: LedgerEntry): void {
-    this.#deps.devices.relay.pulse(this.#deps.config.relayPulseMs).catch((err: unknown) => {
-      this.#deps.logger.error({ err, event: row.id }, 'relay pulse failed');
-      const alerts: Alert[] = [{ kind: 'device-fault', severity: 'critical', code: 'RELAY_FAILED' }];
-      this.#record({ outcome: 'refer', reasons: [reason('RELAY_FAILED')], alerts }, 'fault', null);
-    });
+    this.#deps.devices.relay.pulse(this.#deps.config.relayPulseMs).catch((err: unknown) => this.#relayFailed(err, row));
+  }
+
+  /** The admission is on record but the gate did not open: record the fault, call the guard. */
+  #relayFailed(err: unknown, row: LedgerEntry): void {
+    this.#deps.logger.error({ err, event: row.id }, 'relay pulse failed');
+    const alerts: Alert[] = [{ kind: 'device-fault', severity: 'critical', code: 'RELAY_FAILED' }];
+    this.#record({ outcome: 'refer', reasons: [reason('RELAY_FAILED')], alerts }, 'fault', null);
   }
 
   #show(entry: NewLedgerEntry): void {
