@@ -1,14 +1,16 @@
 // Shared parts of the telemetry tests: temp dirs, free ports, subscribers, a private
-// Mosquitto, a TCP proxy that can cut a connection, and ledger rows. Everything made
-// here is registered for cleanup, so a failing test still leaves nothing behind.
-import { type ChildProcess, spawn } from 'node:child_process';
+// Mosquitto, a TCP proxy that can cut a connection, throwaway TLS certificates, and
+// ledger rows. Everything made here is registered for cleanup, so a failing test
+// still leaves nothing behind.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
-import { connect, type MqttClient } from 'mqtt';
+import { promisify } from 'node:util';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { pino, type Logger } from 'pino';
 import type { LinkStatus } from '../../../gateway/bus.js';
 import type { LedgerEntry, NewLedgerEntry, Store } from '../../../gateway/store/types.js';
@@ -108,9 +110,11 @@ export async function subscribe(
   cleanup: Cleanup,
   url: string,
   topics: string[],
-  opts: { protocolVersion?: 4 | 5; clientId?: string; clean?: boolean } = {},
+  opts: { protocolVersion?: 4 | 5; clientId?: string; clean?: boolean; tls?: TlsFiles } = {},
 ): Promise<Subscriber> {
+  const tls: Partial<IClientOptions> = opts.tls ? { ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key } : {};
   const client = connect(url, {
+    ...tls,
     clientId: opts.clientId ?? uniqueClientId('sub'),
     protocolVersion: opts.protocolVersion ?? 4,
     clean: opts.clean ?? true,
@@ -289,6 +293,122 @@ export async function privateMosquitto(cleanup: Cleanup, opts: { config?: (dir: 
   cleanup.add(stop);
   await start();
   return { port, url: `mqtt://127.0.0.1:${port}`, stop, start };
+}
+
+/** PEM contents for an mqtts:// client: the CA it trusts, its certificate and key. */
+export interface TlsFiles {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** A throwaway PKI, all PEM files in `dir` (paths) and their contents (pem). */
+export interface TestPki {
+  readonly dir: string;
+  /** The CA that signed every certificate below. */
+  readonly caFile: string;
+  readonly serverCertFile: string;
+  readonly serverKeyFile: string;
+  /** A CA of its own that signed nothing the broker presents. */
+  readonly otherCaFile: string;
+  /** Paths of a client certificate (CN = the name given) and its key. */
+  clientFiles(name: string): { cert: string; key: string };
+  /** PEM contents: the CA and the client certificate and key of `name`. */
+  client(name: string): Promise<TlsFiles>;
+  pem(file: string): Promise<string>;
+}
+
+const execFileAsync = promisify(execFile);
+
+async function openssl(dir: string, args: string[]): Promise<void> {
+  try {
+    await execFileAsync('openssl', args, { cwd: dir });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === 'ENOENT') throw new Error('these tests need the `openssl` command, which is not installed');
+    throw new Error(`openssl ${args.join(' ')} failed: ${e.stderr?.trim() ?? e.message}`);
+  }
+}
+
+/**
+ * A CA, a server certificate for 127.0.0.1 (subjectAltName IP:127.0.0.1) and one client
+ * certificate per name in `clients`, made with the `openssl` command in a temp dir, plus
+ * an unrelated second CA. EC P-256 keys (fast to make), valid for two days.
+ */
+export async function testPki(cleanup: Cleanup, clients: string[]): Promise<TestPki> {
+  const dir = await tempDir(cleanup, 'pki');
+  await writeFile(
+    path.join(dir, 'openssl.cnf'),
+    [
+      '[req]',
+      'distinguished_name = dn',
+      'prompt = no',
+      '[dn]',
+      '[ca]',
+      'basicConstraints = critical, CA:TRUE',
+      'keyUsage = critical, keyCertSign, cRLSign',
+      'subjectKeyIdentifier = hash',
+      '[server]',
+      'basicConstraints = critical, CA:FALSE',
+      'keyUsage = critical, digitalSignature',
+      'extendedKeyUsage = serverAuth',
+      'subjectAltName = IP:127.0.0.1',
+      '[client]',
+      'basicConstraints = critical, CA:FALSE',
+      'keyUsage = critical, digitalSignature',
+      'extendedKeyUsage = clientAuth',
+      '',
+    ].join('\n'),
+  );
+  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const makeCa = (name: string): Promise<void> =>
+    openssl(dir, ['req', '-x509', ...key, '-config', 'openssl.cnf', '-extensions', 'ca', '-subj', `/CN=${name}`,
+      '-days', '2', '-keyout', `${name}.key`, '-out', `${name}.crt`]);
+  let serial = 0;
+  const issue = async (name: string, cn: string, ext: 'server' | 'client'): Promise<void> => {
+    await openssl(dir, ['req', '-new', ...key, '-config', 'openssl.cnf', '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.csr`]);
+    serial += 1;
+    await openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'test-ca.crt', '-CAkey', 'test-ca.key', '-set_serial', String(serial),
+      '-days', '2', '-extfile', 'openssl.cnf', '-extensions', ext, '-out', `${name}.crt`]);
+  };
+  await Promise.all([makeCa('test-ca'), makeCa('other-ca')]);
+  await issue('server', '127.0.0.1', 'server');
+  for (const name of clients) await issue(`client-${name}`, name, 'client');
+
+  const file = (name: string): string => path.join(dir, name);
+  const pem = (f: string): Promise<string> => readFile(f, 'utf8');
+  const clientFiles = (name: string): { cert: string; key: string } => {
+    if (!clients.includes(name)) throw new Error(`no client certificate for ${name}`);
+    return { cert: file(`client-${name}.crt`), key: file(`client-${name}.key`) };
+  };
+  return {
+    dir,
+    caFile: file('test-ca.crt'),
+    serverCertFile: file('server.crt'),
+    serverKeyFile: file('server.key'),
+    otherCaFile: file('other-ca.crt'),
+    clientFiles,
+    async client(name) {
+      const f = clientFiles(name);
+      return { ca: await pem(file('test-ca.crt')), cert: await pem(f.cert), key: await pem(f.key) };
+    },
+    pem,
+  };
+}
+
+/**
+ * Mosquitto config lines for a TLS listener that requires a client certificate signed by
+ * the test CA; the certificate's CN becomes the username.
+ */
+export function tlsListenerConfig(pki: TestPki): string[] {
+  return [
+    `cafile ${pki.caFile}`,
+    `certfile ${pki.serverCertFile}`,
+    `keyfile ${pki.serverKeyFile}`,
+    'require_certificate true',
+    'use_identity_as_username true',
+    'allow_anonymous false',
+  ];
 }
 
 export interface TcpProxy {
