@@ -499,7 +499,10 @@ export class MqttLink {
     return brokerMax === undefined ? wanted : Math.max(1, Math.min(wanted, brokerMax - 1));
   }
 
-  #setStatus(state: LinkStatus['state'], detail?: string): void {
+  #setStatus(state: LinkStatus['state'], raw?: string): void {
+    // OpenSSL errors arrive as "C0…:error:0A00045C:SSL routines::tlsv13 alert certificate
+    // required\n": keep the readable last part, on one line, for /healthz and the console.
+    const detail = raw?.replace(/^[0-9A-F]+:error:[0-9A-F]+:[^:]*::/, '').replace(/\s+/g, ' ').trim();
     const same = this.#status.state === state;
     if (same && this.#status.detail === detail) return;
     // `since` is when the state began; a new detail (why we are still down) keeps it.

@@ -141,6 +141,9 @@ describe('the link over TLS to a Mosquitto that requires client certificates', (
       30_000,
     );
     expect(log.statuses.map((st) => st.state)).not.toContain('connected');
+    // Shown on /healthz and the console: one readable line, without OpenSSL's prefix.
+    const refusal = log.statuses.find((st) => /certificate|handshake/i.test(st.detail ?? ''))!.detail!;
+    expect(refusal).not.toMatch(/\n|SSL routines|:error:/);
     expect(telemetry.link.status().state).not.toBe('connected');
     expect(s.store.outboxDepth()).toBe(5);
     expect(office.events()).toEqual([]);
