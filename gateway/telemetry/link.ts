@@ -502,7 +502,7 @@ export class MqttLink {
   #setStatus(state: LinkStatus['state'], raw?: string): void {
     // OpenSSL errors arrive as "C0…:error:0A00045C:SSL routines::tlsv13 alert certificate
     // required\n": keep the readable last part, on one line, for /healthz and the console.
-    const detail = raw?.replace(/^[0-9A-F]+:error:[0-9A-F]+:[^:]*::/, '').replace(/\s+/g, ' ').trim();
+    const detail = raw?.replace(/^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:/, '').replace(/\s+/g, ' ').trim();
     const same = this.#status.state === state;
     if (same && this.#status.detail === detail) return;
     // `since` is when the state began; a new detail (why we are still down) keeps it.
