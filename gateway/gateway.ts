@@ -31,6 +31,7 @@ import { AlertRaiser, DeviceAlerts, decisionOutbox } from './telemetry/alerts.js
 import { connectTelemetry, type Telemetry } from './telemetry/connect.js';
 import type { MqttCredentials } from './telemetry/link.js';
 import { StatsReporter } from './telemetry/stats.js';
+import { DailyScreeningSummary } from './screening/daily-summary.js';
 import { LivePolicy, LiveTrust } from './updates/live.js';
 import { UpdateService, restoreUpdates } from './updates/service.js';
 import { eventMessage, type EventMessageContext } from './telemetry/event-message.js';
@@ -66,7 +67,8 @@ export class GatewayStartError extends Error {
   }
 }
 
-function readSecret(file: string): Buffer {
+/** The per-site pseudonym secret (hex); also read by the CLI's screening report. */
+export function readSecret(file: string): Buffer {
   let text: string;
   try {
     text = readFileSync(file, 'utf8').trim();
@@ -143,6 +145,8 @@ export function buildLane(parts: LaneParts, devices: LaneDevices, sim: LaneSimCo
       watchlist: store.watchlistFor(subjectId),
       approvals: store.approvalsFor(subjectId),
       riskAreas: store.riskAreas(),
+      checkpoint: parts.ctx.checkpoint,
+      leave: store.leaveFor(subjectId),
     }),
     pseudonym: pseudonymizer(parts.secret),
     record: (entry) => {
@@ -310,6 +314,18 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
     bus.on('ledger', (row) => stats.record(row));
     stats.start();
     stoppers.push(() => stats.stop());
+    const screeningSummary = new DailyScreeningSummary({
+      store,
+      topic: topics.screening,
+      ...ctx,
+      pseudonym: pseudonymizer(secret),
+      now,
+      logger: logger.child({ part: 'screening' }),
+      checkEveryMs: 60_000,
+      afterQueue: () => telemetry.link.notify(),
+    });
+    screeningSummary.start();
+    stoppers.push(() => screeningSummary.stop());
     const deviceAlerts = new DeviceAlerts((a) => {
       alerts.raise(a);
       telemetry.link.republishStatus(); // the retained birth shows devices as they are now

@@ -13,6 +13,9 @@ import { parseRosterCsv } from '../store/roster-csv.js';
 import { openStore } from '../store/index.js';
 import type { LedgerQuery } from '../store/types.js';
 import { VERSION } from '../version.js';
+import { readSecret } from '../gateway.js';
+import { ScreeningError, screeningDay, screeningDayOf, screeningReport } from '../screening/report.js';
+import { pseudonymizer } from '../telemetry/pseudonym.js';
 import { registerCentral } from './central.js';
 import { registerDeviceCommands } from './devices.js';
 import { registerGuardCommands } from './guards.js';
@@ -223,6 +226,41 @@ export function buildProgram(): Command {
             process.stdout.write(`${new Date(e.at).toISOString()}  #${e.seq}  ${e.lane}  ${e.outcome.padEnd(6)}  ${temp}  ${e.credential.padEnd(11)}  ${reasons}\n`);
           }
         }
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('report')
+    .description('reports from the local ledger')
+    .command('screening')
+    .description('daily screening: every active rostered worker with their first screening of the day (China time) at any lane, and who is not screened yet')
+    .option('--config <file>', 'gateway config naming the data dir and the pseudonym secret')
+    .option('--date <YYYY-MM-DD>', 'the day in China time (default today)')
+    .option('--json', 'the report as one JSON object')
+    .action((o: { config?: string; date?: string; json?: boolean }) => {
+      let day;
+      try {
+        day = o.date === undefined ? screeningDayOf(Date.now()) : screeningDay(o.date);
+      } catch (err) {
+        if (err instanceof ScreeningError) throw new CliError(`--date: expected a calendar date YYYY-MM-DD, got "${o.date ?? ''}"`);
+        throw err;
+      }
+      const loaded = loadConfig(o.config ?? configPathFromEnv());
+      const pseudonym = pseudonymizer(readSecret(loaded.paths.pseudonymSecretFile));
+      const store = openStore(loaded.paths.dataDir);
+      try {
+        const report = screeningReport(store, day, pseudonym);
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify(report)}\n`);
+          return;
+        }
+        process.stdout.write(`screening ${report.date} (China time): ${report.screened.length} of ${report.workers} workers screened, ${report.notScreened.length} not yet\n`);
+        for (const w of report.screened) {
+          process.stdout.write(`  screened      ${w.staffId.padEnd(12)} ${w.name}  ${w.firstAt}  ${w.lane}  ${w.outcome}\n`);
+        }
+        for (const w of report.notScreened) process.stdout.write(`  not screened  ${w.staffId.padEnd(12)} ${w.name}\n`);
       } finally {
         store.close();
       }

@@ -16,6 +16,7 @@ import { DAY_MS, LOCAL_OFFSET_MS, localDay, parseInstant } from '../policy/time.
 import type { Reason } from '../policy/types.js';
 import type { AlertStore, LedgerEntry, LedgerHourCount, LedgerQuery } from '../store/types.js';
 import type { Approval } from '../policy/types.js';
+import { ScreeningError, screeningDay, screeningDayOf, screeningReport, type ScreeningSource } from '../screening/report.js';
 import { csvHeader, csvRow } from './csv.js';
 import { HttpError, describeValue, issueMessage } from './errors.js';
 import { toPublicEvent, type PublicEvent } from './events.js';
@@ -44,7 +45,7 @@ export interface GuardApiDeps {
     queryEvents(q: LedgerQuery): LedgerEntry[];
     ledgerHourly(from: number, to: number): LedgerHourCount[];
     approvalsAll(): Approval[];
-  } & Pick<AlertStore, 'queryAlerts' | 'ackAlert' | 'unackedAlertCount'>;
+  } & ScreeningSource & Pick<AlertStore, 'queryAlerts' | 'ackAlert' | 'unackedAlertCount'>;
   override: (lane: string, guardId: string, why: Reason, note: string) => Promise<OverrideResult>;
   /** The keyed pseudonym of a raw subject id, to find a person's rows. */
   pseudonym: (subjectId: string) => string;
@@ -343,6 +344,19 @@ export function guardRouter(deps: GuardApiDeps): Router {
   router.get('/guard/stats', ...session, noStore, (_req, res) => {
     const from = localDayStart(deps.now());
     res.json(todayStats(deps.store.ledgerHourly(from, from + DAY_MS), from));
+  });
+
+  // Who of the roster's workers has been screened on a day (default today), and who not yet.
+  router.get('/guard/screening', ...session, noStore, (req, res) => {
+    const p = parseParams(z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD').optional() }), req);
+    let day;
+    try {
+      day = p.date === undefined ? screeningDayOf(deps.now()) : screeningDay(p.date);
+    } catch (err) {
+      if (err instanceof ScreeningError) throw new HttpError(400, 'BAD_PARAMETER', `query parameter 'date': expected a calendar date YYYY-MM-DD, got ${describeValue(p.date)}`);
+      throw err;
+    }
+    res.json(screeningReport(deps.store, day, deps.pseudonym));
   });
 
   router.get('/guard/stream', ...session, (req, res) => {

@@ -7,7 +7,7 @@ import type { RelayDevice, ScannerDevice, ThermometerDevice, ThermometerReading 
 import type { LaneConfig } from '../config/schema.js';
 import { resolveCredential } from '../credentials/index.js';
 import type { ParsedCredential, ResolvedCredential } from '../credentials/types.js';
-import { decide } from '../policy/decide.js';
+import { approvalInUse, decide } from '../policy/decide.js';
 import { evaluatedFacts } from '../policy/replay.js';
 import { reason } from '../policy/reasons.js';
 import type { Alert, DecideInput, Decision, LocalFacts, PolicyProfile, Reason, TemperatureReading, Verdict } from '../policy/types.js';
@@ -64,7 +64,7 @@ export interface OverrideResult {
 }
 
 /** What the policy decided from, for the ledger (profile and its hash, evaluated facts). */
-type Evaluated = Required<Pick<NewLedgerEntry, 'profile' | 'profileHash' | 'facts'>>;
+type Evaluated = Required<Pick<NewLedgerEntry, 'profile' | 'profileHash' | 'facts'>> & Pick<NewLedgerEntry, 'approver' | 'approvalKey'>;
 
 interface Passage {
   credential: ResolvedCredential;
@@ -317,6 +317,9 @@ export class Lane implements LaneHandle {
       // Kept with the row so policy replay can re-decide it under another profile.
       const id = this.#deps.policyId?.();
       evaluated = { profile: id?.name ?? input.profile.name, profileHash: id?.hash ?? null, facts: evaluatedFacts(input) };
+      // An admission on a visitor approval uses it up by one and names who signed it.
+      const approval = verdict.outcome === 'admit' && credential.ok ? approvalInUse(credential.subject.category, input.facts, input.profile, input.now) : null;
+      if (approval !== null) Object.assign(evaluated, { approver: approval.approver, approvalKey: approval.key });
     } catch (err) {
       // Local facts could not be read (store failure): without them nobody is admitted.
       this.#deps.logger.error({ err }, 'local facts unavailable; referring');

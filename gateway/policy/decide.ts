@@ -12,6 +12,8 @@ import type {
   DecideInput,
   Decision,
   Enforcement,
+  LeaveRecord,
+  LocalFacts,
   PolicyProfile,
   Reason,
   RiskArea,
@@ -108,11 +110,11 @@ export function decide(input: DecideInput): Verdict {
   found.rule = 'travel';
   checkTravel(found, subject, facts.riskAreas, profile, now);
   found.rule = 'test';
-  checkTest(found, subject, profile, now);
+  checkTest(found, subject, profile, now, facts.leave);
   found.rule = 'watchlist';
   checkWatchlist(found, facts.watchlist, now);
   found.rule = 'approval';
-  checkApproval(found, subject, facts.approvals, profile, now);
+  checkApproval(found, subject, facts.approvals, profile, now, facts.checkpoint);
   found.rule = 'temperature';
 
   const temp = assessTemperature(Array.isArray(input.readings) ? input.readings : [], profile);
@@ -278,7 +280,25 @@ export function riskVisits(
   return { regions, level };
 }
 
-function checkTest(found: Findings, subject: Subject, profile: PolicyProfile, now: number): void {
+/**
+ * When a returning worker's test must have been sampled, at the earliest: the latest
+ * return (`back`) not after now; for a leave without a return yet (or a return still in
+ * the future) whose `out` has passed, the person is evidently back, so the day they left.
+ * null when no leave applies. Unreadable dates are skipped (the store validates them).
+ */
+export function returnedSince(leave: readonly LeaveRecord[] | undefined, now: number): number | null {
+  let since: number | null = null;
+  for (const l of Array.isArray(leave) ? leave : []) {
+    const out = parseInstant(l.out);
+    if (!Number.isFinite(out) || out > now) continue;
+    const back = l.back === null ? Number.NaN : parseInstant(l.back);
+    const t = Number.isFinite(back) && back <= now ? back : out;
+    if (since === null || t > since) since = t;
+  }
+  return since;
+}
+
+function checkTest(found: Findings, subject: Subject, profile: PolicyProfile, now: number, leave?: readonly LeaveRecord[]): void {
   const test = subject.health.test;
   if (!test) {
     found.add(reason('TEST_MISSING'));
@@ -299,7 +319,11 @@ function checkTest(found: Findings, subject: Subject, profile: PolicyProfile, no
   // Exactly the window is still fine; one millisecond more is not.
   if (!(age <= limitHours * HOUR_MS)) {
     found.add(reason('TEST_EXPIRED', { hours: Math.floor(age / HOUR_MS), limitHours }));
+    return;
   }
+  // Leave and return: a test taken before the trip says nothing about it.
+  const since = returnedSince(leave, now);
+  if (since !== null && sampled < since) found.add(reason('TEST_BEFORE_RETURN', { since }));
 }
 
 /** An entry applies when from ≤ now and (no end, or now < until). Unreadable from applies. */
@@ -337,10 +361,47 @@ export function approvalApplies(a: Approval, now: number): boolean {
   return parseInstant(a.validFrom) <= now && now < parseInstant(a.validUntil);
 }
 
-function checkApproval(found: Findings, subject: Subject, approvals: readonly Approval[], profile: PolicyProfile, now: number): void {
+/** The key an approval's uses are counted under: the office's id, else its fixed fields. */
+export function approvalKey(a: Approval): string {
+  return a.id ?? `${a.subjectId}|${a.approver}|${a.hostDepartment}|${a.validFrom}|${a.validUntil}`;
+}
+
+/** Limited to some checkpoints and this is not one of them (an unknown checkpoint is not one: fail closed). */
+function otherCheckpoint(a: Approval, checkpoint: string | undefined): boolean {
+  return Array.isArray(a.checkpoints) && !(checkpoint !== undefined && a.checkpoints.includes(checkpoint));
+}
+
+/**
+ * The approval an admission of this subject uses: the first that is valid now, covers
+ * this checkpoint and is not used up; null when the category needs none or none fits.
+ * The lane counts a use of it and records its approver with the admission.
+ */
+export function approvalInUse(category: Category, facts: LocalFacts, profile: PolicyProfile, now: number): { key: string; approver: string } | null {
+  if (!profile.approvalRequiredFor.includes(category)) return null;
+  const list = Array.isArray(facts.approvals) ? facts.approvals : [];
+  const a = list.find((x) => approvalApplies(x, now) && !otherCheckpoint(x, facts.checkpoint) && !usedUp(x));
+  return a === undefined ? null : { key: approvalKey(a), approver: a.approver };
+}
+
+function usedUp(a: Approval): boolean {
+  return a.maxUses !== undefined && (a.uses ?? 0) >= a.maxUses;
+}
+
+function checkApproval(found: Findings, subject: Subject, approvals: readonly Approval[], profile: PolicyProfile, now: number, checkpoint: string | undefined): void {
   if (!profile.approvalRequiredFor.includes(subject.category)) return;
   const list = Array.isArray(approvals) ? approvals : [];
-  if (list.some((a) => approvalApplies(a, now))) return;
+  const current = list.filter((a) => approvalApplies(a, now));
+  const here = current.filter((a) => !otherCheckpoint(a, checkpoint));
+  if (here.some((a) => !usedUp(a))) return;
+  if (here.length > 0) {
+    const limit = Math.max(...here.map((a) => a.maxUses ?? 0));
+    found.add(reason('VISITOR_APPROVAL_USED_UP', { maxUses: limit }));
+    return;
+  }
+  if (current.length > 0) {
+    found.add(reason('VISITOR_APPROVAL_WRONG_CHECKPOINT'));
+    return;
+  }
   // Say the most useful thing: an upcoming approval beats an expired one.
   const upcoming = list.map((a) => parseInstant(a.validFrom)).filter((t) => Number.isFinite(t) && t > now);
   if (upcoming.length > 0) {

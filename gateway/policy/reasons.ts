@@ -18,6 +18,7 @@ export const REASON_CODES = [
   'TEST_POSITIVE',
   'TEST_EXPIRED',
   'TEST_DATE_INVALID',
+  'TEST_BEFORE_RETURN',
   'TEMP_NEEDED',
   'TEMP_RECHECK',
   'TEMP_IMPLAUSIBLE_REMEASURE',
@@ -29,6 +30,8 @@ export const REASON_CODES = [
   'VISITOR_NO_APPROVAL',
   'VISITOR_APPROVAL_NOT_YET_VALID',
   'VISITOR_APPROVAL_EXPIRED',
+  'VISITOR_APPROVAL_USED_UP',
+  'VISITOR_APPROVAL_WRONG_CHECKPOINT',
   'ZONE_FULL',
   'ANTI_PASSBACK',
   'TEMP_TIMEOUT',
@@ -58,6 +61,8 @@ export interface ReasonParamMap {
   TRAVEL_RISK_AREA_VISIT: { regions?: string[]; days?: number; level?: RiskLevelShown };
   /** hours: whole hours since sampling; limitHours: the window that applied. */
   TEST_EXPIRED: { hours?: number; limitHours?: number };
+  /** since: the return (or leave) the test must be sampled after. */
+  TEST_BEFORE_RETURN: { since?: When };
   TEMP_RECHECK: { celsius?: number };
   TEMP_FEVER: { celsius?: number };
   /** until: the entry's exclusive end. */
@@ -67,6 +72,8 @@ export interface ReasonParamMap {
   VISITOR_APPROVAL_NOT_YET_VALID: { from?: When };
   /** until: the latest approval's exclusive end. */
   VISITOR_APPROVAL_EXPIRED: { until?: When };
+  /** maxUses: how many admissions the approval allowed. */
+  VISITOR_APPROVAL_USED_UP: { maxUses?: number };
   /** count: people inside now; limit: the zone's limit. */
   ZONE_FULL: { count?: number; limit?: number };
 }
@@ -207,6 +214,18 @@ const CATALOGUE: Catalogue = {
     en: 'Test sampling time is invalid',
     next: { zh: '请更新通行码后再来', en: 'Please update your pass and come back' },
   },
+  TEST_BEFORE_RETURN: {
+    kind: 'refuse',
+    zh: ({ since }) => {
+      const d = since === undefined ? null : displayDate(since);
+      return d ? `返回后需重新做核酸检测（须${d.zh}后采样）` : '返回后需重新做核酸检测';
+    },
+    en: ({ since }) => {
+      const d = since === undefined ? null : displayDate(since);
+      return d ? `A new test is needed after your return (sampled after ${d.en})` : 'A new test is needed after your return';
+    },
+    next: { zh: '请做核酸检测，报告出来后再通行', en: 'Please get tested and come back with the result' },
+  },
 
   // Temperature. The measure codes are instructions in themselves.
   TEMP_NEEDED: { kind: 'measure', zh: '请测量体温', en: 'Please take your temperature' },
@@ -275,6 +294,18 @@ const CATALOGUE: Catalogue = {
     zh: (p) => `来访审批已过期${until(p.until).zh}`,
     en: (p) => `Visit approval has expired${until(p.until).en}`,
     next: { zh: '请联系接待部门重新申请', en: 'Ask your host department to renew it' },
+  },
+  VISITOR_APPROVAL_USED_UP: {
+    kind: 'refuse',
+    zh: ({ maxUses }) => (maxUses !== undefined && maxUses > 0 ? `来访审批次数已用完（共${maxUses}次）` : '来访审批次数已用完'),
+    en: ({ maxUses }) => (maxUses !== undefined && maxUses > 0 ? `Visit approval used up (${maxUses} of ${maxUses} entries)` : 'Visit approval used up'),
+    next: { zh: '请联系接待部门重新申请', en: 'Ask your host department for a new approval' },
+  },
+  VISITOR_APPROVAL_WRONG_CHECKPOINT: {
+    kind: 'refuse',
+    zh: '来访审批不含本卡口',
+    en: 'Visit approval does not cover this checkpoint',
+    next: { zh: '请到审批指定的卡口通行，或联系接待部门', en: 'Please use a checkpoint named in the approval, or ask your host department' },
   },
 
   // Zones (occupancy and anti-passback), applied after decide() on a zone's entry lane.

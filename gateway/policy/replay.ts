@@ -19,9 +19,17 @@ export function evaluatedFacts(input: DecideInput): EvaluatedFacts {
     readings: input.readings.map((r) => ({ celsius: r.celsius, at: r.at })),
     // Subject ids and approver names stay out: decide() does not read them.
     watchlist: input.facts.watchlist.map((w) => ({ kind: w.kind, from: w.from, until: w.until ?? null })),
-    approvals: input.facts.approvals.map((a) => ({ validFrom: a.validFrom, validUntil: a.validUntil })),
+    // Checkpoints and use counts only when set, so rows of plain approvals keep their old shape.
+    approvals: input.facts.approvals.map((a) => ({
+      validFrom: a.validFrom,
+      validUntil: a.validUntil,
+      ...(a.checkpoints === undefined ? {} : { checkpoints: [...a.checkpoints] }),
+      ...(a.maxUses === undefined ? {} : { maxUses: a.maxUses, uses: a.uses ?? 0 }),
+    })),
     // Only areas a visit could match: no other area can change any profile's decision.
     riskAreas: input.facts.riskAreas.filter((a) => visited.has(normalizeRegion(a.region))),
+    ...(input.facts.checkpoint !== undefined && input.facts.approvals.some((a) => a.checkpoints !== undefined) ? { checkpoint: input.facts.checkpoint } : {}),
+    ...(input.facts.leave !== undefined && input.facts.leave.length > 0 ? { leave: input.facts.leave.map((l) => ({ out: l.out, back: l.back })) } : {}),
   };
 }
 
@@ -46,8 +54,18 @@ export function inputFromFacts(f: EvaluatedFacts, profile: PolicyProfile): Decid
     readings: f.readings,
     facts: {
       watchlist: f.watchlist.map((w) => ({ subjectId: '', kind: w.kind, from: w.from, until: w.until })),
-      approvals: f.approvals.map((a) => ({ subjectId: '', approver: '', hostDepartment: '', validFrom: a.validFrom, validUntil: a.validUntil })),
+      approvals: f.approvals.map((a) => ({
+        subjectId: '',
+        approver: '',
+        hostDepartment: '',
+        validFrom: a.validFrom,
+        validUntil: a.validUntil,
+        ...(a.checkpoints === undefined ? {} : { checkpoints: a.checkpoints }),
+        ...(a.maxUses === undefined ? {} : { maxUses: a.maxUses, uses: a.uses ?? 0 }),
+      })),
       riskAreas: f.riskAreas,
+      ...(f.checkpoint === undefined ? {} : { checkpoint: f.checkpoint }),
+      ...(f.leave === undefined ? {} : { leave: f.leave.map((l) => ({ staffId: '', destination: '', out: l.out, back: l.back })) }),
     },
     profile,
     now: f.now,

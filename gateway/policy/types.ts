@@ -80,6 +80,14 @@ export interface Approval {
   /** ISO timestamps, inclusive from, exclusive until. */
   validFrom: string;
   validUntil: string;
+  /** The central office's id of the approval; its uses are counted under it (see approvalKey). */
+  id?: string;
+  /** Checkpoint ids it admits at; absent = any checkpoint of the site. */
+  checkpoints?: string[];
+  /** Admissions it allows in all; absent = no limit. */
+  maxUses?: number;
+  /** Local fact, filled by the store on read: admissions it has allowed so far. Never sent by the central office. */
+  uses?: number;
 }
 
 export interface RiskArea {
@@ -91,11 +99,25 @@ export interface RiskArea {
   until: string | null;
 }
 
+/** A worker's reported leave: where to, when out, when back (null while away). */
+export interface LeaveRecord {
+  staffId: string;
+  destination: string;
+  /** ISO date or timestamp with a zone. */
+  out: string;
+  /** ISO date or timestamp with a zone; null = not back yet. */
+  back: string | null;
+}
+
 /** Local facts about this subject, gathered from the store before deciding. */
 export interface LocalFacts {
   watchlist: WatchlistEntry[];
   approvals: Approval[];
   riskAreas: RiskArea[];
+  /** This gateway's checkpoint id, for approvals limited to some checkpoints. */
+  checkpoint?: string;
+  /** This subject's leave records (leave and return); absent = none. */
+  leave?: LeaveRecord[];
 }
 
 /** Rules a profile may enforce `soft` (admit, record the reason, alert). */
@@ -157,6 +179,10 @@ export interface EvaluatedFacts {
     | { ok: false; kind: CredentialKind; code: CredentialFailureCode };
   readings: TemperatureReading[];
   watchlist: { kind: WatchlistKind; from: string; until: string | null }[];
-  approvals: { validFrom: string; validUntil: string }[];
+  approvals: { validFrom: string; validUntil: string; checkpoints?: string[]; maxUses?: number; uses?: number }[];
+  /** The checkpoint it was decided at, when approvals named checkpoints. */
+  checkpoint?: string;
+  /** Leave dates (no destination), when the subject had any. */
+  leave?: { out: string; back: string | null }[];
   riskAreas: RiskArea[];
 }

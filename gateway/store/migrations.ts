@@ -196,6 +196,42 @@ export const MIGRATIONS: readonly Migration[] = [
       BEGIN SELECT RAISE(ABORT, 'zone corrections are append-only'); END;
     `,
   },
+  {
+    version: 6,
+    name: 'visitor approvals: office id, allowed checkpoints, use limit and count; approver of each admission',
+    up: `
+      ALTER TABLE approvals ADD COLUMN approval_id TEXT;
+      ALTER TABLE approvals ADD COLUMN checkpoints TEXT CHECK (checkpoints IS NULL OR (json_valid(checkpoints) AND json_type(checkpoints) = 'array'));
+      ALTER TABLE approvals ADD COLUMN max_uses INTEGER CHECK (max_uses IS NULL OR max_uses >= 1);
+      -- Apart from approvals, which every update replaces whole: the count must outlive
+      -- a resend of the same approval. Keyed by approvalKey() (the office's id when given).
+      CREATE TABLE approval_uses (
+        approval_key TEXT    PRIMARY KEY,
+        uses         INTEGER NOT NULL CHECK (uses >= 0),
+        last_used_at INTEGER NOT NULL
+      );
+      -- Who signed the approval an admission used ("who handles it signs"). Local only:
+      -- no payload builder reads these columns.
+      ALTER TABLE ledger ADD COLUMN approver TEXT;
+      ALTER TABLE ledger ADD COLUMN approval_key TEXT;
+    `,
+  },
+  {
+    version: 7,
+    name: 'leave and return: leave records per staff id',
+    up: `
+      -- One row per trip: a later import of the same trip (same staff id and out) fills
+      -- in or corrects the return; earlier trips stay as the history.
+      CREATE TABLE leave_records (
+        staff_id    TEXT    NOT NULL,
+        destination TEXT    NOT NULL,
+        out_at      TEXT    NOT NULL,
+        back_at     TEXT,
+        recorded_at INTEGER NOT NULL,
+        PRIMARY KEY (staff_id, out_at)
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

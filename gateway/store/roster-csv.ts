@@ -5,7 +5,8 @@ import { CsvError } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import { CATEGORIES, HEALTH_CODES, RISK_LEVELS, type Category, type HealthFacts } from '../credentials/types.js';
 import type { RosterEntry } from './types.js';
-import { STAFF_ID_PATTERN, isIsoTimestamp } from './validate.js';
+import { parseInstant } from '../policy/time.js';
+import { STAFF_ID_PATTERN, isIsoDate, isIsoTimestamp } from './validate.js';
 
 export const ROSTER_CSV_COLUMNS = [
   'staff_id',
@@ -17,9 +18,12 @@ export const ROSTER_CSV_COLUMNS = [
   'travel_risk',
   'travel_as_of',
   'active',
+  'leave_destination',
+  'leave_out',
+  'leave_back',
 ] as const;
 export type RosterCsvColumn = (typeof ROSTER_CSV_COLUMNS)[number];
-const OPTIONAL_COLUMNS: ReadonlySet<RosterCsvColumn> = new Set(['active']);
+const OPTIONAL_COLUMNS: ReadonlySet<RosterCsvColumn> = new Set(['active', 'leave_destination', 'leave_out', 'leave_back']);
 
 /** Timestamps later than the import time by more than this are refused as typos. */
 export const FUTURE_TOLERANCE_MS = 10 * 60_000;
@@ -245,6 +249,29 @@ function readEntry(
   const travelAsOf = timestamp('travel_as_of');
   pair('travel_risk', 'travel_as_of');
 
+  // Leave and return: a trip is a destination and a day out, the return once known.
+  const leaveDate = (column: RosterCsvColumn): string | undefined => {
+    const v = cell(column);
+    if (v === undefined || v === '') return undefined;
+    if (!isIsoDate(v) && !isIsoTimestamp(v)) {
+      return fail(column, `expected an ISO date (2022-12-04) or a timestamp with a time zone; got ${show(v)}`);
+    }
+    return v;
+  };
+  const destination = cell('leave_destination');
+  if (destination !== undefined && [...destination].length > MAX_NAME_LENGTH) {
+    fail('leave_destination', `expected at most ${MAX_NAME_LENGTH} characters, found ${[...destination].length}`);
+  }
+  const leaveOut = leaveDate('leave_out');
+  const leaveBack = leaveDate('leave_back');
+  pair('leave_destination', 'leave_out');
+  if ((raw.get('leave_back') ?? '') !== '' && (raw.get('leave_out') ?? '') === '' && index.has('leave_out')) {
+    fail('leave_out', 'expected a value because leave_back is given');
+  }
+  if (leaveOut !== undefined && leaveBack !== undefined && !(parseInstant(leaveBack) >= parseInstant(leaveOut))) {
+    fail('leave_back', `expected a return on or after leave_out (${leaveOut}); got ${show(leaveBack)}`);
+  }
+
   let active = true;
   const activeCell = cell('active');
   if (activeCell !== undefined && activeCell !== '') {
@@ -261,7 +288,9 @@ function readEntry(
   if (testResult !== undefined && sampledAt !== undefined) health.test = { result: testResult, sampledAt };
   // The CSV carries the travel code's verdict only, not the list of places visited.
   if (travelRisk !== undefined && travelAsOf !== undefined) health.travel = { riskLevel: travelRisk, visits: [], asOf: travelAsOf };
-  return { staffId, entry: { staffId, name, category, health, active, updatedAt: now } };
+  const entry: RosterEntry = { staffId, name, category, health, active, updatedAt: now };
+  if (destination !== undefined && destination !== '' && leaveOut !== undefined) entry.leave = { destination, out: leaveOut, back: leaveBack ?? null };
+  return { staffId, entry };
 }
 
 function show(v: string): string {

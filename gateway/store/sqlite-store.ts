@@ -5,12 +5,14 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Approval, Outcome, RiskArea, WatchlistEntry } from '../policy/types.js';
+import type { Approval, LeaveRecord, Outcome, RiskArea, WatchlistEntry } from '../policy/types.js';
+import { approvalKey } from '../policy/decide.js';
 import { StoreError } from './errors.js';
 import { migrate, type Migration, MIGRATIONS } from './migrations.js';
 import type {
   AlertQuery,
   AlertRecord,
+  FirstPassage,
   LedgerEntry,
   LedgerHourCount,
   LedgerQuery,
@@ -84,6 +86,12 @@ export interface SqliteStore extends Store {
   ledgerHourly(from: number, to: number): LedgerHourCount[];
   /** Every approval, in insertion order (the guard console's expected visitors). */
   approvalsAll(): Approval[];
+  /** Every roster entry, withdrawn ones too, ordered by staff id. */
+  rosterAll(): RosterEntry[];
+  /** Each subject's first decision row with `from <= at < to` (timeouts, faults and overrides are no screening). */
+  firstPassages(from: number, to: number): FirstPassage[];
+  /** Admissions counted under an approval key (0 when none; always 0 before schema 6). */
+  approvalUses(key: string): number;
 }
 
 export interface StoreSettings {
@@ -112,6 +120,7 @@ interface LedgerRow {
   note: string | null;
   profile: string | null;
   profile_hash: string | null;
+  approver: string | null;
 }
 
 interface ReplayDbRow {
@@ -157,6 +166,9 @@ interface ApprovalRow {
   host_department: string;
   valid_from: string;
   valid_until: string;
+  approval_id: string | null;
+  checkpoints: string | null;
+  max_uses: number | null;
 }
 
 interface RiskAreaRow {
@@ -263,6 +275,13 @@ class SqliteStoreImpl implements SqliteStore {
   readonly #hasActor: boolean;
   /** profile, profile_hash and facts exist from schema 4 on. */
   readonly #hasPolicy: boolean;
+  /** Store schema 6: approval limits and uses, the approver of each admission. */
+  readonly #hasApprovalUses: boolean;
+  readonly #countUse: Database.Statement<[string, number]> | null;
+  readonly #usesOf: Database.Statement<[string], { uses: number }> | null;
+  /** Store schema 7: leave records. */
+  readonly #leaveFor: Database.Statement<[string], { staff_id: string; destination: string; out_at: string; back_at: string | null }> | null;
+  readonly #leaveUpsert: Database.Statement<[string, string, string, string | null, number]> | null;
   readonly #append: (entry: NewLedgerEntry, toOutbox: (row: LedgerEntry) => OutboxMessage | null) => LedgerEntry;
   readonly #rosterUpsertAll: (entries: RosterEntry[]) => number;
   readonly #watchlistReplaceAll: (entries: WatchlistEntry[]) => void;
@@ -282,12 +301,31 @@ class SqliteStoreImpl implements SqliteStore {
 
     this.#hasActor = db.prepare<[], { name: string }>('PRAGMA table_info(ledger)').all().some((c) => c.name === 'actor');
     this.#hasPolicy = db.prepare<[], { name: string }>('PRAGMA table_info(ledger)').all().some((c) => c.name === 'facts');
+    this.#hasApprovalUses = db.prepare<[], { name: string }>('PRAGMA table_info(ledger)').all().some((c) => c.name === 'approver');
+    this.#countUse = this.#hasApprovalUses
+      ? db.prepare(
+          `INSERT INTO approval_uses (approval_key, uses, last_used_at) VALUES (?, 1, ?)
+           ON CONFLICT (approval_key) DO UPDATE SET uses = uses + 1, last_used_at = excluded.last_used_at`,
+        )
+      : null;
+    this.#usesOf = this.#hasApprovalUses ? db.prepare('SELECT uses FROM approval_uses WHERE approval_key = ?') : null;
+    const hasLeave = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'leave_records'").get()?.n === 1;
+    this.#leaveFor = hasLeave
+      ? db.prepare('SELECT staff_id, destination, out_at, back_at FROM leave_records WHERE staff_id = ? ORDER BY out_at')
+      : null;
+    this.#leaveUpsert = hasLeave
+      ? db.prepare(
+          `INSERT INTO leave_records (staff_id, destination, out_at, back_at, recorded_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (staff_id, out_at) DO UPDATE SET destination = excluded.destination, back_at = excluded.back_at, recorded_at = excluded.recorded_at`,
+        )
+      : null;
     this.#ledgerColumns =
       `${LEDGER_COLUMNS}, ${this.#hasActor ? 'actor, note' : 'NULL AS actor, NULL AS note'}` +
-      `, ${this.#hasPolicy ? 'profile, profile_hash' : 'NULL AS profile, NULL AS profile_hash'}`;
+      `, ${this.#hasPolicy ? 'profile, profile_hash' : 'NULL AS profile, NULL AS profile_hash'}` +
+      `, ${this.#hasApprovalUses ? 'approver' : 'NULL AS approver'}`;
     this.#insertLedger = db.prepare(
-      `INSERT INTO ledger (id, at, lane, kind, outcome, reasons, alerts, credential, subject_ref, subject_name, category, temperature${this.#hasActor ? ', actor, note' : ''}${this.#hasPolicy ? ', profile, profile_hash, facts' : ''})
-       VALUES (@id, @at, @lane, @kind, @outcome, @reasons, @alerts, @credential, @subjectRef, @subjectName, @category, @temperature${this.#hasActor ? ', @actor, @note' : ''}${this.#hasPolicy ? ', @profile, @profileHash, @facts' : ''})`,
+      `INSERT INTO ledger (id, at, lane, kind, outcome, reasons, alerts, credential, subject_ref, subject_name, category, temperature${this.#hasActor ? ', actor, note' : ''}${this.#hasPolicy ? ', profile, profile_hash, facts' : ''}${this.#hasApprovalUses ? ', approver, approval_key' : ''})
+       VALUES (@id, @at, @lane, @kind, @outcome, @reasons, @alerts, @credential, @subjectRef, @subjectName, @category, @temperature${this.#hasActor ? ', @actor, @note' : ''}${this.#hasPolicy ? ', @profile, @profileHash, @facts' : ''}${this.#hasApprovalUses ? ', @approver, @approvalKey' : ''})`,
     );
     this.#ledgerBySeq = db.prepare(`SELECT ${this.#ledgerColumns} FROM ledger WHERE seq = ?`);
     this.#insertOutbox = db.prepare('INSERT INTO outbox (topic, payload, qos, created_at) VALUES (?, ?, ?, ?)');
@@ -309,9 +347,7 @@ class SqliteStoreImpl implements SqliteStore {
     this.#watchlistFor = db.prepare(
       'SELECT subject_id, kind, valid_from, valid_until, note FROM watchlist WHERE subject_id = ? ORDER BY id',
     );
-    this.#approvalsFor = db.prepare(
-      'SELECT subject_id, approver, host_department, valid_from, valid_until FROM approvals WHERE subject_id = ? ORDER BY id',
-    );
+    this.#approvalsFor = db.prepare(`SELECT ${this.#approvalColumns()} FROM approvals WHERE subject_id = ? ORDER BY id`);
     this.#riskAreas = db.prepare('SELECT region, level, since, until FROM risk_areas ORDER BY id');
     this.#getMeta = db.prepare('SELECT value FROM meta WHERE key = ?');
     this.#setMeta = db.prepare(
@@ -331,6 +367,7 @@ class SqliteStoreImpl implements SqliteStore {
             profile: entry.profile ?? null,
             profileHash: entry.profileHash ?? null,
             facts: entry.facts ? JSON.stringify(entry.facts) : null,
+            ...(this.#hasApprovalUses ? { approver: entry.approver ?? null, approvalKey: entry.approvalKey ?? null } : {}),
           }).lastInsertRowid,
         );
       } catch (err) {
@@ -345,6 +382,9 @@ class SqliteStoreImpl implements SqliteStore {
         }
         throw err;
       }
+      // The use is counted in the row's own transaction: an admission without its count
+      // (or a count without its admission) cannot survive a crash.
+      if (entry.approvalKey) this.#countUse?.run(entry.approvalKey, entry.at);
       // Read back what was stored so the outbox message describes the row as committed.
       const stored = this.#ledgerBySeq.get(seq);
       if (stored === undefined) throw new Error(`ledger row ${seq} vanished inside its own transaction`);
@@ -367,6 +407,8 @@ class SqliteStoreImpl implements SqliteStore {
           active: e.active ? 1 : 0,
           updatedAt: e.updatedAt,
         });
+        // The trip commits with the roster row it came with (CSV import or roster update).
+        if (e.leave !== undefined) this.#leaveUpsert?.run(e.staffId, e.leave.destination, e.leave.out, e.leave.back, e.updatedAt);
       }
       return entries.length;
     });
@@ -402,12 +444,18 @@ class SqliteStoreImpl implements SqliteStore {
       for (const e of entries) insertWatch.run(e.subjectId, e.kind, e.from, e.until, e.note ?? null);
     });
     const clearApproval = db.prepare('DELETE FROM approvals');
-    const insertApproval = db.prepare(
-      'INSERT INTO approvals (subject_id, approver, host_department, valid_from, valid_until) VALUES (?, ?, ?, ?, ?)',
-    );
+    const insertApproval = this.#hasApprovalUses
+      ? db.prepare(
+          'INSERT INTO approvals (subject_id, approver, host_department, valid_from, valid_until, approval_id, checkpoints, max_uses) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+      : db.prepare('INSERT INTO approvals (subject_id, approver, host_department, valid_from, valid_until) VALUES (?, ?, ?, ?, ?)');
     this.#approvalsReplaceAll = db.transaction((entries: Approval[]) => {
       clearApproval.run();
-      for (const e of entries) insertApproval.run(e.subjectId, e.approver, e.hostDepartment, e.validFrom, e.validUntil);
+      for (const e of entries) {
+        const base = [e.subjectId, e.approver, e.hostDepartment, e.validFrom, e.validUntil];
+        if (this.#hasApprovalUses) insertApproval.run(...base, e.id ?? null, e.checkpoints ? JSON.stringify(e.checkpoints) : null, e.maxUses ?? null);
+        else insertApproval.run(...base);
+      }
     });
     const clearArea = db.prepare('DELETE FROM risk_areas');
     const insertArea = db.prepare('INSERT INTO risk_areas (region, level, since, until) VALUES (?, ?, ?, ?)');
@@ -616,6 +664,10 @@ class SqliteStoreImpl implements SqliteStore {
     });
   }
 
+  leaveFor(staffId: string): LeaveRecord[] {
+    return (this.#leaveFor?.all(staffId) ?? []).map((r) => ({ staffId: r.staff_id, destination: r.destination, out: r.out_at, back: r.back_at }));
+  }
+
   watchlistReplace(entries: WatchlistEntry[]): void {
     checkWatchlistEntries(entries);
     this.#watchlistReplaceAll(entries);
@@ -633,27 +685,78 @@ class SqliteStoreImpl implements SqliteStore {
       .all({ from, to });
   }
 
-  approvalsAll(): Approval[] {
+  /** Every roster entry, withdrawn ones too, by staff id (the daily screening list). */
+  rosterAll(): RosterEntry[] {
     return this.#db
-      .prepare<[], ApprovalRow>('SELECT subject_id, approver, host_department, valid_from, valid_until FROM approvals ORDER BY id')
+      .prepare<[], { staff_id: string; name: string; category: RosterEntry['category']; health: string; active: number; updated_at: number }>(
+        'SELECT staff_id, name, category, health, active, updated_at FROM roster ORDER BY staff_id',
+      )
       .all()
       .map((r) => ({
-        subjectId: r.subject_id,
-        approver: r.approver,
-        hostDepartment: r.host_department,
-        validFrom: r.valid_from,
-        validUntil: r.valid_until,
+        staffId: r.staff_id,
+        name: r.name,
+        category: r.category,
+        health: JSON.parse(r.health) as RosterEntry['health'],
+        active: r.active === 1,
+        updatedAt: r.updated_at,
       }));
   }
 
-  approvalsFor(subjectId: string): Approval[] {
-    return this.#approvalsFor.all(subjectId).map((r) => ({
+  firstPassages(from: number, to: number): FirstPassage[] {
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || to <= from) {
+      throw invalidQuery('firstPassages range', { from, to }, 'whole epoch ms with from < to');
+    }
+    // First by time, then by seq, so two rows in the same millisecond always give the same answer.
+    return this.#db
+      .prepare<[Record<string, number>], FirstPassage>(
+        `SELECT subjectRef, at, lane, outcome FROM (
+           SELECT subject_ref AS subjectRef, at, lane, outcome,
+                  ROW_NUMBER() OVER (PARTITION BY subject_ref ORDER BY at, seq) AS n
+           FROM ledger
+           WHERE kind = 'decision' AND subject_ref IS NOT NULL AND at >= @from AND at < @to)
+         WHERE n = 1`,
+      )
+      .all({ from, to });
+  }
+
+  #approvalColumns(): string {
+    return `subject_id, approver, host_department, valid_from, valid_until${
+      this.#hasApprovalUses ? ', approval_id, checkpoints, max_uses' : ', NULL AS approval_id, NULL AS checkpoints, NULL AS max_uses'
+    }`;
+  }
+
+  /** An approval as written, plus `uses` (admissions counted so far) when it has a limit. */
+  #approvalFromRow(r: ApprovalRow): Approval {
+    const a: Approval = {
       subjectId: r.subject_id,
       approver: r.approver,
       hostDepartment: r.host_department,
       validFrom: r.valid_from,
       validUntil: r.valid_until,
-    }));
+    };
+    if (r.approval_id !== null) a.id = r.approval_id;
+    if (r.checkpoints !== null) a.checkpoints = JSON.parse(r.checkpoints) as string[];
+    if (r.max_uses !== null) {
+      a.maxUses = r.max_uses;
+      a.uses = this.#usesOf?.get(approvalKey(a))?.uses ?? 0;
+    }
+    return a;
+  }
+
+  approvalsAll(): Approval[] {
+    return this.#db
+      .prepare<[], ApprovalRow>(`SELECT ${this.#approvalColumns()} FROM approvals ORDER BY id`)
+      .all()
+      .map((r) => this.#approvalFromRow(r));
+  }
+
+  approvalsFor(subjectId: string): Approval[] {
+    return this.#approvalsFor.all(subjectId).map((r) => this.#approvalFromRow(r));
+  }
+
+  /** Admissions counted under an approval key (0 when none). */
+  approvalUses(key: string): number {
+    return this.#usesOf?.get(key)?.uses ?? 0;
   }
 
   approvalsReplace(entries: Approval[]): void {
@@ -821,6 +924,7 @@ function ledgerFromRow(r: LedgerRow): LedgerEntry {
     // Only when present, so rows no policy decided read back exactly as written.
     ...(r.profile !== null ? { profile: r.profile } : {}),
     ...(r.profile_hash !== null ? { profileHash: r.profile_hash } : {}),
+    ...(r.approver !== null ? { approver: r.approver } : {}),
   };
 }
 

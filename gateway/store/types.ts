@@ -1,5 +1,5 @@
 import type { Category, CredentialKind, HealthFacts } from '../credentials/types.js';
-import type { Alert, Approval, EvaluatedFacts, Outcome, Reason, RiskArea, WatchlistEntry } from '../policy/types.js';
+import type { Alert, Approval, EvaluatedFacts, LeaveRecord, Outcome, Reason, RiskArea, WatchlistEntry } from '../policy/types.js';
 
 /** What the lane hands the ledger for one passage attempt. */
 export interface NewLedgerEntry {
@@ -28,6 +28,10 @@ export interface NewLedgerEntry {
   profile?: string | null;
   /** sha256 (hex) of that profile's content, so the exact rules in force are known. */
   profileHash?: string | null;
+  /** Local only: the approver of the approval this admission used (store schema 6). Never published. */
+  approver?: string | null;
+  /** approvalKey() of that approval; committing the row counts one use of it. Write-only. */
+  approvalKey?: string | null;
   /** What the policy evaluated, for policy replay. Write-only: rows read back omit it (see replayRows). */
   facts?: EvaluatedFacts | null;
 }
@@ -88,6 +92,14 @@ export interface LedgerHourCount {
   n: number;
 }
 
+/** A subject's first decided passage in a time range (daily screening). */
+export interface FirstPassage {
+  subjectRef: string;
+  at: number;
+  lane: string;
+  outcome: Outcome;
+}
+
 export interface OutboxMessage {
   topic: string;
   payload: string;
@@ -107,6 +119,8 @@ export interface RosterEntry {
   health: HealthFacts;
   /** false = badge withdrawn; treated as not in roster. */
   active: boolean;
+  /** A reported trip (store schema 7), kept in leave_records; write-only: rosterGet does not return it. */
+  leave?: { destination: string; out: string; back: string | null };
   /** Epoch ms of the last change. */
   updatedAt: number;
 }
@@ -129,6 +143,8 @@ export interface Store extends OutboxSource, AlertStore {
   /** Insert or replace entries in one transaction; returns the count written. */
   rosterUpsert(entries: RosterEntry[]): number;
   watchlistFor(subjectId: string): WatchlistEntry[];
+  /** Leave records of a staff id, oldest trip first (none before store schema 7). */
+  leaveFor(staffId: string): LeaveRecord[];
   watchlistReplace(entries: WatchlistEntry[]): void;
   approvalsFor(subjectId: string): Approval[];
   approvalsReplace(entries: Approval[]): void;

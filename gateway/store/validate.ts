@@ -10,6 +10,7 @@ import {
   type HealthFacts,
 } from '../credentials/types.js';
 import type { Alert, AlertKind, Approval, EvaluatedFacts, Outcome, Reason, RiskArea, WatchlistEntry, WatchlistKind } from '../policy/types.js';
+import { parseInstant } from '../policy/time.js';
 import { StoreError } from './errors.js';
 import type { AlertRecord, NewLedgerEntry, OutboxMessage, RosterEntry } from './types.js';
 
@@ -105,6 +106,8 @@ const newLedgerEntrySchema: z.ZodType<NewLedgerEntry> = z.object({
   temperature: z.number().finite().nullable(),
   actor: z.string().trim().min(1).max(64).nullable().optional(),
   note: z.string().max(500).nullable().optional(),
+  approver: z.string().trim().min(1).max(100).nullable().optional(),
+  approvalKey: z.string().min(1).max(500).nullable().optional(),
   profile: z.string().min(1).max(64).nullable().optional(),
   profileHash: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 in hex').nullable().optional(),
   // Shape only: the policy wrote it from what it evaluated; replay reads it defensively.
@@ -129,6 +132,19 @@ export const healthFactsSchema: z.ZodType<HealthFacts> = z.object({
   test: z.object({ result: z.enum(['negative', 'positive']), sampledAt: isoTimestamp }).optional(),
 });
 
+const leaveSchema = z
+  .object({
+    destination: text.max(100),
+    out: isoDateOrTimestamp,
+    back: isoDateOrTimestamp.nullable(),
+  })
+  .superRefine((v, ctx) => {
+    // Compared as instants in China time: a bare date is local midnight.
+    if (v.back !== null && !(parseInstant(v.back) >= parseInstant(v.out))) {
+      ctx.addIssue({ code: 'custom', path: ['back'], message: `expected back to be on or after out (${v.out})` });
+    }
+  });
+
 const rosterEntrySchema: z.ZodType<RosterEntry> = z.object({
   staffId: z.string().regex(STAFF_ID_PATTERN, `expected a staff id matching ${STAFF_ID_PATTERN.source}`),
   name: text.max(100),
@@ -136,6 +152,7 @@ const rosterEntrySchema: z.ZodType<RosterEntry> = z.object({
   health: healthFactsSchema,
   active: z.boolean(),
   updatedAt: epochMs,
+  leave: leaveSchema.optional(),
 });
 
 function untilAfter(fromKey: string, untilKey: string) {
@@ -165,6 +182,10 @@ const approvalSchema: z.ZodType<Approval> = z
     hostDepartment: text,
     validFrom: isoDateOrTimestamp,
     validUntil: isoDateOrTimestamp,
+    // Optional (store schema 6): older central offices send none of these.
+    id: text.max(128).optional(),
+    checkpoints: z.array(text.max(64)).min(1, 'expected at least one checkpoint id, or no checkpoints key for all').optional(),
+    maxUses: z.number().int('expected a whole number of uses').min(1, 'expected at least 1 use').max(100_000).optional(),
   })
   .superRefine(untilAfter('validFrom', 'validUntil'));
 

@@ -23,6 +23,8 @@ export interface CheckpointTopics {
   readonly events: string;
   readonly alerts: string;
   readonly stats: string;
+  /** One count-only summary per local day of who was screened (daily screening), QoS 1 via the outbox. */
+  readonly screening: string;
   /** Base of inbound commands for this checkpoint: `…/cmd/<kind>`. */
   readonly cmd: string;
   /** Base of the answers to commands: `…/response/<kind>`. */
@@ -51,6 +53,7 @@ export function topicsFor(ctx: TopicContext): CheckpointTopics {
     events: `${base}/events`,
     alerts: `${base}/alerts`,
     stats: `${base}/stats`,
+    screening: `${base}/screening`,
     cmd: `${base}/cmd`,
     response: `${base}/response`,
     cmdFilters: [`${base}/cmd/#`, `${prefix}/${ctx.site}/${ALL_CHECKPOINTS}/cmd/#`],

@@ -5,7 +5,9 @@ import net from 'node:net';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { cli, cliFails, postJson, startGatewayProcess, tempDir, until, writeConfig } from './helpers.js';
+import { openStore } from '../../gateway/store/index.js';
+import { pseudonymizer } from '../../gateway/telemetry/pseudonym.js';
+import { ROOT, cli, cliFails, postJson, startGatewayProcess, tempDir, until, writeConfig } from './helpers.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -108,6 +110,35 @@ describe('command line', () => {
     } finally {
       await gw.stop();
     }
+  });
+});
+
+describe('daily screening report', () => {
+  it('lists the screened and not yet screened workers of a day, and refuses a bad date', async () => {
+    const dir = tempDir('screening-');
+    const config = writeConfig(dir, `it-${randomBytes(3).toString('hex')}`);
+    const env = { GATEWAY_CONFIG: config };
+    const store = openStore(path.join(dir, 'data'));
+    try {
+      store.rosterUpsert(['E1', 'E2'].map((staffId) => ({ staffId, name: `工人${staffId}`, category: 'employee' as const, health: { healthCode: 'green' as const }, active: true, updatedAt: 0 })));
+      const ref = pseudonymizer(Buffer.from(readFileSync(path.join(ROOT, 'config/demo/pseudonym.secret'), 'utf8').trim(), 'hex'));
+      store.appendDecision(
+        { id: 'cli-scr-1', at: Date.parse('2024-12-04T07:30:00+08:00'), lane: 'in-1', kind: 'decision', outcome: 'admit', reasons: [], alerts: [], credential: 'staff-badge', subjectRef: ref('E1'), subjectName: null, category: 'employee', temperature: 36.5 },
+        () => null,
+      );
+    } finally {
+      store.close();
+    }
+    const json = await cli(['report', 'screening', '--date', '2024-12-04', '--json'], env);
+    const report = JSON.parse(json.stdout) as { workers: number; screened: { staffId: string; lane: string }[]; notScreened: { staffId: string }[] };
+    expect(report.workers).toBe(2);
+    expect(report.screened).toEqual([expect.objectContaining({ staffId: 'E1', lane: 'in-1', firstAt: '2024-12-03T23:30:00.000Z' })]);
+    expect(report.notScreened.map((w) => w.staffId)).toEqual(['E2']);
+    const table = await cli(['report', 'screening', '--date', '2024-12-04'], env);
+    expect(table.stdout).toContain('1 of 2 workers screened, 1 not yet');
+    const bad = await cliFails(['report', 'screening', '--date', '2024-13-01'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--date: expected a calendar date YYYY-MM-DD');
   });
 });
 

@@ -116,7 +116,7 @@ const nearMissSubject: fc.Arbitrary<Subject> = fc.record({
 const nearMissInput: fc.Arbitrary<DecideInput> = fc.record({
   credential: nearMissSubject.map((subject): ResolvedCredential => ({ ok: true, kind: 'staff-badge', subject })),
   readings: readingsOf(often(fc.double({ min: 35.5, max: 38, noNaN: true }), celsius)),
-  facts: often(fc.constant({ watchlist: [], approvals: [], riskAreas: [] }), factsArb),
+  facts: often(fc.constant<LocalFacts>({ watchlist: [], approvals: [], riskAreas: [] }), factsArb),
   profile: profileArb,
   now: often(fc.constant(NOW), fc.integer({ min: NOW - DAY, max: NOW + DAY })),
 });

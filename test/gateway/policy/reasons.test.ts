@@ -20,6 +20,7 @@ const DECIDE_REFUSES: ReasonCode[] = [
   'TEST_POSITIVE',
   'TEST_EXPIRED',
   'TEST_DATE_INVALID',
+  'TEST_BEFORE_RETURN',
   'TEMP_FEVER',
   'WATCHLIST_CLOSE_CONTACT',
   'WATCHLIST_ISOLATION',
@@ -27,6 +28,8 @@ const DECIDE_REFUSES: ReasonCode[] = [
   'VISITOR_NO_APPROVAL',
   'VISITOR_APPROVAL_NOT_YET_VALID',
   'VISITOR_APPROVAL_EXPIRED',
+  'VISITOR_APPROVAL_USED_UP',
+  'VISITOR_APPROVAL_WRONG_CHECKPOINT',
   // checkZoneEntry (zones.ts), after decide():
   'ANTI_PASSBACK',
 ];
@@ -114,6 +117,7 @@ describe('reason catalogue', () => {
     ['the end date of a close-contact control', reason('WATCHLIST_CLOSE_CONTACT', { until: '2021-12-25' }), '您在密接管控期内（至12月24日）', 'You are listed as a close contact (through 24 Dec)'],
     ['no date when the end is unknown', reason('WATCHLIST_ISOLATION', { until: null }), '您在隔离期内', 'You are in isolation'],
     ['the end of an expired approval', reason('VISITOR_APPROVAL_EXPIRED', { until: '2021-12-20T18:00:00+08:00' }), '来访审批已过期（至12月20日 18:00）', 'Visit approval has expired (until 20 Dec 18:00)'],
+    ['the number of entries of a used-up approval', reason('VISITOR_APPROVAL_USED_UP', { maxUses: 2 }), '来访审批次数已用完（共2次）', 'Visit approval used up (2 of 2 entries)'],
     ['the category turned away', reason('CATEGORY_NOT_ALLOWED', { category: 'driver' }), '此处不对送货司机开放', 'Not open to delivery drivers here'],
   ])('fills in %s', (_n, r, zh, en) => {
     expect([r.zh, r.en]).toEqual([zh, en]);

@@ -11,6 +11,7 @@ import { UPDATE_ERROR_CODES } from '../../../gateway/updates/errors.js';
 import { UPDATE_KINDS } from '../../../gateway/updates/envelope.js';
 import { toAlertMessage } from '../../../gateway/telemetry/alerts.js';
 import { toEventMessage } from '../../../gateway/telemetry/event-message.js';
+import { buildScreeningReport, screeningDay, screeningSummary } from '../../../gateway/screening/report.js';
 import { StatsReporter } from '../../../gateway/telemetry/stats.js';
 import { topicsFor } from '../../../gateway/telemetry/topics.js';
 import { checkMessage, loadAsyncApi, schemaValidators } from './asyncapi.js';
@@ -23,7 +24,7 @@ describe('docs/asyncapi.yaml', () => {
     const doc = loadAsyncApi();
     expect(doc.asyncapi).toBe('3.0.0');
     expect([...schemaValidators().keys()]).toEqual(
-      expect.arrayContaining(['StatusMessage', 'EventMessage', 'AlertMessage', 'StatsMessage', 'UpdateJws', 'UpdateEnvelope', 'ResponseMessage']),
+      expect.arrayContaining(['StatusMessage', 'EventMessage', 'AlertMessage', 'StatsMessage', 'ScreeningSummaryMessage', 'UpdateJws', 'UpdateEnvelope', 'ResponseMessage']),
     );
   });
 
@@ -35,6 +36,7 @@ describe('docs/asyncapi.yaml', () => {
     expect(fill(channels.events!.address)).toBe(topics.events);
     expect(fill(channels.alerts!.address)).toBe(topics.alerts);
     expect(fill(channels.stats!.address)).toBe(topics.stats);
+    expect(fill(channels.screening!.address)).toBe(topics.screening);
     expect(fill(channels.command!.address)).toBe(`${topics.cmd}/watchlist`);
     expect(fill(channels.response!.address)).toBe(`${topics.response}/watchlist`);
     expect(topics.cmdFilters.map((f) => f.replace('#', 'watchlist'))).toEqual([fill(channels.command!.address), fill(channels.siteCommand!.address)]);
@@ -49,12 +51,17 @@ describe('docs/asyncapi.yaml', () => {
     stats.record({ lane: 'in-1', kind: 'decision', outcome: 'refuse' });
     expect(stats.snapshot().lanes).toEqual({ 'in-1': { admitted: 0, refused: 1, referred: 0 } });
     expect(checkMessage(topics.stats, JSON.stringify(stats.snapshot()))).toEqual([]);
+    const day = screeningDay('2024-12-04');
+    const report = buildScreeningReport(day, [], [], (id) => id);
+    expect(checkMessage(topics.screening, JSON.stringify(screeningSummary(report, CTX, Date.now())))).toEqual([]);
   });
 
   it('refuses an event that carries a name, and a rejected response without its error', () => {
     const row = { ...newEntry(), seq: 1 };
     const withName = { ...toEventMessage(row, CTX), name: '张三' };
     expect(checkMessage(topics.events, JSON.stringify(withName)).join()).toContain('additional properties');
+    const summary = screeningSummary(buildScreeningReport(screeningDay('2024-12-04'), [], [], (id) => id), CTX, Date.now());
+    expect(checkMessage(topics.screening, JSON.stringify({ ...summary, notScreenedNames: ['张三'] })).join()).toContain('additional properties');
     const response = { v: 1, status: 'rejected', transaction: null, kind: 'watchlist', version: null, at: new Date().toISOString(), site: CTX.site, checkpoint: CTX.checkpoint };
     expect(checkMessage(`${topics.response}/watchlist`, JSON.stringify(response)).join()).toContain('error');
   });

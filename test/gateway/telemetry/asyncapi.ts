@@ -57,6 +57,7 @@ export function schemaForTopic(topic: string): string | null {
   if (/\/events$/.test(topic)) return 'EventMessage';
   if (/\/alerts$/.test(topic)) return 'AlertMessage';
   if (/\/stats$/.test(topic)) return 'StatsMessage';
+  if (/\/screening$/.test(topic)) return 'ScreeningSummaryMessage';
   if (/\/response\/[^/]+$/.test(topic)) return 'ResponseMessage';
   if (/\/cmd\/[^/]+$/.test(topic)) return 'UpdateJws';
   return null;

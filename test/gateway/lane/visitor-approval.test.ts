@@ -1,0 +1,105 @@
+// A lane admitting visitors on approvals: each admission counts a use, a used-up approval
+// no longer admits, another checkpoint's approval does not admit here, and the approver is
+// recorded in the local ledger but never in what is published.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { LaneConfig } from '../../../gateway/config/schema.js';
+import { issuePass } from '../../../gateway/credentials/index.js';
+import { buildSimLane } from '../../../gateway/gateway.js';
+import { MINE_ENTRANCE } from '../../../gateway/policy/profiles.js';
+import { openStore, type LedgerEntry, type SqliteStore } from '../../../gateway/store/index.js';
+import { goodClaims, testIssuer, type Issuer } from '../credentials/fixtures.js';
+
+const T0 = Date.UTC(2024, 0, 10, 0, 0, 0);
+const LANE: LaneConfig = { id: 'in-1', temperatureWindowMs: 10_000, relayPulseMs: 700, scanner: { type: 'sim' }, thermometer: { type: 'sim' }, relay: { type: 'sim' } };
+
+let dir: string;
+let issuer: Issuer;
+let store: SqliteStore;
+let stop: () => Promise<void> = async () => undefined;
+
+beforeEach(async () => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  vi.setSystemTime(T0);
+  dir = mkdtempSync(path.join(tmpdir(), 'visitor-'));
+  issuer = await testIssuer();
+  store = openStore(dir);
+});
+afterEach(async () => {
+  await stop();
+  store.close();
+  vi.useRealTimers();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function laneAt(checkpoint: string): Promise<(sub: string) => Promise<LedgerEntry>> {
+  const parts = buildSimLane({
+    laneConfig: LANE,
+    profile: MINE_ENTRANCE,
+    store,
+    trust: issuer.trust,
+    secret: Buffer.alloc(32, 7),
+    eventsTopic: `checkpoints/s/${checkpoint}/events`,
+    ctx: { site: 's', checkpoint },
+    showMs: 5000,
+    now: () => Date.now(),
+    logger: pino({ level: 'silent' }),
+    afterRecord: () => {},
+    onSnapshot: () => {},
+  });
+  await parts.lane.start();
+  stop = () => parts.lane.stop();
+  return async (sub) => {
+    parts.thermometer.reading(36.5);
+    parts.scanner.scan(await issuePass(goodClaims({ sub, category: 'visitor', name: '赵访客' }), issuer.privateJwk));
+    await parts.lane.settled();
+    vi.advanceTimersByTime(6000); // the screen goes back to waiting
+    const row = store.queryEvents({ limit: 1 })[0];
+    if (row === undefined) throw new Error('no ledger row');
+    return row;
+  };
+}
+
+const approval = { subjectId: 'V-1', approver: '刘主任', hostDepartment: '机电科', validFrom: '2024-01-09', validUntil: '2024-01-12', id: 'A-1' };
+
+describe('a lane admitting visitors on approvals', () => {
+  it('admits up to the use limit, then refuses with VISITOR_APPROVAL_USED_UP, recording the approver with each admission', async () => {
+    store.approvalsReplace([{ ...approval, maxUses: 2 }]);
+    const pass = await laneAt('gate-1');
+    const first = await pass('V-1');
+    const second = await pass('V-1');
+    const third = await pass('V-1');
+    expect([first.outcome, second.outcome, third.outcome]).toEqual(['admit', 'admit', 'refuse']);
+    expect(third.reasons.map((r) => r.code)).toEqual(['VISITOR_APPROVAL_USED_UP']);
+    expect([first.approver, second.approver]).toEqual(['刘主任', '刘主任']);
+    expect(third).not.toHaveProperty('approver');
+    expect(store.approvalUses('A-1')).toBe(2);
+  });
+
+  it('never publishes the approver: the outbox holds no name', async () => {
+    store.approvalsReplace([{ ...approval, maxUses: 5 }]);
+    const pass = await laneAt('gate-1');
+    expect((await pass('V-1')).outcome).toBe('admit');
+    const payloads = store.outboxPending(100).map((r) => r.payload);
+    expect(payloads.length).toBeGreaterThan(0);
+    for (const p of payloads) expect(p).not.toMatch(/刘主任|赵访客|approver/);
+  });
+
+  it('refuses at a checkpoint the approval does not name, counting no use', async () => {
+    store.approvalsReplace([{ ...approval, checkpoints: ['office'], maxUses: 5 }]);
+    const row = await (await laneAt('gate-1'))('V-1');
+    expect(row.outcome).toBe('refuse');
+    expect(row.reasons.map((r) => r.code)).toEqual(['VISITOR_APPROVAL_WRONG_CHECKPOINT']);
+    expect(store.approvalUses('A-1')).toBe(0);
+  });
+
+  it('admits at a named checkpoint', async () => {
+    store.approvalsReplace([{ ...approval, checkpoints: ['office', 'gate-1'] }]);
+    const row = await (await laneAt('gate-1'))('V-1');
+    expect(row.outcome).toBe('admit');
+    expect(row.approver).toBe('刘主任');
+  });
+});
