@@ -398,7 +398,7 @@ export class Lane implements LaneHandle {
   /** The admission is on record but the gate did not open: record the fault, call the guard. */
   #relayFailed(err: unknown, row: LedgerEntry): void {
     this.#deps.logger.error({ err, event: row.id }, 'relay pulse failed');
-    const alerts: Alert[] = [{ kind: 'device-fault', severity: 'critical', code: 'RELAY_FAILED' }];
+    const alerts: Alert[] = [{ kind: 'gate-held', severity: 'critical', code: 'RELAY_FAILED' }];
     this.#record({ outcome: 'refer', reasons: [reason('RELAY_FAILED')], alerts }, 'fault', null);
   }
 

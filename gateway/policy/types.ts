@@ -25,6 +25,8 @@ export type AlertKind =
   | 'visitor-refused'
   | 'forged-pass'
   | 'device-fault'
+  /** An admitted person is held at a shut gate: the relay did not take the open command. */
+  | 'gate-held'
   /** A rule enforced `soft` failed: the person was admitted, the office should know. */
   | 'soft-rule'
   /** A second entry without an exit (anti-passback). */

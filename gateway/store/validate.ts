@@ -26,6 +26,7 @@ const ALERT_KINDS: Record<AlertKind, true> = {
   'visitor-refused': true,
   'forged-pass': true,
   'device-fault': true,
+  'gate-held': true,
   'soft-rule': true,
   'anti-passback': true,
 };

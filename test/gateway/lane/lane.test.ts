@@ -231,7 +231,7 @@ describe('a lane with simulated devices', () => {
     await settle();
     expect(ledger()).toMatchObject([
       { kind: 'decision', outcome: 'admit' },
-      { kind: 'fault', outcome: 'refer', reasons: [{ code: 'RELAY_FAILED' }], alerts: [{ kind: 'device-fault', severity: 'critical' }] },
+      { kind: 'fault', outcome: 'refer', reasons: [{ code: 'RELAY_FAILED' }], alerts: [{ kind: 'gate-held', severity: 'critical' }] },
     ]);
   });
 
