@@ -147,6 +147,7 @@ export function buildLane(parts: LaneParts, devices: LaneDevices, sim: LaneSimCo
       riskAreas: store.riskAreas(),
       checkpoint: parts.ctx.checkpoint,
       leave: store.leaveFor(subjectId),
+      crews: store.crewsFor(subjectId),
     }),
     pseudonym: pseudonymizer(parts.secret),
     record: (entry) => {

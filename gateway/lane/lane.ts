@@ -7,7 +7,7 @@ import type { RelayDevice, ScannerDevice, ThermometerDevice, ThermometerReading 
 import type { LaneConfig } from '../config/schema.js';
 import { resolveCredential } from '../credentials/index.js';
 import type { ParsedCredential, ResolvedCredential } from '../credentials/types.js';
-import { approvalInUse, decide } from '../policy/decide.js';
+import { approvalInUse, crewInUse, decide } from '../policy/decide.js';
 import { evaluatedFacts } from '../policy/replay.js';
 import { reason } from '../policy/reasons.js';
 import type { Alert, DecideInput, Decision, LocalFacts, PolicyProfile, Reason, TemperatureReading, Verdict } from '../policy/types.js';
@@ -64,7 +64,7 @@ export interface OverrideResult {
 }
 
 /** What the policy decided from, for the ledger (profile and its hash, evaluated facts). */
-type Evaluated = Required<Pick<NewLedgerEntry, 'profile' | 'profileHash' | 'facts'>> & Pick<NewLedgerEntry, 'approver' | 'approvalKey'>;
+type Evaluated = Required<Pick<NewLedgerEntry, 'profile' | 'profileHash' | 'facts'>> & Pick<NewLedgerEntry, 'approver' | 'approvalKey' | 'responsible' | 'crewId'>;
 
 interface Passage {
   credential: ResolvedCredential;
@@ -320,6 +320,9 @@ export class Lane implements LaneHandle {
       // An admission on a visitor approval uses it up by one and names who signed it.
       const approval = verdict.outcome === 'admit' && credential.ok ? approvalInUse(credential.subject.category, input.facts, input.profile, input.now) : null;
       if (approval !== null) Object.assign(evaluated, { approver: approval.approver, approvalKey: approval.key });
+      // A contractor's admission names the crew it relied on and the person responsible for it.
+      const crew = verdict.outcome === 'admit' && credential.ok ? crewInUse(credential.subject.category, input.facts, input.now) : null;
+      if (crew !== null) Object.assign(evaluated, { responsible: crew.responsible, crewId: crew.id });
     } catch (err) {
       // Local facts could not be read (store failure): without them nobody is admitted.
       this.#deps.logger.error({ err }, 'local facts unavailable; referring');

@@ -9,6 +9,7 @@ import type {
   Alert,
   AlertKind,
   Approval,
+  CrewRegistration,
   DecideInput,
   Decision,
   Enforcement,
@@ -67,8 +68,11 @@ export const ALWAYS_HARD: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   'WATCHLIST_HOME_MONITORING',
 ]);
 
-/** Which rule a finding belongs to; watchlist and temperature are always hard. */
-type RuleOf = SoftRule | 'watchlist' | 'temperature';
+/** Which rule a finding belongs to; watchlist, crew and temperature are always hard. */
+type RuleOf = SoftRule | 'watchlist' | 'crew' | 'temperature';
+
+/** Categories that pass only as members of a current crew registration (requirement 7). */
+export const CREW_CATEGORIES: readonly Category[] = ['contractor'];
 
 /** Reasons and alerts gathered by the subject checks, in check order. */
 class Findings {
@@ -85,7 +89,7 @@ class Findings {
   }
   add(r: Reason, alert?: { kind: AlertKind; severity: Alert['severity'] }): void {
     const rule = this.rule;
-    const soft = rule !== 'watchlist' && rule !== 'temperature' && !ALWAYS_HARD.has(r.code as ReasonCode) && this.#enforcement(rule) === 'soft';
+    const soft = rule !== 'watchlist' && rule !== 'crew' && rule !== 'temperature' && !ALWAYS_HARD.has(r.code as ReasonCode) && this.#enforcement(rule) === 'soft';
     (soft ? this.soft : this.reasons).push(r);
     if (alert) (soft ? this.softAlerts : this.alerts).push({ ...alert, code: r.code });
   }
@@ -115,6 +119,8 @@ export function decide(input: DecideInput): Verdict {
   checkWatchlist(found, facts.watchlist, now);
   found.rule = 'approval';
   checkApproval(found, subject, facts.approvals, profile, now, facts.checkpoint);
+  found.rule = 'crew';
+  checkCrew(found, subject, facts, profile, now);
   found.rule = 'temperature';
 
   const temp = assessTemperature(Array.isArray(input.readings) ? input.readings : [], profile);
@@ -414,4 +420,46 @@ function checkApproval(found: Findings, subject: Subject, approvals: readonly Ap
     return;
   }
   found.add(reason('VISITOR_NO_APPROVAL'));
+}
+
+/** A registration applies when validFrom ≤ now < validUntil; an unreadable one never applies. */
+export function crewApplies(c: CrewRegistration, now: number): boolean {
+  return parseInstant(c.validFrom) <= now && now < parseInstant(c.validUntil);
+}
+
+/**
+ * The crew registration an admission of this subject relies on: the first current one;
+ * null when the category needs none or none applies. The lane records its responsible
+ * person with the admission (locally).
+ */
+export function crewInUse(category: Category, facts: LocalFacts, now: number): { id: string; responsible: string } | null {
+  if (!CREW_CATEGORIES.includes(category)) return null;
+  const c = (Array.isArray(facts.crews) ? facts.crews : []).find((x) => crewApplies(x, now));
+  return c === undefined ? null : { id: c.id, responsible: c.responsible };
+}
+
+function checkCrew(found: Findings, subject: Subject, facts: LocalFacts, profile: PolicyProfile, now: number): void {
+  if (!CREW_CATEGORIES.includes(subject.category)) return;
+  const list = Array.isArray(facts.crews) ? facts.crews : [];
+  const current = list.filter((c) => crewApplies(c, now));
+  if (current.length === 0) {
+    // As with approvals: an upcoming registration is the more useful thing to say.
+    const upcoming = list.map((c) => parseInstant(c.validFrom)).filter((t) => Number.isFinite(t) && t > now);
+    const ended = list.map((c) => parseInstant(c.validUntil)).filter((t) => Number.isFinite(t) && t <= now);
+    if (upcoming.length > 0) found.add(reason('CREW_NOT_YET_VALID', { from: Math.min(...upcoming) }));
+    else if (ended.length > 0) found.add(reason('CREW_EXPIRED', { until: Math.max(...ended) }));
+    else found.add(reason('CREW_NOT_REGISTERED'));
+    return;
+  }
+  // The crew's itinerary counts like the member's own travel visits, under the travel rule.
+  const stops = current.flatMap((c) => (Array.isArray(c.itinerary) ? c.itinerary : []));
+  const hits = riskVisits(stops, Array.isArray(facts.riskAreas) ? facts.riskAreas : [], profile.riskLookbackDays, now);
+  if (hits.regions.length > 0) {
+    found.rule = 'travel';
+    found.add(reason('CREW_ITINERARY_RISK_AREA', { regions: hits.regions, days: profile.riskLookbackDays, level: hits.level }), {
+      kind: 'risk-area',
+      severity: hits.level === 'high' ? 'critical' : 'warning',
+    });
+    found.rule = 'crew';
+  }
 }

@@ -32,6 +32,10 @@ export const REASON_CODES = [
   'VISITOR_APPROVAL_EXPIRED',
   'VISITOR_APPROVAL_USED_UP',
   'VISITOR_APPROVAL_WRONG_CHECKPOINT',
+  'CREW_NOT_REGISTERED',
+  'CREW_NOT_YET_VALID',
+  'CREW_EXPIRED',
+  'CREW_ITINERARY_RISK_AREA',
   'ZONE_FULL',
   'ANTI_PASSBACK',
   'TEMP_TIMEOUT',
@@ -74,6 +78,11 @@ export interface ReasonParamMap {
   VISITOR_APPROVAL_EXPIRED: { until?: When };
   /** maxUses: how many admissions the approval allowed. */
   VISITOR_APPROVAL_USED_UP: { maxUses?: number };
+  /** from: the earliest upcoming registration's start. */
+  CREW_NOT_YET_VALID: { from?: When };
+  /** until: the latest registration's exclusive end. */
+  CREW_EXPIRED: { until?: When };
+  CREW_ITINERARY_RISK_AREA: { regions?: string[]; days?: number; level?: RiskLevelShown };
   /** count: people inside now; limit: the zone's limit. */
   ZONE_FULL: { count?: number; limit?: number };
 }
@@ -306,6 +315,40 @@ const CATALOGUE: Catalogue = {
     zh: '来访审批不含本卡口',
     en: 'Visit approval does not cover this checkpoint',
     next: { zh: '请到审批指定的卡口通行，或联系接待部门', en: 'Please use a checkpoint named in the approval, or ask your host department' },
+  },
+
+  // Contractors: a current crew registration, and the crew's itinerary clear of risk areas.
+  CREW_NOT_REGISTERED: {
+    kind: 'refuse',
+    zh: '未查到施工队伍登记',
+    en: 'No crew registration found',
+    next: { zh: '请联系施工队伍负责人向疫情防控办登记', en: 'Ask the person responsible for your crew to register it with the epidemic office' },
+  },
+  CREW_NOT_YET_VALID: {
+    kind: 'refuse',
+    zh: ({ from }) => {
+      const d = from === undefined ? null : displayDate(from);
+      return d ? `施工队伍登记尚未生效（${d.zh}起）` : '施工队伍登记尚未生效';
+    },
+    en: ({ from }) => {
+      const d = from === undefined ? null : displayDate(from);
+      return d ? `Crew registration not valid yet (from ${d.en})` : 'Crew registration not valid yet';
+    },
+    next: { zh: '请在登记时间内再来', en: 'Please come back within the registered time' },
+  },
+  CREW_EXPIRED: {
+    kind: 'refuse',
+    zh: (p) => `施工队伍登记已过期${until(p.until).zh}`,
+    en: (p) => `Crew registration has expired${until(p.until).en}`,
+    next: { zh: '请联系施工队伍负责人重新登记', en: 'Ask the person responsible for your crew to renew it' },
+  },
+  CREW_ITINERARY_RISK_AREA: {
+    kind: 'refuse',
+    zh: ({ regions, days }) =>
+      `施工队伍${days ?? 14}天内行程经过风险地区${regions && regions.length > 0 ? `（${regions.join('、')}）` : ''}`,
+    en: ({ regions, days }) =>
+      `The crew's itinerary passed a risk area within ${days ?? 14} days${regions && regions.length > 0 ? ` (${regions.join(', ')})` : ''}`,
+    next: NEXT.turnBack,
   },
 
   // Zones (occupancy and anti-passback), applied after decide() on a zone's entry lane.

@@ -9,7 +9,9 @@ import type { DecideInput, EvaluatedFacts, Outcome, PolicyProfile, Verdict } fro
 export function evaluatedFacts(input: DecideInput): EvaluatedFacts {
   const c = input.credential;
   const visits = c.ok && Array.isArray(c.subject.health.travel?.visits) ? c.subject.health.travel.visits : [];
-  const visited = new Set(visits.map((v) => normalizeRegion(v.region)));
+  const crews = Array.isArray(input.facts.crews) ? input.facts.crews : [];
+  const stops = crews.flatMap((cr) => (Array.isArray(cr.itinerary) ? cr.itinerary : []));
+  const visited = new Set([...visits, ...stops].map((v) => normalizeRegion(v.region)));
   return {
     v: 1,
     now: input.now,
@@ -30,6 +32,16 @@ export function evaluatedFacts(input: DecideInput): EvaluatedFacts {
     riskAreas: input.facts.riskAreas.filter((a) => visited.has(normalizeRegion(a.region))),
     ...(input.facts.checkpoint !== undefined && input.facts.approvals.some((a) => a.checkpoints !== undefined) ? { checkpoint: input.facts.checkpoint } : {}),
     ...(input.facts.leave !== undefined && input.facts.leave.length > 0 ? { leave: input.facts.leave.map((l) => ({ out: l.out, back: l.back })) } : {}),
+    // Crew id, responsible person and members stay out: decide() reads only dates and places.
+    ...(crews.length > 0
+      ? {
+          crews: crews.map((cr) => ({
+            validFrom: cr.validFrom,
+            validUntil: cr.validUntil,
+            itinerary: (Array.isArray(cr.itinerary) ? cr.itinerary : []).map((v) => ({ region: v.region, from: v.from, to: v.to })),
+          })),
+        }
+      : {}),
   };
 }
 
@@ -66,6 +78,7 @@ export function inputFromFacts(f: EvaluatedFacts, profile: PolicyProfile): Decid
       riskAreas: f.riskAreas,
       ...(f.checkpoint === undefined ? {} : { checkpoint: f.checkpoint }),
       ...(f.leave === undefined ? {} : { leave: f.leave.map((l) => ({ staffId: '', destination: '', out: l.out, back: l.back })) }),
+      ...(f.crews === undefined ? {} : { crews: f.crews.map((c) => ({ id: '', responsible: '', members: [], validFrom: c.validFrom, validUntil: c.validUntil, itinerary: c.itinerary })) }),
     },
     profile,
     now: f.now,

@@ -111,6 +111,29 @@ export interface LeaveRecord {
   back: string | null;
 }
 
+/** A place a crew stayed: region and dates, like a pass's travel visit. */
+export interface ItineraryStop {
+  region: string;
+  /** ISO dates (or timestamps with a zone), inclusive. */
+  from: string;
+  to: string;
+}
+
+/** A contractor crew's registration with the epidemic office (requirement 7). */
+export interface CrewRegistration {
+  /** The central office's id of the registration. */
+  id: string;
+  /** The named person responsible for the crew. Local only: recorded with admissions, never published. */
+  responsible: string;
+  /** Subject ids of the crew's members. */
+  members: string[];
+  /** ISO timestamps, inclusive from, exclusive until. */
+  validFrom: string;
+  validUntil: string;
+  /** Where the crew stayed in the last 14 days. */
+  itinerary: ItineraryStop[];
+}
+
 /** Local facts about this subject, gathered from the store before deciding. */
 export interface LocalFacts {
   watchlist: WatchlistEntry[];
@@ -120,6 +143,8 @@ export interface LocalFacts {
   checkpoint?: string;
   /** This subject's leave records (leave and return); absent = none. */
   leave?: LeaveRecord[];
+  /** Crew registrations naming this subject as a member; absent = none. */
+  crews?: CrewRegistration[];
 }
 
 /** Rules a profile may enforce `soft` (admit, record the reason, alert). */
@@ -187,4 +212,6 @@ export interface EvaluatedFacts {
   /** Leave dates (no destination), when the subject had any. */
   leave?: { out: string; back: string | null }[];
   riskAreas: RiskArea[];
+  /** Crew registrations (no id, no responsible person, no members), when the subject had any. */
+  crews?: { validFrom: string; validUntil: string; itinerary: ItineraryStop[] }[];
 }

@@ -232,6 +232,31 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: 'contractor crews: registrations with responsible person, members and itinerary; responsible person of each admission',
+    up: `
+      -- Replaced whole by every crews update, like approvals.
+      CREATE TABLE crews (
+        crew_id     TEXT PRIMARY KEY,
+        responsible TEXT NOT NULL,
+        valid_from  TEXT NOT NULL,
+        valid_until TEXT NOT NULL,
+        itinerary   TEXT NOT NULL CHECK (json_valid(itinerary) AND json_type(itinerary) = 'array')
+      );
+      -- One row per member, so a passage finds its crews by subject id through an index.
+      CREATE TABLE crew_members (
+        crew_id    TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        PRIMARY KEY (crew_id, subject_id)
+      );
+      CREATE INDEX crew_members_subject ON crew_members (subject_id);
+      -- The person responsible for the crew an admission relied on. Local only, like the
+      -- approver: no payload builder reads these columns.
+      ALTER TABLE ledger ADD COLUMN responsible TEXT;
+      ALTER TABLE ledger ADD COLUMN crew_id TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Approval, LeaveRecord, Outcome, RiskArea, WatchlistEntry } from '../policy/types.js';
+import type { Approval, CrewRegistration, LeaveRecord, Outcome, RiskArea, WatchlistEntry } from '../policy/types.js';
 import { approvalKey } from '../policy/decide.js';
 import { StoreError } from './errors.js';
 import { migrate, type Migration, MIGRATIONS } from './migrations.js';
@@ -29,6 +29,7 @@ import {
   OUTCOME_VALUES,
   checkAlertRecord,
   checkApprovals,
+  checkCrews,
   checkLedgerEntry,
   checkOutboxMessage,
   checkRiskAreas,
@@ -121,6 +122,8 @@ interface LedgerRow {
   profile: string | null;
   profile_hash: string | null;
   approver: string | null;
+  responsible: string | null;
+  crew_id: string | null;
 }
 
 interface ReplayDbRow {
@@ -169,6 +172,16 @@ interface ApprovalRow {
   approval_id: string | null;
   checkpoints: string | null;
   max_uses: number | null;
+}
+
+interface CrewRow {
+  crew_id: string;
+  responsible: string;
+  valid_from: string;
+  valid_until: string;
+  itinerary: string;
+  /** JSON array of subject ids. */
+  members: string;
 }
 
 interface RiskAreaRow {
@@ -282,6 +295,10 @@ class SqliteStoreImpl implements SqliteStore {
   /** Store schema 7: leave records. */
   readonly #leaveFor: Database.Statement<[string], { staff_id: string; destination: string; out_at: string; back_at: string | null }> | null;
   readonly #leaveUpsert: Database.Statement<[string, string, string, string | null, number]> | null;
+  /** Store schema 8: crew registrations, the responsible person of each admission. */
+  readonly #hasCrews: boolean;
+  readonly #crewsFor: Database.Statement<[string], CrewRow> | null;
+  readonly #crewsReplaceAll: ((entries: CrewRegistration[]) => void) | null;
   readonly #append: (entry: NewLedgerEntry, toOutbox: (row: LedgerEntry) => OutboxMessage | null) => LedgerEntry;
   readonly #rosterUpsertAll: (entries: RosterEntry[]) => number;
   readonly #watchlistReplaceAll: (entries: WatchlistEntry[]) => void;
@@ -319,13 +336,22 @@ class SqliteStoreImpl implements SqliteStore {
            ON CONFLICT (staff_id, out_at) DO UPDATE SET destination = excluded.destination, back_at = excluded.back_at, recorded_at = excluded.recorded_at`,
         )
       : null;
+    this.#hasCrews = db.prepare<[], { name: string }>('PRAGMA table_info(ledger)').all().some((c) => c.name === 'responsible');
+    this.#crewsFor = this.#hasCrews
+      ? db.prepare(
+          `SELECT c.crew_id, c.responsible, c.valid_from, c.valid_until, c.itinerary,
+             (SELECT json_group_array(m2.subject_id) FROM crew_members m2 WHERE m2.crew_id = c.crew_id) AS members
+           FROM crew_members m JOIN crews c ON c.crew_id = m.crew_id WHERE m.subject_id = ? ORDER BY c.rowid`,
+        )
+      : null;
     this.#ledgerColumns =
       `${LEDGER_COLUMNS}, ${this.#hasActor ? 'actor, note' : 'NULL AS actor, NULL AS note'}` +
       `, ${this.#hasPolicy ? 'profile, profile_hash' : 'NULL AS profile, NULL AS profile_hash'}` +
-      `, ${this.#hasApprovalUses ? 'approver' : 'NULL AS approver'}`;
+      `, ${this.#hasApprovalUses ? 'approver' : 'NULL AS approver'}` +
+      `, ${this.#hasCrews ? 'responsible, crew_id' : 'NULL AS responsible, NULL AS crew_id'}`;
     this.#insertLedger = db.prepare(
-      `INSERT INTO ledger (id, at, lane, kind, outcome, reasons, alerts, credential, subject_ref, subject_name, category, temperature${this.#hasActor ? ', actor, note' : ''}${this.#hasPolicy ? ', profile, profile_hash, facts' : ''}${this.#hasApprovalUses ? ', approver, approval_key' : ''})
-       VALUES (@id, @at, @lane, @kind, @outcome, @reasons, @alerts, @credential, @subjectRef, @subjectName, @category, @temperature${this.#hasActor ? ', @actor, @note' : ''}${this.#hasPolicy ? ', @profile, @profileHash, @facts' : ''}${this.#hasApprovalUses ? ', @approver, @approvalKey' : ''})`,
+      `INSERT INTO ledger (id, at, lane, kind, outcome, reasons, alerts, credential, subject_ref, subject_name, category, temperature${this.#hasActor ? ', actor, note' : ''}${this.#hasPolicy ? ', profile, profile_hash, facts' : ''}${this.#hasApprovalUses ? ', approver, approval_key' : ''}${this.#hasCrews ? ', responsible, crew_id' : ''})
+       VALUES (@id, @at, @lane, @kind, @outcome, @reasons, @alerts, @credential, @subjectRef, @subjectName, @category, @temperature${this.#hasActor ? ', @actor, @note' : ''}${this.#hasPolicy ? ', @profile, @profileHash, @facts' : ''}${this.#hasApprovalUses ? ', @approver, @approvalKey' : ''}${this.#hasCrews ? ', @responsible, @crewId' : ''})`,
     );
     this.#ledgerBySeq = db.prepare(`SELECT ${this.#ledgerColumns} FROM ledger WHERE seq = ?`);
     this.#insertOutbox = db.prepare('INSERT INTO outbox (topic, payload, qos, created_at) VALUES (?, ?, ?, ?)');
@@ -368,6 +394,7 @@ class SqliteStoreImpl implements SqliteStore {
             profileHash: entry.profileHash ?? null,
             facts: entry.facts ? JSON.stringify(entry.facts) : null,
             ...(this.#hasApprovalUses ? { approver: entry.approver ?? null, approvalKey: entry.approvalKey ?? null } : {}),
+            ...(this.#hasCrews ? { responsible: entry.responsible ?? null, crewId: entry.crewId ?? null } : {}),
           }).lastInsertRowid,
         );
       } catch (err) {
@@ -457,6 +484,24 @@ class SqliteStoreImpl implements SqliteStore {
         else insertApproval.run(...base);
       }
     });
+    if (this.#hasCrews) {
+      const clearCrews = db.prepare('DELETE FROM crews');
+      const clearMembers = db.prepare('DELETE FROM crew_members');
+      const insertCrew = db.prepare('INSERT INTO crews (crew_id, responsible, valid_from, valid_until, itinerary) VALUES (?, ?, ?, ?, ?)');
+      // OR IGNORE: a member listed twice in one crew is one membership.
+      const insertMember = db.prepare('INSERT OR IGNORE INTO crew_members (crew_id, subject_id) VALUES (?, ?)');
+      this.#crewsReplaceAll = db.transaction((entries: CrewRegistration[]) => {
+        clearMembers.run();
+        clearCrews.run();
+        for (const e of entries) {
+          const itinerary = e.itinerary.map((v) => ({ region: v.region, from: v.from, to: v.to }));
+          insertCrew.run(e.id, e.responsible, e.validFrom, e.validUntil, JSON.stringify(itinerary));
+          for (const m of e.members) insertMember.run(e.id, m);
+        }
+      });
+    } else {
+      this.#crewsReplaceAll = null;
+    }
     const clearArea = db.prepare('DELETE FROM risk_areas');
     const insertArea = db.prepare('INSERT INTO risk_areas (region, level, since, until) VALUES (?, ?, ?, ?)');
     this.#riskAreasReplaceAll = db.transaction((entries: RiskArea[]) => {
@@ -764,6 +809,23 @@ class SqliteStoreImpl implements SqliteStore {
     this.#approvalsReplaceAll(entries);
   }
 
+  crewsFor(subjectId: string): CrewRegistration[] {
+    return (this.#crewsFor?.all(subjectId) ?? []).map((r) => ({
+      id: r.crew_id,
+      responsible: r.responsible,
+      members: JSON.parse(r.members) as string[],
+      validFrom: r.valid_from,
+      validUntil: r.valid_until,
+      itinerary: JSON.parse(r.itinerary) as CrewRegistration['itinerary'],
+    }));
+  }
+
+  crewsReplace(entries: CrewRegistration[]): void {
+    checkCrews(entries);
+    // Absent only on stores opened with an older migration list (upgrade tests), as leave.
+    this.#crewsReplaceAll?.(entries);
+  }
+
   riskAreas(): RiskArea[] {
     return this.#riskAreas.all().map((r) => ({ region: r.region, level: r.level, since: r.since, until: r.until }));
   }
@@ -925,6 +987,8 @@ function ledgerFromRow(r: LedgerRow): LedgerEntry {
     ...(r.profile !== null ? { profile: r.profile } : {}),
     ...(r.profile_hash !== null ? { profileHash: r.profile_hash } : {}),
     ...(r.approver !== null ? { approver: r.approver } : {}),
+    ...(r.responsible !== null ? { responsible: r.responsible } : {}),
+    ...(r.crew_id !== null ? { crewId: r.crew_id } : {}),
   };
 }
 

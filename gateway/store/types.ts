@@ -1,5 +1,5 @@
 import type { Category, CredentialKind, HealthFacts } from '../credentials/types.js';
-import type { Alert, Approval, EvaluatedFacts, LeaveRecord, Outcome, Reason, RiskArea, WatchlistEntry } from '../policy/types.js';
+import type { Alert, Approval, CrewRegistration, EvaluatedFacts, LeaveRecord, Outcome, Reason, RiskArea, WatchlistEntry } from '../policy/types.js';
 
 /** What the lane hands the ledger for one passage attempt. */
 export interface NewLedgerEntry {
@@ -32,6 +32,10 @@ export interface NewLedgerEntry {
   approver?: string | null;
   /** approvalKey() of that approval; committing the row counts one use of it. Write-only. */
   approvalKey?: string | null;
+  /** Local only: the person responsible for the crew a contractor's admission relied on (store schema 8). Never published. */
+  responsible?: string | null;
+  /** The office's id of that crew registration (store schema 8). */
+  crewId?: string | null;
   /** What the policy evaluated, for policy replay. Write-only: rows read back omit it (see replayRows). */
   facts?: EvaluatedFacts | null;
 }
@@ -148,6 +152,10 @@ export interface Store extends OutboxSource, AlertStore {
   watchlistReplace(entries: WatchlistEntry[]): void;
   approvalsFor(subjectId: string): Approval[];
   approvalsReplace(entries: Approval[]): void;
+  /** Crew registrations naming this subject as a member (none before store schema 8). */
+  crewsFor(subjectId: string): CrewRegistration[];
+  /** Replaces every crew registration in one transaction. */
+  crewsReplace(entries: CrewRegistration[]): void;
   riskAreas(): RiskArea[];
   riskAreasReplace(entries: RiskArea[]): void;
   getMeta(key: string): string | undefined;

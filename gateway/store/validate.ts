@@ -9,7 +9,7 @@ import {
   type CredentialKind,
   type HealthFacts,
 } from '../credentials/types.js';
-import type { Alert, AlertKind, Approval, EvaluatedFacts, Outcome, Reason, RiskArea, WatchlistEntry, WatchlistKind } from '../policy/types.js';
+import type { Alert, AlertKind, Approval, CrewRegistration, EvaluatedFacts, Outcome, Reason, RiskArea, WatchlistEntry, WatchlistKind } from '../policy/types.js';
 import { parseInstant } from '../policy/time.js';
 import { StoreError } from './errors.js';
 import type { AlertRecord, NewLedgerEntry, OutboxMessage, RosterEntry } from './types.js';
@@ -109,6 +109,8 @@ const newLedgerEntrySchema: z.ZodType<NewLedgerEntry> = z.object({
   note: z.string().max(500).nullable().optional(),
   approver: z.string().trim().min(1).max(100).nullable().optional(),
   approvalKey: z.string().min(1).max(500).nullable().optional(),
+  responsible: z.string().trim().min(1).max(100).nullable().optional(),
+  crewId: z.string().min(1).max(128).nullable().optional(),
   profile: z.string().min(1).max(64).nullable().optional(),
   profileHash: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 in hex').nullable().optional(),
   // Shape only: the policy wrote it from what it evaluated; replay reads it defensively.
@@ -190,6 +192,23 @@ const approvalSchema: z.ZodType<Approval> = z
   })
   .superRefine(untilAfter('validFrom', 'validUntil'));
 
+const itineraryStopSchema = z
+  .object({ region: text.max(200), from: isoDateOrTimestamp, to: isoDateOrTimestamp })
+  // Whole days, inclusive: a stay of one day has from = to.
+  .refine((v) => !(Date.parse(v.to) < Date.parse(v.from)), { path: ['to'], message: 'expected to on or after from' });
+
+const crewSchema: z.ZodType<CrewRegistration> = z
+  .object({
+    id: text.max(128),
+    responsible: text.max(100),
+    members: z.array(text.max(128)).min(1, 'expected at least one member').max(10_000),
+    validFrom: isoDateOrTimestamp,
+    validUntil: isoDateOrTimestamp,
+    // Places of the last 14 days; an empty list says the crew stayed put.
+    itinerary: z.array(itineraryStopSchema).max(1000),
+  })
+  .superRefine(untilAfter('validFrom', 'validUntil'));
+
 const riskAreaSchema: z.ZodType<RiskArea> = z
   .object({
     region: text,
@@ -246,6 +265,15 @@ export function checkWatchlistEntries(entries: unknown): asserts entries is Watc
 }
 export function checkApprovals(entries: unknown): asserts entries is Approval[] {
   checkAll(approvalSchema, entries, 'approvals', 'subjectId');
+}
+export function checkCrews(entries: unknown): asserts entries is CrewRegistration[] {
+  checkAll(crewSchema, entries, 'crews', 'id');
+  // The id keys the crew (its members and admissions): two crews may not share one.
+  const seen = new Set<string>();
+  entries.forEach((c, i) => {
+    if (seen.has(c.id)) throw new StoreError('STORE_INVALID_ROW', `crews[${i}].id: the id is used by an earlier crew; expected each crew once`, { index: i });
+    seen.add(c.id);
+  });
 }
 export function checkRiskAreas(entries: unknown): asserts entries is RiskArea[] {
   checkAll(riskAreaSchema, entries, 'risk areas', 'region');

@@ -7,12 +7,12 @@ import { z } from 'zod';
 import type { TrustList } from '../credentials/trust-list.js';
 import { trustListFromJwks } from '../credentials/trust-list.js';
 import { profileFromOverrides, type ProfileOverrides } from '../policy/profiles.js';
-import type { Approval, PolicyProfile, RiskArea, WatchlistEntry } from '../policy/types.js';
+import type { Approval, CrewRegistration, PolicyProfile, RiskArea, WatchlistEntry } from '../policy/types.js';
 import type { RosterEntry } from '../store/types.js';
-import { checkApprovals, checkRiskAreas, checkRosterEntries, checkWatchlistEntries, isIsoTimestamp } from '../store/validate.js';
+import { checkApprovals, checkCrews, checkRiskAreas, checkRosterEntries, checkWatchlistEntries, isIsoTimestamp } from '../store/validate.js';
 import { UpdateError } from './errors.js';
 
-export const UPDATE_KINDS = ['roster', 'watchlist', 'risk-areas', 'approvals', 'policy', 'trust-keys'] as const;
+export const UPDATE_KINDS = ['roster', 'watchlist', 'risk-areas', 'approvals', 'policy', 'trust-keys', 'crews'] as const;
 export type UpdateKind = (typeof UPDATE_KINDS)[number];
 
 /** JWS header `typ`: a health pass (or any other JWS) can never pass for an update. */
@@ -59,6 +59,7 @@ const dataSchemas = {
   watchlist: entries,
   'risk-areas': entries,
   approvals: entries,
+  crews: entries,
   policy: z.strictObject({ overrides: z.record(z.string(), z.unknown()) }),
   'trust-keys': z.strictObject({ keys: z.array(z.unknown()).max(1000) }),
 } as const;
@@ -69,6 +70,7 @@ export type PreparedData =
   | { kind: 'watchlist'; entries: WatchlistEntry[] }
   | { kind: 'risk-areas'; entries: RiskArea[] }
   | { kind: 'approvals'; entries: Approval[] }
+  | { kind: 'crews'; entries: CrewRegistration[] }
   | { kind: 'policy'; overrides: ProfileOverrides; profile: PolicyProfile }
   | { kind: 'trust-keys'; jwks: Record<string, unknown>[]; trust: TrustList };
 
@@ -199,6 +201,11 @@ export async function prepareUpdateData(envelope: UpdateEnvelope, policyBase?: P
         const list = data.entries as unknown[];
         checkApprovals(list);
         return { kind: 'approvals', entries: list };
+      }
+      case 'crews': {
+        const list = data.entries as unknown[];
+        checkCrews(list);
+        return { kind: 'crews', entries: list };
       }
       case 'policy': {
         const overrides = data.overrides as ProfileOverrides;

@@ -18,7 +18,7 @@ import type { LivePolicy, LiveTrust } from './live.js';
 
 export type UpdateStore = Pick<
   Store,
-  'getMeta' | 'setMeta' | 'rosterUpsert' | 'watchlistReplace' | 'approvalsReplace' | 'riskAreasReplace' | 'appendAlert'
+  'getMeta' | 'setMeta' | 'rosterUpsert' | 'watchlistReplace' | 'approvalsReplace' | 'crewsReplace' | 'riskAreasReplace' | 'appendAlert'
 > & {
   transaction<T>(fn: () => T): T;
   outboxAppend(msg: OutboxMessage): number;
@@ -142,6 +142,9 @@ export class UpdateService {
             break;
           case 'approvals':
             s.approvalsReplace(prepared.entries);
+            break;
+          case 'crews':
+            s.crewsReplace(prepared.entries);
             break;
           case 'risk-areas':
             s.riskAreasReplace(prepared.entries);

@@ -3,7 +3,7 @@ import type { Category, Subject, Visit } from '../../../gateway/credentials/type
 import { decide } from '../../../gateway/policy/decide.js';
 import { profileFromOverrides } from '../../../gateway/policy/profiles.js';
 import type { Alert, Approval, Decision, RiskArea, Verdict, WatchlistEntry } from '../../../gateway/policy/types.js';
-import { DAY, HOUR, MINUTE, NOW, SECOND, daysAgo, input, iso, subject } from './fixtures.js';
+import { DAY, HOUR, MINUTE, NOW, SECOND, crew, daysAgo, input, iso, subject } from './fixtures.js';
 
 /** The reason codes of a verdict; a measure request means every subject check passed. */
 function codes(v: Verdict): string[] {
@@ -228,7 +228,7 @@ describe('decide: visitor approval (rule 6)', () => {
 
   it('asks contractors for an approval when the profile says so', () => {
     const profile = profileFromOverrides({ approvalRequiredFor: ['visitor', 'contractor'] });
-    expect(codes(decide(input({ subject: subject({ category: 'contractor' }), profile })))).toEqual(['VISITOR_NO_APPROVAL']);
+    expect(codes(decide(input({ subject: subject({ category: 'contractor' }), profile, facts: { crews: [crew()] } })))).toEqual(['VISITOR_NO_APPROVAL']);
   });
 
   it('tells the visitor from when the approval is valid', () => {

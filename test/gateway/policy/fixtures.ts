@@ -2,7 +2,7 @@
 // changes on top, so each test states only what it is about.
 import type { ResolvedCredential, Subject } from '../../../gateway/credentials/types.js';
 import { MINE_ENTRANCE } from '../../../gateway/policy/profiles.js';
-import type { DecideInput, LocalFacts, PolicyProfile, TemperatureReading } from '../../../gateway/policy/types.js';
+import type { CrewRegistration, DecideInput, LocalFacts, PolicyProfile, TemperatureReading } from '../../../gateway/policy/types.js';
 
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
@@ -27,6 +27,19 @@ export function subject(over: Omit<Partial<Subject>, 'health'> & { health?: Part
       test: { result: 'negative', sampledAt: iso(NOW - 2 * HOUR) },
       ...health,
     },
+  };
+}
+
+/** A crew registration valid from a day before NOW to a week after, with no itinerary. */
+export function crew(over: Partial<CrewRegistration> = {}): CrewRegistration {
+  return {
+    id: 'CREW-1',
+    responsible: '赵工',
+    members: ['P-0001'],
+    validFrom: iso(NOW - DAY),
+    validUntil: iso(NOW + 7 * DAY),
+    itinerary: [],
+    ...over,
   };
 }
 

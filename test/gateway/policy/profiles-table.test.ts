@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { CATEGORIES, type Category, type HealthFacts } from '../../../gateway/credentials/types.js';
 import { decide } from '../../../gateway/policy/decide.js';
 import type { Approval, Decision, LocalFacts, PolicyProfile, Verdict } from '../../../gateway/policy/types.js';
-import { HOUR, NOW, daysAgo, input, iso, subject } from './fixtures.js';
+import { HOUR, NOW, crew, daysAgo, input, iso, subject } from './fixtures.js';
 import { PROFILE_NAMES, SHIPPED, type ProfileName } from './shipped.js';
 
 interface Expect {
@@ -39,7 +39,8 @@ const approval: Approval = {
 
 function run(profile: PolicyProfile, category: Category, o: { health?: Partial<HealthFacts>; readings?: number[]; facts?: Partial<LocalFacts> } = {}): Verdict {
   const e = TABLE[profile.name as ProfileName];
-  const facts: Partial<LocalFacts> = { approvals: e.approvalFor.includes(category) ? [approval] : [], ...o.facts };
+  // Contractors pass only as members of a current crew (every profile): give them one.
+  const facts: Partial<LocalFacts> = { approvals: e.approvalFor.includes(category) ? [approval] : [], ...(category === 'contractor' ? { crews: [crew()] } : {}), ...o.facts };
   return decide(input({ profile, subject: subject({ category, ...(o.health ? { health: o.health } : {}) }), readings: o.readings ?? [36.5], facts }));
 }
 
