@@ -149,6 +149,7 @@ export function buildLane(parts: LaneParts, devices: LaneDevices, sim: LaneSimCo
       leave: store.leaveFor(subjectId),
       crews: store.crewsFor(subjectId),
     }),
+    vehicleGoods: (plate, from, to) => store.vehicleGoods(plate, from, to),
     pseudonym: pseudonymizer(parts.secret),
     record: (entry) => {
       const topics = { events: parts.eventsTopic, alerts: parts.alertsTopic ?? parts.eventsTopic.replace(/[^/]*$/, 'alerts') };

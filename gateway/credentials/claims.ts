@@ -1,7 +1,7 @@
 // The claims of a signed health pass: one schema used by the verifier (gate) and the
 // issuer (CLI, tests), so the two can never disagree about the format.
 import { z } from 'zod';
-import { CATEGORIES, HEALTH_CODES, RISK_LEVELS } from './types.js';
+import { CATEGORIES, GOODS_PATTERN, HEALTH_CODES, RISK_LEVELS } from './types.js';
 import type { Subject } from './types.js';
 import { CredentialError } from './errors.js';
 
@@ -87,6 +87,31 @@ export const passClaimsInputSchema = z.object({
   nbf: numericDate.optional(),
 });
 export type PassClaimsInput = z.infer<typeof passClaimsInputSchema>;
+
+
+/** The content of a vehicle pass (typ vehicle-pass+jwt): plate, goods category, the driver's pass `sub`. */
+const vehicleContentShape = {
+  plate: nonEmpty('the number plate').max(16, { error: 'expected the number plate (at most 16 characters)' }),
+  goods: z
+    .string({ error: 'expected the goods category id (e.g. food)' })
+    .regex(GOODS_PATTERN, { error: 'expected the goods category id: lowercase letters, digits and "-", e.g. food' }),
+  driver: nonEmpty("the driver's pass subject id"),
+};
+
+/** A complete set of vehicle-pass claims, as signed and as verified. */
+export const vehicleClaimsSchema = z
+  .object({ ...vehicleContentShape, ...timeShape })
+  .refine(expAfterIat, expAfterIatMessage);
+export type VehicleClaims = z.infer<typeof vehicleClaimsSchema>;
+
+/** What issueVehiclePass accepts: iat and exp may be left for the issuer to fill in. */
+export const vehicleClaimsInputSchema = z.object({
+  ...vehicleContentShape,
+  iat: numericDate.optional(),
+  exp: numericDate.optional(),
+  nbf: numericDate.optional(),
+});
+export type VehicleClaimsInput = z.infer<typeof vehicleClaimsInputSchema>;
 
 /** `travel.visits[0].from`: the path the way a person writing the claims would spell it. */
 function formatPath(path: readonly PropertyKey[]): string {

@@ -35,7 +35,7 @@ function unknown(code: 'CREDENTIAL_UNKNOWN' | 'CREDENTIAL_NOT_TEXT', detail: str
  * - more than MAX_PAYLOAD_BYTES → CREDENTIAL_UNKNOWN
  * - bytes that are not UTF-8 (or a string with a lone surrogate) → CREDENTIAL_NOT_TEXT
  * - trailing CR/LF (scanner line endings) removed; nothing else is trimmed
- * - `x.y.z` of base64url → health pass (verifyPass)
+ * - `x.y.z` of base64url → health pass, or vehicle pass when its header typ is vehicle-pass+jwt (verifyPass)
  * - `CPB1:` → staff badge (parseBadge; a bad id is BADGE_MALFORMED)
  * - anything else, including an empty payload → CREDENTIAL_UNKNOWN
  */

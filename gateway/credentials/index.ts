@@ -9,12 +9,14 @@ export {
   parsePassClaimsInput,
   claimsToSubject,
   describeClaimsError,
+  vehicleClaimsSchema,
+  vehicleClaimsInputSchema,
 } from './claims.js';
-export type { PassClaims, PassClaimsInput } from './claims.js';
+export type { PassClaims, PassClaimsInput, VehicleClaims, VehicleClaimsInput } from './claims.js';
 export { trustListFromJwks, trustedKeyFromJwk } from './trust-list.js';
 export type { TrustJwk, TrustList, TrustedKey } from './trust-list.js';
 export { verifyPass, CLOCK_TOLERANCE_MS, MAX_PASS_CHARS, PASS_ALGORITHM } from './pass.js';
 export { parseBadge, resolveCredential, BADGE_PREFIX, STAFF_ID_PATTERN } from './badge.js';
 export { decodeCredential, MAX_PAYLOAD_BYTES } from './decode.js';
-export { generateIssuerKeys, issuePass, DEFAULT_PASS_TTL_SECONDS, ISSUER_KID_PATTERN } from './issue.js';
+export { generateIssuerKeys, issuePass, issueVehiclePass, DEFAULT_PASS_TTL_SECONDS, ISSUER_KID_PATTERN } from './issue.js';
 export type { IssuerKeys, IssuePassOptions } from './issue.js';

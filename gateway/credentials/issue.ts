@@ -3,10 +3,11 @@
 // here: the caller hands in `now`.
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
-import { describeClaimsError, passClaimsInputSchema, passClaimsSchema } from './claims.js';
-import type { PassClaimsInput } from './claims.js';
+import { describeClaimsError, passClaimsInputSchema, passClaimsSchema, vehicleClaimsInputSchema, vehicleClaimsSchema } from './claims.js';
+import type { PassClaimsInput, VehicleClaimsInput } from './claims.js';
 import { CredentialError } from './errors.js';
 import { PASS_ALGORITHM } from './pass.js';
+import { VEHICLE_PASS_TYP } from './types.js';
 
 /** Default lifetime of an issued pass when `exp` is not given: 24 h. */
 export const DEFAULT_PASS_TTL_SECONDS = 24 * 60 * 60;
@@ -72,7 +73,15 @@ export async function issuePass(
   const { kid, key } = await importIssuerKey(privateJwk);
   const input = passClaimsInputSchema.safeParse(claims);
   if (!input.success) throw new CredentialError('CLAIMS_INVALID', describeClaimsError(input.error));
-  let iat = input.data.iat;
+  const { iat, exp } = issueTimes(input.data, opts);
+  const checked = passClaimsSchema.safeParse({ ...input.data, iat, exp });
+  if (!checked.success) throw new CredentialError('CLAIMS_INVALID', describeClaimsError(checked.error));
+  return new SignJWT(checked.data).setProtectedHeader({ alg: PASS_ALGORITHM, kid, typ: 'JWT' }).sign(key);
+}
+
+/** iat = claims.iat, else floor(now / 1000); exp = claims.exp, else iat + ttl. */
+function issueTimes(claims: { iat?: number | undefined; exp?: number | undefined }, opts: IssuePassOptions): { iat: number; exp: number } {
+  let iat = claims.iat;
   if (iat === undefined) {
     if (opts.now === undefined || !Number.isFinite(opts.now)) {
       throw new CredentialError('CLAIMS_INVALID', 'claim iat: missing; give claims.iat or opts.now (epoch ms)');
@@ -81,9 +90,24 @@ export async function issuePass(
   }
   const ttl = opts.ttlSeconds ?? DEFAULT_PASS_TTL_SECONDS;
   if (!(ttl > 0)) throw new CredentialError('CLAIMS_INVALID', `ttlSeconds must be positive, got ${ttl}`);
-  const exp = input.data.exp ?? iat + ttl;
+  return { iat, exp: claims.exp ?? iat + ttl };
+}
 
-  const checked = passClaimsSchema.safeParse({ ...input.data, iat, exp });
+/**
+ * Signs a vehicle pass: compact JWS, protected header {alg: EdDSA, kid, typ: vehicle-pass+jwt},
+ * claims plate, goods, driver (the driver's pass `sub`), iat, exp. Same keys, same rules for
+ * iat/exp and the same errors as issuePass.
+ */
+export async function issueVehiclePass(
+  claims: VehicleClaimsInput | Readonly<Record<string, unknown>>,
+  privateJwk: JWK,
+  opts: IssuePassOptions = {},
+): Promise<string> {
+  const { kid, key } = await importIssuerKey(privateJwk);
+  const input = vehicleClaimsInputSchema.safeParse(claims);
+  if (!input.success) throw new CredentialError('CLAIMS_INVALID', describeClaimsError(input.error));
+  const { iat, exp } = issueTimes(input.data, opts);
+  const checked = vehicleClaimsSchema.safeParse({ ...input.data, iat, exp });
   if (!checked.success) throw new CredentialError('CLAIMS_INVALID', describeClaimsError(checked.error));
-  return new SignJWT(checked.data).setProtectedHeader({ alg: PASS_ALGORITHM, kid, typ: 'JWT' }).sign(key);
+  return new SignJWT(checked.data).setProtectedHeader({ alg: PASS_ALGORITHM, kid, typ: VEHICLE_PASS_TYP }).sign(key);
 }

@@ -2,10 +2,10 @@
 // pass claims. Every way a token can be wrong ends as a ParsedCredential failure with a
 // stable code; nothing here throws for a bad token, and time comes only from `now`.
 import { compactVerify, errors } from 'jose';
-import { claimsToSubject, describeClaimsError, passClaimsSchema, passTimesSchema } from './claims.js';
+import { claimsToSubject, describeClaimsError, passClaimsSchema, passTimesSchema, vehicleClaimsSchema } from './claims.js';
 import { CredentialError } from './errors.js';
 import type { TrustList } from './trust-list.js';
-import type { CredentialFailureCode, ParsedCredential } from './types.js';
+import { VEHICLE_PASS_TYP, type CredentialFailureCode, type ParsedCredential } from './types.js';
 
 /**
  * Slack for the gate PC's clock running behind the issuer's: a pass whose `iat` or `nbf`
@@ -27,6 +27,11 @@ type Failure = Extract<ParsedCredential, { ok: false }>;
 
 function fail(code: CredentialFailureCode, detail: string): Failure {
   return { ok: false, kind: 'health-pass', code, detail };
+}
+
+/** A vehicle pass fails with the same codes; its detail says which kind of pass it was. */
+function vehicleFail(failure: Failure): Failure {
+  return { ...failure, detail: `vehicle pass ${failure.detail}` };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -110,12 +115,51 @@ async function verify(token: string, trust: TrustList, now: number): Promise<Par
   }
   const { kid } = header;
   if (typeof kid !== 'string' || kid === '') return fail('PASS_MALFORMED', 'header has no kid (expected a non-empty string)');
-  if (header.typ !== undefined && header.typ !== 'JWT') {
-    return fail('PASS_MALFORMED', `header typ ${quote(header.typ)} is not accepted; expected "JWT" or none`);
+  const vehicle = header.typ === VEHICLE_PASS_TYP;
+  if (header.typ !== undefined && header.typ !== 'JWT' && !vehicle) {
+    return fail('PASS_MALFORMED', `header typ ${quote(header.typ)} is not accepted; expected "JWT" (health pass), "${VEHICLE_PASS_TYP}" or none`);
   }
   // No JWS extension is understood, so none may be required of us (RFC 7515 §4.1.11).
-  if (header.crit !== undefined) return fail('PASS_MALFORMED', 'header has "crit"; no JWS extensions are accepted');
+  if (header.crit !== undefined) {
+    const f = fail('PASS_MALFORMED', 'header has "crit"; no JWS extensions are accepted');
+    return vehicle ? vehicleFail(f) : f;
+  }
+  // typ vehicle-pass+jwt: the claims are a vehicle's, never a person's (no typ confusion).
+  if (vehicle) {
+    const result = await verifySigned(token, trust, now, kid, payloadSegment);
+    if (!result.ok) return vehicleFail(result);
+    const parsed = vehicleClaimsSchema.safeParse(result.claims);
+    if (!parsed.success) return vehicleFail(fail('PASS_CLAIMS_INVALID', describeClaimsError(parsed.error)));
+    const { plate, goods, driver, iat, exp } = parsed.data;
+    return { ok: true, kind: 'vehicle-pass', vehicle: { plate, goods, driver }, issuer: result.issuer, issuedAt: iat * 1000, expiresAt: exp * 1000 };
+  }
+  const result = await verifySigned(token, trust, now, kid, payloadSegment);
+  if (!result.ok) return result;
 
+  // 5. Everything else.
+  const parsed = passClaimsSchema.safeParse(result.claims);
+  if (!parsed.success) return fail('PASS_CLAIMS_INVALID', describeClaimsError(parsed.error));
+  return {
+    ok: true,
+    kind: 'health-pass',
+    subject: claimsToSubject(parsed.data),
+    issuer: result.issuer,
+    issuedAt: parsed.data.iat * 1000,
+    expiresAt: parsed.data.exp * 1000,
+  };
+}
+
+/**
+ * Steps 3–4, shared by both kinds of pass: key by kid, signature, then the times. Returns
+ * the signed claims (not yet checked beyond the times) and the issuer's label.
+ */
+async function verifySigned(
+  token: string,
+  trust: TrustList,
+  now: number,
+  kid: string,
+  payloadSegment: string,
+): Promise<Failure | { ok: true; claims: unknown; issuer: string }> {
   // The payload must be a JSON object even before we spend a signature check on it.
   const payloadShape = decodeJsonSegment(payloadSegment, 'payload');
   if (typeof payloadShape === 'string') return fail('PASS_MALFORMED', payloadShape);
@@ -149,15 +193,5 @@ async function verify(token: string, trust: TrustList, now: number): Promise<Par
     return fail('PASS_NOT_YET_VALID', `not valid before ${isoOf(nbf)} (nbf), beyond the ${CLOCK_TOLERANCE_MS / 1000} s clock tolerance`);
   }
 
-  // 5. Everything else.
-  const parsed = passClaimsSchema.safeParse(claims);
-  if (!parsed.success) return fail('PASS_CLAIMS_INVALID', describeClaimsError(parsed.error));
-  return {
-    ok: true,
-    kind: 'health-pass',
-    subject: claimsToSubject(parsed.data),
-    issuer: trusted.issuer,
-    issuedAt: parsed.data.iat * 1000,
-    expiresAt: parsed.data.exp * 1000,
-  };
+  return { ok: true, claims, issuer: trusted.issuer };
 }

@@ -48,6 +48,26 @@ export interface Subject {
 
 export type CredentialKind = 'health-pass' | 'staff-badge' | 'unknown';
 
+/** Goods category id of a vehicle pass: lowercase letters, digits and "-" (the profile lists the essential ones). */
+export const GOODS_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/** Protected-header `typ` of a signed vehicle pass; a health pass has `JWT` or none. */
+export const VEHICLE_PASS_TYP = 'vehicle-pass+jwt';
+
+/**
+ * What a verified vehicle pass says (requirement 10). Not a person: it never reaches the
+ * policy alone. The lane holds it until the driver's pass is scanned and decides the two
+ * together; plate and goods are recorded in the local ledger only, never published.
+ */
+export interface VehicleFacts {
+  /** Number plate as issued (e.g. 晋A12345). */
+  plate: string;
+  /** Goods category id, e.g. `food`, `medicine`; the profile lists the essential ones. */
+  goods: string;
+  /** The driver's pass `sub` this vehicle pass was issued for. */
+  driver: string;
+}
+
 /** Why a payload could not be turned into a usable credential. Stable codes. */
 export const CREDENTIAL_FAILURES = [
   'PASS_MALFORMED',
@@ -68,6 +88,12 @@ export type ParsedCredential =
   | { ok: true; kind: 'health-pass'; subject: Subject; issuer: string; issuedAt: number; expiresAt: number }
   /** A staff badge still has to be looked up in the roster. */
   | { ok: true; kind: 'staff-badge'; staffId: string }
+  /**
+   * A vehicle pass: a signed JWS with typ VEHICLE_PASS_TYP from the same issuers. Its
+   * failures carry kind 'health-pass' (same format, same PASS_* codes, the detail says
+   * "vehicle pass"), so the ledger's credential kinds stay as they are.
+   */
+  | { ok: true; kind: 'vehicle-pass'; vehicle: VehicleFacts; issuer: string; issuedAt: number; expiresAt: number }
   | { ok: false; kind: CredentialKind; code: CredentialFailureCode; detail: string };
 
 /** After the roster lookup: what the policy receives. */

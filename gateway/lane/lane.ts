@@ -6,11 +6,12 @@ import type { Logger } from 'pino';
 import type { RelayDevice, ScannerDevice, ThermometerDevice, ThermometerReading } from '../../drivers/types.js';
 import type { LaneConfig } from '../config/schema.js';
 import { resolveCredential } from '../credentials/index.js';
-import type { ParsedCredential, ResolvedCredential } from '../credentials/types.js';
+import type { ParsedCredential, ResolvedCredential, VehicleFacts } from '../credentials/types.js';
 import { approvalInUse, crewInUse, decide } from '../policy/decide.js';
 import { evaluatedFacts } from '../policy/replay.js';
 import { reason } from '../policy/reasons.js';
-import type { Alert, DecideInput, Decision, LocalFacts, PolicyProfile, Reason, TemperatureReading, Verdict } from '../policy/types.js';
+import { DAY_MS, LOCAL_OFFSET_MS, localDay } from '../policy/time.js';
+import type { Alert, DecideInput, Decision, LocalFacts, PolicyProfile, Reason, TemperatureReading, VehicleAtGate, Verdict } from '../policy/types.js';
 import type { AlertRecord, LedgerEntry, NewLedgerEntry, RosterEntry } from '../store/types.js';
 import { maskName } from './mask.js';
 import type { LaneZone } from './zone-gate.js';
@@ -36,6 +37,10 @@ export interface LaneDeps {
   decode: (payload: Buffer, now: number) => Promise<ParsedCredential>;
   roster: (staffId: string) => RosterEntry | undefined;
   facts: (subjectId: string) => LocalFacts;
+  /** Goods categories of a plate's admissions in [from, to) (epoch ms); absent = none counted. */
+  vehicleGoods?: (plate: string, from: number, to: number) => string[];
+  /** How long a vehicle pass waits for its driver's pass; default VEHICLE_DRIVER_WINDOW_MS. */
+  vehicleWindowMs?: number;
   pseudonym: (subjectId: string) => string;
   /** Commits the ledger row (and its outbox row) and returns it; throws if it could not. */
   record: (entry: NewLedgerEntry) => LedgerEntry;
@@ -70,7 +75,12 @@ interface Passage {
   credential: ResolvedCredential;
   readings: TemperatureReading[];
   prompt: Reason | null;
+  /** The vehicle pass scanned just before, on a vehicle gate. */
+  vehicle?: VehicleFacts;
 }
+
+/** Default wait for the driver's pass after a vehicle pass: one minute. */
+export const VEHICLE_DRIVER_WINDOW_MS = 60_000;
 
 const NO_FACTS: LocalFacts = { watchlist: [], approvals: [], riskAreas: [] };
 const DEVICE_DOWN_CODES = {
@@ -90,6 +100,9 @@ export class Lane implements LaneHandle {
   /** The scan being handled, so callers (tests, benches) can wait for it. */
   #inFlight: Promise<void> = Promise.resolve();
   #passage: Passage | null = null;
+  /** A vehicle pass waiting for its driver's pass (vehicle gate only). */
+  #vehicle: VehicleFacts | null = null;
+  #vehicleTimer: NodeJS.Timeout | null = null;
   /** The latest reading not yet paired with a passage (a reading just before the scan). */
   #unpaired: ThermometerReading | null = null;
   #last: DecisionView | null = null;
@@ -135,7 +148,7 @@ export class Lane implements LaneHandle {
    * being measured (finish or let that passage time out first) and while the relay is down.
    */
   async override(guardId: string, why: Reason, note: string): Promise<OverrideResult> {
-    if (this.#passage || this.#decoding) {
+    if (this.#passage || this.#decoding || this.#vehicle) {
       throw new LaneOverrideError('LANE_BUSY', `lane ${this.id} is handling a passage; wait for its decision`);
     }
     const relay = this.#deps.devices.relay;
@@ -204,7 +217,7 @@ export class Lane implements LaneHandle {
       name: this.#deps.config.name ?? this.id,
       state: this.#state,
       since: this.#since,
-      prompt: this.#passage?.prompt ?? null,
+      prompt: this.#passage?.prompt ?? (this.#vehicle ? reason('VEHICLE_DRIVER_NEEDED') : null),
       last: this.#last,
       devices: { scanner: scanner.status, thermometer: thermometer.status, relay: relay.status },
     };
@@ -234,6 +247,7 @@ export class Lane implements LaneHandle {
     if (down.length > 0) {
       // A passage in progress cannot be completed safely: refer it to the guard.
       if (this.#passage) this.#finish(this.#deviceDownDecision(down), 'decision');
+      else if (this.#vehicle) this.#dropVehicle(this.#deviceDownDecision(down), 'decision');
       if (this.#state !== 'out-of-service') {
         this.#deps.logger.warn({ down }, 'lane out of service: device down');
         this.#setState('out-of-service');
@@ -264,6 +278,10 @@ export class Lane implements LaneHandle {
     let credential: ResolvedCredential;
     try {
       const parsed = await this.#deps.decode(payload, this.#deps.now());
+      if (parsed.ok && parsed.kind === 'vehicle-pass') {
+        this.#onVehiclePass(parsed.vehicle);
+        return;
+      }
       credential = resolveCredential(parsed, (staffId) => this.#deps.roster(staffId));
     } catch (err) {
       // decode never throws by contract; if it does, hold the gate and say why.
@@ -284,7 +302,54 @@ export class Lane implements LaneHandle {
     }
     this.#unpaired = null;
     this.#passage = { credential, readings, prompt: null };
+    // The vehicle pass waiting for a driver goes with this pass, whatever it turns out to be.
+    const vehicle = this.#takeVehicle();
+    if (vehicle) this.#passage.vehicle = vehicle;
     this.#evaluate();
+  }
+
+  /**
+   * A verified vehicle pass. On a lane without a vehicle rule it is referred at once; on a
+   * vehicle gate it waits for the driver's pass (a newer vehicle pass replaces it), and
+   * after vehicleWindowMs without one the lane records a timeout and is ready again.
+   */
+  #onVehiclePass(vehicle: VehicleFacts): void {
+    if (this.#deps.profile.vehicle === undefined) {
+      this.#record({ outcome: 'refer', reasons: [reason('VEHICLE_PASS_NOT_HERE')], alerts: [] }, 'decision', null, undefined, vehicle);
+      return;
+    }
+    this.#takeVehicle();
+    this.#vehicle = vehicle;
+    this.#vehicleTimer = setTimeout(() => this.#onVehicleTimeout(), this.#deps.vehicleWindowMs ?? VEHICLE_DRIVER_WINDOW_MS);
+    this.#setState('measuring');
+  }
+
+  #onVehicleTimeout(): void {
+    this.#vehicleTimer = null;
+    if (!this.#vehicle) return;
+    this.#dropVehicle({ outcome: 'refer', reasons: [reason('VEHICLE_DRIVER_TIMEOUT')], alerts: [] }, 'timeout');
+  }
+
+  /** Ends a waiting vehicle pass with a ledger row of its own (timeout, device down). */
+  #dropVehicle(decision: Decision, kind: NewLedgerEntry['kind']): void {
+    const vehicle = this.#takeVehicle();
+    if (vehicle) this.#record(decision, kind, null, undefined, vehicle);
+  }
+
+  /** The waiting vehicle pass, no longer waiting. */
+  #takeVehicle(): VehicleFacts | null {
+    const vehicle = this.#vehicle;
+    this.#vehicle = null;
+    if (this.#vehicleTimer) clearTimeout(this.#vehicleTimer);
+    this.#vehicleTimer = null;
+    return vehicle;
+  }
+
+  /** The vehicle as the policy judges it: with the goods of this plate's admissions today. */
+  #vehicleAtGate(vehicle: VehicleFacts, now: number): VehicleAtGate {
+    const from = localDay(now) * DAY_MS - LOCAL_OFFSET_MS;
+    const goodsToday = this.#deps.vehicleGoods?.(vehicle.plate, from, from + DAY_MS) ?? [];
+    return { plate: vehicle.plate, goods: vehicle.goods, driver: vehicle.driver, goodsToday };
   }
 
   #onReading(r: ThermometerReading): void {
@@ -303,12 +368,14 @@ export class Lane implements LaneHandle {
     let verdict: Verdict;
     let evaluated: Evaluated | undefined;
     try {
+      const now = this.#deps.now();
+      const facts = credential.ok ? this.#deps.facts(credential.subject.id) : NO_FACTS;
       const input: DecideInput = {
         credential,
         readings: passage.readings,
-        facts: credential.ok ? this.#deps.facts(credential.subject.id) : NO_FACTS,
+        facts: passage.vehicle && credential.ok ? { ...facts, vehicle: this.#vehicleAtGate(passage.vehicle, now) } : facts,
         profile: this.#deps.profile,
-        now: this.#deps.now(),
+        now,
       };
       verdict = decide(input);
       // A zone (seat limit, anti-passback) may hold an admission decide() gave.
@@ -351,7 +418,7 @@ export class Lane implements LaneHandle {
     this.#passage = null;
     if (this.#measureTimer) clearTimeout(this.#measureTimer);
     this.#measureTimer = null;
-    const row = this.#record(decision, kind, passage?.credential ?? null, evaluated);
+    const row = this.#record(decision, kind, passage?.credential ?? null, evaluated, passage?.vehicle);
     if (row && decision.outcome === 'admit') {
       try {
         this.#deps.zone?.passed(row.subjectRef, row.at);
@@ -364,7 +431,7 @@ export class Lane implements LaneHandle {
   }
 
   /** Ledger first: the record exists before the gate moves or anything is published. */
-  #record(decision: Decision, kind: NewLedgerEntry['kind'], credential: ResolvedCredential | null, evaluated?: Evaluated): LedgerEntry | null {
+  #record(decision: Decision, kind: NewLedgerEntry['kind'], credential: ResolvedCredential | null, evaluated?: Evaluated, vehicle?: VehicleFacts): LedgerEntry | null {
     const subject = credential?.ok ? credential.subject : null;
     const entry: NewLedgerEntry = {
       id: randomUUID(),
@@ -380,6 +447,8 @@ export class Lane implements LaneHandle {
       category: subject?.category ?? null,
       temperature: decision.temperature ?? null,
       ...evaluated,
+      // Local only: the ledger keeps plate and goods; no published payload reads them.
+      ...(vehicle ? { plate: vehicle.plate, goods: vehicle.goods } : {}),
     };
     let row: LedgerEntry;
     try {
@@ -435,6 +504,8 @@ export class Lane implements LaneHandle {
   }
 
   #clearTimers(): void {
+    if (this.#vehicleTimer) clearTimeout(this.#vehicleTimer);
+    this.#vehicleTimer = null;
     if (this.#measureTimer) clearTimeout(this.#measureTimer);
     if (this.#showTimer) clearTimeout(this.#showTimer);
     this.#measureTimer = null;

@@ -19,6 +19,8 @@ import type {
   Reason,
   RiskArea,
   SoftRule,
+  VehicleAtGate,
+  VehicleRule,
   Verdict,
   WatchlistEntry,
   WatchlistKind,
@@ -68,8 +70,8 @@ export const ALWAYS_HARD: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   'WATCHLIST_HOME_MONITORING',
 ]);
 
-/** Which rule a finding belongs to; watchlist, crew and temperature are always hard. */
-type RuleOf = SoftRule | 'watchlist' | 'crew' | 'temperature';
+/** Which rule a finding belongs to; watchlist, crew, vehicle and temperature are always hard. */
+type RuleOf = SoftRule | 'watchlist' | 'crew' | 'vehicle' | 'temperature';
 
 /** Categories that pass only as members of a current crew registration (requirement 7). */
 export const CREW_CATEGORIES: readonly Category[] = ['contractor'];
@@ -89,7 +91,7 @@ class Findings {
   }
   add(r: Reason, alert?: { kind: AlertKind; severity: Alert['severity'] }): void {
     const rule = this.rule;
-    const soft = rule !== 'watchlist' && rule !== 'crew' && rule !== 'temperature' && !ALWAYS_HARD.has(r.code as ReasonCode) && this.#enforcement(rule) === 'soft';
+    const soft = rule !== 'watchlist' && rule !== 'crew' && rule !== 'vehicle' && rule !== 'temperature' && !ALWAYS_HARD.has(r.code as ReasonCode) && this.#enforcement(rule) === 'soft';
     (soft ? this.soft : this.reasons).push(r);
     if (alert) (soft ? this.softAlerts : this.alerts).push({ ...alert, code: r.code });
   }
@@ -121,6 +123,8 @@ export function decide(input: DecideInput): Verdict {
   checkApproval(found, subject, facts.approvals, profile, now, facts.checkpoint);
   found.rule = 'crew';
   checkCrew(found, subject, facts, profile, now);
+  found.rule = 'vehicle';
+  checkVehicle(found, subject, facts.vehicle, profile);
   found.rule = 'temperature';
 
   const temp = assessTemperature(Array.isArray(input.readings) ? input.readings : [], profile);
@@ -462,4 +466,33 @@ function checkCrew(found: Findings, subject: Subject, facts: LocalFacts, profile
     });
     found.rule = 'crew';
   }
+}
+
+/** Goods the vehicle rule does not list as essential; an unreadable category is non-essential. */
+export function isEssentialGoods(rule: VehicleRule, goods: string): boolean {
+  return typeof goods === 'string' && Array.isArray(rule.essentialGoods) && rule.essentialGoods.includes(goods);
+}
+
+/**
+ * The vehicle gate (requirement 10). Only on a profile with a vehicle rule: a delivery
+ * driver needs a vehicle pass scanned just before; the pass must name this driver; goods
+ * not listed as essential are refused, or admitted up to the daily limit per plate.
+ */
+function checkVehicle(found: Findings, subject: Subject, vehicle: VehicleAtGate | undefined, profile: PolicyProfile): void {
+  const rule = profile.vehicle;
+  if (rule === undefined) return;
+  if (vehicle === undefined) {
+    if (subject.category === 'driver') found.add(reason('VEHICLE_PASS_MISSING'));
+    return;
+  }
+  if (vehicle.driver !== subject.id) found.add(reason('VEHICLE_DRIVER_MISMATCH'));
+  if (isEssentialGoods(rule, vehicle.goods)) return;
+  const limit = Number.isInteger(rule.nonEssentialPerDay) && rule.nonEssentialPerDay > 0 ? rule.nonEssentialPerDay : 0;
+  if (limit === 0) {
+    found.add(reason('VEHICLE_GOODS_NOT_ESSENTIAL'));
+    return;
+  }
+  const today = (Array.isArray(vehicle.goodsToday) ? vehicle.goodsToday : []).filter((g) => !isEssentialGoods(rule, g)).length;
+  // Exactly the limit used up refuses: N entries are allowed, the (N+1)th is not.
+  if (!(today < limit)) found.add(reason('VEHICLE_DAILY_LIMIT', { limit }));
 }

@@ -2,7 +2,7 @@
 // central office's policy update), validated with every problem listed at once, and
 // compiled to the PolicyProfile that decide() reads. Pure: the caller reads the file.
 import { z } from 'zod';
-import { CATEGORIES, type Category } from '../credentials/types.js';
+import { CATEGORIES, GOODS_PATTERN, type Category } from '../credentials/types.js';
 import { PolicyProfileError, profileFromOverrides, type ProfileOverrides } from './profiles.js';
 import type { EnforceMap, PolicyProfile, SoftRule } from './types.js';
 
@@ -34,6 +34,17 @@ const rules = z.strictObject({
   }),
   watchlist: z.strictObject({ enforce: hardOnly }),
   approval: z.strictObject({ enforce, requiredFor: z.array(category) }),
+  /** Vehicle gate only: a driver passes with a vehicle pass naming them; goods essential or within the daily limit. */
+  vehicle: z
+    .strictObject({
+      enforce: hardOnly,
+      essentialGoods: z
+        .array(z.string().regex(GOODS_PATTERN, 'expected a goods category id: lowercase letters, digits and "-"'))
+        .min(1, 'expected at least one essential goods category'),
+      /** Entries per plate per local day with non-essential goods; 0 = refused. */
+      nonEssentialPerDay: z.number({ error: 'expected a count' }).int('expected a whole number').min(0, 'expected 0 (refused) or more').max(1000, 'expected at most 1000'),
+    })
+    .optional(),
 });
 
 const enforceOnly = z.strictObject({ enforce });
@@ -90,6 +101,8 @@ const DOC_PATH: Readonly<Record<string, string>> = {
   riskLookbackDays: 'rules.travel.lookbackDays',
   approvalRequiredFor: 'rules.approval.requiredFor',
   allowedCategories: 'rules.category.allowed',
+  'vehicle.essentialGoods': 'rules.vehicle.essentialGoods',
+  'vehicle.nonEssentialPerDay': 'rules.vehicle.nonEssentialPerDay',
 };
 
 /**
@@ -138,6 +151,7 @@ export function compileProfileDocument(data: unknown, source: string): PolicyPro
     allowedCategories: r.category.allowed,
     enforce: enforceAll,
     enforceByCategory,
+    ...(r.vehicle === undefined ? {} : { vehicle: { essentialGoods: r.vehicle.essentialGoods, nonEssentialPerDay: r.vehicle.nonEssentialPerDay } }),
   };
   try {
     return profileFromOverrides(overrides);
@@ -154,7 +168,7 @@ function docPath(profilePath: string): string {
   const [head, ...rest] = profilePath.split('.');
   if (head === 'testWindowHoursByCategory') return `categories.${rest.join('.')}.test.windowHours`;
   if (head === 'enforceByCategory') return `categories.${rest.join('.')}`;
-  return DOC_PATH[head ?? ''] ?? profilePath;
+  return DOC_PATH[profilePath] ?? DOC_PATH[head ?? ''] ?? profilePath;
 }
 
 function formatPath(p: readonly PropertyKey[]): string {

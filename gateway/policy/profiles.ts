@@ -2,8 +2,8 @@
 // Validation here is the last line before decide(): decide() trusts the profile, so a
 // nonsense value (a fever threshold the thermometer can never reach as "plausible", a
 // Fahrenheit number) must stop the gateway at start, not quietly admit everyone.
-import { CATEGORIES, type Category } from '../credentials/types.js';
-import { SOFT_RULES, type EnforceMap, type PolicyProfile } from './types.js';
+import { CATEGORIES, GOODS_PATTERN, type Category } from '../credentials/types.js';
+import { SOFT_RULES, type EnforceMap, type PolicyProfile, type VehicleRule } from './types.js';
 
 /** The source's rules: 48 h test, 37.3 °C, 14 days, visitors need an approval. */
 export const MINE_ENTRANCE: PolicyProfile = deepFreeze({
@@ -80,6 +80,7 @@ const KEYS: readonly (keyof PolicyProfile)[] = [
   'allowedCategories',
   'enforce',
   'enforceByCategory',
+  'vehicle',
 ];
 
 /**
@@ -117,6 +118,7 @@ export function profileFromOverrides(overrides: ProfileOverrides = {}, base: Pol
     allowedCategories: pick('allowedCategories'),
     enforce: pick('enforce'),
     enforceByCategory: pick('enforceByCategory'),
+    vehicle: pick('vehicle'),
   };
   const profile = checkProfile(merged, issues);
   if (issues.length > 0 || !profile) throw new PolicyProfileError(issues);
@@ -126,7 +128,7 @@ export function profileFromOverrides(overrides: ProfileOverrides = {}, base: Pol
 /** Every problem with a complete profile; empty when it is usable. */
 export function validateProfile(profile: PolicyProfile): ProfileIssue[] {
   const issues: ProfileIssue[] = [];
-  checkProfile({ enforce: undefined, enforceByCategory: undefined, ...profile }, issues);
+  checkProfile({ enforce: undefined, enforceByCategory: undefined, vehicle: undefined, ...profile }, issues);
   return issues;
 }
 
@@ -181,6 +183,7 @@ function checkProfile(p: Record<keyof PolicyProfile, unknown>, issues: ProfileIs
       }
     }
   }
+  if (p.vehicle !== undefined) vehicleRule(issues, p.vehicle);
   if (issues.length > start) return null;
   // Normal form, so equal rules give equal profiles (and hashes): profile-wide, only soft
   // rules are listed (hard is the default); per category, only what differs from that.
@@ -209,7 +212,35 @@ function checkProfile(p: Record<keyof PolicyProfile, unknown>, issues: ProfileIs
     approvalRequiredFor: [...new Set(p.approvalRequiredFor as Category[])],
     allowedCategories: [...new Set(p.allowedCategories as Category[])],
     ...enforcement,
+    // Only on a vehicle gate, so every other profile (and its hash) is as before.
+    ...(p.vehicle === undefined
+      ? {}
+      : {
+          vehicle: {
+            essentialGoods: [...new Set((p.vehicle as VehicleRule).essentialGoods)],
+            nonEssentialPerDay: (p.vehicle as VehicleRule).nonEssentialPerDay,
+          },
+        }),
   };
+}
+
+function vehicleRule(issues: ProfileIssue[], v: unknown): void {
+  if (!isRecord(v)) {
+    issues.push({ path: 'vehicle', code: 'NOT_AN_OBJECT', message: 'expected {essentialGoods, nonEssentialPerDay}' });
+    return;
+  }
+  for (const key of Object.keys(v)) {
+    if (key !== 'essentialGoods' && key !== 'nonEssentialPerDay') {
+      issues.push({ path: `vehicle.${key}`, code: 'UNKNOWN_KEY', message: 'unknown key; expected essentialGoods or nonEssentialPerDay' });
+    }
+  }
+  const goods = v.essentialGoods;
+  if (!Array.isArray(goods) || goods.some((g) => typeof g !== 'string' || !GOODS_PATTERN.test(g))) {
+    issues.push({ path: 'vehicle.essentialGoods', code: 'NOT_A_STRING', message: 'expected a list of goods category ids (lowercase letters, digits and "-")' });
+  } else if (goods.length === 0) {
+    issues.push({ path: 'vehicle.essentialGoods', code: 'EMPTY', message: 'expected at least one essential goods category' });
+  }
+  number(issues, 'vehicle.nonEssentialPerDay', v.nonEssentialPerDay, { min: 0, max: 1000, integer: true, unit: 'entries per plate per day' });
 }
 
 function softOnly(map: EnforceMap | undefined): EnforceMap {

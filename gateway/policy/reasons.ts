@@ -36,6 +36,10 @@ export const REASON_CODES = [
   'CREW_NOT_YET_VALID',
   'CREW_EXPIRED',
   'CREW_ITINERARY_RISK_AREA',
+  'VEHICLE_PASS_MISSING',
+  'VEHICLE_DRIVER_MISMATCH',
+  'VEHICLE_GOODS_NOT_ESSENTIAL',
+  'VEHICLE_DAILY_LIMIT',
   'ZONE_FULL',
   'ANTI_PASSBACK',
   'TEMP_TIMEOUT',
@@ -45,6 +49,9 @@ export const REASON_CODES = [
   'RELAY_FAILED',
   'LEDGER_FAILED',
   'LANE_WAITING',
+  'VEHICLE_DRIVER_NEEDED',
+  'VEHICLE_DRIVER_TIMEOUT',
+  'VEHICLE_PASS_NOT_HERE',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
@@ -83,6 +90,8 @@ export interface ReasonParamMap {
   /** until: the latest registration's exclusive end. */
   CREW_EXPIRED: { until?: When };
   CREW_ITINERARY_RISK_AREA: { regions?: string[]; days?: number; level?: RiskLevelShown };
+  /** limit: non-essential entries allowed per plate per day. */
+  VEHICLE_DAILY_LIMIT: { limit?: number };
   /** count: people inside now; limit: the zone's limit. */
   ZONE_FULL: { count?: number; limit?: number };
 }
@@ -351,6 +360,32 @@ const CATALOGUE: Catalogue = {
     next: NEXT.turnBack,
   },
 
+  // Vehicle gate: a vehicle pass decided together with its driver's pass (requirement 10).
+  VEHICLE_PASS_MISSING: {
+    kind: 'refuse',
+    zh: '送货车辆须先扫车辆通行证',
+    en: 'Scan the vehicle pass first',
+    next: { zh: '请先扫车辆通行证再扫本人码', en: "Scan the vehicle pass, then the driver's pass" },
+  },
+  VEHICLE_DRIVER_MISMATCH: {
+    kind: 'refuse',
+    zh: '车辆通行证与司机不符',
+    en: 'The vehicle pass names another driver',
+    next: { zh: '请由通行证登记的司机扫码', en: 'The driver named on the vehicle pass must scan' },
+  },
+  VEHICLE_GOODS_NOT_ESSENTIAL: {
+    kind: 'refuse',
+    zh: '非生活必需物资车辆禁止进入',
+    en: 'Only essential supplies may enter',
+    next: { zh: '请联系收货单位或疫情防控办', en: 'Please contact the receiving unit or the epidemic office' },
+  },
+  VEHICLE_DAILY_LIMIT: {
+    kind: 'refuse',
+    zh: ({ limit }) => (limit !== undefined ? `该车今日非必需物资已达${limit}次` : '该车今日非必需物资次数已满'),
+    en: ({ limit }) => (limit !== undefined ? `Non-essential entries for this vehicle today: ${limit} of ${limit}` : 'Daily non-essential entries used up'),
+    next: { zh: '请明日再来或联系疫情防控办', en: 'Please come back tomorrow or contact the epidemic office' },
+  },
+
   // Zones (occupancy and anti-passback), applied after decide() on a zone's entry lane.
   ZONE_FULL: {
     kind: 'refer',
@@ -388,6 +423,20 @@ const CATALOGUE: Catalogue = {
   },
   LEDGER_FAILED: { kind: 'refer', zh: '通行记录未能保存，闸机未开启', en: 'Passage could not be recorded; gate held', next: NEXT.waitStaff },
   LANE_WAITING: { kind: 'prompt', zh: '请出示通行码', en: 'Please show your pass' },
+  // Vehicle gate, lane side: the vehicle pass is held until the driver's pass is scanned.
+  VEHICLE_DRIVER_NEEDED: { kind: 'prompt', zh: '请出示司机通行码', en: "Please show the driver's pass" },
+  VEHICLE_DRIVER_TIMEOUT: {
+    kind: 'refer',
+    zh: '未出示司机通行码，本次通行已取消',
+    en: "No driver's pass shown; passage cancelled",
+    next: { zh: '请重新扫车辆通行证', en: 'Please scan the vehicle pass again' },
+  },
+  VEHICLE_PASS_NOT_HERE: {
+    kind: 'refer',
+    zh: '本通道不受理车辆通行证',
+    en: 'This lane does not take vehicle passes',
+    next: { zh: '请到车辆通道扫码', en: 'Please use the vehicle gate' },
+  },
 };
 
 const CODE_SET: ReadonlySet<string> = new Set(REASON_CODES);

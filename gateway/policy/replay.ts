@@ -42,6 +42,16 @@ export function evaluatedFacts(input: DecideInput): EvaluatedFacts {
           })),
         }
       : {}),
+    // The plate and the driver's id stay out: decide() compares the id, nothing more.
+    ...(input.facts.vehicle !== undefined && c.ok
+      ? {
+          vehicle: {
+            goods: input.facts.vehicle.goods,
+            driverMatches: input.facts.vehicle.driver === c.subject.id,
+            goodsToday: [...(Array.isArray(input.facts.vehicle.goodsToday) ? input.facts.vehicle.goodsToday : [])],
+          },
+        }
+      : {}),
   };
 }
 
@@ -79,6 +89,10 @@ export function inputFromFacts(f: EvaluatedFacts, profile: PolicyProfile): Decid
       ...(f.checkpoint === undefined ? {} : { checkpoint: f.checkpoint }),
       ...(f.leave === undefined ? {} : { leave: f.leave.map((l) => ({ staffId: '', destination: '', out: l.out, back: l.back })) }),
       ...(f.crews === undefined ? {} : { crews: f.crews.map((c) => ({ id: '', responsible: '', members: [], validFrom: c.validFrom, validUntil: c.validUntil, itinerary: c.itinerary })) }),
+      // The subject's id is '' on replay: a matching driver is '' too, another one is not.
+      ...(f.vehicle === undefined
+        ? {}
+        : { vehicle: { plate: '', goods: f.vehicle.goods, driver: f.vehicle.driverMatches ? '' : '(another driver)', goodsToday: f.vehicle.goodsToday } }),
     },
     profile,
     now: f.now,

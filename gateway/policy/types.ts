@@ -145,6 +145,28 @@ export interface LocalFacts {
   leave?: LeaveRecord[];
   /** Crew registrations naming this subject as a member; absent = none. */
   crews?: CrewRegistration[];
+  /** The vehicle pass scanned just before this (driver's) pass, on a vehicle gate; absent = none. */
+  vehicle?: VehicleAtGate;
+}
+
+/** A verified vehicle pass as the policy judges it, with what this plate did today. */
+export interface VehicleAtGate {
+  /** Local only: recorded in the ledger, never published, never read by decide(). */
+  plate: string;
+  /** Goods category id from the pass. */
+  goods: string;
+  /** The driver's pass `sub` the vehicle pass names; must be the subject's id. */
+  driver: string;
+  /** Goods categories of this plate's admissions earlier today (local day), one per admission. */
+  goodsToday: string[];
+}
+
+/** The vehicle rule of a vehicle gate (requirement 10). Always hard. */
+export interface VehicleRule {
+  /** Goods categories always admitted (subject to the driver's own checks). */
+  essentialGoods: string[];
+  /** Admissions per plate per local day with non-essential goods; 0 = non-essential refused. */
+  nonEssentialPerDay: number;
 }
 
 /** Rules a profile may enforce `soft` (admit, record the reason, alert). */
@@ -180,6 +202,11 @@ export interface PolicyProfile {
   enforce?: EnforceMap;
   /** Per-category enforcement, over `enforce`. */
   enforceByCategory?: Partial<Record<Category, EnforceMap>>;
+  /**
+   * Present on a vehicle gate: a driver passes only with a vehicle pass naming them, and
+   * the goods must be essential or within the daily limit of non-essential entries.
+   */
+  vehicle?: VehicleRule;
 }
 
 export interface DecideInput {
@@ -214,4 +241,6 @@ export interface EvaluatedFacts {
   riskAreas: RiskArea[];
   /** Crew registrations (no id, no responsible person, no members), when the subject had any. */
   crews?: { validFrom: string; validUntil: string; itinerary: ItineraryStop[] }[];
+  /** The vehicle pass decided with this pass (no plate, no driver id), when there was one. */
+  vehicle?: { goods: string; driverMatches: boolean; goodsToday: string[] };
 }

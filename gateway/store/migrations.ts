@@ -257,6 +257,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE ledger ADD COLUMN crew_id TEXT;
     `,
   },
+  {
+    version: 9,
+    name: 'vehicle gate: plate and goods category of each passage with a vehicle pass',
+    up: `
+      -- Local only, like the responsible person: no payload builder reads these columns.
+      ALTER TABLE ledger ADD COLUMN plate TEXT;
+      ALTER TABLE ledger ADD COLUMN goods TEXT;
+      -- The daily limit of non-essential entries counts a plate's admissions of the day.
+      CREATE INDEX ledger_plate_at ON ledger (plate, at) WHERE plate IS NOT NULL;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

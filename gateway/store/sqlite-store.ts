@@ -124,6 +124,8 @@ interface LedgerRow {
   approver: string | null;
   responsible: string | null;
   crew_id: string | null;
+  plate: string | null;
+  goods: string | null;
 }
 
 interface ReplayDbRow {
@@ -299,6 +301,9 @@ class SqliteStoreImpl implements SqliteStore {
   readonly #hasCrews: boolean;
   readonly #crewsFor: Database.Statement<[string], CrewRow> | null;
   readonly #crewsReplaceAll: ((entries: CrewRegistration[]) => void) | null;
+  /** Store schema 9: plate and goods of passages with a vehicle pass. */
+  readonly #hasVehicles: boolean;
+  readonly #vehicleGoods: Database.Statement<[string, number, number], { goods: string | null }> | null;
   readonly #append: (entry: NewLedgerEntry, toOutbox: (row: LedgerEntry) => OutboxMessage | null) => LedgerEntry;
   readonly #rosterUpsertAll: (entries: RosterEntry[]) => number;
   readonly #watchlistReplaceAll: (entries: WatchlistEntry[]) => void;
@@ -344,14 +349,19 @@ class SqliteStoreImpl implements SqliteStore {
            FROM crew_members m JOIN crews c ON c.crew_id = m.crew_id WHERE m.subject_id = ? ORDER BY c.rowid`,
         )
       : null;
+    this.#hasVehicles = db.prepare<[], { name: string }>('PRAGMA table_info(ledger)').all().some((c) => c.name === 'plate');
+    this.#vehicleGoods = this.#hasVehicles
+      ? db.prepare("SELECT goods FROM ledger WHERE plate = ? AND at >= ? AND at < ? AND outcome = 'admit' ORDER BY seq")
+      : null;
     this.#ledgerColumns =
       `${LEDGER_COLUMNS}, ${this.#hasActor ? 'actor, note' : 'NULL AS actor, NULL AS note'}` +
       `, ${this.#hasPolicy ? 'profile, profile_hash' : 'NULL AS profile, NULL AS profile_hash'}` +
       `, ${this.#hasApprovalUses ? 'approver' : 'NULL AS approver'}` +
-      `, ${this.#hasCrews ? 'responsible, crew_id' : 'NULL AS responsible, NULL AS crew_id'}`;
+      `, ${this.#hasCrews ? 'responsible, crew_id' : 'NULL AS responsible, NULL AS crew_id'}` +
+      `, ${this.#hasVehicles ? 'plate, goods' : 'NULL AS plate, NULL AS goods'}`;
     this.#insertLedger = db.prepare(
-      `INSERT INTO ledger (id, at, lane, kind, outcome, reasons, alerts, credential, subject_ref, subject_name, category, temperature${this.#hasActor ? ', actor, note' : ''}${this.#hasPolicy ? ', profile, profile_hash, facts' : ''}${this.#hasApprovalUses ? ', approver, approval_key' : ''}${this.#hasCrews ? ', responsible, crew_id' : ''})
-       VALUES (@id, @at, @lane, @kind, @outcome, @reasons, @alerts, @credential, @subjectRef, @subjectName, @category, @temperature${this.#hasActor ? ', @actor, @note' : ''}${this.#hasPolicy ? ', @profile, @profileHash, @facts' : ''}${this.#hasApprovalUses ? ', @approver, @approvalKey' : ''}${this.#hasCrews ? ', @responsible, @crewId' : ''})`,
+      `INSERT INTO ledger (id, at, lane, kind, outcome, reasons, alerts, credential, subject_ref, subject_name, category, temperature${this.#hasActor ? ', actor, note' : ''}${this.#hasPolicy ? ', profile, profile_hash, facts' : ''}${this.#hasApprovalUses ? ', approver, approval_key' : ''}${this.#hasCrews ? ', responsible, crew_id' : ''}${this.#hasVehicles ? ', plate, goods' : ''})
+       VALUES (@id, @at, @lane, @kind, @outcome, @reasons, @alerts, @credential, @subjectRef, @subjectName, @category, @temperature${this.#hasActor ? ', @actor, @note' : ''}${this.#hasPolicy ? ', @profile, @profileHash, @facts' : ''}${this.#hasApprovalUses ? ', @approver, @approvalKey' : ''}${this.#hasCrews ? ', @responsible, @crewId' : ''}${this.#hasVehicles ? ', @plate, @goods' : ''})`,
     );
     this.#ledgerBySeq = db.prepare(`SELECT ${this.#ledgerColumns} FROM ledger WHERE seq = ?`);
     this.#insertOutbox = db.prepare('INSERT INTO outbox (topic, payload, qos, created_at) VALUES (?, ?, ?, ?)');
@@ -395,6 +405,7 @@ class SqliteStoreImpl implements SqliteStore {
             facts: entry.facts ? JSON.stringify(entry.facts) : null,
             ...(this.#hasApprovalUses ? { approver: entry.approver ?? null, approvalKey: entry.approvalKey ?? null } : {}),
             ...(this.#hasCrews ? { responsible: entry.responsible ?? null, crewId: entry.crewId ?? null } : {}),
+            ...(this.#hasVehicles ? { plate: entry.plate ?? null, goods: entry.goods ?? null } : {}),
           }).lastInsertRowid,
         );
       } catch (err) {
@@ -809,6 +820,14 @@ class SqliteStoreImpl implements SqliteStore {
     this.#approvalsReplaceAll(entries);
   }
 
+  /**
+   * Goods categories of the admissions of `plate` in [from, to) (epoch ms), in ledger
+   * order: what the vehicle rule's daily limit counts. Empty before store schema 9.
+   */
+  vehicleGoods(plate: string, from: number, to: number): string[] {
+    return (this.#vehicleGoods?.all(plate, from, to) ?? []).map((r) => r.goods ?? '');
+  }
+
   crewsFor(subjectId: string): CrewRegistration[] {
     return (this.#crewsFor?.all(subjectId) ?? []).map((r) => ({
       id: r.crew_id,
@@ -989,6 +1008,8 @@ function ledgerFromRow(r: LedgerRow): LedgerEntry {
     ...(r.approver !== null ? { approver: r.approver } : {}),
     ...(r.responsible !== null ? { responsible: r.responsible } : {}),
     ...(r.crew_id !== null ? { crewId: r.crew_id } : {}),
+    ...(r.plate !== null ? { plate: r.plate } : {}),
+    ...(r.goods !== null ? { goods: r.goods } : {}),
   };
 }
 

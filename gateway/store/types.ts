@@ -36,6 +36,10 @@ export interface NewLedgerEntry {
   responsible?: string | null;
   /** The office's id of that crew registration (store schema 8). */
   crewId?: string | null;
+  /** Local only: number plate of the vehicle pass decided with this passage (store schema 9). Never published. */
+  plate?: string | null;
+  /** Local only: goods category of that vehicle pass (store schema 9). Never published. */
+  goods?: string | null;
   /** What the policy evaluated, for policy replay. Write-only: rows read back omit it (see replayRows). */
   facts?: EvaluatedFacts | null;
 }
@@ -154,6 +158,8 @@ export interface Store extends OutboxSource, AlertStore {
   approvalsReplace(entries: Approval[]): void;
   /** Crew registrations naming this subject as a member (none before store schema 8). */
   crewsFor(subjectId: string): CrewRegistration[];
+  /** Goods categories of the admissions of `plate` in [from, to) (epoch ms), in ledger order (store schema 9). */
+  vehicleGoods(plate: string, from: number, to: number): string[];
   /** Replaces every crew registration in one transaction. */
   crewsReplace(entries: CrewRegistration[]): void;
   riskAreas(): RiskArea[];

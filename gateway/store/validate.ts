@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import {
   CATEGORIES,
+  GOODS_PATTERN,
   HEALTH_CODES,
   RISK_LEVELS,
   type CredentialKind,
@@ -111,6 +112,8 @@ const newLedgerEntrySchema: z.ZodType<NewLedgerEntry> = z.object({
   approvalKey: z.string().min(1).max(500).nullable().optional(),
   responsible: z.string().trim().min(1).max(100).nullable().optional(),
   crewId: z.string().min(1).max(128).nullable().optional(),
+  plate: z.string().trim().min(1).max(16).nullable().optional(),
+  goods: z.string().regex(GOODS_PATTERN, 'expected a goods category id').nullable().optional(),
   profile: z.string().min(1).max(64).nullable().optional(),
   profileHash: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 in hex').nullable().optional(),
   // Shape only: the policy wrote it from what it evaluated; replay reads it defensively.

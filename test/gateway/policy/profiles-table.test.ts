@@ -40,7 +40,9 @@ const approval: Approval = {
 function run(profile: PolicyProfile, category: Category, o: { health?: Partial<HealthFacts>; readings?: number[]; facts?: Partial<LocalFacts> } = {}): Verdict {
   const e = TABLE[profile.name as ProfileName];
   // Contractors pass only as members of a current crew (every profile): give them one.
-  const facts: Partial<LocalFacts> = { approvals: e.approvalFor.includes(category) ? [approval] : [], ...(category === 'contractor' ? { crews: [crew()] } : {}), ...o.facts };
+  // A driver at the vehicle gate comes with the vehicle pass naming them (essential goods).
+  const vehicle = category === 'driver' && profile.vehicle ? { vehicle: { plate: '晋A1', goods: 'food', driver: 'P-0001', goodsToday: [] } } : {};
+  const facts: Partial<LocalFacts> = { approvals: e.approvalFor.includes(category) ? [approval] : [], ...(category === 'contractor' ? { crews: [crew()] } : {}), ...vehicle, ...o.facts };
   return decide(input({ profile, subject: subject({ category, ...(o.health ? { health: o.health } : {}) }), readings: o.readings ?? [36.5], facts }));
 }
 

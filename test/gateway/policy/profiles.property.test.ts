@@ -105,7 +105,9 @@ describe.each(PROFILES)('under the %s profile', (_name, profile) => {
       category: profile.allowedCategories.find((c) => !profile.approvalRequiredFor.includes(c)) ?? 'employee',
       health: { healthCode: 'green', travel: { riskLevel: 'none', visits: [], asOf: iso(NOW) }, test: { result: 'negative', sampledAt: iso(NOW - HOUR) } },
     };
-    const v = decide({ credential: { ok: true, kind: 'health-pass', subject }, readings: [{ celsius: 36.5, at: NOW }], facts: { watchlist: [], approvals: [], riskAreas: [] }, profile, now: NOW });
+    // On the vehicle gate a driver comes with the vehicle pass naming them, carrying food.
+    const vehicle = profile.vehicle ? { vehicle: { plate: '晋A1', goods: 'food', driver: subject.id, goodsToday: [] } } : {};
+    const v = decide({ credential: { ok: true, kind: 'health-pass', subject }, readings: [{ celsius: 36.5, at: NOW }], facts: { watchlist: [], approvals: [], riskAreas: [], ...vehicle }, profile, now: NOW });
     expect(v.outcome).toBe('admit');
   });
 });

@@ -34,6 +34,10 @@ const DECIDE_REFUSES: ReasonCode[] = [
   'CREW_NOT_YET_VALID',
   'CREW_EXPIRED',
   'CREW_ITINERARY_RISK_AREA',
+  'VEHICLE_PASS_MISSING',
+  'VEHICLE_DRIVER_MISMATCH',
+  'VEHICLE_GOODS_NOT_ESSENTIAL',
+  'VEHICLE_DAILY_LIMIT',
   // checkZoneEntry (zones.ts), after decide():
   'ANTI_PASSBACK',
 ];
@@ -48,7 +52,12 @@ const LANE_CODES: ReasonCode[] = [
   'RELAY_FAILED',
   'LEDGER_FAILED',
   'LANE_WAITING',
+  'VEHICLE_DRIVER_NEEDED',
+  'VEHICLE_DRIVER_TIMEOUT',
+  'VEHICLE_PASS_NOT_HERE',
 ];
+/** Lane codes that are prompts (the screen's instruction), not outcomes. */
+const LANE_PROMPTS: ReasonCode[] = ['LANE_WAITING', 'VEHICLE_DRIVER_NEEDED'];
 
 const CJK = /[\u4e00-\u9fff]/;
 /** Chinese text takes full-width punctuation (，（）), never the ASCII forms. */
@@ -96,7 +105,7 @@ describe('reason catalogue', () => {
     expect(next?.en.trim()).not.toBe('');
   });
 
-  it.each([...DECIDE_REFERS, ...LANE_CODES.filter((c) => c !== 'LANE_WAITING')].map((c) => [c]))('tells the person what to do next after %s, a referral', (code) => {
+  it.each([...DECIDE_REFERS, ...LANE_CODES.filter((c) => !LANE_PROMPTS.includes(c))].map((c) => [c]))('tells the person what to do next after %s, a referral', (code) => {
     expect(reasonKind(code)).toBe('refer');
     expect(reason(code).next?.zh).toMatch(CJK);
     expect(reason(code).next?.zh).not.toMatch(ASCII_PUNCT);
@@ -105,6 +114,11 @@ describe('reason catalogue', () => {
   it.each(DECIDE_MEASURES.map((c) => [c]))('%s is a request to measure and its text is the instruction', (code) => {
     expect(reasonKind(code)).toBe('measure');
     expect(reason(code).zh).toContain('测');
+  });
+
+  it("gives a vehicle gate its prompt for the driver's pass", () => {
+    expect(reason('VEHICLE_DRIVER_NEEDED')).toEqual({ code: 'VEHICLE_DRIVER_NEEDED', zh: '请出示司机通行码', en: "Please show the driver's pass" });
+    expect(reasonKind('VEHICLE_DRIVER_NEEDED')).toBe('prompt');
   });
 
   it('gives the lane its idle prompt', () => {

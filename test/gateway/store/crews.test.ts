@@ -79,7 +79,7 @@ describe('crew registrations in the store', () => {
     old.appendDecision(entry({ id: 'evt-old' }), () => null);
     expect(old.crewsFor('C-1')).toEqual([]);
     old.close();
-    const store = track(openStore(dir));
+    const store = track(openStore(dir, { migrations: MIGRATIONS.slice(0, 8) }));
     expect(store.schemaVersion).toBe(8);
     expect(store.queryEvents({ limit: 10 }).map((e) => e.id)).toEqual(['evt-old']);
     store.crewsReplace([CREW]);
