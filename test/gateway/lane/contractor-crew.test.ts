@@ -4,12 +4,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LaneConfig } from '../../../gateway/config/schema.js';
 import { issuePass } from '../../../gateway/credentials/index.js';
 import { buildSimLane } from '../../../gateway/gateway.js';
-import { MINE_ENTRANCE } from '../../../gateway/policy/profiles.js';
+import { laneParts } from './harness.js';
 import { openStore, type LedgerEntry, type SqliteStore } from '../../../gateway/store/index.js';
 import { goodClaims, testIssuer, type Issuer } from '../credentials/fixtures.js';
 
@@ -36,20 +35,10 @@ afterEach(async () => {
 });
 
 async function laneAt(checkpoint = 'gate-1'): Promise<(sub: string) => Promise<LedgerEntry>> {
-  const parts = buildSimLane({
+  const parts = buildSimLane(laneParts(store, issuer.trust, {
     laneConfig: LANE,
-    profile: MINE_ENTRANCE,
-    store,
-    trust: issuer.trust,
-    secret: Buffer.alloc(32, 7),
-    eventsTopic: `checkpoints/s/${checkpoint}/events`,
-    ctx: { site: 's', checkpoint },
-    showMs: 5000,
-    now: () => Date.now(),
-    logger: pino({ level: 'silent' }),
-    afterRecord: () => {},
-    onSnapshot: () => {},
-  });
+    checkpoint,
+  }));
   await parts.lane.start();
   stop = () => parts.lane.stop();
   return async (sub) => {

@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LaneConfig } from '../../../gateway/config/schema.js';
 import { buildSimLane } from '../../../gateway/gateway.js';
+import { laneParts } from './harness.js';
 import type { Lane } from '../../../gateway/lane/lane.js';
 import type { LaneSnapshot } from '../../../gateway/lane/types.js';
-import { MINE_ENTRANCE } from '../../../gateway/policy/profiles.js';
 import { openStore } from '../../../gateway/store/index.js';
 import type { Store } from '../../../gateway/store/types.js';
 import { goodClaims, testIssuer } from '../credentials/fixtures.js';
@@ -31,20 +30,10 @@ let snapshots: LaneSnapshot[];
 
 async function setup() {
   const issuer = await testIssuer();
-  const parts = buildSimLane({
+  const parts = buildSimLane(laneParts(store, issuer.trust, {
     laneConfig,
-    profile: MINE_ENTRANCE,
-    store,
-    trust: issuer.trust,
-    secret: Buffer.alloc(32, 7),
-    eventsTopic: 'checkpoints/s/c/events',
-    ctx: { site: 's', checkpoint: 'c' },
-    showMs: 5000,
-    now: () => Date.now(),
-    logger: pino({ level: 'silent' }),
-    afterRecord: () => {},
     onSnapshot: (s) => snapshots.push(s),
-  });
+  }));
   await parts.lane.start();
   current = parts.lane;
   const pass = (over: Parameters<typeof goodClaims>[0] = {}) => issuePass(goodClaims(over), issuer.privateJwk);

@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LaneConfig } from '../../../gateway/config/schema.js';
 import { buildSimLane } from '../../../gateway/gateway.js';
+import { laneParts } from './harness.js';
 import { LaneOverrideError } from '../../../gateway/lane/lane.js';
 import type { LaneSnapshot } from '../../../gateway/lane/types.js';
-import { MINE_ENTRANCE } from '../../../gateway/policy/profiles.js';
 import { overrideReason } from '../../../gateway/policy/reasons.js';
 import { openStore, type SqliteStore } from '../../../gateway/store/index.js';
 import type { AlertRecord } from '../../../gateway/store/types.js';
@@ -47,24 +46,14 @@ afterEach(async () => {
 
 async function setup() {
   const issuer = await testIssuer();
-  const parts = buildSimLane({
+  const parts = buildSimLane(laneParts(store, issuer.trust, {
     laneConfig,
-    profile: MINE_ENTRANCE,
-    store,
-    trust: issuer.trust,
-    secret: Buffer.alloc(32, 7),
-    eventsTopic: 'checkpoints/s/c/events',
-    ctx: { site: 's', checkpoint: 'c' },
-    showMs: 5000,
-    now: () => Date.now(),
-    logger: pino({ level: 'silent' }),
-    afterRecord: () => {},
     onSnapshot: (s) => snapshots.push(s),
     recordAlert: (a) => {
       alerts.push(a);
       store.appendAlert(a, () => null);
     },
-  });
+  }));
   await parts.lane.start();
   return { ...parts, issuer };
 }

@@ -3,11 +3,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LaneConfig } from '../../../gateway/config/schema.js';
 import { issuePass, issueVehiclePass } from '../../../gateway/credentials/index.js';
 import { buildSimLane } from '../../../gateway/gateway.js';
+import { laneParts } from './harness.js';
 import { VEHICLE_DRIVER_WINDOW_MS } from '../../../gateway/lane/lane.js';
 import type { LaneSnapshot } from '../../../gateway/lane/types.js';
 import { MINE_ENTRANCE } from '../../../gateway/policy/profiles.js';
@@ -47,20 +47,12 @@ interface Gate {
 
 async function gate(profile: PolicyProfile = GATE): Promise<Gate> {
   const snapshots: LaneSnapshot[] = [];
-  const parts = buildSimLane({
+  const parts = buildSimLane(laneParts(store, issuer.trust, {
     laneConfig: LANE,
     profile,
-    store,
-    trust: issuer.trust,
-    secret: Buffer.alloc(32, 7),
-    eventsTopic: 'checkpoints/s/veh/events',
-    ctx: { site: 's', checkpoint: 'veh' },
-    showMs: 5000,
-    now: () => Date.now(),
-    logger: pino({ level: 'silent' }),
-    afterRecord: () => {},
+    checkpoint: 'veh',
     onSnapshot: (s) => snapshots.push(s),
-  });
+  }));
   await parts.lane.start();
   stop = () => parts.lane.stop();
   return {

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { formatReplayReport, replayLedger } from '../../../gateway/cli/policy.js';
 import { profileHash } from '../../../gateway/config/profiles.js';
@@ -10,6 +9,7 @@ import type { LaneConfig } from '../../../gateway/config/schema.js';
 import { CATEGORIES, type Category, type Subject } from '../../../gateway/credentials/types.js';
 import { issuePass } from '../../../gateway/credentials/index.js';
 import { buildSimLane } from '../../../gateway/gateway.js';
+import { laneParts } from '../lane/harness.js';
 import { decide } from '../../../gateway/policy/decide.js';
 import { MINE_ENTRANCE, profileFromOverrides } from '../../../gateway/policy/profiles.js';
 import { evaluatedFacts, replayVerdict } from '../../../gateway/policy/replay.js';
@@ -264,21 +264,10 @@ describe('a lane', () => {
   it('records the profile, its hash and the evaluated facts with each decision', async () => {
     const store = freshStore();
     const issuer = await testIssuer();
-    const { lane, scanner, thermometer } = buildSimLane({
+    const { lane, scanner, thermometer } = buildSimLane(laneParts(store, issuer.trust, {
       laneConfig,
-      profile: MINE_ENTRANCE,
       policyId: () => ({ name: 'mine-entrance', hash: profileHash(MINE_ENTRANCE) }),
-      store,
-      trust: issuer.trust,
-      secret: Buffer.alloc(32, 7),
-      eventsTopic: 'checkpoints/s/c/events',
-      ctx: { site: 's', checkpoint: 'c' },
-      showMs: 5000,
-      now: () => Date.now(),
-      logger: pino({ level: 'silent' }),
-      afterRecord: () => {},
-      onSnapshot: () => {},
-    });
+    }));
     await lane.start();
     try {
       thermometer.reading(36.5);

@@ -1,14 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../../gateway/config/load.js';
 import type { LaneConfig } from '../../../gateway/config/schema.js';
 import { issuePass } from '../../../gateway/credentials/index.js';
 import { buildSimLane } from '../../../gateway/gateway.js';
+import { laneParts } from '../lane/harness.js';
 import { laneZone, laneZones } from '../../../gateway/lane/zone-gate.js';
-import { MINE_ENTRANCE } from '../../../gateway/policy/profiles.js';
 import type { Decision } from '../../../gateway/policy/types.js';
 import { checkZoneEntry, MINUTE_MS, type ZoneRule } from '../../../gateway/policy/zones.js';
 import { openStore, type SqliteStore } from '../../../gateway/store/index.js';
@@ -113,21 +112,10 @@ describe('a zone with a limit of 3, an entry lane and an exit lane', () => {
   async function gateway(rule: ZoneRule): Promise<{ store: SqliteStore; enter: (sub: string) => Promise<Decision | undefined>; exit: (sub: string) => Promise<void>; close: () => Promise<void> }> {
     const store = openStore(dir);
     const build = (id: string, direction: 'in' | 'out') =>
-      buildSimLane({
+      buildSimLane(laneParts(store, issuer.trust, {
         laneConfig: lane(id),
-        profile: MINE_ENTRANCE,
         zone: laneZone(store, rule, direction),
-        store,
-        trust: issuer.trust,
-        secret: Buffer.alloc(32, 7),
-        eventsTopic: 'checkpoints/s/c/events',
-        ctx: { site: 's', checkpoint: 'c' },
-        showMs: 5000,
-        now: () => Date.now(),
-        logger: pino({ level: 'silent' }),
-        afterRecord: () => {},
-        onSnapshot: () => {},
-      });
+      }));
     const entry = build('in-1', 'in');
     const exit = build('out-1', 'out');
     await entry.lane.start();
