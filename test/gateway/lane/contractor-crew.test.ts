@@ -1,52 +1,31 @@
 // A lane admitting contractors on crew registrations: a member of a current crew is
 // admitted and the crew's responsible person is recorded in the local ledger, never in
 // what is published; without a current crew, or with a crew from a risk area, refused.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { LaneConfig } from '../../../gateway/config/schema.js';
 import { issuePass } from '../../../gateway/credentials/index.js';
 import { buildSimLane } from '../../../gateway/gateway.js';
-import { laneParts } from './harness.js';
-import { openStore, type LedgerEntry, type SqliteStore } from '../../../gateway/store/index.js';
-import { goodClaims, testIssuer, type Issuer } from '../credentials/fixtures.js';
+import { laneParts, useLaneTestEnv } from './harness.js';
+import type { LedgerEntry } from '../../../gateway/store/index.js';
+import { goodClaims } from '../credentials/fixtures.js';
 
-const T0 = Date.UTC(2024, 0, 10, 0, 0, 0);
 const LANE: LaneConfig = { id: 'in-1', temperatureWindowMs: 10_000, relayPulseMs: 700, scanner: { type: 'sim' }, thermometer: { type: 'sim' }, relay: { type: 'sim' } };
 
-let dir: string;
-let issuer: Issuer;
-let store: SqliteStore;
-let stop: () => Promise<void> = async () => undefined;
-
-beforeEach(async () => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-  vi.setSystemTime(T0);
-  dir = mkdtempSync(path.join(tmpdir(), 'crew-'));
-  issuer = await testIssuer();
-  store = openStore(dir);
-});
-afterEach(async () => {
-  await stop();
-  store.close();
-  vi.useRealTimers();
-  rmSync(dir, { recursive: true, force: true });
-});
+const env = useLaneTestEnv('crew-');
 
 async function laneAt(checkpoint = 'gate-1'): Promise<(sub: string) => Promise<LedgerEntry>> {
-  const parts = buildSimLane(laneParts(store, issuer.trust, {
+  const parts = buildSimLane(laneParts(env.store, env.issuer.trust, {
     laneConfig: LANE,
     checkpoint,
   }));
   await parts.lane.start();
-  stop = () => parts.lane.stop();
+  env.onStop(() => parts.lane.stop());
   return async (sub) => {
     parts.thermometer.reading(36.5);
-    parts.scanner.scan(await issuePass(goodClaims({ sub, category: 'contractor', name: '孙施工' }), issuer.privateJwk));
+    parts.scanner.scan(await issuePass(goodClaims({ sub, category: 'contractor', name: '孙施工' }), env.issuer.privateJwk));
     await parts.lane.settled();
     vi.advanceTimersByTime(6000); // the screen goes back to waiting
-    const row = store.queryEvents({ limit: 1 })[0];
+    const row = env.store.queryEvents({ limit: 1 })[0];
     if (row === undefined) throw new Error('no ledger row');
     return row;
   };
@@ -63,22 +42,22 @@ const crew = {
 
 describe('a lane admitting contractors on crew registrations', () => {
   it('admits a member of a current crew and records the responsible person and crew with the admission', async () => {
-    store.crewsReplace([crew]);
+    env.store.crewsReplace([crew]);
     const row = await (await laneAt())('C-1');
     expect(row.outcome).toBe('admit');
     expect(row).toMatchObject({ responsible: '赵负责', crewId: 'CREW-1' });
   });
 
   it('never publishes the responsible person: the outbox holds no name', async () => {
-    store.crewsReplace([crew]);
+    env.store.crewsReplace([crew]);
     expect((await (await laneAt())('C-1')).outcome).toBe('admit');
-    const payloads = store.outboxPending(100).map((r) => r.payload);
+    const payloads = env.store.outboxPending(100).map((r) => r.payload);
     expect(payloads.length).toBeGreaterThan(0);
     for (const p of payloads) expect(p).not.toMatch(/赵负责|孙施工|responsible|CREW-1/);
   });
 
   it('refuses a contractor in no crew with CREW_NOT_REGISTERED, recording no responsible person', async () => {
-    store.crewsReplace([crew]);
+    env.store.crewsReplace([crew]);
     const row = await (await laneAt())('C-2');
     expect(row.outcome).toBe('refuse');
     expect(row.reasons.map((r) => r.code)).toEqual(['CREW_NOT_REGISTERED']);
@@ -86,8 +65,8 @@ describe('a lane admitting contractors on crew registrations', () => {
   });
 
   it('refuses a crew whose itinerary passed a high-risk area, with a risk-area alert', async () => {
-    store.crewsReplace([crew]);
-    store.riskAreasReplace([{ region: '天津市', level: 'high', since: '2024-01-01', until: null }]);
+    env.store.crewsReplace([crew]);
+    env.store.riskAreasReplace([{ region: '天津市', level: 'high', since: '2024-01-01', until: null }]);
     const row = await (await laneAt())('C-1');
     expect(row.outcome).toBe('refuse');
     expect(row.reasons.map((r) => r.code)).toEqual(['CREW_ITINERARY_RISK_AREA']);

@@ -1,51 +1,30 @@
 // A lane and a worker back from leave: the leave records imported with the roster reach
 // the policy, so a test from before the return no longer admits.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { LaneConfig } from '../../../gateway/config/schema.js';
 import { issuePass } from '../../../gateway/credentials/index.js';
 import { buildSimLane } from '../../../gateway/gateway.js';
-import { laneParts } from './harness.js';
-import { openStore, type LedgerEntry, type SqliteStore } from '../../../gateway/store/index.js';
-import { goodClaims, testIssuer, type Issuer } from '../credentials/fixtures.js';
+import { laneParts, T0, useLaneTestEnv } from './harness.js';
+import type { LedgerEntry } from '../../../gateway/store/index.js';
+import { goodClaims } from '../credentials/fixtures.js';
 
-const T0 = Date.UTC(2024, 0, 10, 0, 0, 0);
 const LANE: LaneConfig = { id: 'in-1', temperatureWindowMs: 10_000, relayPulseMs: 700, scanner: { type: 'sim' }, thermometer: { type: 'sim' }, relay: { type: 'sim' } };
 
-let dir: string;
-let issuer: Issuer;
-let store: SqliteStore;
-let stop: () => Promise<void> = async () => undefined;
-
-beforeEach(async () => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-  vi.setSystemTime(T0);
-  dir = mkdtempSync(path.join(tmpdir(), 'leave-'));
-  issuer = await testIssuer();
-  store = openStore(dir);
-});
-afterEach(async () => {
-  await stop();
-  store.close();
-  vi.useRealTimers();
-  rmSync(dir, { recursive: true, force: true });
-});
+const env = useLaneTestEnv('leave-');
 
 async function laneAt(checkpoint: string): Promise<(sub: string) => Promise<LedgerEntry>> {
-  const parts = buildSimLane(laneParts(store, issuer.trust, {
+  const parts = buildSimLane(laneParts(env.store, env.issuer.trust, {
     laneConfig: LANE,
     checkpoint,
   }));
   await parts.lane.start();
-  stop = () => parts.lane.stop();
+  env.onStop(() => parts.lane.stop());
   return async (sub) => {
     parts.thermometer.reading(36.5);
-    parts.scanner.scan(await issuePass(goodClaims({ sub }), issuer.privateJwk));
+    parts.scanner.scan(await issuePass(goodClaims({ sub }), env.issuer.privateJwk));
     await parts.lane.settled();
     vi.advanceTimersByTime(6000); // the screen goes back to waiting
-    const row = store.queryEvents({ limit: 1 })[0];
+    const row = env.store.queryEvents({ limit: 1 })[0];
     if (row === undefined) throw new Error('no ledger row');
     return row;
   };
@@ -58,14 +37,14 @@ function worker(leave: { destination: string; out: string; back: string | null }
 describe('a lane and a worker back from leave', () => {
   it('refuses a pass whose test was sampled before the return with TEST_BEFORE_RETURN', async () => {
     // The pass's test was sampled 2024-01-09T01:00Z, before the return at 04:00Z.
-    store.rosterUpsert([worker({ destination: '西安', out: '2024-01-05', back: '2024-01-09T12:00:00+08:00' })]);
+    env.store.rosterUpsert([worker({ destination: '西安', out: '2024-01-05', back: '2024-01-09T12:00:00+08:00' })]);
     const row = await (await laneAt('gate-1'))('E-1');
     expect(row.outcome).toBe('refuse');
     expect(row.reasons.map((r) => r.code)).toEqual(['TEST_BEFORE_RETURN']);
   });
 
   it('admits the same pass when the return came before the sample', async () => {
-    store.rosterUpsert([worker({ destination: '西安', out: '2024-01-05', back: '2024-01-08' })]);
+    env.store.rosterUpsert([worker({ destination: '西安', out: '2024-01-05', back: '2024-01-08' })]);
     expect((await (await laneAt('gate-1'))('E-1')).outcome).toBe('admit');
   });
 });

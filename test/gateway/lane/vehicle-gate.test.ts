@@ -1,43 +1,22 @@
 // A lane on the vehicle-gate profile: the vehicle pass is held until the driver's pass is
 // scanned, and the two are decided together. Plate and goods go to the local ledger only.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { LaneConfig } from '../../../gateway/config/schema.js';
 import { issuePass, issueVehiclePass } from '../../../gateway/credentials/index.js';
 import { buildSimLane } from '../../../gateway/gateway.js';
-import { laneParts } from './harness.js';
+import { laneParts, T0, useLaneTestEnv } from './harness.js';
 import { VEHICLE_DRIVER_WINDOW_MS } from '../../../gateway/lane/lane.js';
 import type { LaneSnapshot } from '../../../gateway/lane/types.js';
 import { MINE_ENTRANCE } from '../../../gateway/policy/profiles.js';
 import type { PolicyProfile } from '../../../gateway/policy/types.js';
-import { openStore, type LedgerEntry, type SqliteStore } from '../../../gateway/store/index.js';
-import { goodClaims, testIssuer, type Issuer } from '../credentials/fixtures.js';
+import type { LedgerEntry } from '../../../gateway/store/index.js';
+import { goodClaims } from '../credentials/fixtures.js';
 import { SHIPPED } from '../policy/shipped.js';
 
-const T0 = Date.UTC(2024, 0, 10, 0, 0, 0);
 const LANE: LaneConfig = { id: 'veh-1', temperatureWindowMs: 10_000, relayPulseMs: 700, scanner: { type: 'sim' }, thermometer: { type: 'sim' }, relay: { type: 'sim' } };
 const GATE = SHIPPED['vehicle-gate'].profile;
 
-let dir: string;
-let issuer: Issuer;
-let store: SqliteStore;
-let stop: () => Promise<void> = async () => undefined;
-
-beforeEach(async () => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-  vi.setSystemTime(T0);
-  dir = mkdtempSync(path.join(tmpdir(), 'vehicle-'));
-  issuer = await testIssuer();
-  store = openStore(dir);
-});
-afterEach(async () => {
-  await stop();
-  store.close();
-  vi.useRealTimers();
-  rmSync(dir, { recursive: true, force: true });
-});
+const env = useLaneTestEnv('vehicle-');
 
 interface Gate {
   vehicle: (plate: string, goods: string, driver: string) => Promise<void>;
@@ -47,23 +26,23 @@ interface Gate {
 
 async function gate(profile: PolicyProfile = GATE): Promise<Gate> {
   const snapshots: LaneSnapshot[] = [];
-  const parts = buildSimLane(laneParts(store, issuer.trust, {
+  const parts = buildSimLane(laneParts(env.store, env.issuer.trust, {
     laneConfig: LANE,
     profile,
     checkpoint: 'veh',
     onSnapshot: (s) => snapshots.push(s),
   }));
   await parts.lane.start();
-  stop = () => parts.lane.stop();
+  env.onStop(() => parts.lane.stop());
   return {
     snapshots,
     vehicle: async (plate, goods, driver) => {
-      parts.scanner.scan(await issueVehiclePass({ plate, goods, driver }, issuer.privateJwk, { now: Date.now() }));
+      parts.scanner.scan(await issueVehiclePass({ plate, goods, driver }, env.issuer.privateJwk, { now: Date.now() }));
       await parts.lane.settled();
     },
     driver: async (sub) => {
       parts.thermometer.reading(36.5);
-      parts.scanner.scan(await issuePass(goodClaims({ sub, category: 'driver', name: '王司机', iat: Math.floor(Date.now() / 1000) - 60, exp: Math.floor(Date.now() / 1000) + 3600 }), issuer.privateJwk));
+      parts.scanner.scan(await issuePass(goodClaims({ sub, category: 'driver', name: '王司机', iat: Math.floor(Date.now() / 1000) - 60, exp: Math.floor(Date.now() / 1000) + 3600 }), env.issuer.privateJwk));
       await parts.lane.settled();
       vi.advanceTimersByTime(6000); // the screen goes back to waiting
       return latest();
@@ -72,7 +51,7 @@ async function gate(profile: PolicyProfile = GATE): Promise<Gate> {
 }
 
 function latest(): LedgerEntry {
-  const row = store.queryEvents({ limit: 1 })[0];
+  const row = env.store.queryEvents({ limit: 1 })[0];
   if (row === undefined) throw new Error('no ledger row');
   return row;
 }
@@ -83,7 +62,7 @@ describe('a lane on the vehicle gate', () => {
     const g = await gate();
     await g.vehicle('晋A12345', 'food', 'D-1');
     expect(g.snapshots.at(-1)?.prompt).toMatchObject({ code: 'VEHICLE_DRIVER_NEEDED', zh: '请出示司机通行码', en: "Please show the driver's pass" });
-    expect(store.queryEvents({ limit: 10 })).toEqual([]);
+    expect(env.store.queryEvents({ limit: 10 })).toEqual([]);
   });
 
   it('admits the named driver after the vehicle pass and records plate and goods in the ledger', async () => {
@@ -98,7 +77,7 @@ describe('a lane on the vehicle gate', () => {
     const g = await gate();
     await g.vehicle('晋A12345', 'toys', 'D-1');
     expect((await g.driver('D-1')).outcome).toBe('admit');
-    const payloads = store.outboxPending(100).map((r) => r.payload);
+    const payloads = env.store.outboxPending(100).map((r) => r.payload);
     expect(payloads.length).toBeGreaterThan(0);
     for (const p of payloads) expect(p).not.toMatch(/晋A12345|toys|王司机|plate|goods/);
   });

@@ -1,52 +1,31 @@
 // A lane admitting visitors on approvals: each admission counts a use, a used-up approval
 // no longer admits, another checkpoint's approval does not admit here, and the approver is
 // recorded in the local ledger but never in what is published.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { LaneConfig } from '../../../gateway/config/schema.js';
 import { issuePass } from '../../../gateway/credentials/index.js';
 import { buildSimLane } from '../../../gateway/gateway.js';
-import { laneParts } from './harness.js';
-import { openStore, type LedgerEntry, type SqliteStore } from '../../../gateway/store/index.js';
-import { goodClaims, testIssuer, type Issuer } from '../credentials/fixtures.js';
+import { laneParts, useLaneTestEnv } from './harness.js';
+import type { LedgerEntry } from '../../../gateway/store/index.js';
+import { goodClaims } from '../credentials/fixtures.js';
 
-const T0 = Date.UTC(2024, 0, 10, 0, 0, 0);
 const LANE: LaneConfig = { id: 'in-1', temperatureWindowMs: 10_000, relayPulseMs: 700, scanner: { type: 'sim' }, thermometer: { type: 'sim' }, relay: { type: 'sim' } };
 
-let dir: string;
-let issuer: Issuer;
-let store: SqliteStore;
-let stop: () => Promise<void> = async () => undefined;
-
-beforeEach(async () => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-  vi.setSystemTime(T0);
-  dir = mkdtempSync(path.join(tmpdir(), 'visitor-'));
-  issuer = await testIssuer();
-  store = openStore(dir);
-});
-afterEach(async () => {
-  await stop();
-  store.close();
-  vi.useRealTimers();
-  rmSync(dir, { recursive: true, force: true });
-});
+const env = useLaneTestEnv('visitor-');
 
 async function laneAt(checkpoint: string): Promise<(sub: string) => Promise<LedgerEntry>> {
-  const parts = buildSimLane(laneParts(store, issuer.trust, {
+  const parts = buildSimLane(laneParts(env.store, env.issuer.trust, {
     laneConfig: LANE,
     checkpoint,
   }));
   await parts.lane.start();
-  stop = () => parts.lane.stop();
+  env.onStop(() => parts.lane.stop());
   return async (sub) => {
     parts.thermometer.reading(36.5);
-    parts.scanner.scan(await issuePass(goodClaims({ sub, category: 'visitor', name: '赵访客' }), issuer.privateJwk));
+    parts.scanner.scan(await issuePass(goodClaims({ sub, category: 'visitor', name: '赵访客' }), env.issuer.privateJwk));
     await parts.lane.settled();
     vi.advanceTimersByTime(6000); // the screen goes back to waiting
-    const row = store.queryEvents({ limit: 1 })[0];
+    const row = env.store.queryEvents({ limit: 1 })[0];
     if (row === undefined) throw new Error('no ledger row');
     return row;
   };
@@ -56,7 +35,7 @@ const approval = { subjectId: 'V-1', approver: '刘主任', hostDepartment: '机
 
 describe('a lane admitting visitors on approvals', () => {
   it('admits up to the use limit, then refuses with VISITOR_APPROVAL_USED_UP, recording the approver with each admission', async () => {
-    store.approvalsReplace([{ ...approval, maxUses: 2 }]);
+    env.store.approvalsReplace([{ ...approval, maxUses: 2 }]);
     const pass = await laneAt('gate-1');
     const first = await pass('V-1');
     const second = await pass('V-1');
@@ -65,28 +44,28 @@ describe('a lane admitting visitors on approvals', () => {
     expect(third.reasons.map((r) => r.code)).toEqual(['VISITOR_APPROVAL_USED_UP']);
     expect([first.approver, second.approver]).toEqual(['刘主任', '刘主任']);
     expect(third).not.toHaveProperty('approver');
-    expect(store.approvalUses('A-1')).toBe(2);
+    expect(env.store.approvalUses('A-1')).toBe(2);
   });
 
   it('never publishes the approver: the outbox holds no name', async () => {
-    store.approvalsReplace([{ ...approval, maxUses: 5 }]);
+    env.store.approvalsReplace([{ ...approval, maxUses: 5 }]);
     const pass = await laneAt('gate-1');
     expect((await pass('V-1')).outcome).toBe('admit');
-    const payloads = store.outboxPending(100).map((r) => r.payload);
+    const payloads = env.store.outboxPending(100).map((r) => r.payload);
     expect(payloads.length).toBeGreaterThan(0);
     for (const p of payloads) expect(p).not.toMatch(/刘主任|赵访客|approver/);
   });
 
   it('refuses at a checkpoint the approval does not name, counting no use', async () => {
-    store.approvalsReplace([{ ...approval, checkpoints: ['office'], maxUses: 5 }]);
+    env.store.approvalsReplace([{ ...approval, checkpoints: ['office'], maxUses: 5 }]);
     const row = await (await laneAt('gate-1'))('V-1');
     expect(row.outcome).toBe('refuse');
     expect(row.reasons.map((r) => r.code)).toEqual(['VISITOR_APPROVAL_WRONG_CHECKPOINT']);
-    expect(store.approvalUses('A-1')).toBe(0);
+    expect(env.store.approvalUses('A-1')).toBe(0);
   });
 
   it('admits at a named checkpoint', async () => {
-    store.approvalsReplace([{ ...approval, checkpoints: ['office', 'gate-1'] }]);
+    env.store.approvalsReplace([{ ...approval, checkpoints: ['office', 'gate-1'] }]);
     const row = await (await laneAt('gate-1'))('V-1');
     expect(row.outcome).toBe('admit');
     expect(row.approver).toBe('刘主任');
