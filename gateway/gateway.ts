@@ -15,6 +15,7 @@ import { loadTrustDir } from './config/trust.js';
 import { cachedProfileHash, resolveLaneProfiles } from './config/profiles.js';
 import { laneZones } from './lane/zone-gate.js';
 import type { LaneZone } from './lane/zone-gate.js';
+import { ZoneResetSchedule } from './lane/zone-reset.js';
 import { decodeCredential, type TrustList } from './credentials/index.js';
 import { buildHealthReport } from './http/health.js';
 import { GuardAccounts } from './guards/accounts.js';
@@ -272,6 +273,9 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
     stoppers.push(() => telemetry.stop());
 
     const zones = laneZones(loaded, store);
+    const zoneResets = new ZoneResetSchedule({ store, zones: config.policy.zones, now, logger: logger.child({ part: 'zones' }), checkEveryMs: 15_000 });
+    zoneResets.start();
+    stoppers.push(() => zoneResets.stop());
     const lanes = config.lanes.map(
       (laneConfig) =>
         buildConfiguredLane({
@@ -376,6 +380,14 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
           now,
           sessionTtlMs: config.guard.sessionTtlMs,
           loginPerMinute: config.guard.loginPerMinute,
+          zones: config.policy.zones.map((zn) => ({
+            id: zn.id,
+            limit: zn.limit ?? null,
+            antiPassback: zn.antiPassback,
+            entryLanes: zn.entryLanes,
+            exitLanes: zn.exitLanes,
+            resetAt: zn.resetAt,
+          })),
         },
       },
       { host: config.http.host, port: config.http.port },

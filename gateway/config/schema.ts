@@ -17,6 +17,8 @@ const lane = z.strictObject({
   temperatureWindowMs: z.number().int().min(500).max(60_000).default(10_000),
   /** How long the relay holds the gate open on admit. */
   relayPulseMs: z.number().int().min(100).max(10_000).default(700),
+  /** On a vehicle-gate lane: how long a vehicle pass waits for its driver's pass; default 60 s. */
+  vehicleDriverWindowMs: z.number().int().min(5000).max(600_000).optional(),
   /** Checkpoint profile of this lane (config/profiles/<name>.yaml); default policy.profile. */
   profile: id.optional(),
   /** Devices by `type` (see gateway/config/device-schema.ts); `sim` for the demo. */
@@ -36,6 +38,11 @@ const zone = z
     /** Lanes whose admissions count in, and whose admissions count out. */
     entryLanes: z.array(id).min(1, 'expected at least one entry lane'),
     exitLanes: z.array(id).default([]),
+    /** Local times (China time, "HH:MM") at which the count goes back to 0, e.g. after each meal. */
+    resetAt: z
+      .array(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day "HH:MM" (China time), e.g. "04:00"'))
+      .refine((a) => new Set(a).size === a.length, 'expected each reset time once')
+      .default([]),
   })
   .refine((zn) => zn.antiPassback !== 'timed' || zn.windowMinutes !== undefined, {
     message: 'expected windowMinutes with antiPassback: timed',

@@ -39,8 +39,6 @@ export interface LaneDeps {
   facts: (subjectId: string) => LocalFacts;
   /** Goods categories of a plate's admissions in [from, to) (epoch ms); absent = none counted. */
   vehicleGoods?: (plate: string, from: number, to: number) => string[];
-  /** How long a vehicle pass waits for its driver's pass; default VEHICLE_DRIVER_WINDOW_MS. */
-  vehicleWindowMs?: number;
   pseudonym: (subjectId: string) => string;
   /** Commits the ledger row (and its outbox row) and returns it; throws if it could not. */
   record: (entry: NewLedgerEntry) => LedgerEntry;
@@ -311,7 +309,7 @@ export class Lane implements LaneHandle {
   /**
    * A verified vehicle pass. On a lane without a vehicle rule it is referred at once; on a
    * vehicle gate it waits for the driver's pass (a newer vehicle pass replaces it), and
-   * after vehicleWindowMs without one the lane records a timeout and is ready again.
+   * after the lane's vehicleDriverWindowMs without one the lane records a timeout and is ready again.
    */
   #onVehiclePass(vehicle: VehicleFacts): void {
     if (this.#deps.profile.vehicle === undefined) {
@@ -320,7 +318,7 @@ export class Lane implements LaneHandle {
     }
     this.#takeVehicle();
     this.#vehicle = vehicle;
-    this.#vehicleTimer = setTimeout(() => this.#onVehicleTimeout(), this.#deps.vehicleWindowMs ?? VEHICLE_DRIVER_WINDOW_MS);
+    this.#vehicleTimer = setTimeout(() => this.#onVehicleTimeout(), this.#deps.config.vehicleDriverWindowMs ?? VEHICLE_DRIVER_WINDOW_MS);
     this.#setState('measuring');
   }
 

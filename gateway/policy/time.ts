@@ -77,3 +77,28 @@ export function displayDate(at: string | number, endExclusive = false): DisplayD
   const mm = String(local.getUTCMinutes()).padStart(2, '0');
   return { zh: `${m + 1}月${d}日 ${hh}:${mm}`, en: `${d} ${MONTHS_EN[m] ?? ''} ${hh}:${mm}`, dateOnly: false };
 }
+
+const TIME_OF_DAY = /^([01]\d|2[0-3]):([0-5]\d)$/;
+
+/** Minutes after local midnight of "HH:MM"; NaN when it is not a time of day. */
+export function minutesOfDay(hhmm: string): number {
+  const m = TIME_OF_DAY.exec(hhmm);
+  return m ? Number(m[1]) * 60 + Number(m[2]) : Number.NaN;
+}
+
+/**
+ * The latest instant at or before `now` that falls on one of the local times of day
+ * ("HH:MM", China time), with the time it matched; null for an empty or unreadable list.
+ */
+export function latestTimeOfDay(now: number, times: readonly string[]): { at: number; time: string } | null {
+  const midnight = localDay(now) * DAY_MS - LOCAL_OFFSET_MS;
+  let best: { at: number; time: string } | null = null;
+  for (const time of times) {
+    const min = minutesOfDay(time);
+    if (!Number.isFinite(min)) continue;
+    const today = midnight + min * 60_000;
+    const at = today <= now ? today : today - DAY_MS;
+    if (best === null || at > best.at) best = { at, time };
+  }
+  return best;
+}

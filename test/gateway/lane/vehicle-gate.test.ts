@@ -24,10 +24,10 @@ interface Gate {
   snapshots: LaneSnapshot[];
 }
 
-async function gate(profile: PolicyProfile = GATE): Promise<Gate> {
+async function gate(profile: PolicyProfile = GATE, laneConfig: LaneConfig = LANE): Promise<Gate> {
   const snapshots: LaneSnapshot[] = [];
   const parts = buildSimLane(laneParts(env.store, env.issuer.trust, {
-    laneConfig: LANE,
+    laneConfig,
     profile,
     checkpoint: 'veh',
     onSnapshot: (s) => snapshots.push(s),
@@ -130,6 +130,15 @@ describe('a lane on the vehicle gate', () => {
     expect(row).toMatchObject({ kind: 'timeout', outcome: 'refer', plate: '晋A12345', goods: 'food' });
     expect(codes(row)).toEqual(['VEHICLE_DRIVER_TIMEOUT']);
     expect(g.snapshots.at(-1)?.prompt).toBeNull();
+  });
+
+  it("waits for the driver as long as the lane's vehicleDriverWindowMs says", async () => {
+    const g = await gate(GATE, { ...LANE, vehicleDriverWindowMs: 120_000 });
+    await g.vehicle('晋A12345', 'food', 'D-1');
+    vi.advanceTimersByTime(VEHICLE_DRIVER_WINDOW_MS);
+    expect(env.store.queryEvents({ limit: 1 })).toEqual([]);
+    vi.advanceTimersByTime(60_000);
+    expect(codes(latest())).toEqual(['VEHICLE_DRIVER_TIMEOUT']);
   });
 
   it('refers a vehicle pass scanned on a lane whose profile has no vehicle rule', async () => {

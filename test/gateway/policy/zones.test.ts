@@ -88,6 +88,17 @@ lanes:
       /policy\.zones\[0\]\.windowMinutes: expected windowMinutes with antiPassback: timed/,
     );
   });
+
+  it('reads reset times as "HH:MM" and names a wrong or repeated one', () => {
+    const ok = parseConfig(`${base}policy: { zones: [{ id: a, entryLanes: [in-1], resetAt: ["10:30", "20:30"] }] }\n`, '/x/g.yaml');
+    expect(ok.config.policy.zones[0]?.resetAt).toEqual(['10:30', '20:30']);
+    expect(() => parseConfig(`${base}policy: { zones: [{ id: a, entryLanes: [in-1], resetAt: ["24:00"] }] }\n`, '/x/g.yaml')).toThrow(
+      /policy\.zones\[0\]\.resetAt\[0\]: expected a time of day "HH:MM" \(China time\)/,
+    );
+    expect(() => parseConfig(`${base}policy: { zones: [{ id: a, entryLanes: [in-1], resetAt: ["10:30", "10:30"] }] }\n`, '/x/g.yaml')).toThrow(
+      /policy\.zones\[0\]\.resetAt: expected each reset time once/,
+    );
+  });
 });
 
 describe('a zone with a limit of 3, an entry lane and an exit lane', () => {
