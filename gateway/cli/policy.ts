@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { configPathFromEnv, loadConfig } from '../config/load.js';
 import { loadProfileFile } from '../config/profiles.js';
-import { ReplayTally, type ReplayReport } from '../policy/replay.js';
+import { ReplayTally, type ReplayReport, type ReplayTallyOptions } from '../policy/replay.js';
 import type { PolicyProfile } from '../policy/types.js';
 import { openStore } from '../store/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
@@ -24,8 +24,8 @@ export interface ReplayOptions {
 }
 
 /** Re-decide every stored passage with kept facts in [from, to) under `profile`. */
-export function replayLedger(store: Pick<SqliteStore, 'replayRows'>, profile: PolicyProfile, opts: ReplayOptions = {}): ReplayReport {
-  const tallyOpts: { maxExamples?: number; keepAll?: boolean } = {};
+export function replayLedger(store: Pick<SqliteStore, 'replayRows' | 'zoneCorrections'>, profile: PolicyProfile, opts: ReplayOptions = {}): ReplayReport {
+  const tallyOpts: ReplayTallyOptions = { zoneCorrections: (zone) => store.zoneCorrections(zone) };
   if (opts.maxExamples !== undefined) tallyOpts.maxExamples = opts.maxExamples;
   if (opts.keepAll !== undefined) tallyOpts.keepAll = opts.keepAll;
   const tally = new ReplayTally(profile, tallyOpts);

@@ -10,6 +10,7 @@ import type { ParsedCredential, ResolvedCredential, VehicleFacts } from '../cred
 import { approvalInUse, crewInUse, decide } from '../policy/decide.js';
 import { evaluatedFacts } from '../policy/replay.js';
 import { reason } from '../policy/reasons.js';
+import { applyZone } from '../policy/zones.js';
 import { DAY_MS, LOCAL_OFFSET_MS, localDay } from '../policy/time.js';
 import type { Alert, DecideInput, Decision, LocalFacts, PolicyProfile, Reason, TemperatureReading, VehicleAtGate, Verdict } from '../policy/types.js';
 import type { AlertRecord, LedgerEntry, NewLedgerEntry, RosterEntry } from '../store/types.js';
@@ -377,11 +378,11 @@ export class Lane implements LaneHandle {
       };
       verdict = decide(input);
       // A zone (seat limit, anti-passback) may hold an admission decide() gave.
-      const zone = this.#deps.zone;
-      if (zone && verdict.outcome !== 'measure') verdict = zone.check(verdict, credential.ok ? this.#deps.pseudonym(credential.subject.id) : null, input.now);
+      const zone = verdict.outcome === 'measure' ? undefined : this.#deps.zone?.at(credential.ok ? this.#deps.pseudonym(credential.subject.id) : null);
+      if (zone && verdict.outcome !== 'measure') verdict = applyZone(verdict, zone, input.now);
       // Kept with the row so policy replay can re-decide it under another profile.
       const id = this.#deps.policyId?.();
-      evaluated = { profile: id?.name ?? input.profile.name, profileHash: id?.hash ?? null, facts: evaluatedFacts(input) };
+      evaluated = { profile: id?.name ?? input.profile.name, profileHash: id?.hash ?? null, facts: { ...evaluatedFacts(input), ...(zone ? { zone } : {}) } };
       // An admission on a visitor approval uses it up by one and names who signed it.
       const approval = verdict.outcome === 'admit' && credential.ok ? approvalInUse(credential.subject.category, input.facts, input.profile, input.now) : null;
       if (approval !== null) Object.assign(evaluated, { approver: approval.approver, approvalKey: approval.key });

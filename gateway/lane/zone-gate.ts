@@ -3,8 +3,7 @@
 // read at every passage, so they survive restarts and a guard's correction (CLI or
 // console) takes effect at the next scan.
 import { ConfigError, type LoadedConfig } from '../config/load.js';
-import { checkZoneEntry, type ZoneRule } from '../policy/zones.js';
-import type { Decision } from '../policy/types.js';
+import type { ZoneAtPassage, ZoneRule } from '../policy/zones.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 
 export type ZoneStore = Pick<SqliteStore, 'zoneFacts' | 'zoneEnter' | 'zoneExit'>;
@@ -12,8 +11,8 @@ export type ZoneStore = Pick<SqliteStore, 'zoneFacts' | 'zoneEnter' | 'zoneExit'
 export interface LaneZone {
   zone: string;
   direction: 'in' | 'out';
-  /** The decision the zone allows: an admit may become "full, please wait" or an anti-passback refusal. */
-  check(decision: Decision, subjectRef: string | null, now: number): Decision;
+  /** The zone as this person meets it now: rule, direction, count, their open entry (policy/zones.ts applyZone decides with it). */
+  at(subjectRef: string | null): ZoneAtPassage;
   /** After an admission was recorded: count in (entry lane) or out (exit lane). */
   passed(subjectRef: string | null, at: number): void;
 }
@@ -22,8 +21,7 @@ export function laneZone(store: ZoneStore, rule: ZoneRule, direction: 'in' | 'ou
   return {
     zone: rule.id,
     direction,
-    check: (decision, subjectRef, now) =>
-      direction === 'in' && decision.outcome === 'admit' ? checkZoneEntry(decision, rule, store.zoneFacts(rule.id, subjectRef), now) : decision,
+    at: (subjectRef) => ({ ...rule, direction, ...store.zoneFacts(rule.id, subjectRef) }),
     passed: (subjectRef, at) => {
       if (direction === 'in') store.zoneEnter(rule.id, subjectRef, at);
       else store.zoneExit(rule.id, subjectRef, at);

@@ -4,6 +4,7 @@
 import type { HealthFacts } from '../credentials/types.js';
 import { decide, normalizeRegion } from './decide.js';
 import type { DecideInput, EvaluatedFacts, Outcome, PolicyProfile, Verdict } from './types.js';
+import { applyZone, type ZoneAtPassage } from './zones.js';
 
 /** The facts of one decide() call as kept in the ledger. */
 export function evaluatedFacts(input: DecideInput): EvaluatedFacts {
@@ -113,6 +114,8 @@ export interface ReplayInputRow {
   outcome: Outcome;
   reasons: { code: string }[];
   category: string | null;
+  /** Keyed pseudonym of the person (zone presence follows it); null when none. */
+  subjectRef?: string | null;
   facts: EvaluatedFacts;
 }
 
@@ -144,22 +147,86 @@ export interface ReplayReport {
   all?: ReplayChange[];
 }
 
+/**
+ * The zones as the replayed decisions would have filled them. A row keeps the count it
+ * met; the replay adds how many more (or fewer) people the new decisions let in or out
+ * before it, and follows each person's own entries. A count correction (a guard or a
+ * scheduled reset) sets the count for both histories, so the difference starts over.
+ */
+class ReplayZones {
+  readonly #corrections: (zone: string) => readonly { at: number; to: number }[];
+  readonly #zones = new Map<string, { delta: number; corrections: readonly { at: number; to: number }[]; next: number; inside: Map<string, number | null> }>();
+
+  constructor(corrections: (zone: string) => readonly { at: number; to: number }[]) {
+    this.#corrections = corrections;
+  }
+
+  /** The zone as the replayed history meets this passage. */
+  seen(zone: ZoneAtPassage, at: number, subjectRef: string | null): ZoneAtPassage {
+    const z = this.#state(zone.id);
+    for (; z.next < z.corrections.length && (z.corrections[z.next]?.at ?? Infinity) <= at; z.next++) {
+      z.delta = 0;
+      if (z.corrections[z.next]?.to === 0) z.inside.clear();
+    }
+    const own = subjectRef === null ? undefined : z.inside.get(subjectRef);
+    return { ...zone, count: Math.max(0, zone.count + z.delta), openEntryAt: own === undefined ? zone.openEntryAt : own };
+  }
+
+  /** After the row: how the two histories moved apart. */
+  passed(was: ZoneAtPassage, is: ZoneAtPassage, at: number, subjectRef: string | null, wasAdmit: boolean, isAdmit: boolean): void {
+    const z = this.#state(was.id);
+    if (was.direction === 'in') {
+      // Someone already inside takes no second place (as the store counts).
+      z.delta += Number(isAdmit && is.openEntryAt === null) - Number(wasAdmit && was.openEntryAt === null);
+      if (subjectRef !== null) z.inside.set(subjectRef, isAdmit ? at : is.openEntryAt);
+    } else {
+      z.delta -= Number(isAdmit) - Number(wasAdmit);
+      if (subjectRef !== null) z.inside.set(subjectRef, isAdmit ? null : is.openEntryAt);
+    }
+  }
+
+  #state(id: string) {
+    let z = this.#zones.get(id);
+    if (!z) {
+      z = { delta: 0, corrections: [...this.#corrections(id)].sort((a, b) => a.at - b.at), next: 0, inside: new Map() };
+      this.#zones.set(id, z);
+    }
+    return z;
+  }
+}
+
+export interface ReplayTallyOptions {
+  maxExamples?: number;
+  keepAll?: boolean;
+  /** A zone's count corrections (guards, scheduled resets); default none. */
+  zoneCorrections?: (zone: string) => readonly { at: number; to: number }[];
+}
+
 /** Accumulates a report row by row, so a ledger of any size streams through it. */
 export class ReplayTally {
   readonly #profile: PolicyProfile;
   readonly #max: number;
   readonly #keepAll: boolean;
+  readonly #zones: ReplayZones;
   readonly report: ReplayReport = { replayed: 0, unchanged: 0, reasonsChanged: 0, changedBy: {}, changed: 0, examples: [] };
 
-  constructor(profile: PolicyProfile, opts: { maxExamples?: number; keepAll?: boolean } = {}) {
+  constructor(profile: PolicyProfile, opts: ReplayTallyOptions = {}) {
     this.#profile = profile;
     this.#max = opts.maxExamples ?? 10;
     this.#keepAll = opts.keepAll ?? false;
+    this.#zones = new ReplayZones(opts.zoneCorrections ?? (() => []));
     if (this.#keepAll) this.report.all = [];
   }
 
   add(row: ReplayInputRow): void {
-    const verdict = replayVerdict(row.facts, this.#profile);
+    let verdict = replayVerdict(row.facts, this.#profile);
+    const was = row.facts.zone;
+    if (was !== undefined) {
+      const ref = row.subjectRef ?? null;
+      const is = this.#zones.seen(was, row.at, ref);
+      if (verdict.outcome !== 'measure') verdict = applyZone(verdict, is, row.facts.now);
+      this.#zones.passed(was, is, row.at, ref, row.outcome === 'admit', verdict.outcome === 'admit');
+    }
     const to: ReplayOutcome = verdict.outcome;
     const toCodes = verdict.outcome === 'measure' ? [verdict.reason.code] : verdict.reasons.map((r) => r.code);
     const fromCodes = row.reasons.map((r) => r.code);

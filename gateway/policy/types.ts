@@ -1,4 +1,5 @@
 import type { Category, CredentialFailureCode, CredentialKind, HealthFacts, ResolvedCredential } from '../credentials/types.js';
+import type { ZoneAtPassage } from './zones.js';
 
 export type Outcome = 'admit' | 'refuse' | 'refer';
 
@@ -243,4 +244,6 @@ export interface EvaluatedFacts {
   crews?: { validFrom: string; validUntil: string; itinerary: ItineraryStop[] }[];
   /** The vehicle pass decided with this pass (no plate, no driver id), when there was one. */
   vehicle?: { goods: string; driverMatches: boolean; goodsToday: string[] };
+  /** The zone of the lane (rule, direction, count and this person's open entry), when it had one. */
+  zone?: ZoneAtPassage;
 }

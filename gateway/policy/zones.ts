@@ -1,7 +1,8 @@
 // Occupancy and anti-passback of a zone (canteen seats, bathhouse): applied to an admit
 // from decide() on the zone's entry lane. Pure: the counts come from the store. Kept apart
-// from decide() because a zone is a place with people in it, not a rule about a person,
-// and policy replay re-decides persons only.
+// from decide() because a zone is a place with people in it, not a rule about a person:
+// policy replay re-decides the person, then re-checks the zone with the counts it
+// simulates (see replay.ts).
 import { reason } from './reasons.js';
 import type { Alert, Decision } from './types.js';
 
@@ -27,7 +28,17 @@ export interface ZoneFacts {
   openEntryAt: number | null;
 }
 
+/** A zone as one passage met it: its rule, the lane's direction and the counts then. Kept with the decision for replay. */
+export interface ZoneAtPassage extends ZoneRule, ZoneFacts {
+  direction: 'in' | 'out';
+}
+
 export const MINUTE_MS = 60_000;
+
+/** The decision the zone allows at this passage: only an entry is ever held. */
+export function applyZone(decision: Decision, zone: ZoneAtPassage, now: number): Decision {
+  return zone.direction === 'in' ? checkZoneEntry(decision, zone, zone, now) : decision;
+}
 
 /** The decision at a zone's entry lane: unchanged unless it admits someone the zone cannot take. */
 export function checkZoneEntry(decision: Decision, rule: ZoneRule, facts: ZoneFacts, now: number): Decision {

@@ -136,6 +136,7 @@ interface ReplayDbRow {
   outcome: Outcome;
   reasons: string;
   category: NewLedgerEntry['category'];
+  subject_ref: string | null;
   profile: string | null;
   facts: string;
 }
@@ -949,7 +950,7 @@ class SqliteStoreImpl implements SqliteStore {
     const to = q.to ?? Number.MAX_SAFE_INTEGER;
     for (const v of [from, to]) if (!Number.isFinite(v)) throw invalidQuery('replayRows from/to', v, 'epoch milliseconds');
     const stmt = this.#db.prepare<[number, number], ReplayDbRow>(
-      `SELECT seq, id, at, lane, outcome, reasons, category, profile, facts FROM ledger
+      `SELECT seq, id, at, lane, outcome, reasons, category, subject_ref, profile, facts FROM ledger
        WHERE facts IS NOT NULL AND kind = 'decision' AND at >= ? AND at < ? ORDER BY seq`,
     );
     for (const r of stmt.iterate(from, to)) {
@@ -961,6 +962,7 @@ class SqliteStoreImpl implements SqliteStore {
         outcome: r.outcome,
         reasons: JSON.parse(r.reasons) as ReplayRow['reasons'],
         category: r.category,
+        subjectRef: r.subject_ref,
         profile: r.profile,
         facts: JSON.parse(r.facts) as ReplayRow['facts'],
       };

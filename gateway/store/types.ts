@@ -63,6 +63,8 @@ export interface ReplayRow {
   outcome: Outcome;
   reasons: Reason[];
   category: Category | null;
+  /** Keyed pseudonym: replay follows a person through a zone by it. */
+  subjectRef: string | null;
   profile: string | null;
   facts: EvaluatedFacts;
 }

@@ -8,8 +8,10 @@ import { issuePass } from '../../../gateway/credentials/index.js';
 import { buildSimLane } from '../../../gateway/gateway.js';
 import { laneParts } from '../lane/harness.js';
 import { laneZone, laneZones } from '../../../gateway/lane/zone-gate.js';
-import type { Decision } from '../../../gateway/policy/types.js';
+import type { Decision, PolicyProfile } from '../../../gateway/policy/types.js';
 import { checkZoneEntry, MINUTE_MS, type ZoneRule } from '../../../gateway/policy/zones.js';
+import { replayLedger } from '../../../gateway/cli/policy.js';
+import { MINE_ENTRANCE, profileFromOverrides } from '../../../gateway/policy/profiles.js';
 import { openStore, type SqliteStore } from '../../../gateway/store/index.js';
 import { goodClaims, testIssuer, type Issuer } from '../credentials/fixtures.js';
 
@@ -120,32 +122,37 @@ describe('a zone with a limit of 3, an entry lane and an exit lane', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function gateway(rule: ZoneRule): Promise<{ store: SqliteStore; enter: (sub: string) => Promise<Decision | undefined>; exit: (sub: string) => Promise<void>; close: () => Promise<void> }> {
-    const store = openStore(dir);
+  type Claims = Partial<Parameters<typeof goodClaims>[0]>;
+  async function gateway(
+    rule: ZoneRule,
+    o: { dir?: string; profile?: PolicyProfile } = {},
+  ): Promise<{ store: SqliteStore; enter: (sub: string, claims?: Claims) => Promise<Decision | undefined>; exit: (sub: string, claims?: Claims) => Promise<void>; close: () => Promise<void> }> {
+    const store = openStore(o.dir ?? dir);
     const build = (id: string, direction: 'in' | 'out') =>
       buildSimLane(laneParts(store, issuer.trust, {
         laneConfig: lane(id),
         zone: laneZone(store, rule, direction),
+        ...(o.profile ? { profile: o.profile } : {}),
       }));
     const entry = build('in-1', 'in');
     const exit = build('out-1', 'out');
     await entry.lane.start();
     await exit.lane.start();
-    const pass = async (parts: typeof entry, sub: string) => {
+    const pass = async (parts: typeof entry, sub: string, claims: Claims = {}) => {
       parts.thermometer.reading(36.5);
-      parts.scanner.scan(await issuePass(goodClaims({ sub }), issuer.privateJwk));
+      parts.scanner.scan(await issuePass(goodClaims({ sub, ...claims }), issuer.privateJwk));
       await parts.lane.settled();
       vi.advanceTimersByTime(6000); // the screen goes back to waiting
     };
     const last = () => store.queryEvents({ limit: 1 })[0];
     return {
       store,
-      enter: async (sub) => {
-        await pass(entry, sub);
+      enter: async (sub, claims) => {
+        await pass(entry, sub, claims);
         const row = last();
         return row ? { outcome: row.outcome, reasons: row.reasons, alerts: row.alerts } : undefined;
       },
-      exit: (sub) => pass(exit, sub),
+      exit: (sub, claims) => pass(exit, sub, claims),
       close: async () => {
         await entry.lane.stop();
         await exit.lane.stop();
@@ -153,6 +160,43 @@ describe('a zone with a limit of 3, an entry lane and an exit lane', () => {
       },
     };
   }
+
+  it('replays a ledger with its zone: no false change from a full zone, and seats freed by a stricter profile go to who came next, as a direct re-run decides', async () => {
+    // p-2's test is 23 h old; everyone else's 4 h. The stricter profile wants 12 h.
+    const fresh = { test: { result: 'negative' as const, sampledAt: '2024-01-09T20:00:00Z' } };
+    const script = async (gw: Awaited<ReturnType<typeof gateway>>) => {
+      await gw.enter('p-1', fresh);
+      await gw.enter('p-2');
+      await gw.enter('p-3', fresh);
+      await gw.enter('p-4', fresh); // full as decided: 3 inside
+      await gw.exit('p-1', fresh);
+      await gw.enter('p-5', fresh);
+      await gw.enter('p-4', fresh); // full again as decided; already inside under the stricter profile
+      gw.store.zoneCorrect({ zone: 'canteen', count: 0, guard: 'G-01', reason: 'lunch over', at: Date.now() });
+      await gw.enter('p-6', fresh);
+      return gw.store.queryEvents({}).reverse().map((e) => e.outcome);
+    };
+    const stricter = profileFromOverrides({ name: 'strict', testWindowHours: 12 }, MINE_ENTRANCE);
+    const decided = await gateway(rule());
+    const asDecided = await script(decided);
+    expect(asDecided).toEqual(['admit', 'admit', 'admit', 'refer', 'admit', 'admit', 'refer', 'admit']);
+    expect(replayLedger(decided.store, MINE_ENTRANCE)).toMatchObject({ replayed: 8, unchanged: 8, changed: 0 });
+
+    vi.setSystemTime(T0);
+    const otherDir = mkdtempSync(path.join(tmpdir(), 'zone-direct-'));
+    const direct = await gateway(rule(), { dir: otherDir, profile: stricter });
+    const directly = await script(direct);
+    expect(directly).toEqual(['admit', 'refuse', 'admit', 'admit', 'admit', 'admit', 'admit', 'admit']);
+    await direct.close();
+    rmSync(otherDir, { recursive: true, force: true });
+
+    const report = replayLedger(decided.store, stricter, { keepAll: true });
+    const seqs = decided.store.queryEvents({}).reverse().map((e) => e.seq);
+    const expected = asDecided.flatMap((was, i) => (was === directly[i] ? [] : [{ seq: seqs[i], from: was, to: directly[i] }]));
+    expect(report.all?.map((c) => ({ seq: c.seq, from: c.from, to: c.to }))).toEqual(expected);
+    expect(report.changedBy).toEqual({ 'admit→refuse': 1, 'refer→admit': 2 });
+    await decided.close();
+  });
 
   it('holds the 4th entry until one exit, and keeps the count across a restart', async () => {
     let gw = await gateway(rule());
