@@ -210,7 +210,7 @@ export function registerCentral(program: Command): void {
   addBrokerOptions(
     central
       .command('tail')
-      .description('print events, alerts, status and responses of every checkpoint; duplicates (same id) dropped')
+      .description('print events, alerts, daily screening summaries, status, stats and responses of every checkpoint; duplicates dropped')
       .option('--site <site>', 'only this site (default all sites)')
       .option('--count <n>', 'exit after this many messages (default: run until interrupted)')
       .option('--json', 'one JSON object per line: {topic, payload}'),
@@ -234,10 +234,12 @@ export function registerCentral(program: Command): void {
         } catch {
           // not JSON: printed as is
         }
-        // Events and alerts are sent at least once: the id is how the office drops repeats.
-        if (/\/(events|alerts)$/.test(topic) && typeof body.id === 'string') {
-          if (seen.has(body.id)) return;
-          seen.add(body.id);
+        // Events, alerts and summaries are sent at least once: the id (a summary: its
+        // checkpoint and date) is how the office drops repeats.
+        const key = /\/(events|alerts)$/.test(topic) && typeof body.id === 'string' ? body.id : /\/screening$/.test(topic) && typeof body.date === 'string' ? `${topic} ${body.date}` : null;
+        if (key !== null) {
+          if (seen.has(key)) return;
+          seen.add(key);
           if (seen.size > 1_000_000) seen.clear();
         }
         process.stdout.write(o.json ? `${JSON.stringify({ topic, payload: body })}\n` : `${topic} ${text}\n`);
@@ -246,10 +248,10 @@ export function registerCentral(program: Command): void {
       });
       client
         .subscribeAsync(
-          ['events', 'alerts', 'status', 'stats', 'response/#'].map((t) => `${o.prefix}/${site}/+/${t}`),
+          ['events', 'alerts', 'screening', 'status', 'stats', 'response/#'].map((t) => `${o.prefix}/${site}/+/${t}`),
           { qos: 1 },
         )
-        .then(() => process.stderr.write(`tailing ${o.prefix}/${site}/+/{events,alerts,status,stats,response} on ${o.url}\n`))
+        .then(() => process.stderr.write(`tailing ${o.prefix}/${site}/+/{events,alerts,screening,status,stats,response} on ${o.url}\n`))
         .catch((err: unknown) => {
           process.stderr.write(`error: subscribe failed: ${(err as Error).message}\n`);
           resolve();

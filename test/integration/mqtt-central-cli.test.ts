@@ -1,4 +1,4 @@
-// `central tail`: the office's view of every checkpoint, duplicates dropped by id.
+// `central tail`: the office's view of every checkpoint, duplicates dropped by id (summaries by checkpoint and date).
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { ROOT, cli, cliFails, tempDir, until } from './helpers.js';
 
 describe('central tail', () => {
-  it('prints events and alerts of every checkpoint of a site once each, dropping duplicates by id', async () => {
+  it('prints events, alerts and daily screening summaries of every checkpoint of a site once each, dropping duplicates', async () => {
     const site = `itt-${randomBytes(4).toString('hex')}`;
-    const child = spawn(process.execPath, ['dist/gateway/cli/main.js', 'central', 'tail', '--site', site, '--count', '3', '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['dist/gateway/cli/main.js', 'central', 'tail', '--site', site, '--count', '4', '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     let stderr = '';
     createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
@@ -24,14 +24,18 @@ describe('central tail', () => {
     await pub.publishAsync(`checkpoints/${site}/gate-1/events`, JSON.stringify(a), { qos: 1 });
     await pub.publishAsync(`checkpoints/${site}/gate-1/events`, JSON.stringify(a), { qos: 1 }); // a re-send
     await pub.publishAsync(`checkpoints/${site}/gate-2/events`, JSON.stringify(b), { qos: 1 });
+    const summary = { v: 1, at: '2024-12-05T00:00:30.000Z', site, checkpoint: 'gate-1', date: '2024-12-04', workers: 3, screened: 2, notScreened: 1, firstOutcomes: { admit: 2, refuse: 0, refer: 0 } };
+    await pub.publishAsync(`checkpoints/${site}/gate-1/screening`, JSON.stringify(summary), { qos: 1 });
+    await pub.publishAsync(`checkpoints/${site}/gate-1/screening`, JSON.stringify({ ...summary, at: '2024-12-05T00:01:30.000Z' }), { qos: 1 }); // re-sent after a restart
     await pub.publishAsync(`checkpoints/${site}/gate-2/alerts`, JSON.stringify(c), { qos: 1 });
     await pub.endAsync();
 
     expect(await exited).toBe(0);
-    const got = lines.map((l) => JSON.parse(l) as { topic: string; payload: { id: string } });
-    expect(got.map((g) => [g.topic.split('/').slice(2).join('/'), g.payload.id])).toEqual([
+    const got = lines.map((l) => JSON.parse(l) as { topic: string; payload: { id?: string; date?: string } });
+    expect(got.map((g) => [g.topic.split('/').slice(2).join('/'), g.payload.id ?? g.payload.date])).toEqual([
       ['gate-1/events', a.id],
       ['gate-2/events', b.id],
+      ['gate-1/screening', '2024-12-04'],
       ['gate-2/alerts', c.id],
     ]);
   });
