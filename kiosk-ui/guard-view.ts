@@ -59,6 +59,40 @@ export interface HourBucket {
   refer: number;
 }
 
+export interface ZoneCorrection {
+  zone: string;
+  at: string;
+  guard: string;
+  from: number;
+  to: number;
+  reason: string;
+}
+
+export interface ZoneView {
+  id: string;
+  limit: number | null;
+  count: number;
+  antiPassback: 'off' | 'hard' | 'soft' | 'timed';
+  entryLanes: string[];
+  exitLanes: string[];
+  resetAt: string[];
+  /** Newest first. */
+  corrections: ZoneCorrection[];
+}
+
+export type ZoneLoad = 'open' | 'full' | 'over';
+
+/** Whether a zone has room: full at its limit, over above it (a correction may say so); open without a limit. */
+export function zoneLoad(count: number, limit: number | null): ZoneLoad {
+  if (limit === null || count < limit) return 'open';
+  return count === limit ? 'full' : 'over';
+}
+
+/** "12 / 40", or "12" for a zone without a limit. */
+export function zoneCount(count: number, limit: number | null): string {
+  return limit === null ? String(count) : `${count} / ${limit}`;
+}
+
 /** The catalogue text for a key; the key itself (visible, testable) when missing. */
 export function textOf(texts: GuardTexts, key: string): Text {
   return texts.ui[key] ?? { zh: key, en: key };

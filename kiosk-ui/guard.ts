@@ -1,5 +1,5 @@
-// The guard console: sign-in, then live lanes, alerts, feed, today's counts, expected
-// visitors, ledger search and export, and the override dialog. Texts come from the
+// The guard console: sign-in, then live lanes, alerts, zone counts, feed, today's counts,
+// expected visitors, ledger search and export, and the override and zone-count dialogs. Texts come from the
 // catalogue the server put on <body>; data goes in through textContent only.
 import {
   SERIES,
@@ -9,11 +9,14 @@ import {
   dateTime,
   feedMatches,
   textOf,
+  zoneCount,
+  zoneLoad,
   type GuardEvent,
   type GuardTexts,
   type HourBucket,
   type StoredAlert,
   type Text,
+  type ZoneView,
 } from './guard-view.js';
 
 const body = document.body;
@@ -28,6 +31,7 @@ let stream: EventSource | null = null;
 let pollTimer: number | undefined;
 let refreshTimer: number | undefined;
 let overrideLane = '';
+let correctedZone = '';
 
 class Unauthenticated extends Error {}
 
@@ -49,6 +53,23 @@ function bilingual(t: Text, tag: 'span' | 'div' = 'span'): HTMLElement {
   e.textContent = t.en;
   box.append(z, ' ', e);
   return box;
+}
+
+/** A button with a bilingual label. */
+function actionButton(className: string, label: Text, onClick: () => void): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = className;
+  b.append(bilingual(label));
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+/** "<label>: <value>" as one line of a list. */
+function labelled(label: Text, ...value: (string | Node)[]): HTMLLIElement {
+  const li = document.createElement('li');
+  li.append(bilingual(label), ': ', ...value);
+  return li;
 }
 
 function fillTexts(root: ParentNode): void {
@@ -160,7 +181,7 @@ function startConsole(guard: { id: string; name: string }, token: string): void 
   connectStream();
   void refreshAll();
   window.clearInterval(pollTimer);
-  pollTimer = window.setInterval(() => void refreshStatus().catch(onFailure), POLL_MS);
+  pollTimer = window.setInterval(() => void Promise.all([refreshStatus(), refreshZones()]).catch(onFailure), POLL_MS);
 }
 
 // ---- live data ----
@@ -195,7 +216,7 @@ function connectStream(): void {
 function scheduleRefresh(): void {
   window.clearTimeout(refreshTimer);
   refreshTimer = window.setTimeout(() => {
-    void Promise.all([refreshStatus(), refreshAlerts(), refreshStats(), refreshExpected()]).catch(onFailure);
+    void Promise.all([refreshStatus(), refreshAlerts(), refreshZones(), refreshStats(), refreshExpected()]).catch(onFailure);
   }, 250);
 }
 
@@ -204,7 +225,7 @@ async function refreshAll(): Promise<void> {
     const page = await api<{ events: GuardEvent[] }>('/api/guard/ledger?limit=50');
     feed = page.events;
     paintFeed();
-    await Promise.all([refreshStatus(), refreshAlerts(), refreshStats(), refreshExpected(), search()]);
+    await Promise.all([refreshStatus(), refreshAlerts(), refreshZones(), refreshStats(), refreshExpected(), search()]);
   } catch (err) {
     onFailure(err);
   }
@@ -244,18 +265,13 @@ async function refreshStatus(): Promise<void> {
       const list = document.createElement('ul');
       list.className = 'devices';
       for (const d of ['scanner', 'thermometer', 'relay'] as const) {
-        const li = document.createElement('li');
+        const li = labelled(textOf(texts, d), bilingual(textOf(texts, DEVICE_STATE_KEY[l.devices[d].state] ?? l.devices[d].state)));
         li.dataset['device'] = d;
         li.dataset['state'] = l.devices[d].state;
-        li.append(bilingual(textOf(texts, d)), ': ', bilingual(textOf(texts, DEVICE_STATE_KEY[l.devices[d].state] ?? l.devices[d].state)));
         list.append(li);
       }
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.className = 'danger override';
+      const button = actionButton('danger override', textOf(texts, 'override'), () => openOverride(l.id));
       button.dataset['lane'] = l.id;
-      button.append(bilingual(textOf(texts, 'override')));
-      button.addEventListener('click', () => openOverride(l.id));
       card.append(h, state, list, button);
       return card;
     }),
@@ -304,12 +320,7 @@ async function refreshAlerts(): Promise<void> {
         li.append(d);
       }
       if (a.ackedAt === null) {
-        const b = document.createElement('button');
-        b.type = 'button';
-        b.className = 'ack';
-        b.append(bilingual(textOf(texts, 'acknowledge')));
-        b.addEventListener('click', () => void ack(a.id));
-        li.append(b);
+        li.append(actionButton('ack', textOf(texts, 'acknowledge'), () => void ack(a.id)));
       } else {
         const by = document.createElement('div');
         by.className = 'acked';
@@ -328,6 +339,54 @@ async function ack(id: string): Promise<void> {
     onFailure(err);
   }
   await refreshAlerts().catch(onFailure);
+}
+
+// ---- zones: people inside now, against the limit; the guard corrects the count ----
+const ANTI_PASSBACK_KEY: Record<string, string> = {
+  off: 'antiPassbackOff',
+  hard: 'antiPassbackHard',
+  soft: 'antiPassbackSoft',
+  timed: 'antiPassbackTimed',
+};
+
+async function refreshZones(): Promise<void> {
+  const { zones } = await api<{ zones: ZoneView[] }>('/api/guard/zones');
+  el('zones-panel').hidden = zones.length === 0;
+  el('zones').replaceChildren(...zones.map(zoneCard));
+}
+
+function zoneCard(zn: ZoneView): HTMLElement {
+  const load = zoneLoad(zn.count, zn.limit);
+  const card = document.createElement('article');
+  card.className = 'zone';
+  card.dataset['zone'] = zn.id;
+  card.dataset['load'] = load;
+  const h = document.createElement('h3');
+  h.textContent = zn.id;
+  const count = document.createElement('div');
+  count.className = 'count';
+  const n = document.createElement('b');
+  n.textContent = zoneCount(zn.count, zn.limit);
+  count.append(n);
+  if (zn.limit === null) count.append(' ', bilingual(textOf(texts, 'zoneNoLimit')));
+  else if (load !== 'open') count.append(' ', bilingual(textOf(texts, load === 'full' ? 'zoneFull' : 'zoneOverLimit')));
+  const rules = document.createElement('ul');
+  rules.className = 'rules';
+  rules.append(labelled(textOf(texts, 'zoneEntryLanes'), zn.entryLanes.map(laneName).join(', ')));
+  if (zn.exitLanes.length > 0) rules.append(labelled(textOf(texts, 'zoneExitLanes'), zn.exitLanes.map(laneName).join(', ')));
+  rules.append(labelled(textOf(texts, 'antiPassback'), bilingual(textOf(texts, ANTI_PASSBACK_KEY[zn.antiPassback] ?? zn.antiPassback))));
+  if (zn.resetAt.length > 0) rules.append(labelled(textOf(texts, 'zoneResetAt'), zn.resetAt.join(', ')));
+  const last = zn.corrections[0];
+  const correction =
+    last === undefined
+      ? labelled(textOf(texts, 'zoneLastCorrection'), bilingual(textOf(texts, 'zoneNoCorrections')))
+      : labelled(textOf(texts, 'zoneLastCorrection'), `${dateTime(last.at)} ${last.guard} ${last.from} → ${last.to} “${last.reason}”`);
+  correction.className = 'correction';
+  rules.append(correction);
+  const button = actionButton('correct', textOf(texts, 'zoneCorrect'), () => openZoneCorrection(zn));
+  button.dataset['zone'] = zn.id;
+  card.append(h, count, rules, button);
+  return card;
 }
 
 function eventRow(e: GuardEvent): HTMLTableRowElement {
@@ -508,41 +567,75 @@ async function search(): Promise<void> {
   el('ledger').replaceChildren(...(rows.length > 0 ? rows : [emptyRow()]));
 }
 
-// ---- override ----
-function openOverride(lane: string): void {
-  overrideLane = lane;
-  el('override-lane').textContent = laneName(lane);
-  el<HTMLTextAreaElement>('override-note').value = '';
-  el('override-error').hidden = true;
-  el<HTMLDialogElement>('override-dialog').showModal();
+// ---- dialogs: the override and the zone correction are the same kind of form ----
+/**
+ * Wires `#<name>-dialog` (its form, cancel button and error line) and returns its opener.
+ * On submit `send` makes the request: the dialog closes and the console refreshes when it
+ * resolves; when it throws, the dialog stays open with `failed` and the server's message.
+ */
+function formDialog(name: string, failed: Text, send: () => Promise<void>): (prepare: () => void) => void {
+  const dialog = el<HTMLDialogElement>(`${name}-dialog`);
+  const error = el(`${name}-error`);
+  el<HTMLFormElement>(`${name}-form`).addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void send().then(
+      () => {
+        dialog.close();
+        scheduleRefresh();
+      },
+      (err: unknown) => {
+        if (err instanceof Unauthenticated) {
+          dialog.close();
+          onFailure(err);
+          return;
+        }
+        const message = (err as Error).message;
+        error.hidden = false;
+        error.replaceChildren(bilingual(failed), ...(message === '' ? [] : [` ${message}`]));
+      },
+    );
+  });
+  el(`${name}-cancel`).addEventListener('click', () => dialog.close());
+  return (prepare) => {
+    prepare();
+    error.hidden = true;
+    dialog.showModal();
+  };
 }
 
-async function confirmOverride(ev: SubmitEvent): Promise<void> {
-  ev.preventDefault();
+// ---- override ----
+const overrideDialog = formDialog('override', textOf(texts, 'overrideFailed'), async () => {
   const reason = el<HTMLSelectElement>('override-reason').value;
   const note = el<HTMLTextAreaElement>('override-note').value.trim();
-  const error = el('override-error');
-  try {
-    const r = await api<{ pulsed: boolean }>(`/api/lanes/${encodeURIComponent(overrideLane)}/override`, {
-      method: 'POST',
-      body: JSON.stringify({ reason, note }),
-    });
-    if (!r.pulsed) {
-      error.hidden = false;
-      error.replaceChildren(bilingual(textOf(texts, 'overrideFailed')));
-      return;
-    }
-    el<HTMLDialogElement>('override-dialog').close();
-    scheduleRefresh();
-  } catch (err) {
-    if (err instanceof Unauthenticated) {
-      el<HTMLDialogElement>('override-dialog').close();
-      onFailure(err);
-      return;
-    }
-    error.hidden = false;
-    error.replaceChildren(bilingual(textOf(texts, 'overrideFailed')), ` ${(err as Error).message}`);
-  }
+  const r = await api<{ pulsed: boolean }>(`/api/lanes/${encodeURIComponent(overrideLane)}/override`, {
+    method: 'POST',
+    body: JSON.stringify({ reason, note }),
+  });
+  if (!r.pulsed) throw new Error('');
+});
+
+function openOverride(lane: string): void {
+  overrideDialog(() => {
+    overrideLane = lane;
+    el('override-lane').textContent = laneName(lane);
+    el<HTMLTextAreaElement>('override-note').value = '';
+  });
+}
+
+// ---- zone count correction ----
+const zoneDialog = formDialog('zone', textOf(texts, 'zoneCorrectFailed'), async () => {
+  const count = el<HTMLInputElement>('zone-count').valueAsNumber;
+  const reason = el<HTMLTextAreaElement>('zone-reason').value.trim();
+  await api(`/api/guard/zones/${encodeURIComponent(correctedZone)}/count`, { method: 'POST', body: JSON.stringify({ count, reason }) });
+});
+
+function openZoneCorrection(zn: ZoneView): void {
+  zoneDialog(() => {
+    correctedZone = zn.id;
+    el('zone-name').textContent = zn.id;
+    el<HTMLInputElement>('zone-count').value = String(zn.count);
+    el<HTMLTextAreaElement>('zone-reason').value = '';
+  });
 }
 
 // ---- start ----
@@ -567,8 +660,6 @@ function setUp(): void {
     void search().catch(onFailure);
   });
   for (const id of ['feed-lane', 'feed-outcome']) el(id).addEventListener('change', paintFeed);
-  el<HTMLFormElement>('override-form').addEventListener('submit', (ev) => void confirmOverride(ev));
-  el('override-cancel').addEventListener('click', () => el<HTMLDialogElement>('override-dialog').close());
 
   api<{ guard: { id: string; name: string }; csrfToken: string }>('/api/guard/session')
     .then((s) => startConsole(s.guard, s.csrfToken))

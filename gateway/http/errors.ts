@@ -22,6 +22,7 @@ export type HttpErrorCode =
   | 'LANE_BUSY'
   | 'RELAY_DOWN'
   | 'ALERT_UNKNOWN'
+  | 'ZONE_UNKNOWN'
   | 'ALERTS_UNAVAILABLE';
 
 export interface ErrorBody {

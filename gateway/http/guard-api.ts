@@ -1,5 +1,5 @@
 // The guard console's API (mounted under /api): sign-in, live feed, alerts, lane status,
-// override, expected visitors, ledger search and CSV export, today's counts.
+// override, expected visitors, ledger search and CSV export, today's counts, zone counts.
 // Every route but sign-in requires a session; every route refuses cross-site requests;
 // every state-changing route requires the session's CSRF token.
 import { Router, type Request, type RequestHandler, type Response } from 'express';
@@ -14,7 +14,8 @@ import type { LaneHandle, LaneSnapshot } from '../lane/types.js';
 import { OVERRIDE_REASON_CODES, overrideReason } from '../policy/reasons.js';
 import { DAY_MS, LOCAL_OFFSET_MS, localDay, parseInstant } from '../policy/time.js';
 import type { Reason } from '../policy/types.js';
-import type { AlertStore, LedgerEntry, LedgerHourCount, LedgerQuery } from '../store/types.js';
+import type { AlertStore, LedgerEntry, LedgerHourCount, LedgerQuery, ZoneCorrection } from '../store/types.js';
+import type { SqliteStore } from '../store/sqlite-store.js';
 import type { Approval } from '../policy/types.js';
 import { ScreeningError, screeningDay, screeningDayOf, screeningReport, type ScreeningSource } from '../screening/report.js';
 import { csvHeader, csvRow } from './csv.js';
@@ -45,7 +46,11 @@ export interface GuardApiDeps {
     queryEvents(q: LedgerQuery): LedgerEntry[];
     ledgerHourly(from: number, to: number): LedgerHourCount[];
     approvalsAll(): Approval[];
-  } & ScreeningSource & Pick<AlertStore, 'queryAlerts' | 'ackAlert' | 'unackedAlertCount'>;
+  } & ScreeningSource &
+    Pick<AlertStore, 'queryAlerts' | 'ackAlert' | 'unackedAlertCount'> &
+    Pick<SqliteStore, 'zoneFacts' | 'zoneCorrect' | 'zoneCorrections'>;
+  /** The configured occupancy zones (policy.zones), in config order. */
+  zones: readonly ZoneInfo[];
   override: (lane: string, guardId: string, why: Reason, note: string) => Promise<OverrideResult>;
   /** The keyed pseudonym of a raw subject id, to find a person's rows. */
   pseudonym: (subjectId: string) => string;
@@ -53,6 +58,30 @@ export interface GuardApiDeps {
   sessionTtlMs: number;
   /** Sign-in attempts per client address per minute. */
   loginPerMinute: number;
+}
+
+/** An occupancy zone as configured (policy.zones), for the console. */
+export interface ZoneInfo {
+  id: string;
+  /** People inside at once; null = no limit. */
+  limit: number | null;
+  antiPassback: 'off' | 'hard' | 'soft' | 'timed';
+  entryLanes: string[];
+  exitLanes: string[];
+  /** Daily resets to 0, "HH:MM" China time; may be empty. */
+  resetAt: string[];
+}
+
+/** A zone correction as the API answers it: the time as ISO 8601. */
+export interface ZoneCorrectionView extends Omit<ZoneCorrection, 'at'> {
+  at: string;
+}
+
+/** How many of a zone's latest corrections GET /guard/zones lists. */
+export const ZONE_CORRECTIONS_SHOWN = 5;
+
+function toCorrectionView(c: ZoneCorrection): ZoneCorrectionView {
+  return { ...c, at: new Date(c.at).toISOString() };
 }
 
 /** A ledger row as the guard sees it: the public event plus the local name and who signed. */
@@ -81,16 +110,28 @@ const loginBody = z.object(
   { error: 'expected a JSON object like {"guardId": "G-01", "pin": "123456"}' },
 );
 
+/** A text of 1-200 characters once trimmed, with one message for every way it can be wrong. */
+function shortText(expected: string): z.ZodString {
+  return z.string({ error: expected }).trim().min(1, expected).max(200, expected);
+}
+
 const overrideBody = z.object(
   {
     reason: z.enum(OVERRIDE_REASON_CODES, { error: `expected one of ${OVERRIDE_REASON_CODES.join(', ')}` }),
-    note: z
-      .string({ error: 'expected a short note (1-200 characters)' })
-      .trim()
-      .min(1, 'expected a short note (1-200 characters)')
-      .max(200, 'expected a short note (1-200 characters)'),
+    note: shortText('expected a short note (1-200 characters)'),
   },
   { error: 'expected a JSON object like {"reason": "OVERRIDE_IDENTITY_VERIFIED", "note": "..."}' },
+);
+
+const zoneCountBody = z.object(
+  {
+    count: z
+      .number({ error: 'expected the number of people inside, a whole number ≥ 0' })
+      .int('expected the number of people inside, a whole number ≥ 0')
+      .min(0, 'expected the number of people inside, a whole number ≥ 0'),
+    reason: shortText('expected the reason for the correction (1-200 characters)'),
+  },
+  { error: 'expected a JSON object like {"count": 12, "reason": "..."}' },
 );
 
 const timestamp = z
@@ -382,6 +423,34 @@ export function guardRouter(deps: GuardApiDeps): Router {
     }
     logger.warn({ guard: guardId, lane: laneId, reason: body.reason, event: result.event.id, pulsed: result.pulsed }, 'guard override');
     res.json({ event: toGuardEvent(result.event), pulsed: result.pulsed });
+  });
+
+  router.get('/guard/zones', ...session, noStore, (_req, res) => {
+    res.json({
+      zones: deps.zones.map((zn) => ({
+        ...zn,
+        count: deps.store.zoneFacts(zn.id, null).count,
+        corrections: deps.store.zoneCorrections(zn.id).slice(-ZONE_CORRECTIONS_SHOWN).reverse().map(toCorrectionView),
+      })),
+      now: deps.now(),
+    });
+  });
+
+  // The guard sets a zone's count to what is really inside, signed with their id.
+  const zoneCountExample = '{"count": 12, "reason": "..."}';
+  router.post('/guard/zones/:zone/count', ...session, jsonBody(zoneCountExample), (req, res) => {
+    const zoneId = String(req.params['zone']);
+    const zone = deps.zones.find((zn) => zn.id === zoneId);
+    if (zone === undefined) {
+      throw new HttpError(404, 'ZONE_UNKNOWN', `no zone ${JSON.stringify(zoneId.slice(0, 64))}; zones: ${deps.zones.map((zn) => zn.id).join(', ') || '(none)'}`);
+    }
+    const body = parseBody(zoneCountBody, req, zoneCountExample);
+    const guardId = sessionOf(res).guardId;
+    const c = deps.store.zoneCorrect({ zone: zone.id, count: body.count, guard: guardId, reason: body.reason, at: deps.now() });
+    logger.warn({ guard: guardId, zone: zone.id, from: c.from, to: c.to, reason: c.reason }, 'zone count corrected');
+    // Above the limit is allowed: the count must show who is really inside.
+    const over = zone.limit !== null && c.to > zone.limit;
+    res.json({ ...toCorrectionView(c), ...(over ? { warning: `count ${c.to} is above the zone's limit of ${zone.limit}` } : {}) });
   });
 
   return router;

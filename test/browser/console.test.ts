@@ -1,15 +1,16 @@
 // The guard console in a real browser against the built gateway process: sign-in, the
 // refusal in the feed, acknowledging its alert, an override with a reason (the relay
-// pulses, the ledger names the guard), the CSV export, and refusals without a session.
+// pulses, the ledger names the guard), the CSV export, correcting a zone's count, and
+// refusals without a session.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../gateway/store/index.js';
-import { ROOT, cli, postJson, startGatewayProcess, until, type GatewayProcess } from '../integration/helpers.js';
+import { ROOT, cli, postJson, startGatewayProcess, tempDir, until, writeConfig, type GatewayProcess } from '../integration/helpers.js';
 import { launchChromium, shot } from './browser.js';
 
 const PIN = '24681357';
@@ -18,6 +19,17 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let config: string;
+let dir: string;
+
+/** The demo config with a canteen zone on the entrance lane (40 seats, reset after lunch). */
+function configWithZone(site: string): string {
+  const file = writeConfig(dir, site);
+  const text = readFileSync(file, 'utf8');
+  const zoned = text.replace(/^policy:\n/m, 'policy:\n  zones:\n    - { id: canteen, limit: 40, entryLanes: [in-1], resetAt: ["14:00"] }\n');
+  expect(zoned).not.toBe(text);
+  writeFileSync(file, zoned);
+  return file;
+}
 
 function addGuard(id: string, name: string, pin: string): Promise<number | null> {
   return new Promise((resolve, reject) => {
@@ -53,13 +65,15 @@ async function laneIdle(): Promise<void> {
 }
 
 beforeAll(async () => {
-  gw = await startGatewayProcess({ site: `bc-${randomBytes(4).toString('hex')}` });
-  config = path.join(gw.dir, 'gateway.yaml');
+  dir = tempDir('gw-console-');
+  const site = `bc-${randomBytes(4).toString('hex')}`;
+  config = configWithZone(site);
+  gw = await startGatewayProcess({ site, config });
   expect(await addGuard('G-01', '王保安', PIN)).toBe(0);
   // Today's approvals, as the central office would have pushed them: one visitor comes, one does not.
   const dayStart = new Date(Date.now() - 86_400_000).toISOString();
   const dayEnd = new Date(Date.now() + 86_400_000).toISOString();
-  const store = openStore(path.join(gw.dir, 'data'));
+  const store = openStore(path.join(dir, 'data'));
   store.approvalsReplace([
     { subjectId: 'V-0001', approver: '刘主任', hostDepartment: '机电科', validFrom: dayStart, validUntil: dayEnd },
     { subjectId: 'V-0002', approver: '刘主任', hostDepartment: '通风科', validFrom: dayStart, validUntil: dayEnd },
@@ -79,11 +93,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   expect(await gw?.stop()).toBe(0);
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('guard console in Chromium', () => {
   it('refuses every guard API request without a session', async () => {
-    for (const p of ['/api/guard/status', '/api/guard/ledger', '/api/guard/ledger.csv', '/api/guard/alerts']) {
+    for (const p of ['/api/guard/status', '/api/guard/ledger', '/api/guard/ledger.csv', '/api/guard/alerts', '/api/guard/zones']) {
       const res = await fetch(`${gw.url}${p}`);
       expect(res.status, p).toBe(401);
       await res.arrayBuffer();
@@ -190,6 +205,33 @@ describe('guard console in Chromium', () => {
     expect(records.find((r) => r['kind'] === 'override')).toMatchObject({ guard: 'G-01', note: '当面核实身份证，李四' });
     expect(records.find((r) => r['name'] === '赵访客')).toMatchObject({ outcome: 'admit', category: 'visitor' });
     await page.screenshot({ path: shot('console-5-ledger-search.png'), fullPage: true });
+  });
+
+  it("corrects the canteen's count through the dialog: the card shows it full, signed by the guard", async () => {
+    const card = page.locator('#zones .zone[data-zone="canteen"]');
+    await card.waitFor();
+    // The two admitted people of beforeAll counted in.
+    await expect.poll(async () => card.locator('.count').innerText()).toContain('2 / 40');
+    expect(await card.innerText()).toContain('14:00');
+    await card.locator('button.correct').click();
+    await page.waitForSelector('#zone-dialog[open]');
+    expect(await page.locator('#zone-count').inputValue()).toBe('2');
+    await page.fill('#zone-count', '40');
+    await page.fill('#zone-reason', '午餐清点 / lunch headcount');
+    await page.click('#zone-confirm');
+    await page.waitForSelector('#zone-dialog[open]', { state: 'detached', timeout: 5000 }).catch(async (err: unknown) => {
+      throw new Error(`zone dialog still open: ${await page.locator('#zone-error').innerText()}`, { cause: err });
+    });
+    await page.waitForSelector('#zones .zone[data-zone="canteen"][data-load="full"]');
+    expect(await card.locator('.count').innerText()).toContain('40 / 40');
+    const last = await card.locator('.correction').innerText();
+    expect(last).toContain('G-01');
+    expect(last).toContain('2 → 40');
+    expect(last).toContain('午餐清点 / lunch headcount');
+    const api = await page.evaluate(async () => (await (await fetch('/api/guard/zones')).json()) as { zones: { id: string; count: number; corrections: { guard: string }[] }[] });
+    expect(api.zones[0]).toMatchObject({ id: 'canteen', count: 40, corrections: [{ guard: 'G-01' }] });
+    await page.locator('#zones-panel').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: shot('console-6-zone-correction.png') });
   });
 
   it('refuses a cross-site request even from a signed-in browser', async () => {

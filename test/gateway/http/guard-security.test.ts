@@ -27,7 +27,13 @@ const router = guardRouter({
     queryAlerts: () => [],
     ackAlert: () => false,
     unackedAlertCount: () => 0,
+    zoneFacts: () => ({ count: 0, openEntryAt: null }),
+    zoneCorrect: () => {
+      throw new Error('not called');
+    },
+    zoneCorrections: () => [],
   },
+  zones: [],
   override: async () => {
     throw new Error('not called');
   },
@@ -42,19 +48,25 @@ const STATE_CHANGING = PROTECTED.filter((r) => r.method !== 'GET');
 
 /** The URL of a route under /api with its parameters filled in. */
 function urlOf(h: Harness, path: string): string {
-  return `${h.url}/api${path.replace(':lane', 'north').replace(':id', 'a-1')}`;
+  return `${h.url}/api${path.replace(':lane', 'north').replace(':id', 'a-1').replace(':zone', 'canteen')}`;
 }
 
 function bodyFor(method: string, path: string): string | undefined {
   if (method === 'GET') return undefined;
   if (path.includes('override')) return JSON.stringify({ reason: 'OVERRIDE_OTHER', note: 'test' });
+  if (path.includes('zones')) return JSON.stringify({ count: 3, reason: 'test' });
   return '{}';
 }
 
 let h: Harness;
 let s: SignedIn;
 beforeAll(async () => {
-  h = await startHarness({ guard: { loginPerMinute: 1000 } });
+  h = await startHarness({
+    guard: {
+      loginPerMinute: 1000,
+      zones: [{ id: 'canteen', limit: 40, antiPassback: 'off', entryLanes: ['north'], exitLanes: ['south'], resetAt: [] }],
+    },
+  });
   s = await signIn(h);
   h.store.appendAlert({ id: 'a-1', at: Date.now(), lane: 'north', kind: 'fever', severity: 'critical', code: 'TEMP_FEVER', eventId: null, detail: null }, () => null);
 });
@@ -80,6 +92,8 @@ describe('guard routes', () => {
         'GET /guard/screening',
         'GET /guard/stream',
         'POST /lanes/:lane/override',
+        'GET /guard/zones',
+        'POST /guard/zones/:zone/count',
       ]),
     );
     expect(PUBLIC_GUARD_ROUTES).toEqual(['POST /guard/login']);

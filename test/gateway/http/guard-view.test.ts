@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { todayStats, type HourBucket } from '../../../gateway/http/guard-api.js';
-import { celsius, chartModel, feedMatches, textOf, type GuardEvent } from '../../../kiosk-ui/guard-view.js';
+import { celsius, chartModel, feedMatches, textOf, zoneCount, zoneLoad, type GuardEvent } from '../../../kiosk-ui/guard-view.js';
 
 function hours(fill: Partial<Record<number, Partial<HourBucket>>> = {}): HourBucket[] {
   return Array.from({ length: 24 }, (_, hour) => ({ hour, admit: 0, refuse: 0, refer: 0, ...fill[hour] }));
@@ -69,5 +69,20 @@ describe('console helpers', () => {
     expect(s.totals).toEqual({ admit: 5, refuse: 0, refer: 1, override: 2, fault: 1 });
     expect(s.hours[8]).toEqual({ hour: 8, admit: 5, refuse: 0, refer: 1 });
     expect(s.hours[9]).toEqual({ hour: 9, admit: 0, refuse: 0, refer: 0 });
+  });
+});
+
+describe('zone card', () => {
+  it('shows the count against the limit, or the count alone without a limit', () => {
+    expect(zoneCount(12, 40)).toBe('12 / 40');
+    expect(zoneCount(0, 40)).toBe('0 / 40');
+    expect(zoneCount(7, null)).toBe('7');
+  });
+
+  it('calls a zone full at its limit and over above it; a zone without a limit is never full', () => {
+    expect(zoneLoad(39, 40)).toBe('open');
+    expect(zoneLoad(40, 40)).toBe('full');
+    expect(zoneLoad(41, 40)).toBe('over');
+    expect(zoneLoad(10_000, null)).toBe('open');
   });
 });

@@ -158,7 +158,7 @@ export interface HarnessOptions {
   kioskResetMs?: number;
   health?: () => HealthReport;
   /** Mount the guard console with real accounts and sessions over the harness store. */
-  guard?: { now?: number; loginPerMinute?: number; override?: GuardApiDeps['override'] };
+  guard?: { now?: number; loginPerMinute?: number; override?: GuardApiDeps['override']; zones?: GuardApiDeps['zones'] };
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -228,6 +228,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       now: clock.now,
       sessionTtlMs: 8 * 3_600_000,
       loginPerMinute: opts.guard.loginPerMinute ?? 100,
+      zones: opts.guard.zones ?? [],
     };
     guard = { accounts, sessions, overrides, clock };
   }

@@ -56,7 +56,7 @@ describe('message catalogue', () => {
       ...[...html.matchAll(/data-t="(\w+)"/g)].map((m) => m[1]),
       ...[...script.matchAll(/textOf\(texts, '(\w+)'\)/g)].map((m) => m[1]),
       ...[...script.matchAll(/'(\w+)' : '(\w+)'/g)].flatMap((m) => [m[1], m[2]]),
-      ...[...script.matchAll(/: '(lane\w+|device\w+|link\w+)'/g)].map((m) => m[1]),
+      ...[...script.matchAll(/: '(lane\w+|device\w+|link\w+|antiPassback\w+)'/g)].map((m) => m[1]),
     ]);
     expect(keys.size).toBeGreaterThan(30);
     const missing = [...keys].filter((k) => k !== undefined && !(k in UI_TEXT));
