@@ -51,6 +51,14 @@ export interface RelayDevice extends Device {
   allOff(): Promise<void>;
 }
 
+/** Emits 'passage' (PassageEvent) once per person through the beam, and 'status' (DeviceStatus). */
+export interface PassageSensorDevice extends Device {}
+
+export interface PassageEvent {
+  /** Epoch ms the beam cleared (the person is through). */
+  at: number;
+}
+
 /**
  * A byte stream to a serial device (a real port or one end of a pty pair). The
  * transport's supervisor owns opening and reopening; device protocols only read and

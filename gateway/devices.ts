@@ -11,6 +11,8 @@ import { Gm65Scanner } from '../drivers/scanner/gm65.js';
 import { HidPosScanner } from '../drivers/scanner/hid-pos.js';
 import { LineScanner } from '../drivers/scanner/line-scanner.js';
 import { SimScanner } from '../drivers/scanner/sim-scanner.js';
+import { ModbusPassageSensor } from '../drivers/sensor/modbus-input.js';
+import { SimPassageSensor } from '../drivers/sensor/sim-sensor.js';
 import { Gd60914 } from '../drivers/thermometer/gd60914.js';
 import { Lu90614 } from '../drivers/thermometer/lu90614.js';
 import { Mlx90614Board } from '../drivers/thermometer/mlx90614-66.js';
@@ -19,8 +21,8 @@ import { openEvdev } from '../drivers/transport/evdev.js';
 import { HidDeviceLink, type HidBackend } from '../drivers/transport/hid.js';
 import { SerialLink, type PortFactory } from '../drivers/transport/serial.js';
 import { SupervisedLink } from '../drivers/transport/supervisor.js';
-import type { RelayDevice, ScannerDevice, ThermometerDevice } from '../drivers/types.js';
-import type { RelayConfig, ScannerConfig, ThermometerConfig } from './config/device-schema.js';
+import type { PassageSensorDevice, RelayDevice, ScannerDevice, ThermometerDevice } from '../drivers/types.js';
+import type { PassageSensorConfig, RelayConfig, ScannerConfig, ThermometerConfig } from './config/device-schema.js';
 import type { LaneConfig } from './config/schema.js';
 import type { LaneDevices } from './lane/lane.js';
 
@@ -63,6 +65,7 @@ export function buildLaneDevices(lane: LaneConfig, deps: DeviceFactoryDeps): Lan
     scanner: createScanner(lane.scanner, deps, log.child({ device: 'scanner', type: lane.scanner.type })),
     thermometer: createThermometer(lane.thermometer, deps, log.child({ device: 'thermometer', type: lane.thermometer.type })),
     relay: createRelay(lane.relay, deps, log.child({ device: 'relay', type: lane.relay.type })),
+    ...(lane.passageSensor ? { sensor: buildPassageSensor(lane.passageSensor, deps) } : {}),
   };
 }
 
@@ -143,6 +146,27 @@ export function createRelay(c: RelayConfig, deps: DeviceFactoryDeps, log: Logger
       );
     }
   }
+}
+
+/**
+ * A lane's passage sensor: the sim one, or the real driver owning its supervised serial
+ * link (device.start() starts the link, device.stop() stops it), like the other devices.
+ */
+export function buildPassageSensor(config: PassageSensorConfig, deps: DeviceFactoryDeps): PassageSensorDevice {
+  if (config.type === 'sim') return new SimPassageSensor(deps.now);
+  const link = serialLink(config, deps);
+  const sensor = new ModbusPassageSensor(link, {
+    address: config.address,
+    input: config.input,
+    activeLow: config.activeLow,
+    pollMs: config.pollMs,
+    minActiveMs: config.minActiveMs,
+    stuckAfterMs: config.stuckAfterMs,
+    replyTimeoutMs: config.replyTimeoutMs,
+    baudRate: config.baudRate,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  return owning(sensor, link, config.path, deps.logger.child({ device: 'passageSensor', type: config.type }));
 }
 
 /**

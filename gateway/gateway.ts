@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { SimRelay } from '../drivers/relay/sim-relay.js';
 import { SimScanner } from '../drivers/scanner/sim-scanner.js';
+import { SimPassageSensor } from '../drivers/sensor/sim-sensor.js';
 import { SimThermometer } from '../drivers/thermometer/sim-thermometer.js';
 import { GatewayBus } from './bus.js';
 import type { LoadedConfig } from './config/load.js';
@@ -21,7 +22,7 @@ import { buildHealthReport } from './http/health.js';
 import { GuardAccounts } from './guards/accounts.js';
 import { SessionManager } from './guards/sessions.js';
 import { startHttpServer } from './http/server.js';
-import { buildLaneDevices } from './devices.js';
+import { buildLaneDevices, buildPassageSensor } from './devices.js';
 import { Lane, type LaneDevices } from './lane/lane.js';
 import type { LaneSimControls, LaneSnapshot } from './lane/types.js';
 import { UPDATE_KINDS } from './updates/envelope.js';
@@ -109,18 +110,23 @@ export interface LaneParts {
 }
 
 /** One lane with simulated devices, wired to the store; used by the gateway, tests and benches. */
-export function buildSimLane(parts: LaneParts): { lane: Lane; scanner: SimScanner; thermometer: SimThermometer; relay: SimRelay } {
+export function buildSimLane(parts: LaneParts): { lane: Lane; scanner: SimScanner; thermometer: SimThermometer; relay: SimRelay; sensor?: SimPassageSensor } {
   const { now } = parts;
   const scanner = new SimScanner(now);
   const thermometer = new SimThermometer(now);
   const relay = new SimRelay(now);
+  const sensor = parts.laneConfig.passageSensor?.type === 'sim' ? new SimPassageSensor(now) : undefined;
+  // A real beam on an otherwise simulated lane (a bench set-up) is the real driver.
+  const realSensor = parts.laneConfig.passageSensor && !sensor ? buildPassageSensor(parts.laneConfig.passageSensor, { logger: parts.logger, now }) : undefined;
   const sim: LaneSimControls = {
     scan: (payload) => void scanner.scan(payload),
     temperature: (celsius) => void thermometer.reading(celsius),
     relayPulses: () => [...relay.pulses],
-    setDeviceState: (device, state) => ({ scanner, thermometer, relay })[device].setState(state, state === 'connected' ? undefined : 'sim knob'),
+    ...(sensor ? { passage: () => void sensor.pass() } : {}),
+    setDeviceState: (device, state) => ({ scanner, thermometer, relay, sensor })[device]?.setState(state, state === 'connected' ? undefined : 'sim knob'),
   };
-  return { lane: buildLane(parts, { scanner, thermometer, relay }, sim), scanner, thermometer, relay };
+  const lane = buildLane(parts, { scanner, thermometer, relay, ...((sensor ?? realSensor) ? { sensor: sensor ?? realSensor } : {}) }, sim);
+  return { lane, scanner, thermometer, relay, ...(sensor ? { sensor } : {}) };
 }
 
 /** A lane with the devices its configuration names: real drivers, or sims with sim controls. */

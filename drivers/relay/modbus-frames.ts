@@ -1,10 +1,10 @@
 // Modbus RTU frames of relay boards (devices.md "Modbus RTU relay boards"): builders for
 // the two profiles and a framer for both directions. Pure: no I/O, no timers of its own.
-import { crc16Modbus, Framer, withModbusCrc, type FramerOptions, type ScanResult } from '../transport/framing.js';
+import { crc16Modbus, DriverError, Framer, withModbusCrc, type FramerOptions, type ScanResult } from '../transport/framing.js';
 
 export type ModbusProfile = 'coils' | 'registers';
 
-export const FC = { readCoils: 0x01, readHolding: 0x03, writeCoil: 0x05, writeRegister: 0x06, writeCoils: 0x0f, writeRegisters: 0x10 } as const;
+export const FC = { readCoils: 0x01, readDiscreteInputs: 0x02, readHolding: 0x03, writeCoil: 0x05, writeRegister: 0x06, writeCoils: 0x0f, writeRegisters: 0x10 } as const;
 
 /** Coil profile: the device-timed flash lives at 0x0200 + coil, in 100 ms units. */
 export const FLASH_BASE = 0x0200;
@@ -40,6 +40,60 @@ export function coilFlash(address: number, channel: number, ms: number): Buffer 
 
 export function readCoils(address: number, count = 8): Buffer {
   return request(address, FC.readCoils, 0, count);
+}
+
+/** Most inputs one FC02 request may ask for (Modbus application protocol 1.1b3, 6.2). */
+export const MAX_DISCRETE_INPUTS = 2000;
+
+/**
+ * FC02 "Read Discrete Inputs": `addr 02 start(2) quantity(2) crc`. `start` is the
+ * 0-based input address on the wire (input 1 = 0). Read 8 from 0 at slave 1:
+ * 01 02 00 00 00 08 79 CC.
+ */
+export function readDiscreteInputs(address: number, start: number, quantity: number): Buffer {
+  if (!Number.isInteger(start) || start < 0 || start > 0xffff) throw new DriverError('INVALID_ARGUMENT', `start must be 0..65535, got ${start}`, 'readDiscreteInputs');
+  if (!Number.isInteger(quantity) || quantity < 1 || quantity > MAX_DISCRETE_INPUTS || start + quantity > 0x10000) {
+    throw new DriverError('INVALID_ARGUMENT', `quantity must be 1..${MAX_DISCRETE_INPUTS} within the address space, got ${quantity} from ${start}`, 'readDiscreteInputs');
+  }
+  return request(address, FC.readDiscreteInputs, start, quantity);
+}
+
+/**
+ * The FC02 reply carrying `states` (index 0 = the first input asked for): one bit per
+ * input, LSB first, padded with zeros to whole bytes. Input 1 on, of 8: 01 02 01 01 60 48.
+ */
+export function discreteInputsReply(address: number, states: readonly boolean[]): Buffer {
+  const data = Buffer.alloc(Math.ceil(states.length / 8));
+  states.forEach((on, i) => {
+    if (on) data[i >> 3]! |= 1 << (i & 7);
+  });
+  return withModbusCrc(Buffer.concat([Buffer.from([address, FC.readDiscreteInputs, data.length]), data]));
+}
+
+/**
+ * The input states of a CRC-checked FC02 reply to a request for `quantity` inputs, or
+ * a DriverError BAD_REPLY saying what is wrong (exception, function, byte count).
+ */
+export function parseDiscreteInputs(reply: Buffer, quantity: number): boolean[] | DriverError {
+  const where = 'FC02 reply';
+  const fc = reply[1];
+  if (fc === (FC.readDiscreteInputs | 0x80)) return new DriverError('BAD_REPLY', `exception code ${reply[2]}${EXCEPTIONS[reply[2] ?? 0] ?? ''}`, where);
+  if (fc !== FC.readDiscreteInputs) return new DriverError('BAD_REPLY', `expected function 02, got ${hexByte(fc)}`, where);
+  const bytes = Math.ceil(quantity / 8);
+  if (reply[2] !== bytes || reply.length !== 5 + bytes) return new DriverError('BAD_REPLY', `expected ${bytes} data byte(s) for ${quantity} input(s), got a byte count of ${reply[2]}`, where);
+  // Padding bits past `quantity` should be zero; they are ignored, as they carry nothing we asked for.
+  return Array.from({ length: quantity }, (_, i) => ((reply[3 + (i >> 3)]! >> (i & 7)) & 1) === 1);
+}
+
+const EXCEPTIONS: Record<number, string> = {
+  1: ' (illegal function: the module does not read inputs)',
+  2: ' (illegal data address: no such input on this module)',
+  3: ' (illegal data value: quantity out of range)',
+  4: ' (slave device failure)',
+};
+
+function hexByte(n: number | undefined): string {
+  return n === undefined ? 'nothing' : n.toString(16).padStart(2, '0');
 }
 
 /** Whole seconds, rounded up, 1..255 (the argument is one byte). */
@@ -112,6 +166,7 @@ export class ModbusFramer extends Framer<Buffer> {
     if (this.#direction === 'reply' && fc & 0x80) return 5;
     switch (fc) {
       case FC.readCoils:
+      case FC.readDiscreteInputs:
       case FC.readHolding:
         if (this.#direction === 'request') return 8;
         return buf.length < 3 ? 0 : 5 + buf[2]!;

@@ -6,6 +6,7 @@ import { readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DCTTECH_PRODUCT_ID, DCTTECH_VENDOR_ID, dcttechRelayCount } from '../../drivers/relay/dcttech.js';
+import { ModbusInputSim } from '../../drivers/sensor/modbus-input.sim.js';
 import { createRelaySimulator, isRelaySimType, RELAY_SIMULATORS } from '../../drivers/relay/sim-factory.js';
 import { HONEYWELL_VID } from '../../drivers/scanner/hid-pos.js';
 import { BYTE_SCANNER_SIMULATORS, createSimulator, THERMOMETER_SIMULATORS, type ByteScannerSimType, type SimFaults, type ThermometerSimType } from '../../drivers/sim/index.js';
@@ -91,7 +92,15 @@ async function listDevices(): Promise<{ devices: Listed[]; notes: string[] }> {
   const { SerialPort } = await import('serialport');
   const byId = symlinks('/dev/serial/by-id');
   const byPath = symlinks('/dev/serial/by-path');
-  for (const p of await SerialPort.list()) {
+  let ports: Awaited<ReturnType<typeof SerialPort.list>> = [];
+  try {
+    ports = await SerialPort.list();
+  } catch (err) {
+    // serialport lists through udevadm on Linux; a machine without udev still has HID and keyboards to show.
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT' || /udevadm ENOENT/.test((err as Error).message);
+    notes.push(`serial ports not listed: ${(err as Error).message}${missing ? ' (install udev: apt-get install udev)' : ''}`);
+  }
+  for (const p of ports) {
     const vid = p.vendorId ? parseInt(p.vendorId, 16) : undefined;
     const pid = p.productId ? parseInt(p.productId, 16) : undefined;
     devices.push({
@@ -153,6 +162,7 @@ interface SimFlags {
   celsius?: string;
   profile?: 'coils' | 'registers';
   address?: string;
+  input?: string;
   feedback?: boolean;
 }
 
@@ -167,7 +177,7 @@ function faultsOf(o: SimFlags): Partial<SimFaults> {
   return f;
 }
 
-const SIM_TYPES = [...BYTE_SCANNER_SIMULATORS.filter((t) => t !== 'evdev-wedge'), ...THERMOMETER_SIMULATORS, ...RELAY_SIMULATORS];
+const SIM_TYPES = [...BYTE_SCANNER_SIMULATORS.filter((t) => t !== 'evdev-wedge'), ...THERMOMETER_SIMULATORS, ...RELAY_SIMULATORS, 'modbus-input'];
 
 async function runSim(type: string, o: SimFlags): Promise<void> {
   if (!SIM_TYPES.includes(type as (typeof SIM_TYPES)[number])) {
@@ -192,6 +202,22 @@ async function runSim(type: string, o: SimFlags): Promise<void> {
     sim.on('pulse', (p: { channel: number; ms: number }) => process.stdout.write(`${new Date().toISOString()} pulse channel ${p.channel} ${p.ms} ms\n`));
     sim.start();
     onLine = async (line) => applyKnob(line, sim, say);
+    stop = () => sim.stop();
+  } else if (type === 'modbus-input') {
+    const sim = new ModbusInputSim(link, {
+      faults,
+      ...(o.address !== undefined ? { address: parseIntFlag(o.address, '--address', 1, 247) } : {}),
+      ...(o.input !== undefined ? { beamInput: parseIntFlag(o.input, '--input', 1, 8) } : {}),
+    });
+    sim.start();
+    onLine = async (line) => {
+      // "pass" or "pass 800": someone walks through the beam (broken that many ms).
+      const m = /^pass(?:\s+(\d+))?$/.exec(line);
+      if (m) {
+        await sim.pass(m[1] === undefined ? 300 : parseIntFlag(m[1], 'pass', 0, 600_000));
+        say('someone passed the beam');
+      } else applyKnob(line, sim, say);
+    };
     stop = () => sim.stop();
   } else if ((THERMOMETER_SIMULATORS as readonly string[]).includes(type)) {
     const sim = createSimulator(type as ThermometerSimType, link, { faults });
@@ -221,7 +247,7 @@ async function runSim(type: string, o: SimFlags): Promise<void> {
     stop = () => sim.stop();
   }
   await link.start();
-  const what = isRelaySimType(type) ? '' : (THERMOMETER_SIMULATORS as readonly string[]).includes(type) ? 'a temperature, or ' : 'a code to present, or ';
+  const what = isRelaySimType(type) ? '' : type === 'modbus-input' ? '"pass" or "pass MS" (someone through the beam), or ' : (THERMOMETER_SIMULATORS as readonly string[]).includes(type) ? 'a temperature, or ' : 'a code to present, or ';
   say(`running; type ${what}:silent on|off, :corrupt on|off, :split on|off, :garbage N, :slow MS, :chunk-gap MS; Ctrl-C ends`);
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (l) => void onLine(l.trim()).catch((err: unknown) => say(`error: ${(err as Error).message}`)));
@@ -296,7 +322,8 @@ export function registerDeviceCommands(program: Command): void {
     .option('--code <text>', 'scanner: present this code once the port is open (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--celsius <n>', 'thermometer: the temperature it reports')
     .addOption(new Option('--profile <profile>', 'modbus-relay: coils (FC05 flash) or registers (FC06 06SS)').choices(['coils', 'registers']))
-    .option('--address <n>', 'modbus-relay: slave address (default 1)')
+    .option('--address <n>', 'modbus-relay, modbus-input: slave address (default 1)')
+    .option('--input <n>', 'modbus-input: the input the beam is wired to (default 1)')
     .option('--feedback', 'lcus-relay: answer on/off/query frames')
     .option('--silent', 'fault: ignore commands and send nothing')
     .option('--garbage <n>', 'fault: n random bytes before each frame')

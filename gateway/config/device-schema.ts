@@ -122,23 +122,49 @@ const relayTypes = [
 ] as const;
 export const relayConfig = z.discriminatedUnion('type', relayTypes, typeError(relayTypes));
 
+const passageSensorTypes = [
+  sim,
+  z.strictObject({
+    /** A beam or door sensor on a digital input of a Modbus RTU I/O module, polled with FC02. */
+    type: z.literal('modbus-input'),
+    ...serial,
+    address: z.number().int().min(1).max(247).default(1),
+    /** The module's input the sensor is wired to, 1-based (input 1 = discrete input 0 on the wire). */
+    input: z.number({ error: 'expected the input number the sensor is wired to, 1 to 64' }).int().min(1, 'expected an input from 1').max(64, 'expected an input up to 64'),
+    /** false: the input reads 1 while the beam is broken; true: it reads 0. */
+    activeLow: z.boolean().default(false),
+    pollMs: z.number().int().min(20).max(1000).default(50),
+    /** Debounce: the beam must be seen broken at least this long to count a person. */
+    minActiveMs: z.number().int().min(0).max(2000).default(40),
+    /** Broken longer than this = blocked or misaligned beam: a fault, never counted. */
+    stuckAfterMs: z.number().int().min(5000).max(600_000).default(30_000),
+    replyTimeoutMs: replyTimeoutMs.default(200),
+  }),
+] as const;
+export const passageSensorConfig = z.discriminatedUnion('type', passageSensorTypes, typeError(passageSensorTypes));
+
 export type ScannerConfig = z.infer<typeof scannerConfig>;
 export type ThermometerConfig = z.infer<typeof thermometerConfig>;
 export type RelayConfig = z.infer<typeof relayConfig>;
+export type PassageSensorConfig = z.infer<typeof passageSensorConfig>;
 export type DeviceConfig = ScannerConfig | ThermometerConfig | RelayConfig;
 
-const ROLES = ['scanner', 'thermometer', 'relay'] as const;
+const ROLES = ['scanner', 'thermometer', 'relay', 'passageSensor'] as const;
 
 /**
  * A serial port or HID device can be opened by one driver only: list every device that
- * names one already used by another lane or role, as [path, message] pairs.
+ * names one already used by another lane or role, as [path, message] pairs. A lane's
+ * passage sensor (optional) counts too: it cannot share the gate relay's Modbus port.
  */
-export function sharedDeviceIssues(lanes: readonly { scanner: ScannerConfig; thermometer: ThermometerConfig; relay: RelayConfig }[]): { path: (string | number)[]; message: string }[] {
+export function sharedDeviceIssues(
+  lanes: readonly { scanner: ScannerConfig; thermometer: ThermometerConfig; relay: RelayConfig; passageSensor?: PassageSensorConfig | undefined }[],
+): { path: (string | number)[]; message: string }[] {
   const seen = new Map<string, string>();
   const issues: { path: (string | number)[]; message: string }[] = [];
   lanes.forEach((lane, i) => {
     for (const role of ROLES) {
-      const d: DeviceConfig = lane[role];
+      const d: DeviceConfig | PassageSensorConfig | undefined = lane[role];
+      if (d === undefined) continue;
       let key: string | null = null;
       if ('path' in d) key = `serial ${d.path}`;
       else if ('productId' in d) key = `HID ${d.vendorId.toString(16)}:${d.productId.toString(16)}${d.serial ? ` serial ${d.serial}` : ''}`;

@@ -2,7 +2,7 @@
 // not a silently ignored setting.
 import { z } from 'zod';
 import { CATEGORIES } from '../credentials/types.js';
-import { relayConfig, scannerConfig, sharedDeviceIssues, thermometerConfig } from './device-schema.js';
+import { passageSensorConfig, relayConfig, scannerConfig, sharedDeviceIssues, thermometerConfig } from './device-schema.js';
 
 const id = z
   .string()
@@ -25,6 +25,8 @@ const lane = z.strictObject({
   scanner: scannerConfig,
   thermometer: thermometerConfig,
   relay: relayConfig,
+  /** A beam across the lane: on a zone's lane it counts the people through, in place of the admissions. */
+  passageSensor: passageSensorConfig.optional(),
 });
 
 const zone = z

@@ -103,6 +103,14 @@ export function simRouter(lanes: readonly LaneHandle[]): Router {
     res.status(202).json({ accepted: true });
   });
 
+  // Someone walks through the lane's simulated passage sensor (no body).
+  router.post('/lanes/:lane/passage', (_req, res) => {
+    const sim = simOf(res);
+    if (sim.passage === undefined) throw new HttpError(404, 'NOT_FOUND', 'this lane has no simulated passage sensor (passageSensor: { type: sim })');
+    sim.passage();
+    res.status(202).json({ accepted: true });
+  });
+
   router.get('/lanes/:lane/relay', (_req, res) => {
     res.json({ pulses: simOf(res).relayPulses() });
   });
@@ -111,12 +119,13 @@ export function simRouter(lanes: readonly LaneHandle[]): Router {
   const deviceExample = '{"state": "disconnected"}';
   router.post('/lanes/:lane/devices/:device', jsonBody(deviceExample), (req, res) => {
     const device = String(req.params['device']);
-    if (device !== 'scanner' && device !== 'thermometer' && device !== 'relay') {
-      throw new HttpError(404, 'NOT_FOUND', `no simulated device '${device}'; devices: scanner, thermometer, relay`);
+    if (device !== 'scanner' && device !== 'thermometer' && device !== 'relay' && device !== 'sensor') {
+      throw new HttpError(404, 'NOT_FOUND', `no simulated device '${device}'; devices: scanner, thermometer, relay, sensor`);
     }
     const body = parseBody(deviceStateBody, req, deviceExample);
     const sim = simOf(res);
     if (sim.setDeviceState === undefined) throw new HttpError(404, 'NOT_FOUND', 'this lane has no device fault knob');
+    if (device === 'sensor' && sim.passage === undefined) throw new HttpError(404, 'NOT_FOUND', 'this lane has no simulated passage sensor');
     sim.setDeviceState(device, body.state);
     res.status(202).json({ accepted: true });
   });

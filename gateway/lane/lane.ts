@@ -3,7 +3,7 @@
 // The lane never opens the gate unless the policy said admit and every device is up.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { RelayDevice, ScannerDevice, ThermometerDevice, ThermometerReading } from '../../drivers/types.js';
+import type { PassageEvent, PassageSensorDevice, RelayDevice, ScannerDevice, ThermometerDevice, ThermometerReading } from '../../drivers/types.js';
 import type { LaneConfig } from '../config/schema.js';
 import { resolveCredential } from '../credentials/index.js';
 import type { ParsedCredential, ResolvedCredential, VehicleFacts } from '../credentials/types.js';
@@ -22,6 +22,8 @@ export interface LaneDevices {
   scanner: ScannerDevice;
   thermometer: ThermometerDevice;
   relay: RelayDevice;
+  /** A beam across the lane: counts the zone's people; the lane stays in service without it. */
+  sensor?: PassageSensorDevice;
 }
 
 export interface LaneDeps {
@@ -124,10 +126,12 @@ export class Lane implements LaneHandle {
       });
     });
     this.#listen(thermometer, 'reading', (r: ThermometerReading) => this.#onReading(r));
-    await Promise.all([scanner.start(), thermometer.start(), relay.start()]);
+    const sensor = this.#deps.devices.sensor;
+    if (sensor) this.#listen(sensor, 'passage', (p: PassageEvent) => this.#onPassage(p));
+    await Promise.all([scanner.start(), thermometer.start(), relay.start(), sensor?.start()]);
     // Listen to status only once all devices had their chance to come up, so start-up
     // does not flash "out of service"; the check below catches any that did not.
-    for (const d of [scanner, thermometer, relay]) this.#listen(d, 'status', () => this.#onDeviceStatus());
+    for (const d of [scanner, thermometer, relay, ...(sensor ? [sensor] : [])]) this.#listen(d, 'status', () => this.#onDeviceStatus());
     // The gate must be shut whatever state a previous run left it in.
     await relay.allOff().catch((err: unknown) => this.#deps.logger.error({ err }, 'relay all-off at start failed'));
     this.#onDeviceStatus();
@@ -138,7 +142,7 @@ export class Lane implements LaneHandle {
     for (const off of this.#unsubscribe.splice(0)) off();
     const { scanner, thermometer, relay } = this.#deps.devices;
     await relay.allOff().catch((err: unknown) => this.#deps.logger.warn({ err }, 'relay all-off at stop failed'));
-    await Promise.all([scanner.stop(), thermometer.stop(), relay.stop()]);
+    await Promise.all([scanner.stop(), thermometer.stop(), relay.stop(), this.#deps.devices.sensor?.stop()]);
   }
 
   /**
@@ -204,13 +208,13 @@ export class Lane implements LaneHandle {
 
   /** Each device's cumulative counters (null for a device that keeps none). */
   deviceCounters(): LaneDeviceCounters {
-    const { scanner, thermometer, relay } = this.#deps.devices;
+    const { scanner, thermometer, relay, sensor } = this.#deps.devices;
     const copy = (d: { counters?: Readonly<Record<string, number>> }) => (d.counters ? { ...d.counters } : null);
-    return { scanner: copy(scanner), thermometer: copy(thermometer), relay: copy(relay) };
+    return { scanner: copy(scanner), thermometer: copy(thermometer), relay: copy(relay), ...(sensor ? { sensor: copy(sensor) } : {}) };
   }
 
   snapshot(): LaneSnapshot {
-    const { scanner, thermometer, relay } = this.#deps.devices;
+    const { scanner, thermometer, relay, sensor } = this.#deps.devices;
     return {
       lane: this.id,
       name: this.#deps.config.name ?? this.id,
@@ -218,8 +222,17 @@ export class Lane implements LaneHandle {
       since: this.#since,
       prompt: this.#passage?.prompt ?? (this.#vehicle ? reason('VEHICLE_DRIVER_NEEDED') : null),
       last: this.#last,
-      devices: { scanner: scanner.status, thermometer: thermometer.status, relay: relay.status },
+      devices: { scanner: scanner.status, thermometer: thermometer.status, relay: relay.status, ...(sensor ? { sensor: sensor.status } : {}) },
     };
+  }
+
+  /** Someone went through the beam: the zone counts them (admitted or not: a tailgater takes a seat too). */
+  #onPassage(p: PassageEvent): void {
+    try {
+      this.#deps.zone?.sensed(p.at);
+    } catch (err) {
+      this.#deps.logger.error({ err, zone: this.#deps.zone?.zone }, 'zone count not updated from the passage sensor');
+    }
   }
 
   #listen(device: NodeJS.EventEmitter, event: string, handler: (...args: never[]) => void): void {
@@ -228,12 +241,13 @@ export class Lane implements LaneHandle {
     this.#unsubscribe.push(() => device.off(event, h));
   }
 
-  #downDevices(): (keyof LaneDevices)[] {
+  /** The devices without which nobody may pass (a passage sensor is not one of them). */
+  #downDevices(): (keyof typeof DEVICE_DOWN_CODES)[] {
     const devices = this.#deps.devices;
-    return (Object.keys(DEVICE_DOWN_CODES) as (keyof LaneDevices)[]).filter((k) => devices[k].status.state !== 'connected');
+    return (Object.keys(DEVICE_DOWN_CODES) as (keyof typeof DEVICE_DOWN_CODES)[]).filter((k) => devices[k].status.state !== 'connected');
   }
 
-  #deviceDownDecision(down: (keyof LaneDevices)[]): Decision {
+  #deviceDownDecision(down: (keyof typeof DEVICE_DOWN_CODES)[]): Decision {
     return {
       outcome: 'refer',
       reasons: down.map((d) => reason(DEVICE_DOWN_CODES[d])),

@@ -30,7 +30,7 @@ export interface LaneSnapshot {
   /** Set while measuring: what the person is asked to do. */
   prompt: Reason | null;
   last: DecisionView | null;
-  devices: { scanner: DeviceStatus; thermometer: DeviceStatus; relay: DeviceStatus };
+  devices: { scanner: DeviceStatus; thermometer: DeviceStatus; relay: DeviceStatus; sensor?: DeviceStatus };
 }
 
 /** Simulated-device controls, present only for lanes whose devices are all `sim`. */
@@ -39,8 +39,10 @@ export interface LaneSimControls {
   temperature(celsius: number): void;
   /** Pulses the simulated relay received, oldest first. */
   relayPulses(): { at: number; ms: number }[];
+  /** Someone walks through the simulated passage sensor (lanes that have one). */
+  passage?(): void;
   /** Fault knob: unplug ('disconnected'), break ('fault') or replug ('connected') a simulated device. */
-  setDeviceState?(device: 'scanner' | 'thermometer' | 'relay', state: DeviceState): void;
+  setDeviceState?(device: 'scanner' | 'thermometer' | 'relay' | 'sensor', state: DeviceState): void;
 }
 
 export interface LaneHandle {
@@ -54,4 +56,5 @@ export interface LaneDeviceCounters {
   scanner: Record<string, number> | null;
   thermometer: Record<string, number> | null;
   relay: Record<string, number> | null;
+  sensor?: Record<string, number> | null;
 }

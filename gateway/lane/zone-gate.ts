@@ -13,18 +13,29 @@ export interface LaneZone {
   direction: 'in' | 'out';
   /** The zone as this person meets it now: rule, direction, count, their open entry (policy/zones.ts applyZone decides with it). */
   at(subjectRef: string | null): ZoneAtPassage;
+  /** What moves the count: the lane's admissions, or its passage sensor (the admissions then only mark who is inside). */
+  countedBy: 'admission' | 'sensor';
   /** After an admission was recorded: count in (entry lane) or out (exit lane). */
   passed(subjectRef: string | null, at: number): void;
+  /** The passage sensor saw someone go through (countedBy 'sensor'). */
+  sensed(at: number): void;
 }
 
-export function laneZone(store: ZoneStore, rule: ZoneRule, direction: 'in' | 'out'): LaneZone {
+export function laneZone(store: ZoneStore, rule: ZoneRule, direction: 'in' | 'out', countedBy: LaneZone['countedBy'] = 'admission'): LaneZone {
+  const count = countedBy === 'admission';
   return {
     zone: rule.id,
     direction,
+    countedBy,
     at: (subjectRef) => ({ ...rule, direction, ...store.zoneFacts(rule.id, subjectRef) }),
     passed: (subjectRef, at) => {
-      if (direction === 'in') store.zoneEnter(rule.id, subjectRef, at);
-      else store.zoneExit(rule.id, subjectRef, at);
+      if (direction === 'in') store.zoneEnter(rule.id, subjectRef, at, { count });
+      else store.zoneExit(rule.id, subjectRef, at, { count });
+    },
+    sensed: (at) => {
+      if (count) return;
+      if (direction === 'in') store.zoneEnter(rule.id, null, at);
+      else store.zoneExit(rule.id, null, at);
     },
   };
 }
@@ -33,6 +44,7 @@ export function laneZone(store: ZoneStore, rule: ZoneRule, direction: 'in' | 'ou
 export function laneZones(loaded: LoadedConfig, store: ZoneStore): Map<string, LaneZone> {
   const { config } = loaded;
   const laneIds = new Set(config.lanes.map((l) => l.id));
+  const sensed = new Set(config.lanes.filter((l) => l.passageSensor !== undefined).map((l) => l.id));
   const out = new Map<string, LaneZone>();
   const problems: string[] = [];
   config.policy.zones.forEach((z, i) => {
@@ -42,7 +54,7 @@ export function laneZones(loaded: LoadedConfig, store: ZoneStore): Map<string, L
         const where = `policy.zones[${i}].${key}[${j}]`;
         if (!laneIds.has(lane)) problems.push(`${where}: expected the id of a lane in lanes[], got "${lane}"`);
         else if (out.has(lane)) problems.push(`${where}: lane "${lane}" already belongs to zone "${out.get(lane)?.zone}"; expected one zone per lane`);
-        else out.set(lane, laneZone(store, rule, direction));
+        else out.set(lane, laneZone(store, rule, direction, sensed.has(lane) ? 'sensor' : 'admission'));
       });
     }
   });

@@ -65,10 +65,13 @@ export interface SqliteStore extends Store {
   replayRows(q?: { from?: number; to?: number }): IterableIterator<ReplayRow>;
   /** People inside a zone, and since when this person is inside (null: not inside). Schema 5. */
   zoneFacts(zone: string, subjectRef: string | null): { count: number; openEntryAt: number | null };
-  /** One more inside, unless this person already is; returns the count. */
-  zoneEnter(zone: string, subjectRef: string | null, at: number): number;
-  /** One fewer inside (never below 0); returns the count. */
-  zoneExit(zone: string, subjectRef: string | null, at: number): number;
+  /**
+   * One more inside, unless this person already is; returns the count. `count: false`
+   * marks the person inside without counting (a passage sensor counts on that lane).
+   */
+  zoneEnter(zone: string, subjectRef: string | null, at: number, opts?: { count?: boolean }): number;
+  /** One fewer inside (never below 0); returns the count. `count: false`: the person is out, the sensor counts. */
+  zoneExit(zone: string, subjectRef: string | null, at: number, opts?: { count?: boolean }): number;
   /** A guard sets the count (recorded with name and reason); everyone inside is forgotten when it is set to 0. */
   zoneCorrect(c: { zone: string; count: number; guard: string; reason: string; at: number }): ZoneCorrection;
   zoneCorrections(zone: string): ZoneCorrection[];
@@ -897,7 +900,7 @@ class SqliteStoreImpl implements SqliteStore {
     return { count: this.#zoneCount(zone), openEntryAt: open?.entered_at ?? null };
   }
 
-  zoneEnter(zone: string, subjectRef: string | null, at: number): number {
+  zoneEnter(zone: string, subjectRef: string | null, at: number, opts: { count?: boolean } = {}): number {
     return this.#db.transaction(() => {
       const { count, openEntryAt } = this.zoneFacts(zone, subjectRef);
       if (subjectRef !== null) {
@@ -906,15 +909,17 @@ class SqliteStoreImpl implements SqliteStore {
         ).run(zone, subjectRef, at);
       }
       // Someone already inside (a soft or expired anti-passback) takes no second place.
+      if (opts.count === false) return count;
       const next = openEntryAt === null ? count + 1 : count;
       this.#setZoneCount(zone, next, at);
       return next;
     })();
   }
 
-  zoneExit(zone: string, subjectRef: string | null, at: number): number {
+  zoneExit(zone: string, subjectRef: string | null, at: number, opts: { count?: boolean } = {}): number {
     return this.#db.transaction(() => {
       if (subjectRef !== null) this.#zone('DELETE FROM zone_presence WHERE zone = ? AND subject_ref = ?').run(zone, subjectRef);
+      if (opts.count === false) return this.#zoneCount(zone);
       const next = Math.max(0, this.#zoneCount(zone) - 1);
       this.#setZoneCount(zone, next, at);
       return next;

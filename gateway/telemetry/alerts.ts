@@ -149,7 +149,7 @@ export class AlertRaiser {
 }
 
 type DeviceName = keyof LaneSnapshot['devices'];
-const DEVICE_NAMES: readonly DeviceName[] = ['scanner', 'thermometer', 'relay'];
+const DEVICE_NAMES: readonly DeviceName[] = ['scanner', 'thermometer', 'relay', 'sensor'];
 
 /**
  * Device down/up alerts from successive lane snapshots: only transitions count, so a
@@ -165,7 +165,8 @@ export class DeviceAlerts {
 
   observe(snapshot: LaneSnapshot): void {
     for (const name of DEVICE_NAMES) {
-      const status: DeviceStatus = snapshot.devices[name];
+      const status: DeviceStatus | undefined = snapshot.devices[name];
+      if (status === undefined) continue;
       const up = status.state === 'connected';
       const key = `${snapshot.lane}/${name}`;
       const was = this.#last.get(key);
@@ -179,7 +180,11 @@ export class DeviceAlerts {
         severity: up ? 'info' : 'critical',
         code,
         eventId: null,
-        detail: up ? `${name} back in service` : `${name} ${status.state}: lane refers everyone to the guard`,
+        detail: up
+          ? `${name} back in service`
+          : name === 'sensor'
+            ? `passage sensor ${status.state}: the zone's count is not kept until it is back`
+            : `${name} ${status.state}: lane refers everyone to the guard`,
       });
     }
   }

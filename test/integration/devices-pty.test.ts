@@ -1,5 +1,6 @@
 // Acceptance over real serial ports: the built gateway process runs a GM65 scanner, an
-// LU90614 thermometer and a Modbus relay on socat pty pairs; their simulators sit on the
+// LU90614 thermometer, a Modbus relay and a Modbus input module with a passage beam
+// (counting the lane's zone) on socat pty pairs; their simulators sit on the
 // other ends, in this test process. No timing assertions here: the times of refer and
 // pick-up are printed for the report, the test only checks the transitions happen.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,6 +9,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModbusRelaySim } from '../../drivers/relay/modbus.sim.js';
+import { ModbusInputSim } from '../../drivers/sensor/modbus-input.sim.js';
 import { createSimulator, type ScannerSimulator, type ThermometerSimulator } from '../../drivers/sim/index.js';
 import { SerialLink } from '../../drivers/transport/serial.js';
 import { cli, ROOT, startGatewayProcess, tempDir, until, writeConfig, type GatewayProcess } from './helpers.js';
@@ -28,6 +30,8 @@ let gw: GatewayProcess | undefined;
 let scanner: ScannerSimulator;
 let thermometer: ThermometerSimulator;
 let relay: ModbusRelaySim;
+let beam: ModbusInputSim;
+let configFile: string;
 
 function startSocat(name: string, folder = dir): Promise<Pty> {
   if (!hasSocat) throw new Error('socat is not installed: apt-get install socat (.ci/run does it)');
@@ -78,15 +82,19 @@ describe('real device drivers over socat pty pairs', () => {
     const scan = await startSocat('scanner');
     const temp = await startSocat('thermo');
     const rel = await startSocat('relay');
+    const io = await startSocat('beam');
     scanner = createSimulator('gm65', await deviceEnd(scan));
     thermometer = createSimulator('lu90614', await deviceEnd(temp), { celsius: 36.5 });
     relay = new ModbusRelaySim(await deviceEnd(rel), { profile: 'coils' });
     scanner.start();
     thermometer.start();
     relay.start();
+    beam = new ModbusInputSim(await deviceEnd(io), { beamInput: 2 });
+    beam.start();
 
     const site = `pty-${randomBytes(3).toString('hex')}`;
     const config = writeConfig(dir, site);
+    configFile = config;
     const lanes = `lanes:
   - id: in-1
     name: 入口 1 / Entrance 1
@@ -94,8 +102,12 @@ describe('real device drivers over socat pty pairs', () => {
     scanner: { type: gm65, path: ${scan.host} }
     thermometer: { type: lu90614, path: ${temp.host} }
     relay: { type: modbus, path: ${rel.host}, profile: coils, address: 1, channel: 1 }
+    passageSensor: { type: modbus-input, path: ${io.host}, input: 2, pollMs: 20, minActiveMs: 40 }
 `;
-    writeFileSync(config, readFileSync(config, 'utf8').replace(/^lanes:\n(?:[ -].*\n?)*/m, lanes));
+    const zones = `  zones:
+    - { id: canteen, limit: 40, entryLanes: [in-1] }
+`;
+    writeFileSync(config, readFileSync(config, 'utf8').replace(/^lanes:\n(?:[ -].*\n?)*/m, lanes).replace(/^policy:\n/m, `policy:\n${zones}`));
     gw = await startGatewayProcess({ site, config });
     await until('the lane to be in service', async () => ((await lane()).state === 'idle' ? true : undefined), 10_000);
   });
@@ -105,6 +117,7 @@ describe('real device drivers over socat pty pairs', () => {
     scanner?.stop();
     thermometer?.stop();
     relay?.stop();
+    beam?.stop();
     for (const l of links.splice(0)) await l.stop();
     for (const name of ptys.keys()) await killSocat(name);
     rmSync(dir, { recursive: true, force: true });
@@ -127,6 +140,18 @@ describe('real device drivers over socat pty pairs', () => {
     expect(health.lanes[0]?.counters?.relay).toMatchObject({ badFrames: 0 });
     const metrics = await (await fetch(`${gw!.url}/metrics`)).text();
     expect(metrics).toMatch(/checkpoint_device_counter\{lane="[^"]+",device="thermometer",counter="framesOut"\} [1-9]/);
+  });
+
+  it('counts the people through the beam on the Modbus input module into the zone, polled over the pty', async () => {
+    expect((await lane()).devices['sensor']?.state).toBe('connected');
+    const inside = async () => Number(/(\d+) inside/.exec((await cli(['policy', 'zone', 'canteen', '--config', configFile])).stdout)?.[1]);
+    const before = await inside();
+    await beam.pass(300);
+    await new Promise((r) => setTimeout(r, 200)); // the next person a step behind: the beam is clear between them
+    await beam.pass(300);
+    await until('two passages counted', async () => ((await inside()) === before + 2 ? true : undefined), 10_000);
+    expect(beam.frames.length).toBeGreaterThan(10);
+    expect(beam.frames[0]).toEqual(Buffer.from('010200010001e80a', 'hex')); // FC02, input 2, quantity 1
   });
 
   it('refers while the scanner is unplugged and resumes by itself when a new pty appears at the same path', async () => {
