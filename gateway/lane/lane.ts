@@ -192,6 +192,7 @@ export class Lane implements LaneHandle {
       this.#deps.logger.error({ err, event: event.id }, 'override alert could not be stored');
     }
     this.#show(event);
+    this.#countZone(event);
     try {
       await relay.pulse(this.#deps.config.relayPulseMs);
       return { event, pulsed: true };
@@ -433,13 +434,18 @@ export class Lane implements LaneHandle {
     this.#measureTimer = null;
     const row = this.#record(decision, kind, passage?.credential ?? null, evaluated, passage?.vehicle);
     if (row && decision.outcome === 'admit') {
-      try {
-        this.#deps.zone?.passed(row.subjectRef, row.at);
-      } catch (err) {
-        // The admission is recorded; a count that failed is the guard's to correct.
-        this.#deps.logger.error({ err, zone: this.#deps.zone?.zone }, 'zone count not updated');
-      }
+      this.#countZone(row);
       this.#openGate(row);
+    }
+  }
+
+  /** An admission (a guard's override too: someone goes through) moves the zone's count. */
+  #countZone(row: LedgerEntry): void {
+    try {
+      this.#deps.zone?.passed(row.subjectRef, row.at);
+    } catch (err) {
+      // The admission is recorded; a count that failed is the guard's to correct.
+      this.#deps.logger.error({ err, zone: this.#deps.zone?.zone }, 'zone count not updated');
     }
   }
 

@@ -36,6 +36,18 @@ export class RecordingSim implements LaneSimControls {
   }
 }
 
+/** A simulated lane with a passage sensor: counts the passages it is told of. */
+export class SensedSim extends RecordingSim {
+  passages = 0;
+  readonly deviceStates: [string, string][] = [];
+  passage(): void {
+    this.passages += 1;
+  }
+  setDeviceState(device: string, state: string): void {
+    this.deviceStates.push([device, state]);
+  }
+}
+
 /** The real bus, counting live subscriptions so a test can see that they are released. */
 export class CountingBus extends GatewayBus {
   readonly #live = new Map<keyof BusEvents, number>();
@@ -64,9 +76,9 @@ export class TestLane implements LaneHandle {
   readonly sim: RecordingSim | null;
   #snapshot: LaneSnapshot;
 
-  constructor(id: string, opts: { name?: string; sim?: boolean } = {}) {
+  constructor(id: string, opts: { name?: string; sim?: boolean | RecordingSim } = {}) {
     this.id = id;
-    this.sim = opts.sim === false ? null : new RecordingSim();
+    this.sim = opts.sim === false ? null : opts.sim === true || opts.sim === undefined ? new RecordingSim() : opts.sim;
     const up = { type: 'sim', state: 'connected' as const, since: T0 };
     this.#snapshot = {
       lane: id,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorOf, startHarness, T0, TestLane, type Harness } from './helpers.js';
+import { errorOf, SensedSim, startHarness, T0, TestLane, type Harness } from './helpers.js';
 
 function post(url: string, body: string, contentType = 'application/json'): Promise<Response> {
   return fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
@@ -7,8 +7,9 @@ function post(url: string, body: string, contentType = 'application/json'): Prom
 
 describe('simulated device routes', () => {
   let h: Harness;
+  const beam = new SensedSim();
   beforeAll(async () => {
-    h = await startHarness({ lanes: [new TestLane('north'), new TestLane('real', { sim: false })], simEnabled: true });
+    h = await startHarness({ lanes: [new TestLane('north'), new TestLane('real', { sim: false }), new TestLane('beam', { sim: beam })], simEnabled: true });
   });
   afterAll(async () => {
     await h.close();
@@ -45,6 +46,19 @@ describe('simulated device routes', () => {
     const res = await fetch(url('north', 'relay'));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ pulses: [{ at: T0, ms: 800 }] });
+  });
+
+  it('walks someone through a lane\'s simulated passage sensor, and unplugs it', async () => {
+    expect((await post(url('beam', 'passage'), '')).status).toBe(202);
+    expect(beam.passages).toBe(1);
+    expect((await post(url('beam', 'devices/sensor'), '{"state":"disconnected"}')).status).toBe(202);
+    expect(beam.deviceStates).toEqual([['sensor', 'disconnected']]);
+  });
+
+  it('answers 404 for the passage sensor of a lane that has none', async () => {
+    const res = await post(url('north', 'passage'), '');
+    expect(res.status).toBe(404);
+    expect((await errorOf(res)).message).toMatch(/no simulated passage sensor/);
   });
 
   const badScans: [string, string, string, RegExp][] = [

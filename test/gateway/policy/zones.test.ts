@@ -11,6 +11,7 @@ import { laneZone, laneZones } from '../../../gateway/lane/zone-gate.js';
 import type { Decision, PolicyProfile } from '../../../gateway/policy/types.js';
 import { checkZoneEntry, MINUTE_MS, type ZoneRule } from '../../../gateway/policy/zones.js';
 import { replayLedger } from '../../../gateway/cli/policy.js';
+import { overrideReason } from '../../../gateway/policy/reasons.js';
 import { MINE_ENTRANCE, profileFromOverrides } from '../../../gateway/policy/profiles.js';
 import { openStore, type SqliteStore } from '../../../gateway/store/index.js';
 import { goodClaims, testIssuer, type Issuer } from '../credentials/fixtures.js';
@@ -126,7 +127,13 @@ describe('a zone with a limit of 3, an entry lane and an exit lane', () => {
   async function gateway(
     rule: ZoneRule,
     o: { dir?: string; profile?: PolicyProfile } = {},
-  ): Promise<{ store: SqliteStore; enter: (sub: string, claims?: Claims) => Promise<Decision | undefined>; exit: (sub: string, claims?: Claims) => Promise<void>; close: () => Promise<void> }> {
+  ): Promise<{
+    store: SqliteStore;
+    enter: (sub: string, claims?: Claims) => Promise<Decision | undefined>;
+    exit: (sub: string, claims?: Claims) => Promise<void>;
+    override: () => Promise<void>;
+    close: () => Promise<void>;
+  }> {
     const store = openStore(o.dir ?? dir);
     const build = (id: string, direction: 'in' | 'out') =>
       buildSimLane(laneParts(store, issuer.trust, {
@@ -153,6 +160,9 @@ describe('a zone with a limit of 3, an entry lane and an exit lane', () => {
         return row ? { outcome: row.outcome, reasons: row.reasons, alerts: row.alerts } : undefined;
       },
       exit: (sub, claims) => pass(exit, sub, claims),
+      override: async () => {
+        await entry.lane.override('G-01', overrideReason('OVERRIDE_IDENTITY_VERIFIED'), '');
+      },
       close: async () => {
         await entry.lane.stop();
         await exit.lane.stop();
@@ -196,6 +206,14 @@ describe('a zone with a limit of 3, an entry lane and an exit lane', () => {
     expect(report.all?.map((c) => ({ seq: c.seq, from: c.from, to: c.to }))).toEqual(expected);
     expect(report.changedBy).toEqual({ 'admit→refuse': 1, 'refer→admit': 2 });
     await decided.close();
+  });
+
+  it("counts a guard's override on the entry lane in: someone went through", async () => {
+    const gw = await gateway(rule());
+    await gw.enter('p-1');
+    await gw.override();
+    expect(gw.store.zoneFacts('canteen', null).count).toBe(2);
+    await gw.close();
   });
 
   it('holds the 4th entry until one exit, and keeps the count across a restart', async () => {
