@@ -102,16 +102,34 @@ export function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }
 
-/** "08:05:09" in the browser's zone (the checkpoint PC's). */
-export function clockTime(at: number | string): string {
-  const d = new Date(at);
-  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+/**
+ * The checkpoint's clock: China Standard Time (UTC+8, no daylight saving), as the
+ * policy, the hourly chart and the screening report count days and hours, whatever zone
+ * the browser's machine is set to.
+ */
+export const CHECKPOINT_OFFSET_MS = 8 * 3_600_000;
+
+function checkpointClock(at: number | string): Date {
+  return new Date(new Date(at).getTime() + CHECKPOINT_OFFSET_MS);
 }
 
-/** "2024-12-04 08:05" in the browser's zone. */
+/** "08:05:09", checkpoint time. */
+export function clockTime(at: number | string): string {
+  const d = checkpointClock(at);
+  return `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+}
+
+/** "2024-12-04 08:05", checkpoint time. */
 export function dateTime(at: number | string): string {
-  const d = new Date(at);
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+  const d = checkpointClock(at);
+  return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}`;
+}
+
+/** A datetime-local field's "2024-12-04T08:05", read as checkpoint time, as an ISO instant; null when empty or unreadable. */
+export function checkpointInstant(local: string): string | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(local)) return null;
+  const ms = Date.parse(`${local}+08:00`);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }
 
 /** One decimal, as on the kiosk. */

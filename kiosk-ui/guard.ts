@@ -5,6 +5,7 @@ import {
   SERIES,
   celsius,
   chartModel,
+  checkpointInstant,
   clockTime,
   dateTime,
   feedMatches,
@@ -538,9 +539,11 @@ function ledgerParams(): URLSearchParams {
   const p = new URLSearchParams();
   const from = el<HTMLInputElement>('q-from').value;
   const to = el<HTMLInputElement>('q-to').value;
-  // datetime-local is the PC's local time; the API wants a zone, so send UTC.
-  if (from) p.set('from', new Date(from).toISOString());
-  if (to) p.set('to', new Date(to).toISOString());
+  // The fields are checkpoint time (China time), like every time the console shows.
+  const fromAt = checkpointInstant(from);
+  const toAt = checkpointInstant(to);
+  if (fromAt) p.set('from', fromAt);
+  if (toAt) p.set('to', toAt);
   for (const [id, name] of [
     ['q-lane', 'lane'],
     ['q-outcome', 'outcome'],

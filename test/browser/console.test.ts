@@ -210,12 +210,12 @@ describe('guard console in Chromium', () => {
   it("corrects the canteen's count through the dialog: the card shows it full, signed by the guard", async () => {
     const card = page.locator('#zones .zone[data-zone="canteen"]');
     await card.waitFor();
-    // The two admitted people of beforeAll counted in.
-    await expect.poll(async () => card.locator('.count').innerText()).toContain('2 / 40');
+    // The two admitted people of beforeAll and the guard's override counted in.
+    await expect.poll(async () => card.locator('.count').innerText()).toContain('3 / 40');
     expect(await card.innerText()).toContain('14:00');
     await card.locator('button.correct').click();
     await page.waitForSelector('#zone-dialog[open]');
-    expect(await page.locator('#zone-count').inputValue()).toBe('2');
+    expect(await page.locator('#zone-count').inputValue()).toBe('3');
     await page.fill('#zone-count', '40');
     await page.fill('#zone-reason', '午餐清点 / lunch headcount');
     await page.click('#zone-confirm');
@@ -226,7 +226,7 @@ describe('guard console in Chromium', () => {
     expect(await card.locator('.count').innerText()).toContain('40 / 40');
     const last = await card.locator('.correction').innerText();
     expect(last).toContain('G-01');
-    expect(last).toContain('2 → 40');
+    expect(last).toContain('3 → 40');
     expect(last).toContain('午餐清点 / lunch headcount');
     const api = await page.evaluate(async () => (await (await fetch('/api/guard/zones')).json()) as { zones: { id: string; count: number; corrections: { guard: string }[] }[] });
     expect(api.zones[0]).toMatchObject({ id: 'canteen', count: 40, corrections: [{ guard: 'G-01' }] });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { todayStats, type HourBucket } from '../../../gateway/http/guard-api.js';
-import { celsius, chartModel, feedMatches, textOf, zoneCount, zoneLoad, type GuardEvent } from '../../../kiosk-ui/guard-view.js';
+import { celsius, chartModel, checkpointInstant, clockTime, dateTime, feedMatches, textOf, zoneCount, zoneLoad, type GuardEvent } from '../../../kiosk-ui/guard-view.js';
 
 function hours(fill: Partial<Record<number, Partial<HourBucket>>> = {}): HourBucket[] {
   return Array.from({ length: 24 }, (_, hour) => ({ hour, admit: 0, refuse: 0, refer: 0, ...fill[hour] }));
@@ -84,5 +84,24 @@ describe('zone card', () => {
     expect(zoneLoad(40, 40)).toBe('full');
     expect(zoneLoad(41, 40)).toBe('over');
     expect(zoneLoad(10_000, null)).toBe('open');
+  });
+});
+
+describe('console times', () => {
+  // The hourly chart and the reports count China time; the feed and the search fields must
+  // too, or a console on a PC set to another zone shows an 08:00 bar beside a 00:00 row.
+  const at = Date.UTC(2024, 11, 3, 16, 5, 9); // 2024-12-04 00:05:09 in China
+
+  it('shows every time in China Standard Time, whatever zone the machine is in', () => {
+    expect(clockTime(at)).toBe('00:05:09');
+    expect(dateTime(at)).toBe('2024-12-04 00:05');
+    expect(dateTime(new Date(at).toISOString())).toBe('2024-12-04 00:05');
+  });
+
+  it('reads the search fields as China time, and ignores an empty or broken field', () => {
+    expect(checkpointInstant('2024-12-04T00:05')).toBe('2024-12-03T16:05:00.000Z');
+    expect(checkpointInstant('2024-12-04T00:05:09')).toBe(new Date(at).toISOString());
+    expect(checkpointInstant('')).toBeNull();
+    expect(checkpointInstant('2024-13-40T99:99')).toBeNull();
   });
 });
