@@ -4,6 +4,7 @@
 // history shows it. The last reset slot is kept in SQLite, so a gateway that was off at
 // reset time resets once when it comes back, and a restart never resets twice.
 import type { Logger } from 'pino';
+import { Interval } from '../interval.js';
 import { latestTimeOfDay } from '../policy/time.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import type { ZoneCorrection } from '../store/types.js';
@@ -27,23 +28,20 @@ export interface ZoneResetOptions {
 
 export class ZoneResetSchedule {
   readonly #o: ZoneResetOptions;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #interval: Interval;
 
   constructor(options: ZoneResetOptions) {
     this.#o = options;
+    this.#interval = new Interval(options.zones.some((z) => z.resetAt.length > 0) ? options.checkEveryMs : 0, () => this.check());
   }
 
   start(): void {
     this.check();
-    if (this.#o.checkEveryMs > 0 && this.#o.zones.some((z) => z.resetAt.length > 0) && !this.#timer) {
-      this.#timer = setInterval(() => this.check(), this.#o.checkEveryMs);
-      this.#timer.unref();
-    }
+    this.#interval.start();
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
+    this.#interval.stop();
   }
 
   /** Reset every zone whose reset time has passed since its last reset; returns the corrections. */

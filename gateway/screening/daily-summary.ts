@@ -3,6 +3,7 @@
 // the same transaction as the "sent up to" mark, so a restart neither loses nor repeats
 // a day, and a day that ended while the link was down is still delivered.
 import type { Logger } from 'pino';
+import { Interval } from '../interval.js';
 import { DAY_MS } from '../policy/time.js';
 import type { OutboxMessage } from '../store/types.js';
 import { screeningDay, screeningDayOf, screeningReport, screeningSummary, type ScreeningSource } from './report.js';
@@ -35,23 +36,20 @@ export interface DailySummaryOptions {
 
 export class DailyScreeningSummary {
   readonly #o: DailySummaryOptions;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #interval: Interval;
 
   constructor(options: DailySummaryOptions) {
     this.#o = options;
+    this.#interval = new Interval(options.checkEveryMs, () => this.check());
   }
 
   start(): void {
     this.check();
-    if (this.#o.checkEveryMs > 0 && !this.#timer) {
-      this.#timer = setInterval(() => this.check(), this.#o.checkEveryMs);
-      this.#timer.unref();
-    }
+    this.#interval.start();
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
+    this.#interval.stop();
   }
 
   /** Queue the summary of every completed day not yet queued; returns their dates. */

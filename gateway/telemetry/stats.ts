@@ -2,6 +2,7 @@
 // started, plus the outbox depth and alerts not yet acknowledged. Sent directly (QoS 0,
 // not through the outbox): a stale count is worth nothing, the ledger is the record.
 import type { Logger } from 'pino';
+import { Interval } from '../interval.js';
 import type { LedgerEntry } from '../store/types.js';
 
 export interface LaneCounters {
@@ -41,24 +42,21 @@ export class StatsReporter {
   readonly #o: StatsOptions;
   readonly #since: number;
   readonly #lanes = new Map<string, LaneCounters>();
-  #timer: NodeJS.Timeout | null = null;
+  readonly #interval: Interval;
 
   constructor(options: StatsOptions) {
     this.#o = options;
+    this.#interval = new Interval(options.intervalMs, () => this.tick());
     this.#since = options.now();
     for (const lane of options.lanes) this.#counters(lane);
   }
 
   start(): void {
-    if (this.#o.intervalMs > 0 && !this.#timer) {
-      this.#timer = setInterval(() => this.tick(), this.#o.intervalMs);
-      this.#timer.unref();
-    }
+    this.#interval.start();
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
+    this.#interval.stop();
   }
 
   /** Count a committed ledger row: decisions and timeouts (faults and overrides are no decision of the lane). */
