@@ -80,6 +80,12 @@ interface Passage {
   vehicle?: VehicleFacts;
 }
 
+/**
+ * How long after an admission its person may take to cross the beam: the gate's open
+ * pulse plus a slow walk. A crossing with no admission this recent raises a tailgate alert.
+ */
+export const PASSAGE_AFTER_ADMISSION_MS = 15_000;
+
 /** Default wait for the driver's pass after a vehicle pass: one minute. */
 export const VEHICLE_DRIVER_WINDOW_MS = 60_000;
 
@@ -110,6 +116,8 @@ export class Lane implements LaneHandle {
   #measureTimer: NodeJS.Timeout | null = null;
   #showTimer: NodeJS.Timeout | null = null;
   readonly #unsubscribe: (() => void)[] = [];
+  /** When each admission the passage sensor has not yet seen go through was recorded. */
+  #admitted: number[] = [];
 
   constructor(deps: LaneDeps) {
     this.#deps = deps;
@@ -233,6 +241,24 @@ export class Lane implements LaneHandle {
       this.#deps.zone?.sensed(p.at);
     } catch (err) {
       this.#deps.logger.error({ err, zone: this.#deps.zone?.zone }, 'zone count not updated from the passage sensor');
+    }
+    // An exit lane's beam sees people leave freely; elsewhere each body needs an admission.
+    if (this.#deps.zone?.direction === 'out') return;
+    this.#admitted = this.#admitted.filter((at) => p.at - at <= PASSAGE_AFTER_ADMISSION_MS);
+    if (this.#admitted.shift() !== undefined) return;
+    try {
+      this.#deps.recordAlert?.({
+        id: randomUUID(),
+        at: p.at,
+        lane: this.id,
+        kind: 'tailgate',
+        severity: 'warning',
+        code: 'PASSAGE_WITHOUT_ADMISSION',
+        eventId: null,
+        detail: 'someone went through the lane with no admission to go with it (tailgating or a forced gate)',
+      });
+    } catch (err) {
+      this.#deps.logger.error({ err }, 'tailgate alert could not be stored');
     }
   }
 
@@ -441,6 +467,7 @@ export class Lane implements LaneHandle {
 
   /** An admission (a guard's override too: someone goes through) moves the zone's count. */
   #countZone(row: LedgerEntry): void {
+    if (this.#deps.devices.sensor) this.#admitted.push(row.at);
     try {
       this.#deps.zone?.passed(row.subjectRef, row.at);
     } catch (err) {

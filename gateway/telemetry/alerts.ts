@@ -24,6 +24,7 @@ export const ALERT_KINDS = [
   'device-up',
   'guard-override',
   'gate-held',
+  'tailgate',
   'update-rejected',
 ] as const;
 export type KnownAlertKind = (typeof ALERT_KINDS)[number];
