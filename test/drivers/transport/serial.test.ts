@@ -1,23 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { SerialPortMock } from 'serialport';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SerialLink, type PortLike } from '../../../drivers/transport/serial.js';
+import { startSocat, useCleanup, waitFor } from './pty.js';
 
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
-
-async function waitFor(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const cleanup = useCleanup();
 
 function mockFactory(ports: SerialPortMock[]) {
   return (s: { path: string; baudRate: number }) => {
@@ -58,19 +46,9 @@ describe('serial link over the serialport mock binding', () => {
   });
 });
 
-function startSocat(a: string, b: string): ChildProcess {
-  // socat is a test dependency (.ci/run installs it): missing, the test fails and says so.
-  if (!['/usr/bin/socat', '/bin/socat', '/usr/local/bin/socat'].some((p) => existsSync(p))) {
-    throw new Error('socat is not installed: apt-get install socat (.ci/run does it)');
-  }
-  const child = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
-  return child;
-}
-
 describe('serial link over a socat pty pair', () => {
   it('sees the pty vanish when socat dies and reopens the same link path once a new socat made it again', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'serial-pty-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = cleanup.tempDir('serial-pty-');
     const a = path.join(dir, 'A');
     const b = path.join(dir, 'B');
     let socat = startSocat(a, b);

@@ -1,27 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GuardAccounts } from '../../../gateway/guards/accounts.js';
 import { GuardError } from '../../../gateway/guards/errors.js';
 import { openStore } from '../../../gateway/store/index.js';
+import { closeAndRemove, freshDir, track } from '../store/helpers.js';
 
-const dirs: string[] = [];
-const open: { close(): void }[] = [];
-afterEach(() => {
-  for (const o of open.splice(0)) o.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+afterEach(closeAndRemove);
 
 function setUp(policy = { maxFailures: 5, lockoutMs: 15 * 60_000 }) {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-guards-'));
-  dirs.push(dir);
-  const store = openStore(dir);
-  open.push(store);
+  const store = track(openStore(freshDir('gw-guards-')));
   let now = Date.parse('2024-12-04T08:00:00+08:00');
-  const accounts = new GuardAccounts(store.path, policy, () => now);
-  open.push(accounts);
+  const accounts = track(new GuardAccounts(store.path, policy, () => now));
   return { accounts, file: store.path, advance: (ms: number) => (now += ms), now: () => now };
 }
 
@@ -97,8 +87,7 @@ describe('guard accounts', () => {
     await accounts.add('G-01', '王保安', '12345678');
     for (let i = 0; i < 3; i++) await accounts.authenticate('G-01', '000000');
     accounts.close();
-    const again = new GuardAccounts(file, { maxFailures: 3, lockoutMs: 60_000 }, now);
-    open.push(again);
+    const again = track(new GuardAccounts(file, { maxFailures: 3, lockoutMs: 60_000 }, now));
     expect(await again.authenticate('G-01', '12345678')).toMatchObject({ ok: false, reason: 'locked' });
   });
 
@@ -114,8 +103,7 @@ describe('guard accounts', () => {
   });
 
   it('refuses to open a file without the guards table', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gw-guards-'));
-    dirs.push(dir);
+    const dir = freshDir('gw-guards-');
     const file = join(dir, 'plain.sqlite');
     new Database(file).close();
     expect(await codeOf(() => new GuardAccounts(file, { maxFailures: 5, lockoutMs: 1000 }))).toBe('GUARD_STORE_UNAVAILABLE');

@@ -1,35 +1,12 @@
 // A lane admitting contractors on crew registrations: a member of a current crew is
 // admitted and the crew's responsible person is recorded in the local ledger, never in
 // what is published; without a current crew, or with a crew from a risk area, refused.
-import { describe, expect, it, vi } from 'vitest';
-import type { LaneConfig } from '../../../gateway/config/schema.js';
-import { issuePass } from '../../../gateway/credentials/index.js';
-import { buildSimLane } from '../../../gateway/gateway.js';
-import { laneParts, useLaneTestEnv } from './harness.js';
-import type { LedgerEntry } from '../../../gateway/store/index.js';
-import { goodClaims } from '../credentials/fixtures.js';
-
-const LANE: LaneConfig = { id: 'in-1', temperatureWindowMs: 10_000, relayPulseMs: 700, scanner: { type: 'sim' }, thermometer: { type: 'sim' }, relay: { type: 'sim' } };
+import { describe, expect, it } from 'vitest';
+import { simLaneAt, useLaneTestEnv } from './harness.js';
 
 const env = useLaneTestEnv('crew-');
 
-async function laneAt(checkpoint = 'gate-1'): Promise<(sub: string) => Promise<LedgerEntry>> {
-  const parts = buildSimLane(laneParts(env.store, env.issuer.trust, {
-    laneConfig: LANE,
-    checkpoint,
-  }));
-  await parts.lane.start();
-  env.onStop(() => parts.lane.stop());
-  return async (sub) => {
-    parts.thermometer.reading(36.5);
-    parts.scanner.scan(await issuePass(goodClaims({ sub, category: 'contractor', name: '孙施工' }), env.issuer.privateJwk));
-    await parts.lane.settled();
-    vi.advanceTimersByTime(6000); // the screen goes back to waiting
-    const row = env.store.queryEvents({ limit: 1 })[0];
-    if (row === undefined) throw new Error('no ledger row');
-    return row;
-  };
-}
+const laneAt = (checkpoint = 'gate-1') => simLaneAt(env, checkpoint, { category: 'contractor', name: '孙施工' });
 
 const crew = {
   id: 'CREW-1',

@@ -1,16 +1,28 @@
 // The parts of a simulated lane that most lane tests share: a quiet logger, the test
 // pseudonym secret, the real clock (faked by the test) and no-op callbacks.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, vi } from 'vitest';
-import type { TrustList } from '../../../gateway/credentials/index.js';
-import type { LaneParts } from '../../../gateway/gateway.js';
+import type { LaneConfig } from '../../../gateway/config/schema.js';
+import { issuePass, type TrustList } from '../../../gateway/credentials/index.js';
+import { buildSimLane, type LaneParts } from '../../../gateway/gateway.js';
 import { MINE_ENTRANCE } from '../../../gateway/policy/profiles.js';
-import { openStore, type SqliteStore } from '../../../gateway/store/index.js';
+import { openStore, type LedgerEntry, type SqliteStore } from '../../../gateway/store/index.js';
 import type { Store } from '../../../gateway/store/types.js';
-import { testIssuer, type Issuer } from '../credentials/fixtures.js';
+import { goodClaims, testIssuer, type Issuer } from '../credentials/fixtures.js';
+import { freshDir, removeDirs } from '../store/helpers.js';
+
+/** A lane on simulated scanner, thermometer and relay: 10 s temperature window, 700 ms pulse. */
+export function simLaneConfig(id = 'in-1', over: Partial<LaneConfig> = {}): LaneConfig {
+  return {
+    id,
+    temperatureWindowMs: 10_000,
+    relayPulseMs: 700,
+    scanner: { type: 'sim' },
+    thermometer: { type: 'sim' },
+    relay: { type: 'sim' },
+    ...over,
+  };
+}
 
 export function laneParts(
   store: Store,
@@ -46,23 +58,21 @@ export interface LaneTestEnv {
 
 /** Fake timers at T0, a fresh SQLite store in a temp dir and the test issuer, per test. */
 export function useLaneTestEnv(prefix: string): LaneTestEnv {
-  let dir = '';
   let store: SqliteStore | undefined;
   let issuer: Issuer | undefined;
   let stop: () => Promise<void> = async () => undefined;
   beforeEach(async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     vi.setSystemTime(T0);
-    dir = mkdtempSync(path.join(tmpdir(), prefix));
     issuer = await testIssuer();
-    store = openStore(dir);
+    store = openStore(freshDir(prefix));
   });
   afterEach(async () => {
     await stop();
     stop = async () => undefined;
     store?.close();
     vi.useRealTimers();
-    rmSync(dir, { recursive: true, force: true });
+    removeDirs();
   });
   return {
     get store() {
@@ -76,5 +86,32 @@ export function useLaneTestEnv(prefix: string): LaneTestEnv {
     onStop(fn) {
       stop = fn;
     },
+  };
+}
+
+/**
+ * Starts a simulated lane at `checkpoint` (stopped after the test) and returns a function
+ * that passes `sub` through it with a normal reading and a good pass carrying `claims`,
+ * waits for the screen to go back to waiting and returns the ledger row written.
+ */
+export async function simLaneAt(
+  env: LaneTestEnv,
+  checkpoint: string,
+  claims: Parameters<typeof goodClaims>[0] = {},
+): Promise<(sub: string) => Promise<LedgerEntry>> {
+  const parts = buildSimLane(laneParts(env.store, env.issuer.trust, {
+    laneConfig: simLaneConfig(),
+    checkpoint,
+  }));
+  await parts.lane.start();
+  env.onStop(() => parts.lane.stop());
+  return async (sub) => {
+    parts.thermometer.reading(36.5);
+    parts.scanner.scan(await issuePass(goodClaims({ ...claims, sub }), env.issuer.privateJwk));
+    await parts.lane.settled();
+    vi.advanceTimersByTime(6000); // the screen goes back to waiting
+    const row = env.store.queryEvents({ limit: 1 })[0];
+    if (row === undefined) throw new Error('no ledger row');
+    return row;
   };
 }

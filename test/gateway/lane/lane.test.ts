@@ -1,28 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LaneConfig } from '../../../gateway/config/schema.js';
 import { buildSimLane } from '../../../gateway/gateway.js';
-import { laneParts } from './harness.js';
+import { laneParts, simLaneConfig, T0 } from './harness.js';
 import type { Lane } from '../../../gateway/lane/lane.js';
 import type { LaneSnapshot } from '../../../gateway/lane/types.js';
 import { openStore } from '../../../gateway/store/index.js';
 import type { Store } from '../../../gateway/store/types.js';
 import { goodClaims, testIssuer } from '../credentials/fixtures.js';
+import { freshDir, removeDirs } from '../store/helpers.js';
 import { issuePass } from '../../../gateway/credentials/index.js';
 
-const T0 = Date.UTC(2024, 0, 10, 0, 0, 0); // the fixtures' "now"
 const WINDOW = 10_000;
-const laneConfig: LaneConfig = {
-  id: 'in-1',
-  name: '入口 1',
-  temperatureWindowMs: WINDOW,
-  relayPulseMs: 700,
-  scanner: { type: 'sim' },
-  thermometer: { type: 'sim' },
-  relay: { type: 'sim' },
-};
+const laneConfig = simLaneConfig('in-1', { name: '入口 1', temperatureWindowMs: WINDOW });
 
 let dir: string;
 let store: Store;
@@ -53,7 +41,7 @@ function ledger() {
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
   vi.setSystemTime(T0);
-  dir = mkdtempSync(path.join(tmpdir(), 'lane-'));
+  dir = freshDir('lane-');
   store = openStore(dir);
   snapshots = [];
 });
@@ -61,7 +49,7 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
   store.close();
-  rmSync(dir, { recursive: true, force: true });
+  removeDirs();
 });
 
 describe('a lane with simulated devices', () => {

@@ -1,34 +1,11 @@
 // A lane and a worker back from leave: the leave records imported with the roster reach
 // the policy, so a test from before the return no longer admits.
-import { describe, expect, it, vi } from 'vitest';
-import type { LaneConfig } from '../../../gateway/config/schema.js';
-import { issuePass } from '../../../gateway/credentials/index.js';
-import { buildSimLane } from '../../../gateway/gateway.js';
-import { laneParts, T0, useLaneTestEnv } from './harness.js';
-import type { LedgerEntry } from '../../../gateway/store/index.js';
-import { goodClaims } from '../credentials/fixtures.js';
-
-const LANE: LaneConfig = { id: 'in-1', temperatureWindowMs: 10_000, relayPulseMs: 700, scanner: { type: 'sim' }, thermometer: { type: 'sim' }, relay: { type: 'sim' } };
+import { describe, expect, it } from 'vitest';
+import { simLaneAt, T0, useLaneTestEnv } from './harness.js';
 
 const env = useLaneTestEnv('leave-');
 
-async function laneAt(checkpoint: string): Promise<(sub: string) => Promise<LedgerEntry>> {
-  const parts = buildSimLane(laneParts(env.store, env.issuer.trust, {
-    laneConfig: LANE,
-    checkpoint,
-  }));
-  await parts.lane.start();
-  env.onStop(() => parts.lane.stop());
-  return async (sub) => {
-    parts.thermometer.reading(36.5);
-    parts.scanner.scan(await issuePass(goodClaims({ sub }), env.issuer.privateJwk));
-    await parts.lane.settled();
-    vi.advanceTimersByTime(6000); // the screen goes back to waiting
-    const row = env.store.queryEvents({ limit: 1 })[0];
-    if (row === undefined) throw new Error('no ledger row');
-    return row;
-  };
-}
+const laneAt = (checkpoint: string) => simLaneAt(env, checkpoint);
 
 function worker(leave: { destination: string; out: string; back: string | null }) {
   return { staffId: 'E-1', name: '张伟', category: 'employee' as const, health: { healthCode: 'green' as const }, active: true, updatedAt: T0, leave };

@@ -1,47 +1,32 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LaneConfig } from '../../../gateway/config/schema.js';
 import { buildSimLane } from '../../../gateway/gateway.js';
-import { laneParts } from './harness.js';
+import { laneParts, simLaneConfig, T0 } from './harness.js';
 import { LaneOverrideError } from '../../../gateway/lane/lane.js';
 import type { LaneSnapshot } from '../../../gateway/lane/types.js';
 import { overrideReason } from '../../../gateway/policy/reasons.js';
 import { openStore, type SqliteStore } from '../../../gateway/store/index.js';
 import type { AlertRecord } from '../../../gateway/store/types.js';
 import { goodClaims, testIssuer } from '../credentials/fixtures.js';
+import { freshDir, removeDirs } from '../store/helpers.js';
 import { issuePass } from '../../../gateway/credentials/index.js';
 
-const laneConfig: LaneConfig = {
-  id: 'in-1',
-  name: '入口 1',
-  temperatureWindowMs: 10_000,
-  relayPulseMs: 700,
-  scanner: { type: 'sim' },
-  thermometer: { type: 'sim' },
-  relay: { type: 'sim' },
-};
+const laneConfig = simLaneConfig('in-1', { name: '入口 1' });
 
-let dir: string;
 let store: SqliteStore;
 let alerts: AlertRecord[];
 let snapshots: LaneSnapshot[];
 
-const T0 = Date.UTC(2024, 0, 10, 0, 0, 0); // the credential fixtures' "now"
-
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
   vi.setSystemTime(T0);
-  dir = mkdtempSync(path.join(tmpdir(), 'lane-override-'));
-  store = openStore(dir);
+  store = openStore(freshDir('lane-override-'));
   alerts = [];
   snapshots = [];
 });
 afterEach(async () => {
   vi.useRealTimers();
   store.close();
-  rmSync(dir, { recursive: true, force: true });
+  removeDirs();
 });
 
 async function setup() {

@@ -3,7 +3,6 @@
 // only mark who is inside (for anti-passback). A dead sensor does not close the lane.
 import { describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../../gateway/config/load.js';
-import type { LaneConfig } from '../../../gateway/config/schema.js';
 import { issuePass } from '../../../gateway/credentials/index.js';
 import { buildSimLane } from '../../../gateway/gateway.js';
 import { laneZone, laneZones } from '../../../gateway/lane/zone-gate.js';
@@ -11,19 +10,11 @@ import type { ZoneRule } from '../../../gateway/policy/zones.js';
 import type { LaneSnapshot } from '../../../gateway/lane/types.js';
 import { DeviceAlerts } from '../../../gateway/telemetry/alerts.js';
 import { goodClaims } from '../credentials/fixtures.js';
-import { laneParts, useLaneTestEnv } from './harness.js';
+import { laneParts, simLaneConfig, useLaneTestEnv } from './harness.js';
 
 const env = useLaneTestEnv('sensor-');
 const RULE: ZoneRule = { id: 'bathhouse', limit: 2, antiPassback: 'hard', windowMinutes: null };
-const lane = (id: string): LaneConfig => ({
-  id,
-  temperatureWindowMs: 10_000,
-  relayPulseMs: 700,
-  scanner: { type: 'sim' },
-  thermometer: { type: 'sim' },
-  relay: { type: 'sim' },
-  passageSensor: { type: 'sim' },
-});
+const lane = (id: string) => simLaneConfig(id, { passageSensor: { type: 'sim' } });
 
 async function sensedLane(id: string, direction: 'in' | 'out') {
   const snapshots: LaneSnapshot[] = [];

@@ -8,14 +8,14 @@ import { laneZone } from '../../../gateway/lane/zone-gate.js';
 import type { LaneZone } from '../../../gateway/lane/zone-gate.js';
 import type { AlertRecord } from '../../../gateway/store/types.js';
 import { goodClaims } from '../credentials/fixtures.js';
-import { laneParts, useLaneTestEnv } from './harness.js';
+import { laneParts, simLaneConfig, useLaneTestEnv } from './harness.js';
 
 const env = useLaneTestEnv('tailgate-');
 
 async function lane(zone?: LaneZone) {
   const alerts: AlertRecord[] = [];
   const parts = buildSimLane(laneParts(env.store, env.issuer.trust, {
-    laneConfig: { id: 'in-1', temperatureWindowMs: 10_000, relayPulseMs: 700, scanner: { type: 'sim' }, thermometer: { type: 'sim' }, relay: { type: 'sim' }, passageSensor: { type: 'sim' } },
+    laneConfig: simLaneConfig('in-1', { passageSensor: { type: 'sim' } }),
     recordAlert: (a) => alerts.push(a),
     ...(zone ? { zone } : {}),
   }));

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { LaneConfig } from '../../../gateway/config/schema.js';
 import { issuePass, issueVehiclePass } from '../../../gateway/credentials/index.js';
 import { buildSimLane } from '../../../gateway/gateway.js';
-import { laneParts, T0, useLaneTestEnv } from './harness.js';
+import { laneParts, simLaneConfig, T0, useLaneTestEnv } from './harness.js';
 import { VEHICLE_DRIVER_WINDOW_MS } from '../../../gateway/lane/lane.js';
 import type { LaneSnapshot } from '../../../gateway/lane/types.js';
 import { MINE_ENTRANCE } from '../../../gateway/policy/profiles.js';
@@ -13,7 +13,7 @@ import type { LedgerEntry } from '../../../gateway/store/index.js';
 import { goodClaims } from '../credentials/fixtures.js';
 import { SHIPPED } from '../policy/shipped.js';
 
-const LANE: LaneConfig = { id: 'veh-1', temperatureWindowMs: 10_000, relayPulseMs: 700, scanner: { type: 'sim' }, thermometer: { type: 'sim' }, relay: { type: 'sim' } };
+const LANE = simLaneConfig('veh-1');
 const GATE = SHIPPED['vehicle-gate'].profile;
 
 const env = useLaneTestEnv('vehicle-');

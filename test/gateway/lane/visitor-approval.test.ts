@@ -1,35 +1,12 @@
 // A lane admitting visitors on approvals: each admission counts a use, a used-up approval
 // no longer admits, another checkpoint's approval does not admit here, and the approver is
 // recorded in the local ledger but never in what is published.
-import { describe, expect, it, vi } from 'vitest';
-import type { LaneConfig } from '../../../gateway/config/schema.js';
-import { issuePass } from '../../../gateway/credentials/index.js';
-import { buildSimLane } from '../../../gateway/gateway.js';
-import { laneParts, useLaneTestEnv } from './harness.js';
-import type { LedgerEntry } from '../../../gateway/store/index.js';
-import { goodClaims } from '../credentials/fixtures.js';
-
-const LANE: LaneConfig = { id: 'in-1', temperatureWindowMs: 10_000, relayPulseMs: 700, scanner: { type: 'sim' }, thermometer: { type: 'sim' }, relay: { type: 'sim' } };
+import { describe, expect, it } from 'vitest';
+import { simLaneAt, useLaneTestEnv } from './harness.js';
 
 const env = useLaneTestEnv('visitor-');
 
-async function laneAt(checkpoint: string): Promise<(sub: string) => Promise<LedgerEntry>> {
-  const parts = buildSimLane(laneParts(env.store, env.issuer.trust, {
-    laneConfig: LANE,
-    checkpoint,
-  }));
-  await parts.lane.start();
-  env.onStop(() => parts.lane.stop());
-  return async (sub) => {
-    parts.thermometer.reading(36.5);
-    parts.scanner.scan(await issuePass(goodClaims({ sub, category: 'visitor', name: '赵访客' }), env.issuer.privateJwk));
-    await parts.lane.settled();
-    vi.advanceTimersByTime(6000); // the screen goes back to waiting
-    const row = env.store.queryEvents({ limit: 1 })[0];
-    if (row === undefined) throw new Error('no ledger row');
-    return row;
-  };
-}
+const laneAt = (checkpoint: string) => simLaneAt(env, checkpoint, { category: 'visitor', name: '赵访客' });
 
 const approval = { subjectId: 'V-1', approver: '刘主任', hostDepartment: '机电科', validFrom: '2024-01-09', validUntil: '2024-01-12', id: 'A-1' };
 

@@ -6,20 +6,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SCHEDULE_GUARD, ZoneResetSchedule } from '../../../gateway/lane/zone-reset.js';
 import { latestTimeOfDay, parseInstant } from '../../../gateway/policy/time.js';
 import { openStore, type SqliteStore } from '../../../gateway/store/index.js';
-import { freshDir, removeDirs } from '../store/helpers.js';
+import { closeAndRemove, freshDir, track } from '../store/helpers.js';
 
 const at = (local: string): number => parseInstant(local);
 const ZONES = [{ id: 'canteen', resetAt: ['10:30', '14:00', '20:30'] }, { id: 'office', resetAt: [] }];
 
-let stores: SqliteStore[] = [];
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
-  removeDirs();
-});
+afterEach(closeAndRemove);
 
 function setup(dir = freshDir()) {
-  const store = openStore(dir);
-  stores.push(store);
+  const store = track(openStore(dir));
   let now = at('2024-12-04T09:00');
   const schedule = new ZoneResetSchedule({ store, zones: ZONES, now: () => now, logger: pino({ level: 'silent' }), checkEveryMs: 0 });
   return { dir, store, schedule, setNow: (local: string) => (now = at(local)) };
@@ -78,13 +73,11 @@ describe('scheduled zone resets', () => {
     first.schedule.check();
     fill(first.store, 3, at('2024-12-04T09:10'));
     first.store.close();
-    stores = [];
     // Off from 09:10 until 21:00: 10:30, 14:00 and 20:30 all passed.
     const second = setup(first.dir);
     second.setNow('2024-12-04T21:00');
     expect(second.schedule.check().map((c) => [c.from, c.reason])).toEqual([[3, 'scheduled reset 20:30']]);
     second.store.close();
-    stores = [];
     const third = setup(first.dir);
     third.setNow('2024-12-04T21:05');
     expect(third.schedule.check()).toEqual([]);

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -7,6 +6,7 @@ import { ConfigError, parseConfig } from '../../../gateway/config/load.js';
 import { loadProfile, loadProfileFile, profileHash, resolveLaneProfiles } from '../../../gateway/config/profiles.js';
 import { ProfileDocumentError } from '../../../gateway/policy/profile-document.js';
 import { MINE_ENTRANCE, validateProfile } from '../../../gateway/policy/profiles.js';
+import { freshDir, removeDirs } from '../store/helpers.js';
 import { PROFILE_NAMES, PROFILES_DIR, SHIPPED } from './shipped.js';
 
 const mineDoc = (): Record<string, unknown> => parse(readFileSync(path.join(PROFILES_DIR, 'mine-entrance.yaml'), 'utf8')) as Record<string, unknown>;
@@ -21,15 +21,8 @@ function problems(data: unknown): { path: string; message: string }[] {
   return [];
 }
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(path.join(tmpdir(), 'profiles-'));
-  dirs.push(d);
-  return d;
-}
+afterEach(removeDirs);
+const tempDir = (): string => freshDir('profiles-');
 
 describe('shipped checkpoint profiles', () => {
   it('ships exactly the seven kinds of post, each valid and named after its file', () => {

@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { formatReplayReport, replayLedger } from '../../../gateway/cli/policy.js';
 import { profileHash } from '../../../gateway/config/profiles.js';
-import type { LaneConfig } from '../../../gateway/config/schema.js';
 import { CATEGORIES, type Category, type Subject } from '../../../gateway/credentials/types.js';
 import { issuePass } from '../../../gateway/credentials/index.js';
 import { buildSimLane } from '../../../gateway/gateway.js';
-import { laneParts } from '../lane/harness.js';
+import { laneParts, simLaneConfig, T0 } from '../lane/harness.js';
 import { decide } from '../../../gateway/policy/decide.js';
 import { MINE_ENTRANCE, profileFromOverrides } from '../../../gateway/policy/profiles.js';
 import { evaluatedFacts, replayVerdict } from '../../../gateway/policy/replay.js';
@@ -17,21 +13,13 @@ import type { DecideInput, Outcome } from '../../../gateway/policy/types.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../../gateway/store/migrations.js';
 import { openStore, type SqliteStore } from '../../../gateway/store/index.js';
 import { goodClaims, testIssuer } from '../credentials/fixtures.js';
+import { closeAndRemove, freshDir, track } from '../store/helpers.js';
 import { DAY, HOUR, NOW, daysAgo, iso } from './fixtures.js';
 
-const dirs: string[] = [];
-const stores: SqliteStore[] = [];
 function freshStore(): SqliteStore {
-  const dir = mkdtempSync(path.join(tmpdir(), 'replay-'));
-  dirs.push(dir);
-  const s = openStore(dir);
-  stores.push(s);
-  return s;
+  return track(openStore(freshDir('replay-')));
 }
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+afterEach(closeAndRemove);
 
 /** Deterministic pseudo-random numbers (mulberry32), so the 10 000 passages are the same every run. */
 function rng(seed: number): () => number {
@@ -225,13 +213,11 @@ describe('the ledger columns of schema 4', () => {
   });
 
   it('keep the rows of an older database through the upgrade, with no facts to replay', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'replay-old-'));
-    dirs.push(dir);
+    const dir = freshDir('replay-old-');
     const old = openStore(dir, { migrations: MIGRATIONS.slice(0, 3) });
     old.appendDecision(row('before'), () => null);
     old.close();
-    const store = openStore(dir);
-    stores.push(store);
+    const store = track(openStore(dir));
     expect(store.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     expect(store.queryEvents({}).map((e) => e.id)).toEqual(['before']);
     expect(store.queryEvents({})[0]).not.toHaveProperty('profile');
@@ -245,15 +231,7 @@ describe('the ledger columns of schema 4', () => {
 });
 
 describe('a lane', () => {
-  const T0 = Date.UTC(2024, 0, 10, 0, 0, 0);
-  const laneConfig: LaneConfig = {
-    id: 'in-1',
-    temperatureWindowMs: 10_000,
-    relayPulseMs: 700,
-    scanner: { type: 'sim' },
-    thermometer: { type: 'sim' },
-    relay: { type: 'sim' },
-  };
+  const laneConfig = simLaneConfig();
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     vi.setSystemTime(T0);

@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../../gateway/config/load.js';
-import type { LaneConfig } from '../../../gateway/config/schema.js';
 import { issuePass } from '../../../gateway/credentials/index.js';
 import { buildSimLane } from '../../../gateway/gateway.js';
-import { laneParts } from '../lane/harness.js';
+import { laneParts, simLaneConfig, T0 } from '../lane/harness.js';
 import { laneZone, laneZones } from '../../../gateway/lane/zone-gate.js';
 import type { Decision, PolicyProfile } from '../../../gateway/policy/types.js';
 import { checkZoneEntry, MINUTE_MS, type ZoneRule } from '../../../gateway/policy/zones.js';
@@ -15,6 +11,7 @@ import { overrideReason } from '../../../gateway/policy/reasons.js';
 import { MINE_ENTRANCE, profileFromOverrides } from '../../../gateway/policy/profiles.js';
 import { openStore, type SqliteStore } from '../../../gateway/store/index.js';
 import { goodClaims, testIssuer, type Issuer } from '../credentials/fixtures.js';
+import { freshDir, removeDirs } from '../store/helpers.js';
 
 const ADMIT: Decision = { outcome: 'admit', reasons: [], alerts: [], temperature: 36.5 };
 const rule = (o: Partial<ZoneRule> = {}): ZoneRule => ({ id: 'canteen', limit: 3, antiPassback: 'off', windowMinutes: null, ...o });
@@ -105,8 +102,6 @@ lanes:
 });
 
 describe('a zone with a limit of 3, an entry lane and an exit lane', () => {
-  const T0 = Date.UTC(2024, 0, 10, 0, 0, 0);
-  const lane = (id: string): LaneConfig => ({ id, temperatureWindowMs: 10_000, relayPulseMs: 700, scanner: { type: 'sim' }, thermometer: { type: 'sim' }, relay: { type: 'sim' } });
   let dir: string;
   let issuer: Issuer;
   const open: { stop(): Promise<void> }[] = [];
@@ -114,13 +109,13 @@ describe('a zone with a limit of 3, an entry lane and an exit lane', () => {
   beforeEach(async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     vi.setSystemTime(T0);
-    dir = mkdtempSync(path.join(tmpdir(), 'zone-'));
+    dir = freshDir('zone-');
     issuer = await testIssuer();
   });
   afterEach(async () => {
     for (const l of open.splice(0)) await l.stop();
     vi.useRealTimers();
-    rmSync(dir, { recursive: true, force: true });
+    removeDirs();
   });
 
   type Claims = Partial<Parameters<typeof goodClaims>[0]>;
@@ -137,7 +132,7 @@ describe('a zone with a limit of 3, an entry lane and an exit lane', () => {
     const store = openStore(o.dir ?? dir);
     const build = (id: string, direction: 'in' | 'out') =>
       buildSimLane(laneParts(store, issuer.trust, {
-        laneConfig: lane(id),
+        laneConfig: simLaneConfig(id),
         zone: laneZone(store, rule, direction),
         ...(o.profile ? { profile: o.profile } : {}),
       }));
@@ -193,12 +188,11 @@ describe('a zone with a limit of 3, an entry lane and an exit lane', () => {
     expect(replayLedger(decided.store, MINE_ENTRANCE)).toMatchObject({ replayed: 8, unchanged: 8, changed: 0 });
 
     vi.setSystemTime(T0);
-    const otherDir = mkdtempSync(path.join(tmpdir(), 'zone-direct-'));
+    const otherDir = freshDir('zone-direct-');
     const direct = await gateway(rule(), { dir: otherDir, profile: stricter });
     const directly = await script(direct);
     expect(directly).toEqual(['admit', 'refuse', 'admit', 'admit', 'admit', 'admit', 'admit', 'admit']);
     await direct.close();
-    rmSync(otherDir, { recursive: true, force: true });
 
     const report = replayLedger(decided.store, stricter, { keepAll: true });
     const seqs = decided.store.queryEvents({}).reverse().map((e) => e.seq);

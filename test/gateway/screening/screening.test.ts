@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { DailyScreeningSummary, MAX_CATCH_UP_DAYS, SUMMARY_META_KEY } from '../../../gateway/screening/daily-summary.js';
 import { ScreeningError, buildScreeningReport, screeningDay, screeningDayOf, screeningReport } from '../../../gateway/screening/report.js';
 import { openStore, type NewLedgerEntry, type RosterEntry, type SqliteStore } from '../../../gateway/store/index.js';
-import { freshDir, removeDirs } from '../store/helpers.js';
+import { closeAndRemove, freshDir, track } from '../store/helpers.js';
 
 const ref = (staffId: string): string => `p1_${staffId}`;
 const at = (local: string): number => Date.parse(`${local}+08:00`);
@@ -35,16 +35,10 @@ function passage(staffId: string | null, when: number, over: Partial<NewLedgerEn
   };
 }
 
-const stores: SqliteStore[] = [];
 function store(): SqliteStore {
-  const s = openStore(freshDir());
-  stores.push(s);
-  return s;
+  return track(openStore(freshDir()));
 }
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
-  removeDirs();
-});
+afterEach(closeAndRemove);
 
 describe('the screening day', () => {
   it('runs from midnight to midnight China time, whatever the host zone', () => {
@@ -173,8 +167,7 @@ describe('the daily summary for the central office', () => {
     clock.t = at('2024-12-02T09:00:00');
     expect(summary(s, clock).check()).toEqual(['2024-12-01']);
     s.close();
-    s = openStore(dir);
-    stores.push(s);
+    s = track(openStore(dir));
     clock.t = at('2024-12-05T09:00:00');
     expect(summary(s, clock).check()).toEqual(['2024-12-02', '2024-12-03', '2024-12-04']);
     clock.t = at('2024-12-30T09:00:00');

@@ -2,18 +2,10 @@
 // for the crew is recorded with each admission it allowed (local only).
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CrewRegistration } from '../../../gateway/policy/types.js';
-import { MIGRATIONS, StoreError, openStore, type SqliteStore } from '../../../gateway/store/index.js';
-import { entry, freshDir, removeDirs } from './helpers.js';
+import { MIGRATIONS, StoreError, openStore } from '../../../gateway/store/index.js';
+import { closeAndRemove, entry, freshDir, track } from './helpers.js';
 
-const open: SqliteStore[] = [];
-function track(s: SqliteStore): SqliteStore {
-  open.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  removeDirs();
-});
+afterEach(closeAndRemove);
 
 const CREW: CrewRegistration = {
   id: 'CREW-1',

@@ -1,18 +1,10 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DATABASE_FILE, MIGRATIONS, openStore, type SqliteStore } from '../../../gateway/store/index.js';
-import { entry, freshDir, removeDirs } from './helpers.js';
+import { DATABASE_FILE, MIGRATIONS, openStore } from '../../../gateway/store/index.js';
+import { closeAndRemove, entry, freshDir, track } from './helpers.js';
 
-const open: SqliteStore[] = [];
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  removeDirs();
-});
-function track(s: SqliteStore): SqliteStore {
-  open.push(s);
-  return s;
-}
+afterEach(closeAndRemove);
 
 describe('store schema 3 for the guard console', () => {
   it('keeps the guard id and note of an override on its ledger row, and leaves them off other rows', () => {

@@ -2,12 +2,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LedgerEntry, NewLedgerEntry, OutboxMessage } from '../../../gateway/store/index.js';
+import { StoreError, type LedgerEntry, type NewLedgerEntry, type OutboxMessage } from '../../../gateway/store/index.js';
 
 const made: string[] = [];
 
-export function freshDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gateway-store-'));
+/** A new temp directory, removed by removeDirs() (or closeAndRemove()). */
+export function freshDir(prefix = 'gateway-store-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   made.push(dir);
   return dir;
 }
@@ -15,6 +16,31 @@ export function freshDir(): string {
 /** Call from afterEach after closing stores. */
 export function removeDirs(): void {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+const opened: { close(): void }[] = [];
+
+/** Keep a store (or anything else on a temp file) to be closed by closeAndRemove(). */
+export function track<T extends { close(): void }>(it: T): T {
+  opened.push(it);
+  return it;
+}
+
+/** For afterEach: close what was tracked, in order, then remove the temp directories. */
+export function closeAndRemove(): void {
+  for (const it of opened.splice(0)) it.close();
+  removeDirs();
+}
+
+/** The StoreError `fn` throws; fails the test if it throws nothing or something else. */
+export function catchError(fn: () => unknown): StoreError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof StoreError) return err;
+    throw err;
+  }
+  throw new Error('expected a StoreError, nothing was thrown');
 }
 
 let counter = 0;

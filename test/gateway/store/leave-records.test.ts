@@ -1,18 +1,10 @@
 // Store schema 7 and the roster CSV: leave records (destination, out, back) per staff id,
 // imported with the roster row they come with.
 import { afterEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS, StoreError, openStore, parseRosterCsv, type RosterEntry, type SqliteStore } from '../../../gateway/store/index.js';
-import { freshDir, removeDirs } from './helpers.js';
+import { MIGRATIONS, StoreError, openStore, parseRosterCsv, type RosterEntry } from '../../../gateway/store/index.js';
+import { closeAndRemove, freshDir, track } from './helpers.js';
 
-const open: SqliteStore[] = [];
-function track(s: SqliteStore): SqliteStore {
-  open.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  removeDirs();
-});
+afterEach(closeAndRemove);
 
 const NOW = Date.parse('2022-12-05T09:00:00+08:00');
 function worker(over: Partial<RosterEntry> = {}): RosterEntry {

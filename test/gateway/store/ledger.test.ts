@@ -2,7 +2,6 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  StoreError,
   openStore,
   type LedgerEntry,
   type LedgerQuery,
@@ -10,28 +9,12 @@ import {
   type OutboxMessage,
   type SqliteStore,
 } from '../../../gateway/store/index.js';
-import { entry, freshDir, removeDirs, toEventsTopic } from './helpers.js';
+import { catchError, closeAndRemove, entry, freshDir, toEventsTopic, track } from './helpers.js';
 
-const open: SqliteStore[] = [];
 function fresh(): SqliteStore {
-  const s = openStore(freshDir(), { now: () => 42 });
-  open.push(s);
-  return s;
+  return track(openStore(freshDir(), { now: () => 42 }));
 }
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  removeDirs();
-});
-
-function catchError(fn: () => unknown): StoreError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof StoreError) return err;
-    throw err;
-  }
-  throw new Error('expected a StoreError, nothing was thrown');
-}
+afterEach(closeAndRemove);
 
 function counts(store: SqliteStore): { ledger: number; outbox: number } {
   return { ledger: store.queryEvents({ limit: 1000 }).length, outbox: store.outboxDepth() };

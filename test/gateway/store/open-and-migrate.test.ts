@@ -2,36 +2,10 @@ import Database from 'better-sqlite3';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  DATABASE_FILE,
-  LATEST_SCHEMA_VERSION,
-  MIGRATIONS,
-  StoreError,
-  openStore,
-  type Migration,
-  type SqliteStore,
-} from '../../../gateway/store/index.js';
-import { entry, freshDir, removeDirs } from './helpers.js';
+import { DATABASE_FILE, LATEST_SCHEMA_VERSION, MIGRATIONS, openStore, type Migration } from '../../../gateway/store/index.js';
+import { catchError, closeAndRemove, entry, freshDir, track } from './helpers.js';
 
-const open: SqliteStore[] = [];
-function track(s: SqliteStore): SqliteStore {
-  open.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  removeDirs();
-});
-
-function catchError(fn: () => unknown): StoreError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof StoreError) return err;
-    throw err;
-  }
-  throw new Error('expected a StoreError, nothing was thrown');
-}
+afterEach(closeAndRemove);
 
 describe('opening the store', () => {
   it('creates a missing data directory and gateway.sqlite inside it', () => {

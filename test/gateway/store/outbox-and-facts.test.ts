@@ -1,27 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Approval, RiskArea, WatchlistEntry } from '../../../gateway/policy/types.js';
-import { StoreError, openStore, type RosterEntry, type SqliteStore } from '../../../gateway/store/index.js';
-import { entry, freshDir, removeDirs, toEventsTopic } from './helpers.js';
+import { openStore, type RosterEntry } from '../../../gateway/store/index.js';
+import { catchError, closeAndRemove, entry, freshDir, toEventsTopic, track } from './helpers.js';
 
-const open: SqliteStore[] = [];
-function track(s: SqliteStore): SqliteStore {
-  open.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  removeDirs();
-});
-
-function catchError(fn: () => unknown): StoreError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof StoreError) return err;
-    throw err;
-  }
-  throw new Error('expected a StoreError, nothing was thrown');
-}
+afterEach(closeAndRemove);
 
 function clock(start: number): { now: () => number; set: (t: number) => void } {
   let t = start;

@@ -2,18 +2,10 @@
 // and the goods of a plate's admissions in a time range, for the daily limit. That they
 // are never published is checked on the lane (test/gateway/lane/vehicle-gate.test.ts).
 import { afterEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS, StoreError, openStore, type SqliteStore } from '../../../gateway/store/index.js';
-import { entry, freshDir, removeDirs } from './helpers.js';
+import { MIGRATIONS, StoreError, openStore } from '../../../gateway/store/index.js';
+import { closeAndRemove, entry, freshDir, track } from './helpers.js';
 
-const open: SqliteStore[] = [];
-function track(s: SqliteStore): SqliteStore {
-  open.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  removeDirs();
-});
+afterEach(closeAndRemove);
 
 describe('vehicle passages in the store', () => {
   it('records plate and goods with a passage and reads them back only when set', () => {

@@ -1,21 +1,10 @@
 // The approvals update with the optional fields of visitor control: allowed checkpoints,
 // a use limit and the office's id. Older updates without them still apply.
 import { describe, expect, it } from 'vitest';
-import { UpdateError } from '../../../gateway/updates/errors.js';
 import { prepareUpdateData } from '../../../gateway/updates/envelope.js';
-import { envelope } from './helpers.js';
+import { codeOf, envelope } from './helpers.js';
 
 const base = { subjectId: 'V-1', approver: '刘主任', hostDepartment: '机电科', validFrom: '2022-12-05', validUntil: '2022-12-07' };
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof UpdateError) return `${err.code}: ${err.message}`;
-    throw err;
-  }
-  return 'applied';
-}
 
 describe('the approvals update', () => {
   it('accepts approvals with an id, allowed checkpoints and a use limit', async () => {

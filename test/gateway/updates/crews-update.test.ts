@@ -1,19 +1,16 @@
 // The crews update: contractor crew registrations (responsible person, members, itinerary)
 // verified, versioned and applied like every other kind, answered on response/crews.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MINE_ENTRANCE } from '../../../gateway/policy/profiles.js';
 import { openStore, type SqliteStore } from '../../../gateway/store/index.js';
 import { topicsFor, type CheckpointTopics } from '../../../gateway/telemetry/topics.js';
-import { UpdateError } from '../../../gateway/updates/errors.js';
 import { UPDATE_KINDS, prepareUpdateData } from '../../../gateway/updates/envelope.js';
 import { LivePolicy, LiveTrust } from '../../../gateway/updates/live.js';
 import { UpdateService } from '../../../gateway/updates/service.js';
 import { checkMessage } from '../telemetry/asyncapi.js';
-import { CHECKPOINT, SITE, centralKeys, envelope, signed, type CentralKeys } from './helpers.js';
+import { CHECKPOINT, SITE, centralKeys, codeOf, envelope, signed, type CentralKeys } from './helpers.js';
+import { freshDir, removeDirs } from '../store/helpers.js';
 
 const crew = {
   id: 'CREW-7',
@@ -23,16 +20,6 @@ const crew = {
   validUntil: '2022-12-20',
   itinerary: [{ region: '西安市', from: '2022-11-25', to: '2022-11-28' }],
 };
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof UpdateError) return `${err.code}: ${err.message}`;
-    throw err;
-  }
-  return 'applied';
-}
 
 describe('preparing a crews update', () => {
   it('is one of the update kinds, so the CLI can sign it', () => {
@@ -72,7 +59,6 @@ describe('preparing a crews update', () => {
 
 describe('applying a crews update', () => {
   let keys: CentralKeys;
-  let dir: string;
   let store: SqliteStore;
   let topics: CheckpointTopics;
 
@@ -80,13 +66,12 @@ describe('applying a crews update', () => {
     keys = await centralKeys('central-crews');
   });
   beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'crews-'));
-    store = openStore(dir);
+    store = openStore(freshDir('crews-'));
     topics = topicsFor({ prefix: 'checkpoints', site: SITE, checkpoint: CHECKPOINT });
   });
   afterEach(() => {
     store.close();
-    rmSync(dir, { recursive: true, force: true });
+    removeDirs();
   });
 
   const service = () =>

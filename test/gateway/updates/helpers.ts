@@ -4,6 +4,7 @@ import type { JWK } from 'jose';
 import { generateIssuerKeys } from '../../../gateway/credentials/issue.js';
 import { trustListFromJwks, type TrustList } from '../../../gateway/credentials/trust-list.js';
 import type { UpdateEnvelope, UpdateKind } from '../../../gateway/updates/envelope.js';
+import { UpdateError } from '../../../gateway/updates/errors.js';
 import { signUpdate } from '../../../gateway/updates/sign.js';
 
 export interface CentralKeys {
@@ -40,4 +41,15 @@ export async function signed(keys: CentralKeys, kind: UpdateKind, version: numbe
 /** A watchlist entry of a person by raw subject id (the gateway matches on it locally). */
 export function watch(subjectId: string): Record<string, unknown> {
   return { subjectId, kind: 'close-contact', from: '2022-12-01', until: null, note: 'contact of case 17' };
+}
+
+/** "CODE: message" of the UpdateError `p` rejects with, or 'applied'. */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof UpdateError) return `${err.code}: ${err.message}`;
+    throw err;
+  }
+  return 'applied';
 }

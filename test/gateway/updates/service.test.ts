@@ -1,8 +1,5 @@
 // UpdateService with a real SQLite store: apply atomically, answer, alert on refusal,
 // keep the last good copy, restore it after a restart.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateIssuerKeys } from '../../../gateway/credentials/issue.js';
@@ -14,6 +11,7 @@ import { LivePolicy, LiveTrust } from '../../../gateway/updates/live.js';
 import { UpdateService, restoreUpdates, type ResponseMessageV1, type UpdateStore } from '../../../gateway/updates/service.js';
 import { checkMessage } from '../telemetry/asyncapi.js';
 import { CHECKPOINT, SITE, centralKeys, signed, watch, type CentralKeys } from './helpers.js';
+import { freshDir, removeDirs } from '../store/helpers.js';
 
 let keys: CentralKeys;
 let dir: string;
@@ -27,7 +25,7 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'updates-'));
+  dir = freshDir('updates-');
   store = openStore(dir);
   topics = topicsFor({ prefix: 'checkpoints', site: SITE, checkpoint: CHECKPOINT });
   policy = new LivePolicy(MINE_ENTRANCE);
@@ -36,7 +34,7 @@ beforeEach(() => {
 
 afterEach(() => {
   store.close();
-  rmSync(dir, { recursive: true, force: true });
+  removeDirs();
 });
 
 function service(s: UpdateStore = store): UpdateService {
