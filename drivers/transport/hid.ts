@@ -2,10 +2,9 @@
 // identical devices are plugged in). node-hid needs libusb at load time, so it is
 // imported only when the first HID device is opened: a gateway without HID devices
 // starts on a machine without libusb.
-import { EventEmitter } from 'node:events';
 import type { HidLink } from '../types.js';
 import { DriverError } from './framing.js';
-import { Supervisor, type BackoffOptions } from './supervisor.js';
+import { SupervisedLinkBase, type SupervisorOptions } from './supervisor.js';
 
 export interface HidSelector {
   vendorId: number;
@@ -73,11 +72,8 @@ export function describeSelector(s: HidSelector): string {
   return `HID ${hex(s.vendorId)}:${hex(s.productId)}${s.serial ? ` serial ${s.serial}` : ''}${s.product ? ` product ${s.product}` : ''}`;
 }
 
-export interface HidDeviceLinkOptions {
+export interface HidDeviceLinkOptions extends SupervisorOptions {
   backend?: () => Promise<HidBackend>;
-  backoff?: Partial<BackoffOptions>;
-  random?: () => number;
-  now?: () => number;
 }
 
 interface Opened {
@@ -90,64 +86,42 @@ interface Opened {
  * operation marks the device lost and the supervisor reopens it: a relay board sends
  * no input reports, so a failed feature report is the only sign of an unplug.
  */
-export class HidDeviceLink extends EventEmitter implements HidLink {
+export class HidDeviceLink extends SupervisedLinkBase<Opened> implements HidLink {
   readonly selector: HidSelector;
-  readonly #supervisor: Supervisor<Opened>;
+  readonly #load: () => Promise<HidBackend>;
 
   constructor(selector: HidSelector, options: HidDeviceLinkOptions = {}) {
-    super();
+    super(describeSelector(selector), options);
     this.selector = selector;
-    const load = options.backend ?? loadNodeHid;
-    this.#supervisor = new Supervisor<Opened>(
-      {
-        open: async (lost) => {
-          const hid = await load();
-          const found = (await hid.devices()).filter((d) => matches(d, selector) && d.path);
-          const first = found[0];
-          if (!first?.path) throw new DriverError('OPEN_FAILED', 'not plugged in', describeSelector(selector));
-          let handle: HidHandle;
-          try {
-            handle = await hid.open(first.path);
-          } catch (err) {
-            throw new DriverError('OPEN_FAILED', `${first.path}: ${(err as Error).message} (is the user in the plugdev group?)`, describeSelector(selector));
-          }
-          handle.on('data', (d: Buffer) => this.emit('data', d));
-          handle.on('error', (err: Error) => lost(new DriverError('LINK_CLOSED', `lost: ${err.message}`, describeSelector(selector))));
-          return { handle, info: first };
-        },
-        close: async ({ handle }) => {
-          handle.removeAllListeners('data');
-          handle.removeAllListeners('error');
-          handle.on('error', () => undefined);
-          await handle.close().catch(() => undefined);
-        },
-      },
-      { ...(options.backoff ? { backoff: options.backoff } : {}), ...(options.random ? { random: options.random } : {}), ...(options.now ? { now: options.now } : {}) },
-    );
-    this.#supervisor.on('connected', () => this.emit('open'));
-    this.#supervisor.on('disconnected', (err: Error) => this.emit('close', err));
-    this.#supervisor.on('retry', (info: unknown) => this.emit('retry', info));
+    this.#load = options.backend ?? loadNodeHid;
   }
 
-  get isOpen(): boolean {
-    return this.#supervisor.handle !== null;
+  protected override async openHandle(lost: (err: Error) => void, data: (d: Buffer) => void): Promise<Opened> {
+    const hid = await this.#load();
+    const found = (await hid.devices()).filter((d) => matches(d, this.selector) && d.path);
+    const first = found[0];
+    if (!first?.path) throw new DriverError('OPEN_FAILED', 'not plugged in', this.where);
+    let handle: HidHandle;
+    try {
+      handle = await hid.open(first.path);
+    } catch (err) {
+      throw new DriverError('OPEN_FAILED', `${first.path}: ${(err as Error).message} (is the user in the plugdev group?)`, this.where);
+    }
+    handle.on('data', data);
+    handle.on('error', (err: Error) => lost(new DriverError('LINK_CLOSED', `lost: ${err.message}`, this.where)));
+    return { handle, info: first };
+  }
+
+  protected override async closeHandle({ handle }: Opened): Promise<void> {
+    handle.removeAllListeners('data');
+    handle.removeAllListeners('error');
+    handle.on('error', () => undefined);
+    await handle.close().catch(() => undefined);
   }
 
   /** The device currently open (product string tells a dcttech board's relay count). */
   get info(): HidDeviceInfo | null {
-    return this.#supervisor.handle?.info ?? null;
-  }
-
-  get lastError(): Error | null {
-    return this.#supervisor.lastError;
-  }
-
-  start(): Promise<void> {
-    return this.#supervisor.start();
-  }
-
-  stop(): Promise<void> {
-    return this.#supervisor.stop();
+    return this.handle?.info ?? null;
   }
 
   async write(data: Buffer): Promise<void> {
@@ -163,13 +137,13 @@ export class HidDeviceLink extends EventEmitter implements HidLink {
   }
 
   async #op<T>(what: string, fn: (h: HidHandle) => Promise<T>): Promise<T> {
-    const opened = this.#supervisor.handle;
-    if (!opened) throw new DriverError('LINK_CLOSED', `not open (${this.lastError?.message ?? 'not started'})`, describeSelector(this.selector));
+    const opened = this.handle;
+    if (!opened) throw this.notOpen();
     try {
       return await fn(opened.handle);
     } catch (err) {
-      const e = new DriverError('WRITE_FAILED', `${what} failed: ${(err as Error).message}`, describeSelector(this.selector));
-      this.#supervisor.reportLost(e);
+      const e = new DriverError('WRITE_FAILED', `${what} failed: ${(err as Error).message}`, this.where);
+      this.reportLost(e);
       throw e;
     }
   }

@@ -1,12 +1,11 @@
 // A ByteLink over a serial port (serialport 13), opened by a stable path such as
 // /dev/serial/by-id/... or a socat pty link. A Supervisor reopens the port whenever it
 // vanishes; each reopen builds a new SerialPort object, so nothing stale survives.
-import { EventEmitter } from 'node:events';
 // serialport is CommonJS; its named exports load fine from ESM through Node's CJS lexer.
 import { SerialPort } from 'serialport';
 import type { ByteLink } from '../types.js';
 import { DriverError } from './framing.js';
-import { Supervisor, type BackoffOptions } from './supervisor.js';
+import { SupervisedLinkBase, type SupervisorOptions } from './supervisor.js';
 
 export type Parity = 'none' | 'even' | 'odd';
 
@@ -42,65 +41,45 @@ export const realPortFactory: PortFactory = (s) =>
     hupcl: false,
   }) as unknown as PortLike;
 
-export interface SerialLinkOptions {
+export interface SerialLinkOptions extends SupervisorOptions {
   createPort?: PortFactory;
-  backoff?: Partial<BackoffOptions>;
-  random?: () => number;
-  now?: () => number;
 }
 
 /**
  * Emits 'open', 'close' (Error: why it was lost), 'data' (Buffer) per ByteLink, plus
  * 'retry' ({ attempt, delayMs, error }) from the supervisor for logging.
  */
-export class SerialLink extends EventEmitter implements ByteLink {
+export class SerialLink extends SupervisedLinkBase<PortLike> implements ByteLink {
   readonly settings: Required<SerialSettings>;
-  readonly #supervisor: Supervisor<PortLike>;
+  readonly #createPort: PortFactory;
 
   constructor(settings: SerialSettings, options: SerialLinkOptions = {}) {
-    super();
+    super(settings.path, options);
     this.settings = { dataBits: 8, parity: 'none', stopBits: 1, ...settings };
-    const createPort = options.createPort ?? realPortFactory;
-    this.#supervisor = new Supervisor<PortLike>(
-      {
-        open: (lost) => openPort(createPort(this.settings), this.settings.path, lost, (d) => this.emit('data', d)),
-        close: (port) => closePort(port),
-      },
-      { ...(options.backoff ? { backoff: options.backoff } : {}), ...(options.random ? { random: options.random } : {}), ...(options.now ? { now: options.now } : {}) },
-    );
-    this.#supervisor.on('connected', () => this.emit('open'));
-    this.#supervisor.on('disconnected', (err: Error) => this.emit('close', err));
-    this.#supervisor.on('retry', (info: unknown) => this.emit('retry', info));
+    this.#createPort = options.createPort ?? realPortFactory;
   }
 
-  get isOpen(): boolean {
-    return this.#supervisor.handle?.isOpen === true;
+  protected override openHandle(lost: (err: Error) => void, data: (d: Buffer) => void): Promise<PortLike> {
+    return openPort(this.#createPort(this.settings), this.settings.path, lost, data);
   }
 
-  /** Why the port is not open, if it is not. */
-  get lastError(): Error | null {
-    return this.#supervisor.lastError;
+  protected override closeHandle(port: PortLike): Promise<void> {
+    return closePort(port);
   }
 
-  /** Starts supervising the port; resolves after the first open attempt. */
-  start(): Promise<void> {
-    return this.#supervisor.start();
-  }
-
-  stop(): Promise<void> {
-    return this.#supervisor.stop();
+  // A dying port can say it is closed before its 'close' event reaches the supervisor.
+  protected override handleIsOpen(port: PortLike): boolean {
+    return port.isOpen;
   }
 
   write(data: Buffer): Promise<void> {
-    const port = this.#supervisor.handle;
-    if (!port || !port.isOpen) {
-      return Promise.reject(new DriverError('LINK_CLOSED', `not open (${this.lastError?.message ?? 'not started'})`, this.settings.path));
-    }
+    const port = this.handle;
+    if (!port || !port.isOpen) return Promise.reject(this.notOpen());
     return new Promise((resolve, reject) => {
       port.write(data, (err) => {
         if (err) {
           const e = new DriverError('WRITE_FAILED', err.message, this.settings.path);
-          this.#supervisor.reportLost(e);
+          this.reportLost(e);
           reject(e);
           return;
         }

@@ -150,6 +150,76 @@ export class Supervisor<H> extends EventEmitter {
   }
 }
 
+/**
+ * The shell every supervised link shares, so it exists once: a Supervisor reopening
+ * handles of type H behind the link events 'open', 'close' (Error), 'data' (Buffer) and
+ * 'retry' ({ attempt, delayMs, error }), plus start/stop/isOpen/lastError. A subclass
+ * only says how to open, release and use one handle.
+ */
+export abstract class SupervisedLinkBase<H> extends EventEmitter {
+  /** Where errors say the problem was: a device path or a HID selector. */
+  readonly where: string;
+  readonly #supervisor: Supervisor<H>;
+
+  constructor(where: string, options: SupervisorOptions) {
+    super();
+    this.where = where;
+    // Arrow functions: the subclass's methods and fields are only used once start() runs.
+    this.#supervisor = new Supervisor<H>(
+      { open: (lost) => this.openHandle(lost, (d) => this.emit('data', d)), close: (h) => this.closeHandle(h) },
+      options,
+    );
+    this.#supervisor.on('connected', () => this.emit('open'));
+    this.#supervisor.on('disconnected', (err: Error) => this.emit('close', err));
+    this.#supervisor.on('retry', (info: unknown) => this.emit('retry', info));
+  }
+
+  /** Open a fresh handle, wiring its input to `data` and its death to `lost`. */
+  protected abstract openHandle(lost: (err: Error) => void, data: (d: Buffer) => void): Promise<H>;
+
+  /** Release a handle (detach its listeners); must not throw for a dead one. */
+  protected abstract closeHandle(handle: H): Promise<void>;
+
+  /** Whether a handle the supervisor holds still works; a subclass may know better. */
+  protected handleIsOpen(_handle: H): boolean {
+    return true;
+  }
+
+  /** The handle currently open, if any. */
+  protected get handle(): H | null {
+    return this.#supervisor.handle;
+  }
+
+  get isOpen(): boolean {
+    const h = this.#supervisor.handle;
+    return h !== null && this.handleIsOpen(h);
+  }
+
+  /** Why the device is not open, if it is not. */
+  get lastError(): Error | null {
+    return this.#supervisor.lastError;
+  }
+
+  /** Starts supervising; resolves after the first open attempt, whether it opened or not. */
+  start(): Promise<void> {
+    return this.#supervisor.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#supervisor.stop();
+  }
+
+  /** The error for an operation attempted while the link is not open. */
+  protected notOpen(): DriverError {
+    return new DriverError('LINK_CLOSED', `not open (${this.lastError?.message ?? 'not started'})`, this.where);
+  }
+
+  /** The current handle failed an operation: drop it and reopen. */
+  protected reportLost(err: Error): void {
+    this.#supervisor.reportLost(err);
+  }
+}
+
 /** A one-shot link (opened once, dies for good) that can be closed by its owner. */
 export interface ClosableLink extends NodeJS.EventEmitter {
   readonly isOpen: boolean;
@@ -161,54 +231,36 @@ export interface ClosableLink extends NodeJS.EventEmitter {
  * Turns a factory of one-shot links (e.g. an evdev reader) into one long-lived ByteLink
  * that reopens with backoff: emits 'open', 'close' (Error), 'data' and 'retry'.
  */
-export class SupervisedLink extends EventEmitter {
-  readonly where: string;
-  readonly #supervisor: Supervisor<ClosableLink>;
+export class SupervisedLink extends SupervisedLinkBase<ClosableLink> {
+  readonly #open: () => Promise<ClosableLink>;
 
   constructor(where: string, open: () => Promise<ClosableLink>, options: SupervisorOptions = {}) {
-    super();
-    this.where = where;
-    this.#supervisor = new Supervisor<ClosableLink>(
-      {
-        open: async (lost) => {
-          const link = await open();
-          link.on('data', (d: Buffer) => this.emit('data', d));
-          link.on('close', (err?: Error) => lost(new DriverError('LINK_CLOSED', `lost: ${err?.message ?? 'closed'}`, where)));
-          if (!link.isOpen) throw new DriverError('OPEN_FAILED', 'closed right after opening', where);
-          return link;
-        },
-        close: async (link) => {
-          link.removeAllListeners('data');
-          link.removeAllListeners('close');
-          link.close();
-        },
-      },
-      options,
-    );
-    this.#supervisor.on('connected', () => this.emit('open'));
-    this.#supervisor.on('disconnected', (err: Error) => this.emit('close', err));
-    this.#supervisor.on('retry', (info: unknown) => this.emit('retry', info));
+    super(where, options);
+    this.#open = open;
   }
 
-  get isOpen(): boolean {
-    return this.#supervisor.handle?.isOpen === true;
+  protected override async openHandle(lost: (err: Error) => void, data: (d: Buffer) => void): Promise<ClosableLink> {
+    const link = await this.#open();
+    link.on('data', data);
+    link.on('close', (err?: Error) => lost(new DriverError('LINK_CLOSED', `lost: ${err?.message ?? 'closed'}`, this.where)));
+    if (!link.isOpen) throw new DriverError('OPEN_FAILED', 'closed right after opening', this.where);
+    return link;
   }
 
-  get lastError(): Error | null {
-    return this.#supervisor.lastError;
+  protected override async closeHandle(link: ClosableLink): Promise<void> {
+    link.removeAllListeners('data');
+    link.removeAllListeners('close');
+    link.close();
   }
 
-  start(): Promise<void> {
-    return this.#supervisor.start();
-  }
-
-  stop(): Promise<void> {
-    return this.#supervisor.stop();
+  protected override handleIsOpen(link: ClosableLink): boolean {
+    return link.isOpen;
   }
 
   write(data: Buffer): Promise<void> {
-    const link = this.#supervisor.handle;
-    if (!link) return Promise.reject(new DriverError('LINK_CLOSED', `not open (${this.lastError?.message ?? 'not started'})`, this.where));
+    // Only a missing handle is refused here; a held one answers for itself, as before.
+    const link = this.handle;
+    if (!link) return Promise.reject(this.notOpen());
     return link.write(data);
   }
 }
