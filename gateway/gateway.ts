@@ -23,6 +23,7 @@ import { GuardAccounts } from './guards/accounts.js';
 import { SessionManager } from './guards/sessions.js';
 import { startHttpServer } from './http/server.js';
 import { buildLaneDevices, buildPassageSensor } from './devices.js';
+import { CodedError } from './errors.js';
 import { Lane, type LaneDevices } from './lane/lane.js';
 import type { LaneSimControls, LaneSnapshot } from './lane/types.js';
 import { UPDATE_KINDS } from './updates/envelope.js';
@@ -60,12 +61,9 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-export class GatewayStartError extends Error {
-  readonly code: string;
+export class GatewayStartError extends CodedError<string> {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'GatewayStartError';
-    this.code = code;
+    super(code, `${code}: ${message}`, options);
   }
 }
 

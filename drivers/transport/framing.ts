@@ -7,6 +7,7 @@
 // false frame start inside garbage cannot swallow the real frame behind it); and, unlike
 // Z-Wave JS, an inter-byte timeout drops a truncated frame instead of waiting forever.
 import { EventEmitter } from 'node:events';
+import { CodedError } from '../errors.js';
 
 // ---------------------------------------------------------------------------------------
 // Errors
@@ -30,15 +31,14 @@ export const DRIVER_ERROR_CODES = [
 export type DriverErrorCode = (typeof DRIVER_ERROR_CODES)[number];
 
 /** The one error type of the scanner/thermometer/framing drivers; code printed first. */
-export class DriverError extends Error {
-  override readonly name = 'DriverError';
+export class DriverError extends CodedError<DriverErrorCode> {
   constructor(
-    readonly code: DriverErrorCode,
+    code: DriverErrorCode,
     readonly detail: string,
     /** Device type or path the problem was found at. */
     readonly where?: string,
   ) {
-    super(`[${code}] ${where === undefined ? '' : `${where}: `}${detail}`);
+    super(code, `[${code}] ${where === undefined ? '' : `${where}: `}${detail}`);
   }
 }
 

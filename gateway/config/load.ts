@@ -4,18 +4,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { CodedError } from '../errors.js';
 import { configSchema, type GatewayConfig } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/gateway.yaml';
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
+export class ConfigError extends CodedError<'CONFIG_INVALID'> {
   constructor(
     readonly file: string,
     readonly problems: string[],
   ) {
-    super(`${file}: invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}`);
-    this.name = 'ConfigError';
+    super('CONFIG_INVALID', `${file}: invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}`);
   }
 }
 

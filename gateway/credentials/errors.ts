@@ -1,6 +1,7 @@
 // One error type for the credentials module. Only programming and configuration problems
 // throw (bad claims handed to the issuer, a bad trust key); a bad *payload* at the gate
 // never throws, it becomes a ParsedCredential failure with a CredentialFailureCode.
+import { CodedError } from '../errors.js';
 
 export const CREDENTIAL_ERROR_CODES = [
   /** Claims handed to issuePass do not match the pass schema. */
@@ -20,19 +21,17 @@ export const CREDENTIAL_ERROR_CODES = [
 ] as const;
 export type CredentialErrorCode = (typeof CREDENTIAL_ERROR_CODES)[number];
 
-export class CredentialError extends Error {
-  override readonly name = 'CredentialError';
-
+export class CredentialError extends CodedError<CredentialErrorCode> {
   /**
    * @param code stable, searchable; printed at the start of the message
    * @param detail what was wrong, where, and what was expected
    * @param source the file or list position the problem was found in, when there is one
    */
   constructor(
-    readonly code: CredentialErrorCode,
+    code: CredentialErrorCode,
     readonly detail: string,
     readonly source?: string,
   ) {
-    super(`[${code}] ${source === undefined ? '' : `${source}: `}${detail}`);
+    super(code, `[${code}] ${source === undefined ? '' : `${source}: `}${detail}`);
   }
 }

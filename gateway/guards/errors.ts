@@ -1,4 +1,5 @@
 // One error type for guard accounts and sessions; codes are stable (logs, HTTP, CLI).
+import { CodedError } from '../errors.js';
 export const GUARD_ERROR_CODES = [
   /** A guard id that does not match the id pattern. */
   'GUARD_INVALID_ID',
@@ -15,12 +16,8 @@ export const GUARD_ERROR_CODES = [
 ] as const;
 export type GuardErrorCode = (typeof GUARD_ERROR_CODES)[number];
 
-export class GuardError extends Error {
-  override readonly name = 'GuardError';
-  readonly code: GuardErrorCode;
-
+export class GuardError extends CodedError<GuardErrorCode> {
   constructor(code: GuardErrorCode, message: string, cause?: unknown) {
-    super(`[${code}] ${message}`, cause === undefined ? undefined : { cause });
-    this.code = code;
+    super(code, `[${code}] ${message}`, cause === undefined ? undefined : { cause });
   }
 }

@@ -2,6 +2,7 @@
 // clients), the HTTP status, and a message that says what was wrong and what was expected.
 import type { Response } from 'express';
 import type { z } from 'zod';
+import { CodedError } from '../errors.js';
 
 export type HttpErrorCode =
   | 'BAD_PARAMETER'
@@ -29,17 +30,14 @@ export interface ErrorBody {
   error: { code: HttpErrorCode; message: string };
 }
 
-export class HttpError extends Error {
+export class HttpError extends CodedError<HttpErrorCode> {
   readonly status: number;
-  readonly code: HttpErrorCode;
   /** The client-facing text, without the code prefix used in logs. */
   readonly publicMessage: string;
 
   constructor(status: number, code: HttpErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.name = 'HttpError';
+    super(code, `${code}: ${message}`);
     this.status = status;
-    this.code = code;
     this.publicMessage = message;
   }
 }

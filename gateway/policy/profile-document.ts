@@ -3,6 +3,7 @@
 // compiled to the PolicyProfile that decide() reads. Pure: the caller reads the file.
 import { z } from 'zod';
 import { CATEGORIES, GOODS_PATTERN, type Category } from '../credentials/types.js';
+import { CodedError } from '../errors.js';
 import { PolicyProfileError, profileFromOverrides, type ProfileOverrides } from './profiles.js';
 import type { EnforceMap, PolicyProfile, SoftRule } from './types.js';
 
@@ -74,18 +75,17 @@ export interface DocumentIssue {
 }
 
 /** Thrown when a profile document is unusable; lists every problem at once. */
-export class ProfileDocumentError extends Error {
-  readonly code = 'PROFILE_DOCUMENT_INVALID';
+export class ProfileDocumentError extends CodedError<'PROFILE_DOCUMENT_INVALID'> {
   constructor(
     /** Where the document came from: a file path, or e.g. "policy update v12". */
     readonly source: string,
     readonly issues: readonly DocumentIssue[],
   ) {
     super(
+      'PROFILE_DOCUMENT_INVALID',
       `PROFILE_DOCUMENT_INVALID: ${source}: ${issues.length} problem(s):\n  ` +
         issues.map((i) => `${i.path || '(top level)'}: ${i.message}`).join('\n  '),
     );
-    this.name = 'ProfileDocumentError';
   }
 }
 

@@ -3,6 +3,7 @@
 // nonsense value (a fever threshold the thermometer can never reach as "plausible", a
 // Fahrenheit number) must stop the gateway at start, not quietly admit everyone.
 import { CATEGORIES, GOODS_PATTERN, type Category } from '../credentials/types.js';
+import { CodedError } from '../errors.js';
 import { SOFT_RULES, type EnforceMap, type PolicyProfile, type VehicleRule } from './types.js';
 
 /** The source's rules: 48 h test, 37.3 °C, 14 days, visitors need an approval. */
@@ -47,15 +48,14 @@ export interface ProfileIssue {
 }
 
 /** Thrown when a profile makes no sense; lists every problem at once. */
-export class PolicyProfileError extends Error {
-  readonly code = 'POLICY_PROFILE_INVALID';
+export class PolicyProfileError extends CodedError<'POLICY_PROFILE_INVALID'> {
   readonly issues: readonly ProfileIssue[];
   constructor(issues: ProfileIssue[]) {
     super(
+      'POLICY_PROFILE_INVALID',
       `POLICY_PROFILE_INVALID: ${issues.length} problem(s) in the policy profile: ` +
         issues.map((i) => `${i.path}: ${i.message} [${i.code}]`).join('; '),
     );
-    this.name = 'PolicyProfileError';
     this.issues = issues;
   }
 }

@@ -1,5 +1,6 @@
 // One error type for the store. Codes are stable (logs, alerts and tests match on them);
 // the code is printed in the message so a log line can be searched for it.
+import { CodedError } from '../errors.js';
 
 export const STORE_ERROR_CODES = [
   /** The data directory or the database file could not be opened. */
@@ -17,15 +18,12 @@ export const STORE_ERROR_CODES = [
 ] as const;
 export type StoreErrorCode = (typeof STORE_ERROR_CODES)[number];
 
-export class StoreError extends Error {
-  override readonly name = 'StoreError';
-  readonly code: StoreErrorCode;
+export class StoreError extends CodedError<StoreErrorCode> {
   /** Free-form context for logs (file, versions, offending value). */
   readonly details: Readonly<Record<string, unknown>>;
 
   constructor(code: StoreErrorCode, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(`[${code}] ${message}`, cause === undefined ? undefined : { cause });
-    this.code = code;
+    super(code, `[${code}] ${message}`, cause === undefined ? undefined : { cause });
     this.details = details;
   }
 }

@@ -1,5 +1,6 @@
 // One error type for telemetry. Codes are stable (logs and tests match on them); the
 // code is printed in the message so a log line can be searched for it.
+import { CodedError } from '../errors.js';
 
 export const TELEMETRY_ERROR_CODES = [
   /** A topic part (prefix, site, checkpoint) would break the topic tree. */
@@ -13,13 +14,9 @@ export const TELEMETRY_ERROR_CODES = [
 ] as const;
 export type TelemetryErrorCode = (typeof TELEMETRY_ERROR_CODES)[number];
 
-export class TelemetryError extends Error {
-  override readonly name = 'TelemetryError';
-  readonly code: TelemetryErrorCode;
-
+export class TelemetryError extends CodedError<TelemetryErrorCode> {
   constructor(code: TelemetryErrorCode, message: string, cause?: unknown) {
-    super(`[${code}] ${message}`, cause === undefined ? undefined : { cause });
-    this.code = code;
+    super(code, `[${code}] ${message}`, cause === undefined ? undefined : { cause });
   }
 }
 

@@ -1,5 +1,6 @@
 // One error type for inbound updates. Codes are stable: they go into the response the
 // central office reads, into the `update-rejected` alert and into the log.
+import { CodedError } from '../errors.js';
 
 export const UPDATE_ERROR_CODES = [
   /** Not a compact JWS, too large, or its header is not an update's header. */
@@ -23,13 +24,9 @@ export const UPDATE_ERROR_CODES = [
 ] as const;
 export type UpdateErrorCode = (typeof UPDATE_ERROR_CODES)[number];
 
-export class UpdateError extends Error {
-  override readonly name = 'UpdateError';
-  readonly code: UpdateErrorCode;
-
+export class UpdateError extends CodedError<UpdateErrorCode> {
   constructor(code: UpdateErrorCode, message: string, cause?: unknown) {
-    super(`[${code}] ${message}`, cause === undefined ? undefined : { cause });
-    this.code = code;
+    super(code, `[${code}] ${message}`, cause === undefined ? undefined : { cause });
   }
 
   /** The message without the code prefix, for the response's error.message. */
