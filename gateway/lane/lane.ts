@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { PassageEvent, PassageSensorDevice, RelayDevice, ScannerDevice, ThermometerDevice, ThermometerReading } from '../../drivers/types.js';
 import type { LaneConfig } from '../config/schema.js';
 import { resolveCredential } from '../credentials/index.js';
+import { CodedError } from '../errors.js';
 import type { ParsedCredential, ResolvedCredential, VehicleFacts } from '../credentials/types.js';
 import { approvalInUse, crewInUse, decide } from '../policy/decide.js';
 import { evaluatedFacts } from '../policy/replay.js';
@@ -53,12 +54,9 @@ export interface LaneDeps {
 }
 
 /** Why a guard override was not carried out; nothing was written. */
-export class LaneOverrideError extends Error {
-  readonly code: 'LANE_BUSY' | 'RELAY_DOWN';
+export class LaneOverrideError extends CodedError<'LANE_BUSY' | 'RELAY_DOWN'> {
   constructor(code: 'LANE_BUSY' | 'RELAY_DOWN', message: string) {
-    super(`${code}: ${message}`);
-    this.name = 'LaneOverrideError';
-    this.code = code;
+    super(code, `${code}: ${message}`);
   }
 }
 

@@ -2,6 +2,7 @@
 // screening of a local day (China time, as the policy reads dates) at any lane of this
 // gateway, and who has not been screened yet. Pure: the caller reads the roster and the
 // first passages from the store and passes them in.
+import { CodedError } from '../errors.js';
 import type { Category } from '../credentials/types.js';
 import type { Outcome } from '../policy/types.js';
 import { DAY_MS, LOCAL_OFFSET_MS, localDay, parseInstant } from '../policy/time.js';
@@ -13,12 +14,9 @@ export const WORKER_CATEGORIES: readonly Category[] = ['employee', 'contractor']
 export const SCREENING_ERROR_CODES = ['SCREENING_DATE_INVALID'] as const;
 export type ScreeningErrorCode = (typeof SCREENING_ERROR_CODES)[number];
 
-export class ScreeningError extends Error {
-  override readonly name = 'ScreeningError';
-  readonly code: ScreeningErrorCode;
+export class ScreeningError extends CodedError<ScreeningErrorCode> {
   constructor(code: ScreeningErrorCode, message: string) {
-    super(`[${code}] ${message}`);
-    this.code = code;
+    super(code, `[${code}] ${message}`);
   }
 }
 
