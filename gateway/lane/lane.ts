@@ -465,7 +465,8 @@ export class Lane implements LaneHandle {
 
   /** An admission (a guard's override too: someone goes through) moves the zone's count. */
   #countZone(row: LedgerEntry): void {
-    if (this.#deps.devices.sensor) this.#admitted.push(row.at);
+    // Only the recent ones matter: a sensor that sees nobody must not grow the list.
+    if (this.#deps.devices.sensor) this.#admitted = [...this.#admitted.filter((at) => row.at - at <= PASSAGE_AFTER_ADMISSION_MS), row.at];
     try {
       this.#deps.zone?.passed(row.subjectRef, row.at);
     } catch (err) {
