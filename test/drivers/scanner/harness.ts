@@ -54,6 +54,11 @@ export interface FramerPropertySpec<F> {
   frameKey: (frame: F) => string;
   /** Garbage that cannot overlap a following frame without a pause (e.g. no start bytes). */
   separatedGarbage: fc.Arbitrary<Buffer>;
+  /**
+   * Garbage before a pause; default any bytes. Protocols whose frames need no start byte
+   * (a GM65 scan is any text + CR) narrow it, or the garbage itself is a valid frame.
+   */
+  pausedGarbage?: fc.Arbitrary<Buffer>;
   numRuns?: number;
 }
 
@@ -154,7 +159,7 @@ export function checkFramerProperties<F>(spec: FramerPropertySpec<F>): void {
   //    the pause resynchronises, so every frame still comes out exactly once.
   fc.assert(
     fc.property(
-      fc.array(fc.tuple(fc.option(anyBytes, { nil: undefined }), spec.frame), { maxLength: 10 }),
+      fc.array(fc.tuple(fc.option(spec.pausedGarbage ?? anyBytes, { nil: undefined }), spec.frame), { maxLength: 10 }),
       sizes,
       (pairs, sz) => {
         const timers = new ManualTimers();
