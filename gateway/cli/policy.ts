@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { configPathFromEnv, loadConfig } from '../config/load.js';
 import { loadProfileFile } from '../config/profiles.js';
 import { ReplayTally, type ReplayReport, type ReplayTallyOptions } from '../policy/replay.js';
+import { parseInstant } from '../policy/time.js';
 import type { PolicyProfile } from '../policy/types.js';
 import { openStore } from '../store/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
@@ -53,9 +54,10 @@ export function formatReplayReport(report: ReplayReport, profileName: string, ha
   return `${lines.join('\n')}\n`;
 }
 
+/** A date or time without a zone is China time, as everywhere in the policy ("2026-11-28" = 00:00 China). */
 function parseTime(value: string, flag: string): number {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new PolicyCliError(`${flag}: expected an ISO date or timestamp (e.g. 2026-11-28T08:00:00+08:00), got "${value}"`);
+  const ms = parseInstant(value);
+  if (Number.isNaN(ms)) throw new PolicyCliError(`${flag}: expected an ISO date or timestamp, China time unless it names a zone (e.g. 2026-11-28 or 2026-11-28T08:00), got "${value}"`);
   return ms;
 }
 

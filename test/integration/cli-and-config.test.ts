@@ -5,6 +5,10 @@ import net from 'node:net';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
+import { decide } from '../../gateway/policy/decide.js';
+import { MINE_ENTRANCE } from '../../gateway/policy/profiles.js';
+import { evaluatedFacts } from '../../gateway/policy/replay.js';
+import type { DecideInput } from '../../gateway/policy/types.js';
 import { openStore } from '../../gateway/store/index.js';
 import { pseudonymizer } from '../../gateway/telemetry/pseudonym.js';
 import { ROOT, cli, cliFails, postJson, startGatewayProcess, tempDir, until, writeConfig } from './helpers.js';
@@ -139,6 +143,49 @@ describe('daily screening report', () => {
     const bad = await cliFails(['report', 'screening', '--date', '2024-13-01'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--date: expected a calendar date YYYY-MM-DD');
+  });
+});
+
+describe('policy replay', () => {
+  it('re-decides the passages from --since, a date read as China midnight, and names a bad time', async () => {
+    const dir = tempDir('replay-');
+    const config = writeConfig(dir, `it-${randomBytes(3).toString('hex')}`);
+    const env = { GATEWAY_CONFIG: config };
+    const store = openStore(path.join(dir, 'data'));
+    try {
+      // 07:30 China on 4 December is still 3 December in UTC: only China time counts it in.
+      for (const [id, local] of [['before', '2024-12-03T20:00:00+08:00'], ['after', '2024-12-04T07:30:00+08:00']] as const) {
+        const now = Date.parse(local);
+        const input: DecideInput = {
+          credential: { ok: true, kind: 'health-pass', subject: { id: 'W-1', name: '张三', category: 'employee', health: {
+              healthCode: 'green',
+              travel: { riskLevel: 'none', visits: [], asOf: new Date(now - 3_600_000).toISOString() },
+              test: { result: 'negative', sampledAt: new Date(now - 30 * 3_600_000).toISOString() },
+            },
+          },
+        },
+          readings: [{ celsius: 36.5, at: now }],
+          facts: { watchlist: [], approvals: [], riskAreas: [] },
+          profile: MINE_ENTRANCE,
+          now,
+        };
+        const v = decide(input);
+        if (v.outcome !== 'admit') throw new Error(`expected an admission under the 48 h profile, got ${JSON.stringify(v)}`);
+        store.appendDecision(
+          { id, at: now, lane: 'in-1', kind: 'decision', outcome: v.outcome, reasons: v.reasons, alerts: [], credential: 'health-pass', subjectRef: 'p1_w1', subjectName: null, category: 'employee', temperature: 36.5, facts: evaluatedFacts(input) },
+          () => null,
+        );
+      }
+    } finally {
+      store.close();
+    }
+    const strict = path.join(dir, 'strict.yaml');
+    writeFileSync(strict, readFileSync(path.join(ROOT, 'config/profiles/mine-entrance.yaml'), 'utf8').replace(/^name: .*$/m, 'name: strict-24h').replace(/windowHours: 48/, 'windowHours: 24'));
+    const out = await cli(['policy', 'replay', '--profile', strict, '--since', '2024-12-04', '--json'], env);
+    expect(JSON.parse(out.stdout)).toMatchObject({ profile: 'strict-24h', replayed: 1, changed: 1, changedBy: { 'admit→refuse': 1 } });
+    const bad = await cliFails(['policy', 'replay', '--profile', strict, '--since', 'yesterday'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--since: expected an ISO date or timestamp, China time unless it names a zone');
   });
 });
 
