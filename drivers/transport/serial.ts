@@ -2,7 +2,8 @@
 // /dev/serial/by-id/... or a socat pty link. A Supervisor reopens the port whenever it
 // vanishes; each reopen builds a new SerialPort object, so nothing stale survives.
 // serialport is CommonJS; its named exports load fine from ESM through Node's CJS lexer.
-import { SerialPort } from 'serialport';
+// It is loaded on the first open, so a gateway of simulated devices (the demo) starts
+// without it.
 import type { ByteLink } from '../types.js';
 import { DriverError } from './framing.js';
 import { SupervisedLinkBase, type SupervisorOptions } from './supervisor.js';
@@ -27,10 +28,13 @@ export interface PortLike extends NodeJS.EventEmitter {
   drain(cb: (err: Error | null) => void): void;
 }
 
-export type PortFactory = (settings: Required<SerialSettings>) => PortLike;
+export type PortFactory = (settings: Required<SerialSettings>) => PortLike | Promise<PortLike>;
 
-export const realPortFactory: PortFactory = (s) =>
-  new SerialPort({
+let serialport: Promise<typeof import('serialport')> | undefined;
+
+export const realPortFactory: PortFactory = async (s) => {
+  const { SerialPort } = await (serialport ??= import('serialport'));
+  return new SerialPort({
     path: s.path,
     baudRate: s.baudRate,
     dataBits: s.dataBits,
@@ -40,6 +44,7 @@ export const realPortFactory: PortFactory = (s) =>
     // Do not drop DTR on close: many adapters reset the device, and ptys refuse the ioctl.
     hupcl: false,
   }) as unknown as PortLike;
+};
 
 export interface SerialLinkOptions extends SupervisorOptions {
   createPort?: PortFactory;
@@ -59,8 +64,8 @@ export class SerialLink extends SupervisedLinkBase<PortLike> implements ByteLink
     this.#createPort = options.createPort ?? realPortFactory;
   }
 
-  protected override openHandle(lost: (err: Error) => void, data: (d: Buffer) => void): Promise<PortLike> {
-    return openPort(this.#createPort(this.settings), this.settings.path, lost, data);
+  protected override async openHandle(lost: (err: Error) => void, data: (d: Buffer) => void): Promise<PortLike> {
+    return openPort(await this.#createPort(this.settings), this.settings.path, lost, data);
   }
 
   protected override closeHandle(port: PortLike): Promise<void> {

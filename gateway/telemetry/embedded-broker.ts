@@ -1,7 +1,6 @@
 // An in-process MQTT broker (aedes) for the demo and for checkpoints without a local
 // broker. aedes speaks MQTT 3.1.1 only: clients of it must not ask for MQTT 5.
 import net from 'node:net';
-import { Aedes } from 'aedes';
 import { TelemetryError } from './errors.js';
 
 export interface EmbeddedBroker {
@@ -13,6 +12,8 @@ export interface EmbeddedBroker {
 }
 
 export async function startEmbeddedBroker(opts: { host: string; port: number }): Promise<EmbeddedBroker> {
+  // Loaded only when needed: most checkpoints have a broker, and aedes costs start-up time.
+  const { Aedes } = await import('aedes');
   const aedes = await Aedes.createBroker();
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
