@@ -1,6 +1,7 @@
 // Builds a lane's devices from its configuration: real drivers on supervised links
 // (serial, HID, evdev), or the simulated devices of the demo. A lane whose three
 // devices are all `sim` is left to buildSimLane, which also gives it the sim controls.
+import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { DcttechRelay } from '../drivers/relay/dcttech.js';
 import { LcusRelay } from '../drivers/relay/lcus.js';
@@ -19,9 +20,10 @@ import { Mlx90614Board } from '../drivers/thermometer/mlx90614-66.js';
 import { SimThermometer } from '../drivers/thermometer/sim-thermometer.js';
 import { openEvdev } from '../drivers/transport/evdev.js';
 import { HidDeviceLink, type HidBackend } from '../drivers/transport/hid.js';
+import { ModbusBus, type ModbusBusChannel } from '../drivers/transport/modbus-bus.js';
 import { SerialLink, type PortFactory } from '../drivers/transport/serial.js';
 import { SupervisedLink } from '../drivers/transport/supervisor.js';
-import type { PassageSensorDevice, RelayDevice, ScannerDevice, ThermometerDevice } from '../drivers/types.js';
+import type { ByteLink, PassageSensorDevice, RelayDevice, ScannerDevice, ThermometerDevice } from '../drivers/types.js';
 import type { PassageSensorConfig, RelayConfig, ScannerConfig, ThermometerConfig } from './config/device-schema.js';
 import type { LaneConfig } from './config/schema.js';
 import type { LaneDevices } from './lane/lane.js';
@@ -33,13 +35,17 @@ export interface DeviceFactoryDeps {
   createPort?: PortFactory;
   /** Tests put a fake node-hid here; default node-hid, loaded on first use. */
   hidBackend?: () => Promise<HidBackend>;
+  /**
+   * The serial ports several Modbus devices share. buildLaneDevices makes one for its
+   * own lane when none is given; pass one made from every lane to share across lanes.
+   */
+  sharedPorts?: SharedModbusPorts;
 }
 
 /** A link the factory starts after its device and stops after it. */
 interface OwnedLink extends NodeJS.EventEmitter {
   start(): Promise<void>;
   stop(): Promise<void>;
-  readonly isOpen: boolean;
 }
 
 interface Startable {
@@ -59,6 +65,7 @@ export function isSimLane(lane: Pick<LaneConfig, 'scanner' | 'thermometer' | 're
  */
 export function buildLaneDevices(lane: LaneConfig, deps: DeviceFactoryDeps): LaneDevices | null {
   if (isSimLane(lane)) return null;
+  if (deps.sharedPorts === undefined) deps = { ...deps, sharedPorts: new SharedModbusPorts([lane]) };
   // The lane's logger already names the lane.
   const log = deps.logger;
   return {
@@ -70,6 +77,82 @@ export function buildLaneDevices(lane: LaneConfig, deps: DeviceFactoryDeps): Lan
 }
 
 type Serial = { path: string; baudRate: number; parity: 'none' | 'even' | 'odd'; stopBits: 1 | 2; reconnect: { initialMs: number; maxMs: number } };
+
+/** A Modbus device's link: a channel of its port's bus when the port is shared, else a serial link of its own. */
+function modbusLink(c: Serial, name: string, timeoutMs: number, deps: DeviceFactoryDeps): { channel: ByteLink; lease: OwnedLink } {
+  const shared = deps.sharedPorts?.claim(c, name, timeoutMs, deps);
+  if (shared) return shared;
+  const link = serialLink(c, deps);
+  return { channel: link, lease: link };
+}
+
+/**
+ * Serial ports named by more than one Modbus device (a relay of type modbus, a passage
+ * sensor of type modbus-input) of the given lanes: each gets one SerialLink and one
+ * ModbusBus, built on first use, and every device on it a channel of the bus. The link
+ * starts with the first of its devices and stops after the last. A port named by one
+ * device only is not shared: that device owns its link as before.
+ */
+export class SharedModbusPorts {
+  readonly #sharedPaths = new Set<string>();
+  readonly #ports = new Map<string, SharedPort>();
+
+  constructor(lanes: readonly { relay: RelayConfig; passageSensor?: PassageSensorConfig | undefined }[]) {
+    const seen = new Set<string>();
+    for (const d of lanes.flatMap((l) => [l.relay, l.passageSensor])) {
+      if (d?.type !== 'modbus' && d?.type !== 'modbus-input') continue;
+      if (seen.has(d.path)) this.#sharedPaths.add(d.path);
+      seen.add(d.path);
+    }
+  }
+
+  /** A channel of the port's bus and the lease that starts/stops its link, or null when `c.path` is not shared. */
+  claim(c: Serial, name: string, timeoutMs: number, deps: DeviceFactoryDeps): { channel: ModbusBusChannel; lease: OwnedLink } | null {
+    if (!this.#sharedPaths.has(c.path)) return null;
+    let port = this.#ports.get(c.path);
+    if (port === undefined) {
+      // The configuration check made every device on this path agree on the serial settings.
+      const link = serialLink(c, deps);
+      port = { link, bus: new ModbusBus(link, { baudRate: c.baudRate, where: c.path, ...(deps.now ? { now: deps.now } : {}) }), running: 0, starting: Promise.resolve() };
+      this.#ports.set(c.path, port);
+    }
+    return { channel: port.bus.channel(name, { timeoutMs }), lease: new PortLease(port) };
+  }
+}
+
+interface SharedPort {
+  link: SerialLink;
+  bus: ModbusBus;
+  /** Started leases. */
+  running: number;
+  /** The link's first open attempt, which every starting lease waits for (as an owned link's start() would). */
+  starting: Promise<void>;
+}
+
+/** One device's hold on a shared port: the link runs while any holder is started. Relays the link's events for the log. */
+class PortLease extends EventEmitter implements OwnedLink {
+  readonly #port: SharedPort;
+  #started = false;
+
+  constructor(port: SharedPort) {
+    super();
+    this.#port = port;
+    for (const event of ['open', 'close', 'retry']) port.link.on(event, (...args: unknown[]) => this.emit(event, ...args));
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    if (this.#port.running++ === 0) this.#port.starting = this.#port.link.start();
+    await this.#port.starting;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    if (--this.#port.running === 0) await this.#port.link.stop();
+  }
+}
 
 function serialLink(c: Serial, deps: DeviceFactoryDeps): SerialLink {
   return new SerialLink(
@@ -137,10 +220,10 @@ export function createRelay(c: RelayConfig, deps: DeviceFactoryDeps, log: Logger
       return owning(new LcusRelay(link, { channel: c.channel, feedback: c.feedback, pollMs: c.pollMs, ...now }), link, c.path, log);
     }
     case 'modbus': {
-      const link = serialLink(c, deps);
+      const { channel: link, lease } = modbusLink(c, `relay @${c.address} channel ${c.channel}`, c.replyTimeoutMs, deps);
       return owning(
         new ModbusRelay(link, { address: c.address, channel: c.channel, profile: c.profile, replyTimeoutMs: c.replyTimeoutMs, baudRate: c.baudRate, pollMs: c.pollMs, ...now }),
-        link,
+        lease,
         c.path,
         log,
       );
@@ -150,11 +233,12 @@ export function createRelay(c: RelayConfig, deps: DeviceFactoryDeps, log: Logger
 
 /**
  * A lane's passage sensor: the sim one, or the real driver owning its supervised serial
- * link (device.start() starts the link, device.stop() stops it), like the other devices.
+ * link (device.start() starts the link, device.stop() stops it), like the other devices;
+ * on a port it shares with a Modbus relay (deps.sharedPorts), a channel of that port's bus.
  */
 export function buildPassageSensor(config: PassageSensorConfig, deps: DeviceFactoryDeps): PassageSensorDevice {
   if (config.type === 'sim') return new SimPassageSensor(deps.now);
-  const link = serialLink(config, deps);
+  const { channel: link, lease } = modbusLink(config, `passage sensor @${config.address} input ${config.input}`, config.replyTimeoutMs, deps);
   const sensor = new ModbusPassageSensor(link, {
     address: config.address,
     input: config.input,
@@ -166,7 +250,7 @@ export function buildPassageSensor(config: PassageSensorConfig, deps: DeviceFact
     baudRate: config.baudRate,
     ...(deps.now ? { now: deps.now } : {}),
   });
-  return owning(sensor, link, config.path, deps.logger.child({ device: 'passageSensor', type: config.type }));
+  return owning(sensor, lease, config.path, deps.logger.child({ device: 'passageSensor', type: config.type }));
 }
 
 /**

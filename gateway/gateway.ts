@@ -22,7 +22,7 @@ import { buildHealthReport } from './http/health.js';
 import { GuardAccounts } from './guards/accounts.js';
 import { SessionManager } from './guards/sessions.js';
 import { startHttpServer } from './http/server.js';
-import { buildLaneDevices, buildPassageSensor } from './devices.js';
+import { buildLaneDevices, buildPassageSensor, SharedModbusPorts } from './devices.js';
 import { CodedError } from './errors.js';
 import { Lane, type LaneDevices } from './lane/lane.js';
 import type { LaneSimControls, LaneSnapshot } from './lane/types.js';
@@ -92,6 +92,8 @@ export interface LaneParts {
   policyId?: () => { name: string; hash: string };
   /** The zone this lane counts into or out of (policy.zones). */
   zone?: LaneZone;
+  /** Serial ports the Modbus devices of several lanes share (one link, one bus per port). */
+  sharedPorts?: SharedModbusPorts;
   /** Topic of the events the outbox publishes. */
   eventsTopic: string;
   /** Topic of the alerts; default: eventsTopic with `alerts` for its last level. */
@@ -115,7 +117,7 @@ export function buildSimLane(parts: LaneParts): { lane: Lane; scanner: SimScanne
   const relay = new SimRelay(now);
   const sensor = parts.laneConfig.passageSensor?.type === 'sim' ? new SimPassageSensor(now) : undefined;
   // A real beam on an otherwise simulated lane (a bench set-up) is the real driver.
-  const realSensor = parts.laneConfig.passageSensor && !sensor ? buildPassageSensor(parts.laneConfig.passageSensor, { logger: parts.logger, now }) : undefined;
+  const realSensor = parts.laneConfig.passageSensor && !sensor ? buildPassageSensor(parts.laneConfig.passageSensor, { logger: parts.logger, now, ...(parts.sharedPorts ? { sharedPorts: parts.sharedPorts } : {}) }) : undefined;
   const sim: LaneSimControls = {
     scan: (payload) => void scanner.scan(payload),
     temperature: (celsius) => void thermometer.reading(celsius),
@@ -129,7 +131,7 @@ export function buildSimLane(parts: LaneParts): { lane: Lane; scanner: SimScanne
 
 /** A lane with the devices its configuration names: real drivers, or sims with sim controls. */
 export function buildConfiguredLane(parts: LaneParts): { lane: Lane } {
-  const devices = buildLaneDevices(parts.laneConfig, { logger: parts.logger, now: parts.now });
+  const devices = buildLaneDevices(parts.laneConfig, { logger: parts.logger, now: parts.now, ...(parts.sharedPorts ? { sharedPorts: parts.sharedPorts } : {}) });
   return devices === null ? buildSimLane(parts) : { lane: buildLane(parts, devices, null) };
 }
 
@@ -280,10 +282,12 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
     const zoneResets = new ZoneResetSchedule({ store, zones: config.policy.zones, now, logger: logger.child({ part: 'zones' }), checkEveryMs: 15_000 });
     zoneResets.start();
     stoppers.push(() => zoneResets.stop());
+    const sharedPorts = new SharedModbusPorts(config.lanes);
     const lanes = config.lanes.map(
       (laneConfig) =>
         buildConfiguredLane({
           laneConfig,
+          sharedPorts,
           ...(zones.has(laneConfig.id) ? { zone: zones.get(laneConfig.id) as LaneZone } : {}),
           // Lanes on the default profile follow the central office's policy updates;
           // a lane naming another profile keeps that file's rules.

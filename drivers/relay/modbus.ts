@@ -136,6 +136,9 @@ export class ModbusRelay extends RelayBase {
       }, this.#o.replyTimeoutMs);
       this.#pending = { expectFc: fc, resolve, reject, timer };
     });
+    // The timeout may fire while the write is still under way (a slow drain, a shared bus):
+    // mark the rejection handled now; it is still thrown by the await below.
+    reply.catch(() => undefined);
     try {
       await this.#link.write(frame);
     } catch (err) {

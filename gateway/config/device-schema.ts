@@ -151,15 +151,46 @@ export type DeviceConfig = ScannerConfig | ThermometerConfig | RelayConfig;
 
 const ROLES = ['scanner', 'thermometer', 'relay', 'passageSensor'] as const;
 
+type ModbusDevice = Extract<RelayConfig, { type: 'modbus' }> | Extract<PassageSensorConfig, { type: 'modbus-input' }>;
+
+function isModbus(d: DeviceConfig | PassageSensorConfig): d is ModbusDevice {
+  return d.type === 'modbus' || d.type === 'modbus-input';
+}
+
+const SERIAL_SETTINGS = ['baudRate', 'parity', 'stopBits'] as const;
+
+/** Why `d` cannot join `other` on one Modbus line, or null when it can. */
+function modbusConflict(d: ModbusDevice, other: { where: string; d: ModbusDevice }, key: string): string | null {
+  const o = other.d;
+  const differ = SERIAL_SETTINGS.filter((k) => d[k] !== o[k]);
+  if (differ.length > 0) {
+    const theirs = SERIAL_SETTINGS.map((k) => `${k} ${o[k]}`).join(', ');
+    const ours = differ.map((k) => `${k} ${d[k]}`).join(', ');
+    return `expected the serial settings of ${other.where}, which shares ${key}: ${theirs}; got ${ours} (Modbus devices on one port must agree on baudRate, parity and stopBits)`;
+  }
+  if (d.address !== o.address) return null;
+  if (d.type === 'modbus' && o.type === 'modbus') {
+    if (d.profile !== o.profile) return `expected profile ${o.profile} like ${other.where}: both drive the board at address ${d.address} on ${key}, and a board has one profile`;
+    if (d.channel === o.channel) return `expected a relay channel of its own; address ${d.address} channel ${d.channel} on ${key} is already driven by ${other.where}`;
+  }
+  if (d.type === 'modbus-input' && o.type === 'modbus-input' && d.input === o.input) {
+    return `expected an input of its own; address ${d.address} input ${d.input} on ${key} is already read by ${other.where} (one beam would be counted twice)`;
+  }
+  return null;
+}
+
 /**
  * A serial port or HID device can be opened by one driver only: list every device that
- * names one already used by another lane or role, as [path, message] pairs. A lane's
- * passage sensor (optional) counts too: it cannot share the gate relay's Modbus port.
+ * names one already used by another lane or role, as [path, message] pairs. The
+ * exception is a Modbus RTU line: gate relays of type `modbus` and passage sensors of
+ * type `modbus-input` (of any lanes) may share a port, which the gateway then drives
+ * through one ModbusBus, when they agree on the serial settings and no two of them
+ * drive the same relay channel or read the same input of one address.
  */
 export function sharedDeviceIssues(
   lanes: readonly { scanner: ScannerConfig; thermometer: ThermometerConfig; relay: RelayConfig; passageSensor?: PassageSensorConfig | undefined }[],
 ): { path: (string | number)[]; message: string }[] {
-  const seen = new Map<string, string>();
+  const seen = new Map<string, { where: string; d: DeviceConfig | PassageSensorConfig }[]>();
   const issues: { path: (string | number)[]; message: string }[] = [];
   lanes.forEach((lane, i) => {
     for (const role of ROLES) {
@@ -170,9 +201,20 @@ export function sharedDeviceIssues(
       else if ('productId' in d) key = `HID ${d.vendorId.toString(16)}:${d.productId.toString(16)}${d.serial ? ` serial ${d.serial}` : ''}`;
       if (key === null) continue;
       const where = `lanes[${i}].${role}`;
-      const first = seen.get(key);
-      if (first) issues.push({ path: [i, role], message: `expected a device of its own; ${key} is already used by ${first}` });
-      else seen.set(key, where);
+      const users = seen.get(key) ?? [];
+      const first = users[0];
+      if (first === undefined) {
+        seen.set(key, [{ where, d }]);
+        continue;
+      }
+      const others = isModbus(d) ? users.flatMap((u) => (isModbus(u.d) ? [{ where: u.where, d: u.d }] : [])) : [];
+      if (!isModbus(d) || others.length < users.length) {
+        issues.push({ path: [i, role], message: `expected a device of its own; ${key} is already used by ${first.where}` });
+        continue;
+      }
+      const conflict = others.map((o) => modbusConflict(d, o, key)).find((m) => m !== null);
+      if (conflict) issues.push({ path: [i, role], message: conflict });
+      else users.push({ where, d });
     }
   });
   return issues;

@@ -15,7 +15,7 @@ import type { HidBackend } from '../../drivers/transport/hid.js';
 import type { PortLike } from '../../drivers/transport/serial.js';
 import type { DeviceStatus } from '../../drivers/types.js';
 import { ConfigError, parseConfig } from '../../gateway/config/load.js';
-import { buildLaneDevices, isSimLane } from '../../gateway/devices.js';
+import { buildLaneDevices, isSimLane, SharedModbusPorts } from '../../gateway/devices.js';
 import { recogniseUsb } from '../../gateway/cli/devices.js';
 
 const head = `
@@ -193,6 +193,43 @@ describe('device factory', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('opens one serial port for a Modbus relay and a passage sensor sharing its path across lanes, open until the last of them stops', async () => {
+    const rs485 = '/dev/serial/by-id/usb-rs485-shared';
+    SerialPortMock.binding.createPort(rs485);
+    const lanes = lanesOf(`
+  - id: in-1
+    scanner: { type: sim }
+    thermometer: { type: sim }
+    relay: { type: modbus, path: ${rs485}, profile: coils, replyTimeoutMs: 20, pollMs: 0 }
+  - id: out-1
+    scanner: { type: sim }
+    thermometer: { type: sim }
+    relay: { type: modbus, path: /dev/serial/by-id/usb-rs485-own, profile: coils, replyTimeoutMs: 20, pollMs: 0 }
+    passageSensor: { type: modbus-input, path: ${rs485}, address: 2, input: 1 }
+`);
+    const opened: string[] = [];
+    const ports: SerialPortMock[] = [];
+    const deps = {
+      logger,
+      sharedPorts: new SharedModbusPorts(lanes),
+      createPort: (s: { path: string; baudRate: number }) => {
+        opened.push(s.path);
+        const p = new SerialPortMock({ path: s.path, baudRate: s.baudRate, autoOpen: false });
+        ports.push(p);
+        return p as unknown as PortLike;
+      },
+    };
+    const first = buildLaneDevices(lanes[0]!, deps)!;
+    const second = buildLaneDevices(lanes[1]!, deps)!;
+    await Promise.all([first.relay.start(), second.sensor!.start()]);
+    expect(opened).toEqual([rs485]);
+    expect(second.sensor!.status.state).toBe('connected');
+    await first.relay.stop();
+    expect(ports[0]!.isOpen).toBe(true);
+    await second.sensor!.stop();
+    expect(ports[0]!.isOpen).toBe(false);
   });
 
   it('opens a dcttech relay through the HID backend only when one is configured', async () => {

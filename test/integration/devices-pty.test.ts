@@ -31,6 +31,7 @@ let scanner: ScannerSimulator;
 let thermometer: ThermometerSimulator;
 let relay: ModbusRelaySim;
 let beam: ModbusInputSim;
+let exitBeam: ModbusInputSim;
 let configFile: string;
 
 function startSocat(name: string, folder = dir): Promise<Pty> {
@@ -85,7 +86,11 @@ describe('real device drivers over socat pty pairs', () => {
     const io = await startSocat('beam');
     scanner = createSimulator('gm65', await deviceEnd(scan));
     thermometer = createSimulator('lu90614', await deviceEnd(temp), { celsius: 36.5 });
-    relay = new ModbusRelaySim(await deviceEnd(rel), { profile: 'coils' });
+    // The exit lane's beam is on an input module at address 2 of the relay's RS-485 line.
+    const line = await deviceEnd(rel);
+    relay = new ModbusRelaySim(line, { profile: 'coils' });
+    exitBeam = new ModbusInputSim(line, { address: 2, beamInput: 1 });
+    exitBeam.start();
     scanner.start();
     thermometer.start();
     relay.start();
@@ -103,9 +108,14 @@ describe('real device drivers over socat pty pairs', () => {
     thermometer: { type: lu90614, path: ${temp.host} }
     relay: { type: modbus, path: ${rel.host}, profile: coils, address: 1, channel: 1 }
     passageSensor: { type: modbus-input, path: ${io.host}, input: 2, pollMs: 20, minActiveMs: 40 }
+  - id: out-1
+    scanner: { type: sim }
+    thermometer: { type: sim }
+    relay: { type: sim }
+    passageSensor: { type: modbus-input, path: ${rel.host}, address: 2, input: 1, pollMs: 20, minActiveMs: 40 }
 `;
     const zones = `  zones:
-    - { id: canteen, limit: 40, entryLanes: [in-1] }
+    - { id: canteen, limit: 40, entryLanes: [in-1], exitLanes: [out-1] }
 `;
     writeFileSync(config, readFileSync(config, 'utf8').replace(/^lanes:\n(?:[ -].*\n?)*/m, lanes).replace(/^policy:\n/m, `policy:\n${zones}`));
     gw = await startGatewayProcess({ site, config });
@@ -118,6 +128,7 @@ describe('real device drivers over socat pty pairs', () => {
     thermometer?.stop();
     relay?.stop();
     beam?.stop();
+    exitBeam?.stop();
     for (const l of links.splice(0)) await l.stop();
     for (const name of ptys.keys()) await killSocat(name);
     rmSync(dir, { recursive: true, force: true });
@@ -152,6 +163,12 @@ describe('real device drivers over socat pty pairs', () => {
     await until('two passages counted', async () => ((await inside()) === before + 2 ? true : undefined), 10_000);
     expect(beam.frames.length).toBeGreaterThan(10);
     expect(beam.frames[0]).toEqual(Buffer.from('010200010001e80a', 'hex')); // FC02, input 2, quantity 1
+
+    // The exit beam shares the relay's serial line (another lane, address 2): one port, one bus.
+    await exitBeam.pass(300);
+    await until('one passage counted out', async () => ((await inside()) === before + 1 ? true : undefined), 10_000);
+    expect(exitBeam.frames.length).toBeGreaterThan(10);
+    expect(relay.frames.every((f) => f[0] === 1)).toBe(true);
   });
 
   it('refers while the scanner is unplugged and resumes by itself when a new pty appears at the same path', async () => {

@@ -146,6 +146,19 @@ describe('Modbus relay driver against its simulator', () => {
     expect(sim.frames.slice(before)[0]).toEqual(coilWrite(1, 1, false));
   });
 
+  it('rejects a pulse whose write outlasts the reply timeout with REPLY_TIMEOUT, not an unhandled rejection', async () => {
+    const { relay, host } = rig('coils');
+    cleanup.push(() => relay.stop());
+    await relay.start();
+    const write = host.write.bind(host);
+    // A port that takes longer to drain than the board is given to answer.
+    host.write = async (data: Buffer) => {
+      await new Promise((r) => setTimeout(r, 150));
+      return write(data);
+    };
+    await expect(relay.pulse(700)).rejects.toMatchObject({ code: 'REPLY_TIMEOUT' });
+  });
+
   it('retries an all-off that got no reply, because off is idempotent', async () => {
     const { relay, sim, host } = rig('coils');
     cleanup.push(() => relay.stop());

@@ -54,25 +54,63 @@ describe('passage sensor configuration', () => {
   });
 });
 
-describe('one device per serial port, passage sensors included', () => {
-  const lane = (relayPath: string, sensor?: PassageSensorConfig) => ({
+describe('one device per serial port, except Modbus devices sharing one RS-485 line', () => {
+  const lane = (relayPath: string, sensor?: PassageSensorConfig, relay: Record<string, unknown> = {}) => ({
     scanner: scannerConfig.parse({ type: 'sim' }),
     thermometer: thermometerConfig.parse({ type: 'sim' }),
-    relay: relayConfig.parse({ type: 'modbus', path: relayPath, profile: 'coils' }),
+    relay: relayConfig.parse({ type: 'modbus', path: relayPath, profile: 'coils', ...relay }),
     ...(sensor ? { passageSensor: sensor } : {}),
   });
+  const input = (path: string, more: Record<string, unknown> = {}) => passageSensorConfig.parse({ type: 'modbus-input', path, input: 1, ...more });
 
-  it('refuses a passage sensor on the port of a lane relay, naming both', () => {
-    const sensor = passageSensorConfig.parse({ type: 'modbus-input', path: '/dev/ttyRELAY', input: 1 });
-    expect(sharedDeviceIssues([lane('/dev/ttyRELAY', sensor)])).toEqual([
-      { path: [0, 'passageSensor'], message: 'expected a device of its own; serial /dev/ttyRELAY is already used by lanes[0].relay' },
+  it('accepts a passage sensor on the port of its lane relay, at the same address (a Relay (D) board) or another one', () => {
+    expect(sharedDeviceIssues([lane('/dev/ttyRS485', input('/dev/ttyRS485'))])).toEqual([]);
+    expect(sharedDeviceIssues([lane('/dev/ttyRS485', input('/dev/ttyRS485', { address: 2, input: 3 }))])).toEqual([]);
+  });
+
+  it('accepts Modbus relays and sensors of several lanes on one port when channels and inputs differ', () => {
+    expect(
+      sharedDeviceIssues([lane('/dev/ttyRS485', input('/dev/ttyRS485', { input: 1 })), lane('/dev/ttyRS485', input('/dev/ttyRS485', { input: 2 }), { channel: 2 })]),
+    ).toEqual([]);
+  });
+
+  it('refuses two relays on one address and channel, and two sensors reading one input, naming the first', () => {
+    expect(sharedDeviceIssues([lane('/dev/ttyRS485'), lane('/dev/ttyRS485')])).toEqual([
+      { path: [1, 'relay'], message: 'expected a relay channel of its own; address 1 channel 1 on serial /dev/ttyRS485 is already driven by lanes[0].relay' },
+    ]);
+    expect(sharedDeviceIssues([lane('/dev/ttyA', input('/dev/ttyIO')), lane('/dev/ttyB', input('/dev/ttyIO'))])).toEqual([
+      {
+        path: [1, 'passageSensor'],
+        message: 'expected an input of its own; address 1 input 1 on serial /dev/ttyIO is already read by lanes[0].passageSensor (one beam would be counted twice)',
+      },
     ]);
   });
 
-  it('refuses two lanes whose sensors share a port, and accepts lanes without a sensor or with sim ones', () => {
-    const sensor = passageSensorConfig.parse({ type: 'modbus-input', path: '/dev/ttyIO', input: 1 });
-    expect(sharedDeviceIssues([lane('/dev/ttyA', sensor), lane('/dev/ttyB', sensor)])).toEqual([
-      { path: [1, 'passageSensor'], message: 'expected a device of its own; serial /dev/ttyIO is already used by lanes[0].passageSensor' },
+  it('refuses two relay profiles at one address of a shared port', () => {
+    expect(sharedDeviceIssues([lane('/dev/ttyRS485'), lane('/dev/ttyRS485', undefined, { profile: 'registers', channel: 2 })])).toEqual([
+      { path: [1, 'relay'], message: 'expected profile coils like lanes[0].relay: both drive the board at address 1 on serial /dev/ttyRS485, and a board has one profile' },
+    ]);
+  });
+
+  it('refuses Modbus devices on one port whose serial settings differ, naming both and what must agree', () => {
+    expect(sharedDeviceIssues([lane('/dev/ttyRS485', input('/dev/ttyRS485', { address: 2, baudRate: 19200, parity: 'even' }))])).toEqual([
+      {
+        path: [0, 'passageSensor'],
+        message:
+          'expected the serial settings of lanes[0].relay, which shares serial /dev/ttyRS485: baudRate 9600, parity none, stopBits 1; got baudRate 19200, parity even (Modbus devices on one port must agree on baudRate, parity and stopBits)',
+      },
+    ]);
+  });
+
+  it('still refuses any other sharing of a port, Modbus or not', () => {
+    const sensor = input('/dev/ttyUSB0');
+    const withScanner = { ...lane('/dev/ttyRS485', sensor), scanner: scannerConfig.parse({ type: 'line', path: '/dev/ttyUSB0' }) };
+    expect(sharedDeviceIssues([withScanner])).toEqual([
+      { path: [0, 'passageSensor'], message: 'expected a device of its own; serial /dev/ttyUSB0 is already used by lanes[0].scanner' },
+    ]);
+    const lcus = { ...lane('/dev/ttyA'), relay: relayConfig.parse({ type: 'lcus', path: '/dev/ttyIO' }) };
+    expect(sharedDeviceIssues([lcus, lane('/dev/ttyB', input('/dev/ttyIO'))])).toEqual([
+      { path: [1, 'passageSensor'], message: 'expected a device of its own; serial /dev/ttyIO is already used by lanes[0].relay' },
     ]);
     expect(sharedDeviceIssues([lane('/dev/ttyA'), lane('/dev/ttyB', passageSensorConfig.parse({ type: 'sim' }))])).toEqual([]);
   });
