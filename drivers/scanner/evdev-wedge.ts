@@ -3,7 +3,7 @@
 // value s32, little-endian. We take EV_KEY key-downs (value 1), track both shifts and
 // caps lock, map keys with the US layout, and end a code at Enter.
 import type { ByteLink, ScannerDevice } from '../types.js';
-import { DriverError, FixedFramer, type TimerFns } from '../transport/framing.js';
+import { defaultTimers, DriverError, FixedFramer, type TimerFns } from '../transport/framing.js';
 import { LinkDevice, type DeviceBaseOptions, type DeviceCounters } from './device-base.js';
 
 export const EV_SYN = 0x00;
@@ -115,10 +115,6 @@ export interface EvdevWedgeOptions extends DeviceBaseOptions {
   timers?: TimerFns;
 }
 
-const defaultTimers: TimerFns = {
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
-};
 
 /** Emits 'scan' (payload: Buffer of the typed ASCII), 'status', 'discarded'. */
 export class EvdevWedgeScanner extends LinkDevice<ByteLink> implements ScannerDevice {

@@ -3,7 +3,7 @@
 // answering our commands, and scanned data = the code + CR. The framer tells them apart
 // at each frame start; commands are `7E 00 T L AH AL DATA CRC` (or `AB CD` = no check).
 import type { ByteLink, ScannerDevice } from '../types.js';
-import { crc16Xmodem, DriverError, Framer, type FramerOptions, type ScanResult, type TimerFns } from '../transport/framing.js';
+import { crc16Xmodem, defaultTimers, DriverError, Framer, type FramerOptions, type ScanResult, type TimerFns } from '../transport/framing.js';
 import { LinkDevice, type DeviceBaseOptions, type DeviceCounters } from './device-base.js';
 
 export const GM65_READ = 0x07;
@@ -109,10 +109,6 @@ export interface Gm65Options extends DeviceBaseOptions {
   timers?: TimerFns;
 }
 
-const defaultTimers: TimerFns = {
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
-};
 
 interface Pending {
   resolve: (data: Buffer) => void;

@@ -3,7 +3,7 @@
 // [60] Honeywell code id, [62] non-zero = more fragments follow. A code longer than 56
 // bytes arrives in several reports; we reassemble them and strip a trailing CR.
 import type { HidLink, ScannerDevice } from '../types.js';
-import { DriverError, type Discarded, type FramerCounters, type TimerFns } from '../transport/framing.js';
+import { defaultTimers, type Discarded, DriverError, type FramerCounters, type TimerFns } from '../transport/framing.js';
 import { LinkDevice, type DeviceBaseOptions, type DeviceCounters } from './device-base.js';
 import type { ScanInfo } from './line-scanner.js';
 
@@ -63,10 +63,6 @@ export interface HidPosOptions extends DeviceBaseOptions {
   timers?: TimerFns;
 }
 
-const defaultTimers: TimerFns = {
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
-};
 
 /** Emits 'scan' (payload: Buffer, info: ScanInfo & { codeId }), 'status', 'discarded', 'fault'. */
 export class HidPosScanner extends LinkDevice<HidLink> implements ScannerDevice {

@@ -3,7 +3,7 @@
 // input; the samples go through BeamEdgeDetector, which turns a debounced broken→clear
 // run into one 'passage'. Like the Modbus relay: one request in flight, a reply
 // timeout, 3.5 characters of bus silence before each request, counters for /healthz.
-import { DriverError, type Discarded, type TimerFns } from '../transport/framing.js';
+import { defaultTimers, type Discarded, DriverError, type TimerFns } from '../transport/framing.js';
 import { FC, ModbusFramer, parseDiscreteInputs, readDiscreteInputs } from '../relay/modbus-frames.js';
 import { LinkDevice, type DeviceBaseOptions, type DeviceCounters } from '../scanner/device-base.js';
 import type { ByteLink, PassageEvent, PassageSensorDevice } from '../types.js';
@@ -48,10 +48,6 @@ export type PassageSensorCounters = DeviceCounters & {
   badReplies: number;
 };
 
-const defaultTimers: TimerFns = {
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
-};
 
 /**
  * Emits 'passage' (PassageEvent), 'status', 'fault' (DriverError, once per entry into

@@ -2,7 +2,7 @@
 // with a reply timeout (counted and reported, never a made-up reading), out-of-range
 // frames as faults, and a 'fault' state after repeated silence that clears by itself.
 import type { ByteLink, ThermometerDevice, ThermometerReading } from '../types.js';
-import { DriverError, type Discarded, type Framer, type TimerFns } from '../transport/framing.js';
+import { defaultTimers, type Discarded, DriverError, type Framer, type TimerFns } from '../transport/framing.js';
 import { LinkDevice, type DeviceBaseOptions, type DeviceCounters } from '../scanner/device-base.js';
 
 export interface ThermometerOptions extends DeviceBaseOptions {
@@ -17,10 +17,6 @@ export interface ThermometerOptions extends DeviceBaseOptions {
   timers?: TimerFns;
 }
 
-const defaultTimers: TimerFns = {
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
-};
 
 /** Value the device reported, before our offset. */
 export interface RawMeasurement {

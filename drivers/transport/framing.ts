@@ -216,7 +216,8 @@ export interface FramerOptions {
   timers?: TimerFns;
 }
 
-const defaultTimers: TimerFns = {
+/** The real timers, for drivers not given fake ones. */
+export const defaultTimers: TimerFns = {
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
   clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
 };

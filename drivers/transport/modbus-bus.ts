@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { ModbusFramer } from '../relay/modbus-frames.js';
 import type { ByteLink } from '../types.js';
-import { DriverError, type TimerFns } from './framing.js';
+import { defaultTimers, DriverError, type TimerFns } from './framing.js';
 
 export interface ModbusBusOptions {
   /** Baud rate of the line: sets the 3.5-character silence before each request. Default 9600. */
@@ -58,10 +58,6 @@ interface Outstanding {
   timer: unknown;
 }
 
-const defaultTimers: TimerFns = {
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
-};
 
 /**
  * Serialises the Modbus transactions of several drivers on one ByteLink. Each write of
