@@ -25,6 +25,11 @@ function freePort(): Promise<number> {
 }
 
 describe('configuration check', () => {
+  it('accepts the canteen demo configuration: two lanes, a zone, an exit beam', async () => {
+    const { stdout } = await cli(['config', 'check', 'config/canteen.yaml']);
+    expect(stdout).toMatch(/canteen\.yaml: OK \(2 lanes, site demo-mine, checkpoint canteen\)/);
+  });
+
   it('accepts the demo configuration', async () => {
     const { stdout } = await cli(['config', 'check', 'config/gateway.yaml']);
     expect(stdout).toMatch(/gateway\.yaml: OK \(1 lane, site demo-mine, checkpoint mine-entrance\)/);
