@@ -430,7 +430,7 @@ export function guardRouter(deps: GuardApiDeps): Router {
       zones: deps.zones.map((zn) => ({
         ...zn,
         count: deps.store.zoneFacts(zn.id, null).count,
-        corrections: deps.store.zoneCorrections(zn.id).slice(-ZONE_CORRECTIONS_SHOWN).reverse().map(toCorrectionView),
+        corrections: deps.store.zoneCorrections(zn.id, ZONE_CORRECTIONS_SHOWN).reverse().map(toCorrectionView),
       })),
       now: deps.now(),
     });

@@ -74,7 +74,8 @@ export interface SqliteStore extends Store {
   zoneExit(zone: string, subjectRef: string | null, at: number, opts?: { count?: boolean }): number;
   /** A guard sets the count (recorded with name and reason); everyone inside is forgotten when it is set to 0. */
   zoneCorrect(c: { zone: string; count: number; guard: string; reason: string; at: number }): ZoneCorrection;
-  zoneCorrections(zone: string): ZoneCorrection[];
+  /** A zone's corrections, oldest first; `latest`: only the last so many (the console polls). */
+  zoneCorrections(zone: string, latest?: number): ZoneCorrection[];
   /** The connection's pragmas as in effect (for tests, /healthz and support). */
   settings(): StoreSettings;
   /**
@@ -941,11 +942,14 @@ class SqliteStoreImpl implements SqliteStore {
     })();
   }
 
-  zoneCorrections(zone: string): ZoneCorrection[] {
+  zoneCorrections(zone: string, latest = -1): ZoneCorrection[] {
+    if (!Number.isSafeInteger(latest) || latest < -1) throw invalidQuery('zoneCorrections latest', latest, 'a whole number ≥ 0');
+    // LIMIT -1 is no limit in SQLite.
     return this.#zone<{ zone: string; at: number; guard: string; from_count: number; to_count: number; reason: string }>(
-      'SELECT zone, at, guard, from_count, to_count, reason FROM zone_corrections WHERE zone = ? ORDER BY id',
+      'SELECT zone, at, guard, from_count, to_count, reason FROM zone_corrections WHERE zone = ? ORDER BY id DESC LIMIT ?',
     )
-      .all(zone)
+      .all(zone, latest)
+      .reverse()
       .map((r) => ({ zone: r.zone, at: r.at, guard: r.guard, from: r.from_count, to: r.to_count, reason: r.reason }));
   }
 

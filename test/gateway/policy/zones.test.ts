@@ -260,4 +260,13 @@ describe('a zone with a limit of 3, an entry lane and an exit lane', () => {
     expect(gw.store.zoneFacts('canteen', null).count).toBe(2);
     await gw.close();
   });
+
+  it('lists only the latest corrections when asked, oldest first, and refuses a negative number', async () => {
+    const gw = await gateway(rule());
+    for (let n = 1; n <= 4; n++) gw.store.zoneCorrect({ zone: 'canteen', count: n, guard: 'G-01', reason: `r${n}`, at: T0 + n });
+    expect(gw.store.zoneCorrections('canteen', 2).map((c) => c.reason)).toEqual(['r3', 'r4']);
+    expect(gw.store.zoneCorrections('canteen').map((c) => c.reason)).toEqual(['r1', 'r2', 'r3', 'r4']);
+    expect(() => gw.store.zoneCorrections('canteen', -2)).toThrow(/zoneCorrections latest/);
+    await gw.close();
+  });
 });
