@@ -324,6 +324,9 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
       outboxDepth: () => store.outboxDepth(),
       unackedAlerts: () => store.unackedAlertCount(),
       lanes: lanes.map((l) => l.id),
+      ...(config.policy.zones.length > 0
+        ? { zones: () => Object.fromEntries(config.policy.zones.map((z) => [z.id, { count: store.zoneFacts(z.id, null).count, limit: z.limit ?? null }])) }
+        : {}),
     });
     bus.on('ledger', (row) => stats.record(row));
     stats.start();

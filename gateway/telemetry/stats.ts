@@ -22,6 +22,13 @@ export interface StatsMessageV1 {
   lanes: Record<string, LaneCounters>;
   outboxDepth: number;
   unackedAlerts: number;
+  /** People inside each occupancy zone now, with its limit (null = none); only when zones are configured. */
+  zones?: Record<string, ZoneOccupancy>;
+}
+
+export interface ZoneOccupancy {
+  count: number;
+  limit: number | null;
 }
 
 export interface StatsOptions {
@@ -36,6 +43,8 @@ export interface StatsOptions {
   outboxDepth: () => number;
   unackedAlerts: () => number;
   lanes: readonly string[];
+  /** The occupancy zones now (policy.zones); leave out when there are none. */
+  zones?: () => Record<string, ZoneOccupancy>;
 }
 
 export class StatsReporter {
@@ -77,6 +86,7 @@ export class StatsReporter {
       since: new Date(this.#since).toISOString(),
       lanes: Object.fromEntries([...this.#lanes].map(([k, v]) => [k, { ...v }])),
       outboxDepth: this.#o.outboxDepth(),
+      ...(this.#o.zones ? { zones: this.#o.zones() } : {}),
       unackedAlerts: this.#o.unackedAlerts(),
     };
   }

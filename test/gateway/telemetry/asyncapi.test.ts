@@ -51,6 +51,11 @@ describe('docs/asyncapi.yaml', () => {
     stats.record({ lane: 'in-1', kind: 'decision', outcome: 'refuse' });
     expect(stats.snapshot().lanes).toEqual({ 'in-1': { admitted: 0, refused: 1, referred: 0 } });
     expect(checkMessage(topics.stats, JSON.stringify(stats.snapshot()))).toEqual([]);
+    expect(stats.snapshot()).not.toHaveProperty('zones');
+    const withZones = new StatsReporter({ ...CTX, topic: topics.stats, intervalMs: 0, now: Date.now, logger: silentLogger(), publish: () => true, outboxDepth: () => 0, unackedAlerts: () => 0, lanes: ['in-1'], zones: () => ({ canteen: { count: 37, limit: 40 }, bathhouse: { count: 2, limit: null } }) });
+    expect(withZones.snapshot().zones).toEqual({ canteen: { count: 37, limit: 40 }, bathhouse: { count: 2, limit: null } });
+    expect(checkMessage(topics.stats, JSON.stringify(withZones.snapshot()))).toEqual([]);
+    expect(checkMessage(topics.stats, JSON.stringify({ ...withZones.snapshot(), zones: { canteen: { count: -1, limit: 40 } } }))).not.toEqual([]);
     const day = screeningDay('2024-12-04');
     const report = buildScreeningReport(day, [], [], (id) => id);
     expect(checkMessage(topics.screening, JSON.stringify(screeningSummary(report, CTX, Date.now())))).toEqual([]);
