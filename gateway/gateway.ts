@@ -30,7 +30,7 @@ import { UPDATE_KINDS } from './updates/envelope.js';
 import type { PolicyProfile } from './policy/types.js';
 import { openStore } from './store/index.js';
 import type { AlertRecord, LedgerEntry, Store } from './store/types.js';
-import { AlertRaiser, DeviceAlerts, decisionOutbox } from './telemetry/alerts.js';
+import { AlertRaiser, DeviceAlerts, decisionOutbox, zoneCorrectedAlert } from './telemetry/alerts.js';
 import { connectTelemetry, type Telemetry } from './telemetry/connect.js';
 import type { MqttCredentials } from './telemetry/link.js';
 import { StatsReporter } from './telemetry/stats.js';
@@ -279,7 +279,14 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
     stoppers.push(() => telemetry.stop());
 
     const zones = laneZones(loaded, store);
-    const zoneResets = new ZoneResetSchedule({ store, zones: config.policy.zones, now, logger: logger.child({ part: 'zones' }), checkEveryMs: 15_000 });
+    const zoneResets = new ZoneResetSchedule({
+      store,
+      zones: config.policy.zones,
+      now,
+      logger: logger.child({ part: 'zones' }),
+      checkEveryMs: 15_000,
+      onReset: (c) => void alerts.raise(zoneCorrectedAlert(c, true)),
+    });
     zoneResets.start();
     stoppers.push(() => zoneResets.stop());
     const sharedPorts = new SharedModbusPorts(config.lanes);
@@ -391,6 +398,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
           now,
           sessionTtlMs: config.guard.sessionTtlMs,
           loginPerMinute: config.guard.loginPerMinute,
+          onZoneCorrected: (c) => void alerts.raise(zoneCorrectedAlert(c, false)),
           zones: config.policy.zones.map((zn) => ({
             id: zn.id,
             limit: zn.limit ?? null,

@@ -51,6 +51,8 @@ export interface GuardApiDeps {
     Pick<SqliteStore, 'zoneFacts' | 'zoneCorrect' | 'zoneCorrections'>;
   /** The configured occupancy zones (policy.zones), in config order. */
   zones: readonly ZoneInfo[];
+  /** After a guard's correction was recorded (raise the office's alert). */
+  onZoneCorrected?: (c: ZoneCorrection) => void;
   override: (lane: string, guardId: string, why: Reason, note: string) => Promise<OverrideResult>;
   /** The keyed pseudonym of a raw subject id, to find a person's rows. */
   pseudonym: (subjectId: string) => string;
@@ -448,6 +450,7 @@ export function guardRouter(deps: GuardApiDeps): Router {
     const guardId = sessionOf(res).guardId;
     const c = deps.store.zoneCorrect({ zone: zone.id, count: body.count, guard: guardId, reason: body.reason, at: deps.now() });
     logger.warn({ guard: guardId, zone: zone.id, from: c.from, to: c.to, reason: c.reason }, 'zone count corrected');
+    deps.onZoneCorrected?.(c);
     // Above the limit is allowed: the count must show who is really inside.
     const over = zone.limit !== null && c.to > zone.limit;
     res.json({ ...toCorrectionView(c), ...(over ? { warning: `count ${c.to} is above the zone's limit of ${zone.limit}` } : {}) });

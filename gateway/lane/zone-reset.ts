@@ -23,6 +23,8 @@ export interface ZoneResetOptions {
   logger: Logger;
   /** How often to look whether a reset time has passed; 0 = only when check() is called. */
   checkEveryMs: number;
+  /** After a reset was recorded (raise the office's alert). */
+  onReset?: (c: ZoneCorrection) => void;
 }
 
 export class ZoneResetSchedule {
@@ -64,6 +66,7 @@ export class ZoneResetSchedule {
         if (c) {
           logger.info({ zone: zone.id, from: c.from, time: slot.time }, 'zone count reset by schedule');
           done.push(c);
+          this.#o.onReset?.(c);
         }
       } catch (err) {
         // A busy database must not stop the gateway: the next check tries again.

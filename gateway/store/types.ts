@@ -183,7 +183,7 @@ export interface AlertRecord {
   at: number;
   /** null for gateway-wide alerts (e.g. a rejected update). */
   lane: string | null;
-  /** e.g. fever, health-code, risk-area, watchlist, visitor-refused, forged-pass, device-down, device-up, guard-override, gate-held, tailgate, update-rejected */
+  /** e.g. fever, health-code, risk-area, watchlist, visitor-refused, forged-pass, device-down, device-up, guard-override, gate-held, tailgate, update-rejected, zone-corrected */
   kind: string;
   severity: 'info' | 'warning' | 'critical';
   /** The reason code behind it (TEMP_FEVER, DEVICE_DOWN_SCANNER, …). */

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DeviceStatus } from '../../drivers/types.js';
 import type { LaneSnapshot } from '../lane/types.js';
-import type { AlertRecord, AlertStore, LedgerEntry, OutboxMessage } from '../store/types.js';
+import type { AlertRecord, AlertStore, LedgerEntry, OutboxMessage, ZoneCorrection } from '../store/types.js';
 import { eventMessage, type EventMessageContext } from './event-message.js';
 import type { CheckpointTopics } from './topics.js';
 
@@ -26,6 +26,7 @@ export const ALERT_KINDS = [
   'gate-held',
   'tailgate',
   'update-rejected',
+  'zone-corrected',
 ] as const;
 export type KnownAlertKind = (typeof ALERT_KINDS)[number];
 
@@ -100,6 +101,22 @@ export function decisionOutbox(
 }
 
 export type AlertInput = Omit<AlertRecord, 'id' | 'at'> & { id?: string; at?: number };
+
+/**
+ * A zone's count was set by a guard or by a scheduled reset: the office sees who moved it
+ * and by how much. The guard's reason stays local (free text may name people).
+ */
+export function zoneCorrectedAlert(c: ZoneCorrection, scheduled: boolean): AlertInput {
+  return {
+    at: c.at,
+    lane: null,
+    kind: 'zone-corrected',
+    severity: 'info',
+    code: 'ZONE_COUNT_CORRECTED',
+    eventId: null,
+    detail: `zone ${c.zone}: ${c.from} → ${c.to}, ${scheduled ? 'scheduled reset' : `corrected by guard ${c.guard}`}`,
+  };
+}
 
 export interface AlertRaiserOptions {
   store: Pick<AlertStore, 'appendAlert'>;

@@ -2,6 +2,8 @@
 // a correction signed by the session's guard, stored through the same store as the CLI's.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ZoneInfo } from '../../../gateway/http/guard-api.js';
+import type { ZoneCorrection } from '../../../gateway/store/types.js';
+import { zoneCorrectedAlert } from '../../../gateway/telemetry/alerts.js';
 import { signIn } from './guard-helpers.js';
 import { errorOf, startHarness, type Harness } from './helpers.js';
 
@@ -17,8 +19,10 @@ afterEach(async () => {
   h = undefined;
 });
 
+let corrected: ZoneCorrection[] = [];
 async function start(): Promise<Harness> {
-  h = await startHarness({ guard: { now: NOW, zones: ZONES } });
+  corrected = [];
+  h = await startHarness({ guard: { now: NOW, zones: ZONES, onZoneCorrected: (c) => corrected.push(c) } });
   return h;
 }
 
@@ -70,6 +74,11 @@ describe('guard zones', () => {
     const [canteen] = await zones(h, s.get);
     expect(canteen).toMatchObject({ count: 12, corrections: [{ guard: 'G-07', from: 1, to: 12, at }] });
     expect(h.logs().find((l) => l['msg'] === 'zone count corrected')).toMatchObject({ guard: 'G-07', zone: 'canteen', from: 1, to: 12 });
+    // The office's alert: who and how much, never the guard's free-text reason.
+    expect(corrected).toHaveLength(1);
+    const alert = zoneCorrectedAlert(corrected[0]!, false);
+    expect(alert).toMatchObject({ lane: null, kind: 'zone-corrected', severity: 'info', code: 'ZONE_COUNT_CORRECTED', detail: 'zone canteen: 1 → 12, corrected by guard G-07' });
+    expect(JSON.stringify(alert)).not.toContain('当面清点');
   });
 
   it('lists the last five corrections, newest first', async () => {

@@ -170,7 +170,7 @@ export interface HarnessOptions {
   kioskResetMs?: number;
   health?: () => HealthReport;
   /** Mount the guard console with real accounts and sessions over the harness store. */
-  guard?: { now?: number; loginPerMinute?: number; override?: GuardApiDeps['override']; zones?: GuardApiDeps['zones'] };
+  guard?: { now?: number; loginPerMinute?: number; override?: GuardApiDeps['override']; zones?: GuardApiDeps['zones']; onZoneCorrected?: GuardApiDeps['onZoneCorrected'] };
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -241,6 +241,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       sessionTtlMs: 8 * 3_600_000,
       loginPerMinute: opts.guard.loginPerMinute ?? 100,
       zones: opts.guard.zones ?? [],
+      ...(opts.guard.onZoneCorrected ? { onZoneCorrected: opts.guard.onZoneCorrected } : {}),
     };
     guard = { accounts, sessions, overrides, clock };
   }

@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SCHEDULE_GUARD, ZoneResetSchedule } from '../../../gateway/lane/zone-reset.js';
 import { latestTimeOfDay, parseInstant } from '../../../gateway/policy/time.js';
 import { openStore, type SqliteStore } from '../../../gateway/store/index.js';
+import type { ZoneCorrection } from '../../../gateway/store/types.js';
+import { zoneCorrectedAlert } from '../../../gateway/telemetry/alerts.js';
 import { closeAndRemove, freshDir, track } from '../store/helpers.js';
 
 const at = (local: string): number => parseInstant(local);
@@ -16,8 +18,9 @@ afterEach(closeAndRemove);
 function setup(dir = freshDir()) {
   const store = track(openStore(dir));
   let now = at('2024-12-04T09:00');
-  const schedule = new ZoneResetSchedule({ store, zones: ZONES, now: () => now, logger: pino({ level: 'silent' }), checkEveryMs: 0 });
-  return { dir, store, schedule, setNow: (local: string) => (now = at(local)) };
+  const resets: ZoneCorrection[] = [];
+  const schedule = new ZoneResetSchedule({ store, zones: ZONES, now: () => now, logger: pino({ level: 'silent' }), checkEveryMs: 0, onReset: (c) => resets.push(c) });
+  return { dir, store, schedule, resets, setNow: (local: string) => (now = at(local)) };
 }
 
 function fill(store: SqliteStore, n: number, from: number): void {
@@ -41,7 +44,7 @@ describe('latestTimeOfDay', () => {
 
 describe('scheduled zone resets', () => {
   it('empties the zone once at each reset time, signed "schedule", and frees everyone from anti-passback', () => {
-    const { store, schedule, setNow } = setup();
+    const { store, schedule, resets, setNow } = setup();
     expect(schedule.check()).toEqual([]); // first sight: no reset at start-up
     fill(store, 5, at('2024-12-04T09:30'));
     setNow('2024-12-04T10:29:59');
@@ -50,6 +53,8 @@ describe('scheduled zone resets', () => {
     const [c, ...more] = schedule.check();
     expect(more).toEqual([]);
     expect(c).toMatchObject({ zone: 'canteen', guard: SCHEDULE_GUARD, from: 5, to: 0, reason: 'scheduled reset 10:30' });
+    expect(resets).toEqual([c]);
+    expect(zoneCorrectedAlert(resets[0]!, true)).toMatchObject({ kind: 'zone-corrected', severity: 'info', detail: 'zone canteen: 5 → 0, scheduled reset' });
     expect(store.zoneFacts('canteen', 'p1_0')).toEqual({ count: 0, openEntryAt: null });
     setNow('2024-12-04T11:00');
     fill(store, 2, at('2024-12-04T11:00'));
