@@ -278,14 +278,19 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
     notifyLink = () => telemetry.link.notify();
     stoppers.push(() => telemetry.stop());
 
-    const zones = laneZones(loaded, store);
+    // A zone's count moves at any of its lanes (or by a correction): its entry kiosks show it.
+    let zoneChanged = (_zone: string): void => undefined;
+    const zones = laneZones(loaded, store, (zone) => zoneChanged(zone));
     const zoneResets = new ZoneResetSchedule({
       store,
       zones: config.policy.zones,
       now,
       logger: logger.child({ part: 'zones' }),
       checkEveryMs: 15_000,
-      onReset: (c) => void alerts.raise(zoneCorrectedAlert(c, true)),
+      onReset: (c) => {
+        alerts.raise(zoneCorrectedAlert(c, true));
+        zoneChanged(c.zone);
+      },
     });
     zoneResets.start();
     stoppers.push(() => zoneResets.stop());
@@ -321,6 +326,9 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
         }).lane,
     );
     laneSnapshots = () => lanes.map((l) => l.snapshot());
+    zoneChanged = (zone) => {
+      for (const lane of lanes) if (zones.get(lane.id)?.zone === zone && zones.get(lane.id)?.direction === 'in') lane.republish();
+    };
     const stats = new StatsReporter({
       ...ctx,
       topic: topics.stats,
@@ -398,7 +406,10 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
           now,
           sessionTtlMs: config.guard.sessionTtlMs,
           loginPerMinute: config.guard.loginPerMinute,
-          onZoneCorrected: (c) => void alerts.raise(zoneCorrectedAlert(c, false)),
+          onZoneCorrected: (c) => {
+            alerts.raise(zoneCorrectedAlert(c, false));
+            zoneChanged(c.zone);
+          },
           zones: config.policy.zones.map((zn) => ({
             id: zn.id,
             limit: zn.limit ?? null,

@@ -42,12 +42,22 @@ export interface KioskSnapshot {
   prompt: KioskReason | null;
   last: KioskDecision | null;
   devices: { scanner: KioskDevice; thermometer: KioskDevice; relay: KioskDevice };
+  /** On a zone's entry lane: how full it is, with the text to show. */
+  zone?: KioskOccupancy;
+}
+
+export interface KioskOccupancy {
+  count: number;
+  limit: number | null;
+  full: boolean;
+  text: KioskText;
 }
 
 export type DeviceName = keyof KioskSnapshot['devices'];
 
 export type KioskView =
-  | { kind: 'waiting' }
+  /** `zone`: how full the lane's zone is (canteen seats), so people see it before they scan. */
+  | { kind: 'waiting'; zone: { text: KioskText; full: boolean } | null }
   | { kind: 'measuring'; prompt: KioskText }
   | {
       kind: KioskOutcome;
@@ -98,7 +108,7 @@ export function viewFor(s: KioskSnapshot, now: number, resetMs: number): KioskVi
       until: last.at + resetMs,
     };
   }
-  return { kind: 'waiting' };
+  return { kind: 'waiting', zone: s.zone ? { text: s.zone.text, full: s.zone.full } : null };
 }
 
 /** Milliseconds until `view` must be recomputed without a new snapshot; null if never. */
@@ -121,8 +131,16 @@ export function isKioskSnapshot(x: unknown): x is KioskSnapshot {
     (s['last'] === null || isDecision(s['last'])) &&
     typeof devices === 'object' &&
     devices !== null &&
-    (Object.keys(DEVICE_NAMES) as DeviceName[]).every((d) => isDevice((devices as Record<string, unknown>)[d]))
+    (Object.keys(DEVICE_NAMES) as DeviceName[]).every((d) => isDevice((devices as Record<string, unknown>)[d])) &&
+    (s['zone'] === undefined || isOccupancy(s['zone']))
   );
+}
+
+function isOccupancy(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null) return false;
+  const z = x as Record<string, unknown>;
+  const text = z['text'] as Record<string, unknown> | null | undefined;
+  return typeof z['full'] === 'boolean' && typeof text === 'object' && text !== null && typeof text['zh'] === 'string' && typeof text['en'] === 'string';
 }
 
 function isDecision(x: unknown): boolean {

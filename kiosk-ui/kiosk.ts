@@ -71,8 +71,14 @@ function paint(view: KioskView): void {
     section.hidden = section.dataset['viewOf'] !== view.kind;
   }
   switch (view.kind) {
-    case 'waiting':
+    case 'waiting': {
+      const occ = el('occupancy');
+      occ.hidden = view.zone === null;
+      occ.classList.toggle('full', view.zone?.full === true);
+      el('occupancy-zh').textContent = view.zone?.text.zh ?? '';
+      el('occupancy-en').textContent = view.zone?.text.en ?? '';
       break;
+    }
     case 'measuring':
       el('prompt-zh').textContent = view.prompt.zh;
       el('prompt-en').textContent = view.prompt.en;

@@ -10,14 +10,14 @@ import { CodedError } from '../errors.js';
 import type { ParsedCredential, ResolvedCredential, VehicleFacts } from '../credentials/types.js';
 import { approvalInUse, crewInUse, decide } from '../policy/decide.js';
 import { evaluatedFacts } from '../policy/replay.js';
-import { reason } from '../policy/reasons.js';
+import { reason, zoneOccupancyText } from '../policy/reasons.js';
 import { applyZone } from '../policy/zones.js';
 import { DAY_MS, LOCAL_OFFSET_MS, localDay } from '../policy/time.js';
 import type { Alert, DecideInput, Decision, LocalFacts, PolicyProfile, Reason, TemperatureReading, VehicleAtGate, Verdict } from '../policy/types.js';
 import type { AlertRecord, LedgerEntry, NewLedgerEntry, RosterEntry } from '../store/types.js';
 import { maskName } from './mask.js';
 import type { LaneZone } from './zone-gate.js';
-import type { DecisionView, LaneDeviceCounters, LaneHandle, LaneSimControls, LaneSnapshot, LaneState } from './types.js';
+import type { DecisionView, LaneDeviceCounters, LaneHandle, LaneSimControls, LaneSnapshot, LaneState, ZoneOccupancyView } from './types.js';
 
 export interface LaneDevices {
   scanner: ScannerDevice;
@@ -230,7 +230,28 @@ export class Lane implements LaneHandle {
       prompt: this.#passage?.prompt ?? (this.#vehicle ? reason('VEHICLE_DRIVER_NEEDED') : null),
       last: this.#last,
       devices: { scanner: scanner.status, thermometer: thermometer.status, relay: relay.status, ...(sensor ? { sensor: sensor.status } : {}) },
+      ...this.#occupancy(),
     };
+  }
+
+  /** Show the lane again (its zone's count changed elsewhere: an exit, a beam, a correction). */
+  republish(): void {
+    this.#emit();
+  }
+
+  /** How full this entry lane's zone is, for its kiosk; nothing on other lanes or when the store cannot say. */
+  #occupancy(): { zone?: ZoneOccupancyView } {
+    const zone = this.#deps.zone;
+    if (zone?.direction !== 'in') return {};
+    try {
+      const { id, count, limit } = zone.at(null);
+      const full = limit !== null && count >= limit;
+      const { zh, en } = full ? reason('ZONE_FULL', { count, limit }) : zoneOccupancyText(count, limit);
+      return { zone: { id, count, limit, full, text: { zh, en } } };
+    } catch (err) {
+      this.#deps.logger.warn({ err, zone: zone.zone }, 'zone count unreadable for the kiosk');
+      return {};
+    }
   }
 
   /** Someone went through the beam: the zone counts them (admitted or not: a tailgater takes a seat too). */

@@ -1,5 +1,5 @@
 import type { DeviceState, DeviceStatus } from '../../drivers/types.js';
-import type { Outcome, Reason } from '../policy/types.js';
+import type { Outcome, Reason, Text } from '../policy/types.js';
 
 export type LaneState =
   | 'idle'
@@ -31,6 +31,18 @@ export interface LaneSnapshot {
   prompt: Reason | null;
   last: DecisionView | null;
   devices: { scanner: DeviceStatus; thermometer: DeviceStatus; relay: DeviceStatus; sensor?: DeviceStatus };
+  /** On a zone's entry lane: how full the zone is now, with the text the kiosk shows. */
+  zone?: ZoneOccupancyView;
+}
+
+export interface ZoneOccupancyView {
+  id: string;
+  count: number;
+  limit: number | null;
+  /** At or over the limit: the next entry is held. */
+  full: boolean;
+  /** "已有12人，限40人" / "12 of 40 inside", or the ZONE_FULL text when full. */
+  text: Text;
 }
 
 /** Simulated-device controls, present only for lanes whose devices are all `sim`. */

@@ -21,7 +21,14 @@ export interface LaneZone {
   sensed(at: number): void;
 }
 
-export function laneZone(store: ZoneStore, rule: ZoneRule, direction: 'in' | 'out', countedBy: LaneZone['countedBy'] = 'admission'): LaneZone {
+export function laneZone(
+  store: ZoneStore,
+  rule: ZoneRule,
+  direction: 'in' | 'out',
+  countedBy: LaneZone['countedBy'] = 'admission',
+  /** After the zone's count or presence changed (the kiosks of its entry lanes show the count). */
+  onChange: (zone: string) => void = () => undefined,
+): LaneZone {
   const count = countedBy === 'admission';
   return {
     zone: rule.id,
@@ -31,17 +38,19 @@ export function laneZone(store: ZoneStore, rule: ZoneRule, direction: 'in' | 'ou
     passed: (subjectRef, at) => {
       if (direction === 'in') store.zoneEnter(rule.id, subjectRef, at, { count });
       else store.zoneExit(rule.id, subjectRef, at, { count });
+      onChange(rule.id);
     },
     sensed: (at) => {
       if (count) return;
       if (direction === 'in') store.zoneEnter(rule.id, null, at);
       else store.zoneExit(rule.id, null, at);
+      onChange(rule.id);
     },
   };
 }
 
 /** The zone of each lane that has one. Throws ConfigError for unknown lanes or a lane in two zones. */
-export function laneZones(loaded: LoadedConfig, store: ZoneStore): Map<string, LaneZone> {
+export function laneZones(loaded: LoadedConfig, store: ZoneStore, onChange?: (zone: string) => void): Map<string, LaneZone> {
   const { config } = loaded;
   const laneIds = new Set(config.lanes.map((l) => l.id));
   const sensed = new Set(config.lanes.filter((l) => l.passageSensor !== undefined).map((l) => l.id));
@@ -54,7 +63,7 @@ export function laneZones(loaded: LoadedConfig, store: ZoneStore): Map<string, L
         const where = `policy.zones[${i}].${key}[${j}]`;
         if (!laneIds.has(lane)) problems.push(`${where}: expected the id of a lane in lanes[], got "${lane}"`);
         else if (out.has(lane)) problems.push(`${where}: lane "${lane}" already belongs to zone "${out.get(lane)?.zone}"; expected one zone per lane`);
-        else out.set(lane, laneZone(store, rule, direction, sensed.has(lane) ? 'sensor' : 'admission'));
+        else out.set(lane, laneZone(store, rule, direction, sensed.has(lane) ? 'sensor' : 'admission', onChange));
       });
     }
   });

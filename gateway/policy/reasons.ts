@@ -450,6 +450,11 @@ export function reasonKind(code: ReasonCode): ReasonKind {
 }
 
 /** The person-facing reason for a code, texts filled from params. */
+/** How full a zone is, for the kiosk of its entry lane: "已有12人，限40人" / "12 of 40 inside". */
+export function zoneOccupancyText(count: number, limit: number | null): Text {
+  return limit === null ? { zh: `已有${count}人`, en: `${count} inside` } : { zh: `已有${count}人，限${limit}人`, en: `${count} of ${limit} inside` };
+}
+
 export function reason<C extends ReasonCode>(code: C, params?: ReasonParams<C>): Reason {
   const entry: Entry<ReasonParams<C>> = CATALOGUE[code];
   const p = (params ?? {}) as ReasonParams<C>;

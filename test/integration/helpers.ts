@@ -24,8 +24,9 @@ export function tempDir(prefix: string): string {
 }
 
 /** The demo config with a unique site id and absolute paths to the demo secret and trust dir. */
-export function writeConfig(dir: string, site: string, extra = ''): string {
-  const demo = readFileSync(path.join(ROOT, 'config/gateway.yaml'), 'utf8')
+/** A copy of a shipped demo config (default config/gateway.yaml) with its own site and data dir. */
+export function writeConfig(dir: string, site: string, extra = '', source = 'config/gateway.yaml'): string {
+  const demo = readFileSync(path.join(ROOT, source), 'utf8')
     .replace(/^site: .*$/m, `site: ${site}`)
     .replace(/^dataDir: .*$/m, `dataDir: ${path.join(dir, 'data')}`)
     .replace(/pseudonymSecretFile: .*$/m, `pseudonymSecretFile: ${path.join(ROOT, 'config/demo/pseudonym.secret')}`)

@@ -23,7 +23,7 @@ function snap(change: Partial<LaneSnapshot>): KioskSnapshot {
 
 describe('kiosk view', () => {
   it('asks for the pass while the lane is idle', () => {
-    expect(viewFor(snap({}), T0, RESET)).toEqual({ kind: 'waiting' });
+    expect(viewFor(snap({}), T0, RESET)).toEqual({ kind: 'waiting', zone: null });
   });
 
   it('shows the prompt of a measuring lane in both languages', () => {
@@ -56,7 +56,7 @@ describe('kiosk view', () => {
     const shown = viewFor(s, T0 + RESET - 1, RESET);
     expect(shown.kind).toBe('refuse');
     expect(msUntilChange(shown, T0 + RESET - 1)).toBe(1);
-    expect(viewFor(s, T0 + RESET, RESET)).toEqual({ kind: 'waiting' });
+    expect(viewFor(s, T0 + RESET, RESET)).toEqual({ kind: 'waiting', zone: null });
   });
 
   it('keeps the decision up for the reset time even when the lane is already idle again', () => {
@@ -90,5 +90,14 @@ describe('kiosk view', () => {
     expect(isKioskSnapshot({ lane: 'north' })).toBe(false);
     expect(isKioskSnapshot(null)).toBe(false);
     expect(isKioskSnapshot({ ...(wire as object), state: 'dancing' })).toBe(false);
+  });
+
+  it("shows how full the entry lane's zone is while waiting, and checks that part off the wire too", () => {
+    const zone = { id: 'canteen', count: 40, limit: 40, full: true, text: { zh: '已满员（40人，限40人），请稍候', en: 'Full (40 of 40), please wait' } };
+    expect(viewFor(snap({ zone }), T0, RESET)).toEqual({ kind: 'waiting', zone: { text: zone.text, full: true } });
+    const wire = JSON.parse(JSON.stringify(snap({ zone }))) as unknown;
+    expect(isKioskSnapshot(wire)).toBe(true);
+    expect(isKioskSnapshot({ ...(wire as object), zone: { full: 'yes', text: zone.text } })).toBe(false);
+    expect(isKioskSnapshot({ ...(wire as object), zone: { full: true, text: null } })).toBe(false);
   });
 });

@@ -82,6 +82,16 @@ describe('a zone counted by passage sensors', () => {
     expect((await entry.scan('p-2'))?.outcome).toBe('refuse'); // p-2 did not
   });
 
+  it("shows on the entry lane's snapshot how full the zone is (the kiosk's waiting line), and nothing on the exit lane", async () => {
+    const entry = await sensedLane('in-1', 'in');
+    const exit = await sensedLane('out-1', 'out');
+    expect(entry.lane.snapshot().zone).toEqual({ id: 'bathhouse', count: 0, limit: 2, full: false, text: { zh: '已有0人，限2人', en: '0 of 2 inside' } });
+    entry.sensor.pass();
+    entry.sensor.pass();
+    expect(entry.lane.snapshot().zone).toMatchObject({ count: 2, full: true, text: { zh: '已满员（2人，限2人），请稍候', en: 'Full (2 of 2), please wait' } });
+    expect(exit.lane.snapshot()).not.toHaveProperty('zone');
+  });
+
   it('keeps the lane in service when the sensor is unplugged, and raises a device alert for it', async () => {
     const entry = await sensedLane('in-1', 'in');
     const raised: string[] = [];
