@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, postJson, startGatewayProcess, tempDir, writeConfig, type GatewayProcess } from '../integration/helpers.js';
-import { launchChromium, shot } from './browser.js';
+import { openKiosk, shot } from './browser.js';
 
 let gw: GatewayProcess;
 let browser: Browser;
@@ -24,10 +24,7 @@ beforeAll(async () => {
   const site = `brz-${randomBytes(4).toString('hex')}`;
   const config = writeConfig(tempDir('kiosk-zone-'), site, '', 'config/canteen.yaml');
   gw = await startGatewayProcess({ site, config });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-  await page.goto(`${gw.url}/?lane=in-1`);
-  await page.waitForSelector('body[data-view="waiting"]');
+  ({ browser, page } = await openKiosk(gw.url, 'in-1'));
 }, 60_000);
 
 afterAll(async () => {

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, postJson, startGatewayProcess, type GatewayProcess } from '../integration/helpers.js';
-import { launchChromium, shot } from './browser.js';
+import { openKiosk, shot } from './browser.js';
 
 let gw: GatewayProcess;
 let browser: Browser;
@@ -29,10 +29,7 @@ async function device(name: string, state: string): Promise<void> {
 
 beforeAll(async () => {
   gw = await startGatewayProcess({ site: `br-${randomBytes(4).toString('hex')}` });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-  await page.goto(`${gw.url}/?lane=in-1`);
-  await page.waitForSelector('body[data-view="waiting"]');
+  ({ browser, page } = await openKiosk(gw.url, 'in-1'));
 }, 60_000);
 
 afterAll(async () => {
