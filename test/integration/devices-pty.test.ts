@@ -9,9 +9,11 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModbusRelaySim } from '../../drivers/relay/modbus.sim.js';
+import { ModbusPassageSensor } from '../../drivers/sensor/modbus-input.js';
 import { ModbusInputSim } from '../../drivers/sensor/modbus-input.sim.js';
 import { createSimulator, type ScannerSimulator, type ThermometerSimulator } from '../../drivers/sim/index.js';
 import { SerialLink } from '../../drivers/transport/serial.js';
+import type { PassageEvent } from '../../drivers/types.js';
 import { cli, ROOT, startGatewayProcess, tempDir, until, writeConfig, type GatewayProcess } from './helpers.js';
 
 // socat is a test dependency (.ci/run installs it): missing, the tests fail and say so.
@@ -229,6 +231,32 @@ describe('device commands of the CLI', () => {
     await killSocat('cli-relay');
     for (const l of links.splice(0)) await l.stop();
     rmSync(cliDir, { recursive: true, force: true });
+  });
+
+  it('runs a passage-beam input module simulator on a pty: "pass" typed at it is a passage for the real sensor driver', async () => {
+    const pty = await startSocat('cli-beam', cliDir);
+    const child = spawn(process.execPath, ['dist/gateway/cli/main.js', 'sim', 'modbus-input', '--port', pty.device, '--address', '3', '--input', '2'], {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const sensor = new ModbusPassageSensor(await deviceEnd({ ...pty, device: pty.host }), { address: 3, input: 2, pollMs: 20, minActiveMs: 40 });
+    const passages: PassageEvent[] = [];
+    sensor.on('passage', (p: PassageEvent) => passages.push(p));
+    try {
+      await until('the simulator to open its port', () => (stderr.includes('open') ? true : undefined), 10_000);
+      await sensor.start();
+      await until('the sensor to read the module', () => (sensor.status.state === 'connected' && (sensor.counters['samples'] ?? 0) > 2 ? true : undefined), 5000);
+      child.stdin.write('pass 300\n');
+      await until('the passage', () => (passages.length === 1 ? true : undefined), 5000);
+      expect(stderr).toContain('someone passed the beam');
+    } finally {
+      await sensor.stop();
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 
   it('runs a Modbus relay simulator on a pty that answers the timed-open frame and reports the pulse', async () => {
