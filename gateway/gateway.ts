@@ -412,6 +412,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
           },
           zones: config.policy.zones.map((zn) => ({
             id: zn.id,
+            name: zn.name ?? zn.id,
             limit: zn.limit ?? null,
             antiPassback: zn.antiPassback,
             entryLanes: zn.entryLanes,

@@ -70,6 +70,7 @@ export interface ZoneCorrection {
 
 export interface ZoneView {
   id: string;
+  name: string;
   limit: number | null;
   count: number;
   antiPassback: 'off' | 'hard' | 'soft' | 'timed';

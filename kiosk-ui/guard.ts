@@ -363,7 +363,7 @@ function zoneCard(zn: ZoneView): HTMLElement {
   card.dataset['zone'] = zn.id;
   card.dataset['load'] = load;
   const h = document.createElement('h3');
-  h.textContent = zn.id;
+  h.textContent = zn.name;
   const count = document.createElement('div');
   count.className = 'count';
   const n = document.createElement('b');

@@ -32,6 +32,8 @@ const lane = z.strictObject({
 const zone = z
   .strictObject({
     id,
+    /** What guards call it, e.g. "食堂 / Canteen"; default the id. */
+    name: z.string().min(1).max(64).optional(),
     /** People inside at once; leave out for no limit. */
     limit: z.number().int().min(1).max(100_000).optional(),
     /** hard refuses a second entry without an exit, soft admits it with an alert, timed refuses it within windowMinutes. */

@@ -65,6 +65,8 @@ export interface GuardApiDeps {
 /** An occupancy zone as configured (policy.zones), for the console. */
 export interface ZoneInfo {
   id: string;
+  /** What guards call it ("食堂 / Canteen"); the id when the config names none. */
+  name: string;
   /** People inside at once; null = no limit. */
   limit: number | null;
   antiPassback: 'off' | 'hard' | 'soft' | 'timed';

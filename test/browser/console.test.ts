@@ -25,7 +25,7 @@ let dir: string;
 function configWithZone(site: string): string {
   const file = writeConfig(dir, site);
   const text = readFileSync(file, 'utf8');
-  const zoned = text.replace(/^policy:\n/m, 'policy:\n  zones:\n    - { id: canteen, limit: 40, entryLanes: [in-1], resetAt: ["14:00"] }\n');
+  const zoned = text.replace(/^policy:\n/m, 'policy:\n  zones:\n    - { id: canteen, name: "食堂 / Canteen", limit: 40, entryLanes: [in-1], resetAt: ["14:00"] }\n');
   expect(zoned).not.toBe(text);
   writeFileSync(file, zoned);
   return file;
@@ -212,6 +212,7 @@ describe('guard console in Chromium', () => {
     await card.waitFor();
     // The two admitted people of beforeAll and the guard's override counted in.
     await expect.poll(async () => card.locator('.count').innerText()).toContain('3 / 40');
+    expect(await card.locator('h3').innerText()).toBe('食堂 / Canteen');
     expect(await card.innerText()).toContain('14:00');
     await card.locator('button.correct').click();
     await page.waitForSelector('#zone-dialog[open]');

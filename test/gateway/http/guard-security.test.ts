@@ -64,7 +64,7 @@ beforeAll(async () => {
   h = await startHarness({
     guard: {
       loginPerMinute: 1000,
-      zones: [{ id: 'canteen', limit: 40, antiPassback: 'off', entryLanes: ['north'], exitLanes: ['south'], resetAt: [] }],
+      zones: [{ id: 'canteen', name: 'canteen', limit: 40, antiPassback: 'off', entryLanes: ['north'], exitLanes: ['south'], resetAt: [] }],
     },
   });
   s = await signIn(h);

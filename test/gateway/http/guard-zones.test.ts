@@ -9,8 +9,8 @@ import { errorOf, startHarness, type Harness } from './helpers.js';
 
 const NOW = Date.parse('2024-12-04T11:30:00+08:00');
 const ZONES: ZoneInfo[] = [
-  { id: 'canteen', limit: 40, antiPassback: 'soft', entryLanes: ['north'], exitLanes: ['south'], resetAt: ['10:00', '15:00'] },
-  { id: 'bathhouse', limit: null, antiPassback: 'off', entryLanes: ['east'], exitLanes: [], resetAt: [] },
+  { id: 'canteen', name: '食堂 / Canteen', limit: 40, antiPassback: 'soft', entryLanes: ['north'], exitLanes: ['south'], resetAt: ['10:00', '15:00'] },
+  { id: 'bathhouse', name: 'bathhouse', limit: null, antiPassback: 'off', entryLanes: ['east'], exitLanes: [], resetAt: [] },
 ];
 
 let h: Harness | undefined;
@@ -55,8 +55,8 @@ describe('guard zones', () => {
     h.store.zoneEnter('canteen', 'p1_B', NOW - 30_000);
     const s = await signIn(h);
     expect(await zones(h, s.get)).toEqual([
-      { id: 'canteen', limit: 40, count: 2, antiPassback: 'soft', entryLanes: ['north'], exitLanes: ['south'], resetAt: ['10:00', '15:00'], corrections: [] },
-      { id: 'bathhouse', limit: null, count: 0, antiPassback: 'off', entryLanes: ['east'], exitLanes: [], resetAt: [], corrections: [] },
+      { id: 'canteen', name: '食堂 / Canteen', limit: 40, count: 2, antiPassback: 'soft', entryLanes: ['north'], exitLanes: ['south'], resetAt: ['10:00', '15:00'], corrections: [] },
+      { id: 'bathhouse', name: 'bathhouse', limit: null, count: 0, antiPassback: 'off', entryLanes: ['east'], exitLanes: [], resetAt: [], corrections: [] },
     ]);
   });
 
