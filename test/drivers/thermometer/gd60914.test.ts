@@ -8,26 +8,16 @@ import {
   type Gd60914Options,
 } from '../../../drivers/thermometer/gd60914.js';
 import { Gd60914Sim } from '../../../drivers/thermometer/gd60914.sim.js';
-import type { DriverError } from '../../../drivers/transport/framing.js';
-import { linkPair, replug, unplug } from '../../../drivers/transport/memory-link.js';
-import type { ThermometerReading } from '../../../drivers/types.js';
+import { replug, unplug } from '../../../drivers/transport/memory-link.js';
 import { hex, ManualTimers } from '../scanner/harness.js';
+import { thermometerRig, tick } from './rig.js';
 
-const tick = () => new Promise((r) => setImmediate(r));
-
-async function setup(opts: Gd60914Options = {}) {
-  const pair = linkPair();
-  const timers = new ManualTimers();
-  const thermo = new Gd60914(pair[0], { timers, ...opts });
-  const sim = new Gd60914Sim(pair[1], { singleShotArmed: false });
-  const readings: ThermometerReading[] = [];
-  const faults: DriverError[] = [];
-  thermo.on('reading', (r: ThermometerReading) => readings.push(r));
-  thermo.on('fault', (e: DriverError) => faults.push(e));
-  sim.start();
-  await thermo.start();
-  return { pair, timers, thermo, sim, readings, faults };
-}
+// The simulator starts with single-shot mode off, so the driver must arm it (A1).
+const setup = (opts: Gd60914Options = {}) =>
+  thermometerRig(
+    (host, timers) => new Gd60914(host, { timers, ...opts }),
+    (device) => new Gd60914Sim(device, { singleShotArmed: false }),
+  );
 
 describe('GD60914 frames (devices.md, both directions)', () => {
   it('sends A1 for single-shot mode, then AB (forehead) or AC (wrist)', async () => {

@@ -14,22 +14,13 @@ import type { DriverError } from '../../../drivers/transport/framing.js';
 import { linkPair, replug, unplug } from '../../../drivers/transport/memory-link.js';
 import type { ThermometerReading } from '../../../drivers/types.js';
 import { bytes, hex, ManualTimers } from '../scanner/harness.js';
+import { thermometerRig, tick } from './rig.js';
 
-const tick = () => new Promise((r) => setImmediate(r));
-
-async function setup(opts: Lu90614Options = {}, simOpts: Lu90614SimOptions = {}) {
-  const pair = linkPair();
-  const timers = new ManualTimers();
-  const thermo = new Lu90614(pair[0], { timers, ...opts });
-  const sim = new Lu90614Sim(pair[1], simOpts);
-  const readings: ThermometerReading[] = [];
-  const faults: DriverError[] = [];
-  thermo.on('reading', (r: ThermometerReading) => readings.push(r));
-  thermo.on('fault', (e: DriverError) => faults.push(e));
-  sim.start();
-  await thermo.start();
-  return { pair, timers, thermo, sim, readings, faults };
-}
+const setup = (opts: Lu90614Options = {}, simOpts: Lu90614SimOptions = {}) =>
+  thermometerRig(
+    (host, timers) => new Lu90614(host, { timers, ...opts }),
+    (device) => new Lu90614Sim(device, simOpts),
+  );
 
 describe('LU90614 frames (devices.md examples, both directions)', () => {
   it('has the body-mode, object-mode and measure commands with their sum checksums', () => {
@@ -144,6 +135,7 @@ describe('Lu90614 with its simulator', () => {
   });
 
   it('drops a slow reply that comes after its timeout instead of taking it as a reading (global fake timers)', async () => {
+    // Its own rig, not setup(): the driver runs on the global fake timers, not ManualTimers.
     vi.useFakeTimers();
     const pair = linkPair();
     const thermo = new Lu90614(pair[0], { replyTimeoutMs: 1000 });

@@ -8,25 +8,14 @@ import {
   type Mlx66Options,
 } from '../../../drivers/thermometer/mlx90614-66.js';
 import { Mlx66Sim } from '../../../drivers/thermometer/mlx90614-66.sim.js';
-import type { DriverError } from '../../../drivers/transport/framing.js';
-import { linkPair } from '../../../drivers/transport/memory-link.js';
-import type { ThermometerReading } from '../../../drivers/types.js';
-import { bytes, hex, ManualTimers } from '../scanner/harness.js';
+import { bytes, hex } from '../scanner/harness.js';
+import { thermometerRig, tick } from './rig.js';
 
-const tick = () => new Promise((r) => setImmediate(r));
-
-async function setup(opts: Mlx66Options = {}) {
-  const pair = linkPair();
-  const thermo = new Mlx90614Board(pair[0], { timers: new ManualTimers(), ...opts });
-  const sim = new Mlx66Sim(pair[1], { intervalMs: 100 });
-  const readings: ThermometerReading[] = [];
-  const faults: DriverError[] = [];
-  thermo.on('reading', (r: ThermometerReading) => readings.push(r));
-  thermo.on('fault', (e: DriverError) => faults.push(e));
-  sim.start();
-  await thermo.start();
-  return { pair, thermo, sim, readings, faults };
-}
+const setup = (opts: Mlx66Options = {}) =>
+  thermometerRig(
+    (host, timers) => new Mlx90614Board(host, { timers, ...opts }),
+    (device) => new Mlx66Sim(device, { intervalMs: 100 }),
+  );
 
 describe('MLX90614 "66 66" frames (devices.md, both directions)', () => {
   it('has the continuous (01) and query (02) commands 66 66 CMD 56', () => {

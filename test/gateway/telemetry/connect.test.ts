@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore } from '../../../gateway/store/index.js';
 import type { Store } from '../../../gateway/store/types.js';
 import { connectTelemetry } from '../../../gateway/telemetry/connect.js';
 import { isListening, startEmbeddedBroker } from '../../../gateway/telemetry/embedded-broker.js';
@@ -11,11 +10,9 @@ import {
   SHARED_BROKER,
   clearRetained,
   freePort,
-  silentLogger,
+  storeFixture,
   subscribe,
-  tempDir,
-  testStatusSource,
-  uniqueClientId,
+  telemetryOptions,
   uniquePrefix,
   stateOf,
   waitFor,
@@ -26,9 +23,7 @@ let cleanup: Cleanup;
 let store: Store;
 
 beforeEach(async () => {
-  cleanup = new Cleanup();
-  store = openStore(await tempDir(cleanup, 'connect'));
-  cleanup.add(() => store.close());
+  ({ cleanup, store } = await storeFixture('connect'));
 });
 
 afterEach(async () => {
@@ -40,18 +35,9 @@ describe('connectTelemetry', () => {
     const port = await freePort();
     expect(await isListening('127.0.0.1', port, 1000)).toBe(false);
     const topics = topicsFor({ prefix: uniquePrefix(), ...CTX });
-    const telemetry = await connectTelemetry({
-      url: `mqtt://127.0.0.1:${port}`,
-      topics,
-      clientId: uniqueClientId('gw'),
-      outbox: store,
-      logger: silentLogger(),
-      now: Date.now,
-      onStatus: () => undefined,
-      statusSource: testStatusSource(),
-      reconnectMinMs: 50,
-      reconnectMaxMs: 300,
-    });
+    const telemetry = await connectTelemetry(
+      telemetryOptions(store, topics, { url: `mqtt://127.0.0.1:${port}`, reconnectMinMs: 50, reconnectMaxMs: 300 }),
+    );
     cleanup.add(() => telemetry.stop());
     expect(telemetry.broker?.port).toBe(port);
     expect(await isListening('127.0.0.1', port, 1000)).toBe(true);
@@ -74,16 +60,7 @@ describe('connectTelemetry', () => {
   it('uses the broker that already listens on a loopback URL instead of starting one', async () => {
     const topics = topicsFor({ prefix: uniquePrefix(), ...CTX });
     cleanup.add(() => clearRetained(SHARED_BROKER, topics.status));
-    const telemetry = await connectTelemetry({
-      url: SHARED_BROKER,
-      topics,
-      clientId: uniqueClientId('gw'),
-      outbox: store,
-      logger: silentLogger(),
-      now: Date.now,
-      onStatus: () => undefined,
-      statusSource: testStatusSource(),
-    });
+    const telemetry = await connectTelemetry(telemetryOptions(store, topics, { url: SHARED_BROKER }));
     cleanup.add(() => telemetry.stop());
     expect(telemetry.broker).toBeNull();
     await waitFor('link connected', () => telemetry.link.status().state === 'connected');
@@ -92,16 +69,7 @@ describe('connectTelemetry', () => {
 
   it('refuses a URL it cannot parse with TELEMETRY_URL_INVALID', async () => {
     const topics = topicsFor({ prefix: uniquePrefix(), ...CTX });
-    const attempt = connectTelemetry({
-      url: 'http://127.0.0.1:1883',
-      topics,
-      clientId: uniqueClientId('gw'),
-      outbox: store,
-      logger: silentLogger(),
-      now: Date.now,
-      onStatus: () => undefined,
-      statusSource: testStatusSource(),
-    });
+    const attempt = connectTelemetry(telemetryOptions(store, topics, { url: 'http://127.0.0.1:1883' }));
     const err: unknown = await attempt.catch((e: unknown) => e);
     expect(isTelemetryError(err, 'TELEMETRY_URL_INVALID')).toBe(true);
   });

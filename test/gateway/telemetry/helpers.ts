@@ -1,6 +1,6 @@
-// Shared parts of the telemetry tests: temp dirs, free ports, subscribers, a private
-// Mosquitto, a TCP proxy that can cut a connection, throwaway TLS certificates, and
-// ledger rows. Everything made here is registered for cleanup, so a failing test
+// Shared parts of the telemetry tests: temp dirs, free ports, a per-test store and
+// topics, link options, subscribers, a private Mosquitto, a TCP proxy that can cut a
+// connection, throwaway TLS certificates, and ledger rows. Everything made here is registered for cleanup, so a failing test
 // still leaves nothing behind.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -13,11 +13,13 @@ import { promisify } from 'node:util';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { pino, type Logger } from 'pino';
 import type { LinkStatus } from '../../../gateway/bus.js';
+import { openStore, type SqliteStore } from '../../../gateway/store/index.js';
 import type { LedgerEntry, NewLedgerEntry, Store } from '../../../gateway/store/types.js';
+import type { ConnectTelemetryOptions } from '../../../gateway/telemetry/connect.js';
 import { isListening } from '../../../gateway/telemetry/embedded-broker.js';
 import { eventMessage, type EventMessageV1 } from '../../../gateway/telemetry/event-message.js';
-import type { StatusSource } from '../../../gateway/telemetry/link.js';
-import type { CheckpointTopics } from '../../../gateway/telemetry/topics.js';
+import { MqttLink, type MqttLinkOptions, type StatusSource } from '../../../gateway/telemetry/link.js';
+import { type CheckpointTopics, topicsFor } from '../../../gateway/telemetry/topics.js';
 import { checkMessage } from './asyncapi.js';
 
 export const SHARED_BROKER = 'mqtt://127.0.0.1:1883';
@@ -62,6 +64,82 @@ export async function tempDir(cleanup: Cleanup, what: string): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), `telemetry-${what}-`));
   cleanup.add(() => rm(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** What a link test starts from: its cleanup list, a store in a temp dir, its own topics. */
+export interface StoreFixture {
+  cleanup: Cleanup;
+  store: SqliteStore;
+  topics: CheckpointTopics;
+}
+
+/**
+ * Made in beforeEach; the test's afterEach runs `cleanup`. With `clearStatusOn`, the
+ * retained status the test leaves on that (shared) broker is removed at cleanup.
+ */
+export async function storeFixture(
+  what: string,
+  opts: { storeNow?: () => number; clearStatusOn?: string } = {},
+): Promise<StoreFixture> {
+  const cleanup = new Cleanup();
+  try {
+    const topics = topicsFor({ prefix: uniquePrefix(), ...CTX });
+    const store = openStore(await tempDir(cleanup, what), opts.storeNow ? { now: opts.storeNow } : {});
+    cleanup.add(() => store.close());
+    const broker = opts.clearStatusOn;
+    if (broker !== undefined) cleanup.add(() => clearRetained(broker, topics.status));
+    return { cleanup, store, topics };
+  } catch (err) {
+    // No afterEach can reach this cleanup list yet: undo what was made here.
+    await cleanup.run().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The options every test's connection shares: shared broker, silent log, test birth facts. */
+function commonOptions(store: Store, topics: CheckpointTopics) {
+  return {
+    url: SHARED_BROKER,
+    topics,
+    outbox: store,
+    logger: silentLogger(),
+    now: Date.now,
+    onStatus: () => undefined,
+    statusSource: testStatusSource(),
+  };
+}
+
+/** connectTelemetry() options; a test overrides what it is about (the URL, mostly). */
+export function telemetryOptions(
+  store: Store,
+  topics: CheckpointTopics,
+  overrides: Partial<ConnectTelemetryOptions> = {},
+): ConnectTelemetryOptions {
+  return { ...commonOptions(store, topics), clientId: uniqueClientId('gw'), ...overrides };
+}
+
+/** MqttLink options: MQTT 5 and a quick reconnect, so outages in tests resolve fast. */
+export function linkOptions(
+  store: Store,
+  topics: CheckpointTopics,
+  overrides: Partial<MqttLinkOptions> = {},
+): MqttLinkOptions {
+  return {
+    ...commonOptions(store, topics),
+    clientId: uniqueClientId('link'),
+    protocolVersion: 5,
+    reconnectMinMs: 50,
+    reconnectMaxMs: 300,
+    ...overrides,
+  };
+}
+
+/** A started link, stopped at cleanup. */
+export function startMqttLink(cleanup: Cleanup, options: MqttLinkOptions): MqttLink {
+  const link = new MqttLink(options);
+  cleanup.add(() => link.stop());
+  link.start();
+  return link;
 }
 
 /** A port nothing listens on right now (the OS picks it, we release it). */

@@ -1,18 +1,16 @@
 // A broker outage, with a Mosquitto this test starts (and stops) itself.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore } from '../../../gateway/store/index.js';
 import type { Store } from '../../../gateway/store/types.js';
-import { MqttLink } from '../../../gateway/telemetry/link.js';
 import { topicsFor } from '../../../gateway/telemetry/topics.js';
 import {
   CTX,
   Cleanup,
+  linkOptions,
   privateMosquitto,
-  silentLogger,
+  startMqttLink,
   statusLog,
+  storeFixture,
   subscribe,
-  tempDir,
-  testStatusSource,
   uniqueClientId,
   uniquePrefix,
   waitFor,
@@ -23,9 +21,7 @@ let cleanup: Cleanup;
 let store: Store;
 
 beforeEach(async () => {
-  cleanup = new Cleanup();
-  store = openStore(await tempDir(cleanup, 'outage'));
-  cleanup.add(() => store.close());
+  ({ cleanup, store } = await storeFixture('outage'));
 });
 
 afterEach(async () => {
@@ -41,21 +37,7 @@ describe('MqttLink through a broker outage', () => {
     const sub = await subscribe(cleanup, broker.url, [topics.events], { clientId: uniqueClientId('durable'), clean: false });
 
     const log = statusLog();
-    const link = new MqttLink({
-      url: broker.url,
-      topics,
-      clientId: uniqueClientId('link'),
-      protocolVersion: 5,
-      outbox: store,
-      logger: silentLogger(),
-      now: Date.now,
-      onStatus: log.onStatus,
-      statusSource: testStatusSource(),
-      reconnectMinMs: 50,
-      reconnectMaxMs: 300,
-    });
-    cleanup.add(() => link.stop());
-    link.start();
+    const link = startMqttLink(cleanup, linkOptions(store, topics, { url: broker.url, onStatus: log.onStatus }));
 
     const before = writeRows(store, topics, 10);
     link.notify();

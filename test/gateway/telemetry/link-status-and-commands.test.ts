@@ -1,22 +1,18 @@
 // The link's birth/death messages, session counter, inbound command subscription and the
 // `historical` flag, against the shared Mosquitto on 127.0.0.1:1883.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore } from '../../../gateway/store/index.js';
 import type { SqliteStore } from '../../../gateway/store/index.js';
-import { type InboundCommand, MqttLink, type MqttLinkOptions, type StatusMessageV1 } from '../../../gateway/telemetry/link.js';
-import { type CheckpointTopics, topicsFor } from '../../../gateway/telemetry/topics.js';
+import type { InboundCommand, MqttLink, MqttLinkOptions, StatusMessageV1 } from '../../../gateway/telemetry/link.js';
+import type { CheckpointTopics } from '../../../gateway/telemetry/topics.js';
 import {
   CTX,
   Cleanup,
   SHARED_BROKER,
-  clearRetained,
-  silentLogger,
+  linkOptions,
+  startMqttLink,
+  storeFixture,
   subscribe,
   tcpProxy,
-  tempDir,
-  testStatusSource,
-  uniqueClientId,
-  uniquePrefix,
   waitFor,
   writeRows,
 } from './helpers.js';
@@ -27,11 +23,8 @@ let topics: CheckpointTopics;
 let storeClock = Date.now();
 
 beforeEach(async () => {
-  cleanup = new Cleanup();
-  topics = topicsFor({ prefix: uniquePrefix(), ...CTX });
-  store = openStore(await tempDir(cleanup, 'status'), { now: () => storeClock });
-  cleanup.add(() => store.close());
-  cleanup.add(() => clearRetained(SHARED_BROKER, topics.status));
+  // The store's clock is storeClock, so a test can date rows in the past (the historical flag).
+  ({ cleanup, store, topics } = await storeFixture('status', { storeNow: () => storeClock, clearStatusOn: SHARED_BROKER }));
 });
 
 afterEach(async () => {
@@ -39,23 +32,7 @@ afterEach(async () => {
 });
 
 function startLink(overrides: Partial<MqttLinkOptions> = {}): MqttLink {
-  const link = new MqttLink({
-    url: SHARED_BROKER,
-    topics,
-    clientId: uniqueClientId('link'),
-    protocolVersion: 5,
-    outbox: store,
-    logger: silentLogger(),
-    now: Date.now,
-    onStatus: () => undefined,
-    statusSource: testStatusSource(),
-    reconnectMinMs: 50,
-    reconnectMaxMs: 300,
-    ...overrides,
-  });
-  cleanup.add(() => link.stop());
-  link.start();
-  return link;
+  return startMqttLink(cleanup, linkOptions(store, topics, overrides));
 }
 
 function statuses(payloads: string[]): StatusMessageV1[] {

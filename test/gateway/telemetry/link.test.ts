@@ -1,23 +1,18 @@
 // The link against the real shared Mosquitto on 127.0.0.1:1883. Every test has its own
 // topic prefix and client ids, and removes the retained status it leaves behind.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore } from '../../../gateway/store/index.js';
 import type { Store } from '../../../gateway/store/types.js';
-import { MqttLink, type MqttLinkOptions } from '../../../gateway/telemetry/link.js';
-import { type CheckpointTopics, topicsFor } from '../../../gateway/telemetry/topics.js';
+import type { MqttLink, MqttLinkOptions } from '../../../gateway/telemetry/link.js';
+import type { CheckpointTopics } from '../../../gateway/telemetry/topics.js';
 import {
-  CTX,
   Cleanup,
   SHARED_BROKER,
-  clearRetained,
-  silentLogger,
+  linkOptions,
+  startMqttLink,
   statusLog,
+  storeFixture,
   subscribe,
   tcpProxy,
-  tempDir,
-  testStatusSource,
-  uniqueClientId,
-  uniquePrefix,
   stateOf,
   waitFor,
   writeRows,
@@ -28,12 +23,7 @@ let store: Store;
 let topics: CheckpointTopics;
 
 beforeEach(async () => {
-  cleanup = new Cleanup();
-  topics = topicsFor({ prefix: uniquePrefix(), ...CTX });
-  const dir = await tempDir(cleanup, 'link');
-  store = openStore(dir);
-  cleanup.add(() => store.close());
-  cleanup.add(() => clearRetained(SHARED_BROKER, topics.status));
+  ({ cleanup, store, topics } = await storeFixture('link', { clearStatusOn: SHARED_BROKER }));
 });
 
 afterEach(async () => {
@@ -42,22 +32,7 @@ afterEach(async () => {
 
 function startLink(overrides: Partial<MqttLinkOptions> = {}): { link: MqttLink; log: ReturnType<typeof statusLog> } {
   const log = statusLog();
-  const link = new MqttLink({
-    url: SHARED_BROKER,
-    topics,
-    clientId: uniqueClientId('link'),
-    protocolVersion: 5,
-    outbox: store,
-    logger: silentLogger(),
-    now: Date.now,
-    onStatus: log.onStatus,
-    statusSource: testStatusSource(),
-    reconnectMinMs: 50,
-    reconnectMaxMs: 500,
-    ...overrides,
-  });
-  cleanup.add(() => link.stop());
-  link.start();
+  const link = startMqttLink(cleanup, linkOptions(store, topics, { onStatus: log.onStatus, reconnectMaxMs: 500, ...overrides }));
   return { link, log };
 }
 
