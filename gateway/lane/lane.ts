@@ -182,21 +182,8 @@ export class Lane implements LaneHandle {
     };
     // Throws when the ledger cannot be written: then the gate stays shut.
     const event = this.#deps.record(entry);
-    try {
-      this.#deps.recordAlert?.({
-        id: randomUUID(),
-        at: event.at,
-        lane: this.id,
-        kind: 'guard-override',
-        severity: 'warning',
-        code: why.code,
-        eventId: event.id,
-        detail: `guard ${guardId}: ${why.en}`,
-      });
-    } catch (err) {
-      // The ledger row is the record; a lost alert must not keep the gate shut.
-      this.#deps.logger.error({ err, event: event.id }, 'override alert could not be stored');
-    }
+    // The ledger row is the record; a lost alert must not keep the gate shut.
+    this.#alert(event.at, 'guard-override', why.code, event.id, `guard ${guardId}: ${why.en}`);
     this.#show(event);
     this.#countZone(event);
     try {
@@ -265,19 +252,15 @@ export class Lane implements LaneHandle {
     if (this.#deps.zone?.direction === 'out') return;
     this.#admitted = this.#admitted.filter((at) => p.at - at <= PASSAGE_AFTER_ADMISSION_MS);
     if (this.#admitted.shift() !== undefined) return;
+    this.#alert(p.at, 'tailgate', 'PASSAGE_WITHOUT_ADMISSION', null, 'someone went through the lane with no admission to go with it (tailgating or a forced gate)');
+  }
+
+  /** An alert of this lane that is not part of a decision; a store failure is logged, never thrown. */
+  #alert(at: number, kind: AlertRecord['kind'], code: string, eventId: string | null, detail: string): void {
     try {
-      this.#deps.recordAlert?.({
-        id: randomUUID(),
-        at: p.at,
-        lane: this.id,
-        kind: 'tailgate',
-        severity: 'warning',
-        code: 'PASSAGE_WITHOUT_ADMISSION',
-        eventId: null,
-        detail: 'someone went through the lane with no admission to go with it (tailgating or a forced gate)',
-      });
+      this.#deps.recordAlert?.({ id: randomUUID(), at, lane: this.id, kind, severity: 'warning', code, eventId, detail });
     } catch (err) {
-      this.#deps.logger.error({ err }, 'tailgate alert could not be stored');
+      this.#deps.logger.error({ err, kind, event: eventId }, 'lane alert could not be stored');
     }
   }
 
