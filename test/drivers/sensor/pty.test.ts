@@ -1,8 +1,6 @@
 // The real serial transport over a socat pty pair: the passage sensor built from its
 // configuration (supervised SerialLink) on one end, the byte-exact module simulator on
 // the other. Only transitions are checked, never how long they took.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ModbusInputSim } from '../../../drivers/sensor/modbus-input.sim.js';
@@ -10,18 +8,13 @@ import { SerialLink } from '../../../drivers/transport/serial.js';
 import type { PassageEvent } from '../../../drivers/types.js';
 import { passageSensorConfig } from '../../../gateway/config/device-schema.js';
 import { buildPassageSensor } from '../../../gateway/devices.js';
-import { startSocat, useCleanup, waitFor } from '../transport/pty.js';
+import { ptyPair, useCleanup, waitFor } from '../transport/pty.js';
 
 const cleanup = useCleanup();
 
 describe('passage sensor over a socat pty pair', () => {
   it('counts a person walking through the beam of a simulated module on the far end of a real serial port', async () => {
-    const dir = cleanup.tempDir('sensor-pty-');
-    const hostPath = path.join(dir, 'host');
-    const devPath = path.join(dir, 'dev');
-    const socat = startSocat(hostPath, devPath);
-    cleanup.push(() => void socat.kill('SIGKILL'));
-    await waitFor(() => existsSync(hostPath) && existsSync(devPath), 'pty links');
+    const { a: hostPath, b: devPath } = await ptyPair(cleanup, 'sensor-pty-');
 
     const devLink = new SerialLink({ path: devPath, baudRate: 9600 }, { backoff: { initialMs: 20, maxMs: 200 } });
     const sim = new ModbusInputSim(devLink, { address: 2, beamInput: 3 });

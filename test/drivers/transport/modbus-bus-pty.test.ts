@@ -4,8 +4,6 @@
 // one RS-485 line, or are one "Relay (D)" board answering both at one address. The beam
 // is polled every 20 ms while the relay is pulsed: the pulse must arrive exactly, every
 // person must be counted. Only transitions are checked, never how long they took.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { coilFlash } from '../../../drivers/relay/modbus-frames.js';
@@ -17,18 +15,13 @@ import { SerialLink } from '../../../drivers/transport/serial.js';
 import type { PassageEvent } from '../../../drivers/types.js';
 import { passageSensorConfig, relayConfig, scannerConfig, sharedDeviceIssues, thermometerConfig } from '../../../gateway/config/device-schema.js';
 import { buildPassageSensor, createRelay, SharedModbusPorts } from '../../../gateway/devices.js';
-import { startSocat, useCleanup, waitFor, type Cleanup } from './pty.js';
+import { ptyPair, useCleanup, waitFor, type Cleanup } from './pty.js';
 import { relayDBoard } from './relay-d-board.js';
 
 const cleanup = useCleanup();
 
 async function sharedPort(c: Cleanup): Promise<{ host: string; device: SerialLink }> {
-  const dir = c.tempDir('modbus-bus-pty-');
-  const host = path.join(dir, 'host');
-  const dev = path.join(dir, 'dev');
-  const socat = startSocat(host, dev);
-  c.push(() => void socat.kill('SIGKILL'));
-  await waitFor(() => existsSync(host) && existsSync(dev), 'pty links');
+  const { a: host, b: dev } = await ptyPair(c, 'modbus-bus-pty-');
   const device = new SerialLink({ path: dev, baudRate: 9600 }, { backoff: { initialMs: 20, maxMs: 200 } });
   c.push(() => device.stop());
   return { host, device };

@@ -48,3 +48,28 @@ export function startSocat(a: string, b: string): ChildProcess {
   }
   return spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
 }
+
+/**
+ * A socat pty pair linked at `<tmp>/<a>` and `<tmp>/<b>`, once both links exist. `restart()`
+ * kills socat and starts a new one at the same links (a replugged device); the one alive
+ * at the end is killed after the test.
+ */
+export async function ptyPair(c: Cleanup, prefix: string, names: [string, string] = ['host', 'dev']): Promise<{ a: string; b: string; kill(): void; restart(): Promise<void> }> {
+  const dir = c.tempDir(prefix);
+  const a = path.join(dir, names[0]);
+  const b = path.join(dir, names[1]);
+  let socat = startSocat(a, b);
+  c.push(() => void socat.kill('SIGKILL'));
+  const linked = () => waitFor(() => existsSync(a) && existsSync(b), 'pty links');
+  await linked();
+  return {
+    a,
+    b,
+    kill: () => void socat.kill('SIGTERM'),
+    restart: async () => {
+      socat.kill('SIGKILL');
+      socat = startSocat(a, b);
+      await linked();
+    },
+  };
+}

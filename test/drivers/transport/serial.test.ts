@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { SerialPortMock } from 'serialport';
 import { describe, expect, it } from 'vitest';
 import { SerialLink, type PortLike } from '../../../drivers/transport/serial.js';
-import { startSocat, useCleanup, waitFor } from './pty.js';
+import { ptyPair, useCleanup, waitFor } from './pty.js';
 
 const cleanup = useCleanup();
 
@@ -48,12 +46,8 @@ describe('serial link over the serialport mock binding', () => {
 
 describe('serial link over a socat pty pair', () => {
   it('sees the pty vanish when socat dies and reopens the same link path once a new socat made it again', async () => {
-    const dir = cleanup.tempDir('serial-pty-');
-    const a = path.join(dir, 'A');
-    const b = path.join(dir, 'B');
-    let socat = startSocat(a, b);
-    cleanup.push(() => void socat.kill('SIGKILL'));
-    await waitFor(() => existsSync(a) && existsSync(b), 'pty links');
+    const pty = await ptyPair(cleanup, 'serial-pty-', ['A', 'B']);
+    const { a, b } = pty;
 
     const host = new SerialLink({ path: a, baudRate: 9600 }, { backoff: { initialMs: 20, maxMs: 200 } });
     const dev = new SerialLink({ path: b, baudRate: 9600 }, { backoff: { initialMs: 20, maxMs: 200 } });
@@ -70,11 +64,11 @@ describe('serial link over a socat pty pair', () => {
     await waitFor(() => Buffer.concat(got).length >= 256, 'all 256 byte values');
     expect(Buffer.concat(got)).toEqual(all);
 
-    socat.kill('SIGTERM');
+    pty.kill();
     await waitFor(() => !host.isOpen, 'the host link to close');
     expect(events).toEqual(['open', 'close']);
 
-    socat = startSocat(a, b);
+    await pty.restart();
     await waitFor(() => host.isOpen && dev.isOpen, 'both ends to reopen');
     got.length = 0;
     await host.write(Buffer.from('again'));

@@ -115,3 +115,27 @@ export async function simLaneAt(
     return row;
   };
 }
+
+/**
+ * Starts a simulated lane with a simulated passage sensor (stopped after the test).
+ * `pass(sub, afterMs)` lets `sub` through with a normal reading and a good pass, moves the
+ * clock on by `afterMs` and returns the latest ledger row.
+ */
+export async function startSensedLane(env: LaneTestEnv, id: string, over: Partial<LaneParts> = {}) {
+  const parts = buildSimLane(laneParts(env.store, env.issuer.trust, { laneConfig: simLaneConfig(id, { passageSensor: { type: 'sim' } }), ...over }));
+  await parts.lane.start();
+  env.onStop(() => parts.lane.stop());
+  const sensor = parts.sensor;
+  if (!sensor) throw new Error('no sim sensor');
+  return {
+    ...parts,
+    sensor,
+    pass: async (sub: string, afterMs = 6000): Promise<LedgerEntry | undefined> => {
+      parts.thermometer.reading(36.5);
+      parts.scanner.scan(await issuePass(goodClaims({ sub }), env.issuer.privateJwk));
+      await parts.lane.settled();
+      vi.advanceTimersByTime(afterMs);
+      return env.store.queryEvents({ limit: 1 })[0];
+    },
+  };
+}

@@ -1,44 +1,21 @@
 // A passage sensor (a beam across the lane) counts a zone's people on its lane: each
 // person through the beam moves the count, admitted or not, and the lane's admissions
 // only mark who is inside (for anti-passback). A dead sensor does not close the lane.
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../gateway/config/load.js';
-import { issuePass } from '../../../gateway/credentials/index.js';
-import { buildSimLane } from '../../../gateway/gateway.js';
 import { laneZone, laneZones } from '../../../gateway/lane/zone-gate.js';
 import type { ZoneRule } from '../../../gateway/policy/zones.js';
 import type { LaneSnapshot } from '../../../gateway/lane/types.js';
 import { DeviceAlerts } from '../../../gateway/telemetry/alerts.js';
-import { goodClaims } from '../credentials/fixtures.js';
-import { laneParts, simLaneConfig, useLaneTestEnv } from './harness.js';
+import { startSensedLane, useLaneTestEnv } from './harness.js';
 
 const env = useLaneTestEnv('sensor-');
 const RULE: ZoneRule = { id: 'bathhouse', limit: 2, antiPassback: 'hard', windowMinutes: null };
-const lane = (id: string) => simLaneConfig(id, { passageSensor: { type: 'sim' } });
 
 async function sensedLane(id: string, direction: 'in' | 'out') {
   const snapshots: LaneSnapshot[] = [];
-  const parts = buildSimLane(laneParts(env.store, env.issuer.trust, {
-    laneConfig: lane(id),
-    zone: laneZone(env.store, RULE, direction, 'sensor'),
-    onSnapshot: (s) => snapshots.push(s),
-  }));
-  await parts.lane.start();
-  env.onStop(() => parts.lane.stop());
-  const sensor = parts.sensor;
-  if (!sensor) throw new Error('no sim sensor');
-  return {
-    ...parts,
-    sensor,
-    snapshots,
-    scan: async (sub: string) => {
-      parts.thermometer.reading(36.5);
-      parts.scanner.scan(await issuePass(goodClaims({ sub }), env.issuer.privateJwk));
-      await parts.lane.settled();
-      vi.advanceTimersByTime(6000);
-      return env.store.queryEvents({ limit: 1 })[0];
-    },
-  };
+  const l = await startSensedLane(env, id, { zone: laneZone(env.store, RULE, direction, 'sensor'), onSnapshot: (s) => snapshots.push(s) });
+  return { ...l, snapshots, scan: (sub: string) => l.pass(sub) };
 }
 
 const count = () => env.store.zoneFacts('bathhouse', null).count;

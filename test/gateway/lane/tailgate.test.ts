@@ -1,38 +1,18 @@
 // A lane's passage sensor also tells the guard when more people went through than were
 // admitted (tailgating, a forced gate): one admission lets one person cross the beam.
 import { describe, expect, it, vi } from 'vitest';
-import { issuePass } from '../../../gateway/credentials/index.js';
-import { buildSimLane } from '../../../gateway/gateway.js';
 import { PASSAGE_AFTER_ADMISSION_MS } from '../../../gateway/lane/lane.js';
 import { laneZone } from '../../../gateway/lane/zone-gate.js';
 import type { LaneZone } from '../../../gateway/lane/zone-gate.js';
 import type { AlertRecord } from '../../../gateway/store/types.js';
-import { goodClaims } from '../credentials/fixtures.js';
-import { laneParts, simLaneConfig, useLaneTestEnv } from './harness.js';
+import { startSensedLane, useLaneTestEnv } from './harness.js';
 
 const env = useLaneTestEnv('tailgate-');
 
 async function lane(zone?: LaneZone) {
   const alerts: AlertRecord[] = [];
-  const parts = buildSimLane(laneParts(env.store, env.issuer.trust, {
-    laneConfig: simLaneConfig('in-1', { passageSensor: { type: 'sim' } }),
-    recordAlert: (a) => alerts.push(a),
-    ...(zone ? { zone } : {}),
-  }));
-  await parts.lane.start();
-  env.onStop(() => parts.lane.stop());
-  const sensor = parts.sensor;
-  if (!sensor) throw new Error('no sim sensor');
-  return {
-    alerts,
-    sensor,
-    admit: async (sub: string) => {
-      parts.thermometer.reading(36.5);
-      parts.scanner.scan(await issuePass(goodClaims({ sub }), env.issuer.privateJwk));
-      await parts.lane.settled();
-      vi.advanceTimersByTime(1000);
-    },
-  };
+  const l = await startSensedLane(env, 'in-1', { recordAlert: (a) => alerts.push(a), ...(zone ? { zone } : {}) });
+  return { alerts, sensor: l.sensor, admit: (sub: string) => l.pass(sub, 1000) };
 }
 
 const kinds = (alerts: AlertRecord[]) => alerts.map((a) => `${a.kind}:${a.code}`);
