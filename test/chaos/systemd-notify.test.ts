@@ -50,7 +50,8 @@ describe('systemd notification from the built gateway', () => {
   });
 
   it('warns when started outside systemd, and still serves', async () => {
-    const env: Record<string, string> = {};
+    // Empty, as if unset, even when the test itself runs under systemd.
+    const env: Record<string, string> = { NOTIFY_SOCKET: '' };
     const gw = await startGatewayProcess({ site: `sd-${randomBytes(3).toString('hex')}`, env });
     running.push(gw);
     await until('the warning', () => (gw.logs.join('\n').includes('NOTIFY_SOCKET is unset') ? true : undefined), 5000);
