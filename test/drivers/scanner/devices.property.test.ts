@@ -64,6 +64,8 @@ describe('driver and simulator pairs under random faults', () => {
         const got: ThermometerReading[] = [];
         thermo.on('reading', (r: ThermometerReading) => got.push(r));
         await thermo.start();
+        // The probe sent on open is answered first (a thermometer is up only once it answered).
+        for (let i = 0; i < 20 && thermo.status.state !== 'connected'; i++) await new Promise((r) => setImmediate(r));
         for (const t of temps) {
           // Noise right before a reply may hold a false FE start that a 1-in-256 sum would
           // accept; the framer-level properties cover that. Here noise is followed by silence.
