@@ -146,6 +146,10 @@ export function decide(input: DecideInput): Verdict {
       return { outcome: 'measure', reason: reason('TEMP_IMPLAUSIBLE_REMEASURE') };
     case 'implausible':
       return { outcome: 'refer', reasons: [reason('TEMP_IMPLAUSIBLE')], alerts: [] };
+    case 'invalid-remeasure':
+      return { outcome: 'measure', reason: reason('TEMP_READING_INVALID_REMEASURE') };
+    case 'invalid':
+      return { outcome: 'refer', reasons: [reason('TEMP_READING_INVALID')], alerts: [] };
     case 'recheck':
       return { outcome: 'measure', reason: reason('TEMP_RECHECK', { celsius: temp.celsius }) };
     case 'fever':

@@ -23,6 +23,8 @@ export const REASON_CODES = [
   'TEMP_RECHECK',
   'TEMP_IMPLAUSIBLE_REMEASURE',
   'TEMP_IMPLAUSIBLE',
+  'TEMP_READING_INVALID_REMEASURE',
+  'TEMP_READING_INVALID',
   'TEMP_FEVER',
   'WATCHLIST_CLOSE_CONTACT',
   'WATCHLIST_ISOLATION',
@@ -261,6 +263,17 @@ const CATALOGUE: Catalogue = {
     kind: 'refer',
     zh: '体温无法测准',
     en: 'Temperature could not be measured',
+    next: { zh: '请稍候，工作人员将为您复测', en: 'Please wait; staff will measure you' },
+  },
+  TEMP_READING_INVALID_REMEASURE: {
+    kind: 'measure',
+    zh: '测温无效，请正对测温仪再测一次',
+    en: 'Invalid reading: please face the sensor and measure again',
+  },
+  TEMP_READING_INVALID: {
+    kind: 'refer',
+    zh: '测温仪读数无效',
+    en: 'The thermometer gave no valid reading',
     next: { zh: '请稍候，工作人员将为您复测', en: 'Please wait; staff will measure you' },
   },
   TEMP_FEVER: {
