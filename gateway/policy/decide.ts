@@ -40,6 +40,7 @@ const CREDENTIAL_OUTCOME: Readonly<Record<CredentialFailureCode, 'refuse' | 'ref
   PASS_SIGNATURE_INVALID: 'refuse',
   PASS_EXPIRED: 'refuse',
   PASS_NOT_YET_VALID: 'refuse',
+  PASS_LIFETIME_TOO_LONG: 'refuse',
   PASS_CLAIMS_INVALID: 'refuse',
   BADGE_MALFORMED: 'refer',
   BADGE_NOT_IN_ROSTER: 'refer',

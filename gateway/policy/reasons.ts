@@ -160,6 +160,12 @@ const CATALOGUE: Catalogue = {
     en: 'Pass is not valid yet',
     next: { zh: '请稍后再扫码', en: 'Please scan again later' },
   },
+  PASS_LIFETIME_TOO_LONG: {
+    kind: 'refuse',
+    zh: '通行码有效期超出规定',
+    en: 'Pass validity period is too long',
+    next: { zh: '请重新申领通行码', en: 'Please get a new pass' },
+  },
   PASS_CLAIMS_INVALID: {
     kind: 'refuse',
     zh: '通行码信息不完整',
