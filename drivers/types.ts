@@ -26,6 +26,18 @@ export interface ThermometerReading {
   ambient?: number;
 }
 
+/**
+ * The device answered a measure request, but not with a temperature: a value outside its
+ * measuring range (LU90614 `FF FF`, a saturated MLX field, a GD60914 value off its span).
+ */
+export interface InvalidReading {
+  /** Epoch ms of the answer. */
+  at: number;
+  /** Stable code, e.g. OUT_OF_RANGE. */
+  code: string;
+  detail: string;
+}
+
 interface Device extends EventEmitter {
   readonly status: DeviceStatus;
   /** Cumulative framing/protocol counters (discarded bytes, bad frames, timeouts…), for /healthz and metrics. */
@@ -37,7 +49,10 @@ interface Device extends EventEmitter {
 /** Emits 'scan' (payload: Buffer) and 'status' (DeviceStatus). */
 export interface ScannerDevice extends Device {}
 
-/** Emits 'reading' (ThermometerReading) and 'status' (DeviceStatus). */
+/**
+ * Emits 'reading' (ThermometerReading), 'invalid' (InvalidReading) and 'status'
+ * (DeviceStatus). 'connected' means the device has answered since its port opened.
+ */
 export interface ThermometerDevice extends Device {
   /** Ask for a reading; devices that stream readings may ignore it. */
   measure(): void;

@@ -17,7 +17,7 @@ import { cachedProfileHash, resolveLaneProfiles } from './config/profiles.js';
 import { laneZones } from './lane/zone-gate.js';
 import type { LaneZone } from './lane/zone-gate.js';
 import { ZoneResetSchedule } from './lane/zone-reset.js';
-import { decodeCredential, type TrustList } from './credentials/index.js';
+import { decodeCredential, type PassRules, type TrustList } from './credentials/index.js';
 import { buildHealthReport } from './http/health.js';
 import { GuardAccounts } from './guards/accounts.js';
 import { SessionManager } from './guards/sessions.js';
@@ -86,6 +86,8 @@ export interface LaneParts {
   profile: PolicyProfile;
   store: Store;
   trust: TrustList;
+  /** Pass verification rules (credentials.maxPassLifetimeHours); default the credentials module's. */
+  passRules?: PassRules;
   /** Per-site pseudonym secret. */
   secret: Buffer;
   /** Name and content hash of the profile in force, recorded with each decision. */
@@ -146,7 +148,7 @@ export function buildLane(parts: LaneParts, devices: LaneDevices, sim: LaneSimCo
     ...(parts.policyId ? { policyId: parts.policyId } : {}),
     ...(parts.zone ? { zone: parts.zone } : {}),
     showMs: parts.showMs,
-    decode: (payload, at) => decodeCredential(payload, parts.trust, at),
+    decode: (payload, at) => decodeCredential(payload, parts.trust, at, parts.passRules),
     roster: (staffId) => store.rosterGet(staffId),
     facts: (subjectId) => ({
       watchlist: store.watchlistFor(subjectId),
@@ -311,6 +313,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
               })()),
           store,
           trust: liveTrust.view,
+          passRules: { maxLifetimeHours: config.credentials.maxPassLifetimeHours },
           secret,
           eventsTopic: topics.events,
           ctx: { site: config.site, checkpoint: config.checkpoint },

@@ -33,7 +33,8 @@ export abstract class LinkDevice<L extends LinkLike> extends EventEmitter {
 
   readonly #onOpen = (): void => {
     this.onLinkReset();
-    this.setState('connected');
+    const { state, detail } = this.stateOnOpen();
+    this.setState(state, detail);
     this.onLinkOpen();
   };
   readonly #onClose = (err?: unknown): void => {
@@ -125,6 +126,14 @@ export abstract class LinkDevice<L extends LinkLike> extends EventEmitter {
 
   /** Bytes (or one HID report) from the link. */
   protected abstract onData(chunk: Buffer): void;
+  /**
+   * The status an open link gives. Default 'connected'; a device that can be asked
+   * something (a thermometer) stays down until it has answered, since a USB adapter
+   * whose port opens says nothing about the module behind it.
+   */
+  protected stateOnOpen(): { state: DeviceState; detail?: string } {
+    return { state: 'connected' };
+  }
   /** The link is (re)open: send set-up commands. */
   protected onLinkOpen(): void {}
   /** The link closed or reopened: drop partial frames and pending requests. */

@@ -2,7 +2,7 @@
 // response frames `02 00 TYPE LEN DATA CRC_H CRC_L` (CRC-16/XMODEM over TYPE..DATA)
 // answering our commands, and scanned data = the code + CR. The framer tells them apart
 // at each frame start; commands are `7E 00 T L AH AL DATA CRC` (or `AB CD` = no check).
-import type { ByteLink, ScannerDevice } from '../types.js';
+import type { ByteLink, DeviceState, ScannerDevice } from '../types.js';
 import { crc16Xmodem, defaultTimers, DriverError, Framer, type FramerOptions, type ScanResult, type TimerFns } from '../transport/framing.js';
 import { LinkDevice, type DeviceBaseOptions, type DeviceCounters } from './device-base.js';
 
@@ -104,6 +104,8 @@ export interface Gm65Options extends DeviceBaseOptions {
   check?: 'crc' | 'none';
   /** Reply timeout for commands. Default 500 ms. */
   replyTimeoutMs?: number;
+  /** Pause before asking again when the module did not answer after its port opened (ms). Default 500. */
+  probeIntervalMs?: number;
   maxLength?: number;
   interByteTimeoutMs?: number;
   timers?: TimerFns;
@@ -123,6 +125,8 @@ export class Gm65Scanner extends LinkDevice<ByteLink> implements ScannerDevice {
   readonly #check: 'crc' | 'none';
   readonly #replyTimeoutMs: number;
   readonly #timers: TimerFns;
+  readonly #probeIntervalMs: number;
+  #probeTimer: unknown;
   #pending: Pending | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -132,6 +136,7 @@ export class Gm65Scanner extends LinkDevice<ByteLink> implements ScannerDevice {
     this.#check = options.check ?? 'none';
     this.#replyTimeoutMs = options.replyTimeoutMs ?? 500;
     this.#timers = options.timers ?? defaultTimers;
+    this.#probeIntervalMs = options.probeIntervalMs ?? 500;
     if (this.#mode !== undefined && !(this.#mode in GM65_MODE_BITS)) {
       throw new DriverError('INVALID_ARGUMENT', `mode must be manual, command, continuous or induction, got ${String(this.#mode)}`, this.type);
     }
@@ -202,6 +207,8 @@ export class Gm65Scanner extends LinkDevice<ByteLink> implements ScannerDevice {
   }
 
   #frame(f: Gm65Frame): void {
+    // Whatever the module sends shows it is there.
+    if (this.status.state !== 'connected') this.#answered();
     if (f.kind === 'scan') {
       this.safeEmit('scan', f.data, {});
       return;
@@ -214,12 +221,46 @@ export class Gm65Scanner extends LinkDevice<ByteLink> implements ScannerDevice {
     this.#settle(f.data);
   }
 
+  /**
+   * An open port only shows the USB adapter is there: the module counts as up once it
+   * has answered. The handshake sets the configured mode, or else reads the mode
+   * register (a harmless read every module answers in any mode).
+   */
+  protected override stateOnOpen(): { state: DeviceState; detail?: string } {
+    return { state: 'disconnected', detail: 'port open; waiting for the module to answer' };
+  }
+
   protected override onLinkOpen(): void {
-    if (this.#mode === undefined) return;
-    this.setMode(this.#mode).catch((err: unknown) => {
-      // timeouts are already counted; a close simply ends the attempt (retried on reopen)
-      if (err instanceof DriverError && err.code !== 'REPLY_TIMEOUT' && err.code !== 'LINK_CLOSED') this.fault(err);
-    });
+    this.#handshake();
+  }
+
+  #handshake(): void {
+    this.#probeTimer = undefined;
+    if (!this.started || !this.link.isOpen || this.status.state === 'connected') return;
+    const ask = this.#mode === undefined ? this.readRegister(GM65_MODE_REGISTER).then(() => undefined) : this.setMode(this.#mode);
+    ask.then(
+      () => this.#answered(),
+      (err: unknown) => {
+        // Timeouts are already counted; a close simply ends the attempt (retried on reopen).
+        if (err instanceof DriverError && err.code !== 'REPLY_TIMEOUT' && err.code !== 'LINK_CLOSED') this.fault(err);
+        if (err instanceof DriverError && err.code === 'LINK_CLOSED') return;
+        if (this.started && this.link.isOpen && this.status.state !== 'connected' && this.#probeTimer === undefined) {
+          this.#probeTimer = this.#timers.setTimeout(() => this.#handshake(), this.#probeIntervalMs);
+        }
+      },
+    );
+  }
+
+  #answered(): void {
+    this.#clearProbeTimer();
+    if (this.started && this.link.isOpen) this.setState('connected');
+  }
+
+  #clearProbeTimer(): void {
+    if (this.#probeTimer !== undefined) {
+      this.#timers.clearTimeout(this.#probeTimer);
+      this.#probeTimer = undefined;
+    }
   }
 
   protected onData(chunk: Buffer): void {
@@ -227,11 +268,13 @@ export class Gm65Scanner extends LinkDevice<ByteLink> implements ScannerDevice {
   }
 
   protected onLinkReset(): void {
+    this.#clearProbeTimer();
     this.framer.reset();
     this.#settle(new DriverError('LINK_CLOSED', 'link closed while waiting for a response', this.type));
   }
 
   protected onStop(): void {
+    this.#clearProbeTimer();
     this.#settle(new DriverError('LINK_CLOSED', 'scanner stopped', this.type));
     this.framer.dispose();
   }

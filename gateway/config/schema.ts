@@ -140,6 +140,13 @@ export const configSchema = z
       /** Folder of public JWK files of trusted pass issuers. */
       passIssuersDir: z.string().min(1),
     }),
+    /** Rules for verifying passes beyond their signature and dates. */
+    credentials: z
+      .strictObject({
+        /** Longest validity (exp − iat) a pass may state, hours; longer ones are refused (PASS_LIFETIME_TOO_LONG). Default 168 = 7 days. */
+        maxPassLifetimeHours: z.number().int().min(1).max(24 * 366).default(168),
+      })
+      .prefault({}),
     policy: z
       .strictObject({
         /** Default checkpoint profile of the lanes: config/profiles/<name>.yaml. */

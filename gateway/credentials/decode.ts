@@ -1,7 +1,7 @@
 // One scanner payload → one ParsedCredential. The single entry point the lane calls; it
 // never throws for any payload, and never echoes the payload (it may hold personal data).
 import { BADGE_PREFIX, parseBadge } from './badge.js';
-import { verifyPass } from './pass.js';
+import { verifyPass, type PassRules } from './pass.js';
 import type { TrustList } from './trust-list.js';
 import type { ParsedCredential } from './types.js';
 
@@ -35,11 +35,11 @@ function unknown(code: 'CREDENTIAL_UNKNOWN' | 'CREDENTIAL_NOT_TEXT', detail: str
  * - more than MAX_PAYLOAD_BYTES → CREDENTIAL_UNKNOWN
  * - bytes that are not UTF-8 (or a string with a lone surrogate) → CREDENTIAL_NOT_TEXT
  * - trailing CR/LF (scanner line endings) removed; nothing else is trimmed
- * - `x.y.z` of base64url → health pass, or vehicle pass when its header typ is vehicle-pass+jwt (verifyPass)
+ * - `x.y.z` of base64url → health pass, or vehicle pass when its header typ is vehicle-pass+jwt (verifyPass, with `rules`)
  * - `CPB1:` → staff badge (parseBadge; a bad id is BADGE_MALFORMED)
  * - anything else, including an empty payload → CREDENTIAL_UNKNOWN
  */
-export async function decodeCredential(payload: Buffer | Uint8Array | string, trust: TrustList, now: number): Promise<ParsedCredential> {
+export async function decodeCredential(payload: Buffer | Uint8Array | string, trust: TrustList, now: number, rules: PassRules = {}): Promise<ParsedCredential> {
   let text: string;
   if (typeof payload === 'string') {
     const bytes = Buffer.byteLength(payload, 'utf8');
@@ -59,7 +59,7 @@ export async function decodeCredential(payload: Buffer | Uint8Array | string, tr
   text = trimTrailingCrLf(text);
 
   if (text === '') return unknown('CREDENTIAL_UNKNOWN', 'payload is empty');
-  if (COMPACT_JWS.test(text)) return verifyPass(text, trust, now);
+  if (COMPACT_JWS.test(text)) return verifyPass(text, trust, now, rules);
   if (text.startsWith(BADGE_PREFIX)) return parseBadge(text);
   return unknown('CREDENTIAL_UNKNOWN', `payload of ${text.length} characters is neither a health pass (compact JWS) nor a staff badge (${BADGE_PREFIX}…)`);
 }

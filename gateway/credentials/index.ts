@@ -15,7 +15,8 @@ export {
 export type { PassClaims, PassClaimsInput, VehicleClaims, VehicleClaimsInput } from './claims.js';
 export { trustListFromJwks, trustedKeyFromJwk } from './trust-list.js';
 export type { TrustJwk, TrustList, TrustedKey } from './trust-list.js';
-export { verifyPass, CLOCK_TOLERANCE_MS, MAX_PASS_CHARS, PASS_ALGORITHM } from './pass.js';
+export { verifyPass, CLOCK_TOLERANCE_MS, DEFAULT_MAX_PASS_LIFETIME_HOURS, MAX_PASS_CHARS, PASS_ALGORITHM } from './pass.js';
+export type { PassRules } from './pass.js';
 export { parseBadge, resolveCredential, BADGE_PREFIX, STAFF_ID_PATTERN } from './badge.js';
 export { decodeCredential, MAX_PAYLOAD_BYTES } from './decode.js';
 export { generateIssuerKeys, issuePass, issueVehiclePass, DEFAULT_PASS_TTL_SECONDS, ISSUER_KID_PATTERN } from './issue.js';

@@ -17,6 +17,20 @@ export const CLOCK_TOLERANCE_MS = 60_000;
 /** Longest token accepted. A real pass is well under 1 KiB; see decode.ts for the payload cap. */
 export const MAX_PASS_CHARS = 4096;
 
+/**
+ * Longest validity (exp − iat) a pass may state, hours: 7 days. A genuine pass valid for
+ * years (a misconfigured issuer, a leaked key) would otherwise admit its holder forever.
+ * The gateway passes credentials.maxPassLifetimeHours; this default keeps a caller that
+ * passes nothing on the safe side.
+ */
+export const DEFAULT_MAX_PASS_LIFETIME_HOURS = 168;
+
+/** Rules of the gateway's configuration that verifying a pass follows. */
+export interface PassRules {
+  /** Longest exp − iat accepted, hours. Default DEFAULT_MAX_PASS_LIFETIME_HOURS. */
+  maxLifetimeHours?: number;
+}
+
 /** The only algorithm accepted; anything else in `alg` (none, HS256, RS256, …) is PASS_MALFORMED. */
 export const PASS_ALGORITHM = 'EdDSA';
 
@@ -70,21 +84,24 @@ const isoOf = (seconds: number) => new Date(seconds * 1000).toISOString();
  * Verifies a health pass against the trust list at time `now` (epoch ms).
  * Order of checks, first failure wins: shape (PASS_MALFORMED) → key by kid (PASS_UNKNOWN_KEY)
  * → signature (PASS_SIGNATURE_INVALID) → iat/exp/nbf (PASS_CLAIMS_INVALID, PASS_EXPIRED,
- * PASS_NOT_YET_VALID) → the other claims (PASS_CLAIMS_INVALID). Times are judged before the
+ * PASS_NOT_YET_VALID, then PASS_LIFETIME_TOO_LONG when exp − iat exceeds
+ * rules.maxLifetimeHours) → the other claims (PASS_CLAIMS_INVALID). Times are judged before the
  * rest of the claims so an old pass in an outdated format still says "expired".
  * Throws only for a caller bug: `now` not a finite number.
  */
-export async function verifyPass(token: string, trust: TrustList, now: number): Promise<ParsedCredential> {
+export async function verifyPass(token: string, trust: TrustList, now: number, rules: PassRules = {}): Promise<ParsedCredential> {
   if (!Number.isFinite(now)) throw new CredentialError('INVALID_ARGUMENT', `now must be epoch ms, got ${String(now)}`);
+  const maxLifetimeHours = rules.maxLifetimeHours ?? DEFAULT_MAX_PASS_LIFETIME_HOURS;
+  if (!(maxLifetimeHours > 0)) throw new CredentialError('INVALID_ARGUMENT', `maxLifetimeHours must be positive, got ${String(maxLifetimeHours)}`);
   try {
-    return await verify(token, trust, now);
+    return await verify(token, trust, now, maxLifetimeHours);
   } catch (err) {
     // Safety net for the never-throw contract (e.g. a crypto backend error): refuse, explain.
     return fail('PASS_MALFORMED', `could not be verified: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
-async function verify(token: string, trust: TrustList, now: number): Promise<ParsedCredential> {
+async function verify(token: string, trust: TrustList, now: number, maxLifetimeHours: number): Promise<ParsedCredential> {
   if (typeof token !== 'string') return fail('PASS_MALFORMED', 'expected the token as a string');
   if (token.length > MAX_PASS_CHARS) {
     return fail('PASS_MALFORMED', `is ${token.length} characters, more than the ${MAX_PASS_CHARS} accepted`);
@@ -126,14 +143,14 @@ async function verify(token: string, trust: TrustList, now: number): Promise<Par
   }
   // typ vehicle-pass+jwt: the claims are a vehicle's, never a person's (no typ confusion).
   if (vehicle) {
-    const result = await verifySigned(token, trust, now, kid, payloadSegment);
+    const result = await verifySigned(token, trust, now, maxLifetimeHours, kid, payloadSegment);
     if (!result.ok) return vehicleFail(result);
     const parsed = vehicleClaimsSchema.safeParse(result.claims);
     if (!parsed.success) return vehicleFail(fail('PASS_CLAIMS_INVALID', describeClaimsError(parsed.error)));
     const { plate, goods, driver, iat, exp } = parsed.data;
     return { ok: true, kind: 'vehicle-pass', vehicle: { plate, goods, driver }, issuer: result.issuer, issuedAt: iat * 1000, expiresAt: exp * 1000 };
   }
-  const result = await verifySigned(token, trust, now, kid, payloadSegment);
+  const result = await verifySigned(token, trust, now, maxLifetimeHours, kid, payloadSegment);
   if (!result.ok) return result;
 
   // 5. Everything else.
@@ -157,6 +174,7 @@ async function verifySigned(
   token: string,
   trust: TrustList,
   now: number,
+  maxLifetimeHours: number,
   kid: string,
   payloadSegment: string,
 ): Promise<Failure | { ok: true; claims: unknown; issuer: string }> {
@@ -191,6 +209,11 @@ async function verifySigned(
   }
   if (nbf !== undefined && nbf * 1000 > now + CLOCK_TOLERANCE_MS) {
     return fail('PASS_NOT_YET_VALID', `not valid before ${isoOf(nbf)} (nbf), beyond the ${CLOCK_TOLERANCE_MS / 1000} s clock tolerance`);
+  }
+  // The span the issuer signed, not what is left of it: a pass valid for years is refused
+  // on its first day as on its last.
+  if (exp - iat > maxLifetimeHours * 3600) {
+    return fail('PASS_LIFETIME_TOO_LONG', `valid for ${Math.floor((exp - iat) / 3600)} h (iat ${isoOf(iat)} to exp ${isoOf(exp)}); at most ${maxLifetimeHours} h is accepted`);
   }
 
   return { ok: true, claims, issuer: trusted.issuer };

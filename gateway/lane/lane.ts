@@ -3,7 +3,7 @@
 // The lane never opens the gate unless the policy said admit and every device is up.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { PassageEvent, PassageSensorDevice, RelayDevice, ScannerDevice, ThermometerDevice, ThermometerReading } from '../../drivers/types.js';
+import type { InvalidReading, PassageEvent, PassageSensorDevice, RelayDevice, ScannerDevice, ThermometerDevice, ThermometerReading } from '../../drivers/types.js';
 import type { LaneConfig } from '../config/schema.js';
 import { resolveCredential } from '../credentials/index.js';
 import { CodedError } from '../errors.js';
@@ -132,6 +132,7 @@ export class Lane implements LaneHandle {
       });
     });
     this.#listen(thermometer, 'reading', (r: ThermometerReading) => this.#onReading(r));
+    this.#listen(thermometer, 'invalid', (r: InvalidReading) => this.#onInvalidReading(r));
     const sensor = this.#deps.devices.sensor;
     if (sensor) this.#listen(sensor, 'passage', (p: PassageEvent) => this.#onPassage(p));
     await Promise.all([scanner.start(), thermometer.start(), relay.start(), sensor?.start()]);
@@ -403,6 +404,20 @@ export class Lane implements LaneHandle {
     }
   }
 
+  /**
+   * The thermometer answered, but with no temperature (out of its range). During a
+   * measurement the policy sees it at once (re-measure, then refer if it repeats) instead
+   * of the person waiting out the window; before a scan it only voids the unpaired reading.
+   */
+  #onInvalidReading(r: InvalidReading): void {
+    if (this.#passage && this.#state === 'measuring') {
+      this.#passage.readings.push({ celsius: Number.NaN, at: r.at, invalid: r.code });
+      this.#evaluate();
+    } else {
+      this.#unpaired = null;
+    }
+  }
+
   #evaluate(): void {
     const passage = this.#passage;
     if (!passage) return;
@@ -439,11 +454,13 @@ export class Lane implements LaneHandle {
     }
     if (verdict.outcome === 'measure') {
       passage.prompt = verdict.reason;
-      this.#deps.devices.thermometer.measure();
       // Each request for a (re-)measurement gets a fresh window.
       if (this.#measureTimer) clearTimeout(this.#measureTimer);
       this.#measureTimer = setTimeout(() => this.#onMeasureTimeout(), this.#deps.config.temperatureWindowMs);
       this.#setState('measuring');
+      // Last: a device may answer within measure() (an in-process link), and the answer
+      // must find the lane already measuring.
+      this.#deps.devices.thermometer.measure();
       return;
     }
     this.#finish(verdict, 'decision', evaluated);

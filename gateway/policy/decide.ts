@@ -40,6 +40,7 @@ const CREDENTIAL_OUTCOME: Readonly<Record<CredentialFailureCode, 'refuse' | 'ref
   PASS_SIGNATURE_INVALID: 'refuse',
   PASS_EXPIRED: 'refuse',
   PASS_NOT_YET_VALID: 'refuse',
+  PASS_LIFETIME_TOO_LONG: 'refuse',
   PASS_CLAIMS_INVALID: 'refuse',
   BADGE_MALFORMED: 'refer',
   BADGE_NOT_IN_ROSTER: 'refer',
@@ -146,6 +147,10 @@ export function decide(input: DecideInput): Verdict {
       return { outcome: 'measure', reason: reason('TEMP_IMPLAUSIBLE_REMEASURE') };
     case 'implausible':
       return { outcome: 'refer', reasons: [reason('TEMP_IMPLAUSIBLE')], alerts: [] };
+    case 'invalid-remeasure':
+      return { outcome: 'measure', reason: reason('TEMP_READING_INVALID_REMEASURE') };
+    case 'invalid':
+      return { outcome: 'refer', reasons: [reason('TEMP_READING_INVALID')], alerts: [] };
     case 'recheck':
       return { outcome: 'measure', reason: reason('TEMP_RECHECK', { celsius: temp.celsius }) };
     case 'fever':

@@ -23,6 +23,8 @@ export const REASON_CODES = [
   'TEMP_RECHECK',
   'TEMP_IMPLAUSIBLE_REMEASURE',
   'TEMP_IMPLAUSIBLE',
+  'TEMP_READING_INVALID_REMEASURE',
+  'TEMP_READING_INVALID',
   'TEMP_FEVER',
   'WATCHLIST_CLOSE_CONTACT',
   'WATCHLIST_ISOLATION',
@@ -158,6 +160,12 @@ const CATALOGUE: Catalogue = {
     en: 'Pass is not valid yet',
     next: { zh: '请稍后再扫码', en: 'Please scan again later' },
   },
+  PASS_LIFETIME_TOO_LONG: {
+    kind: 'refuse',
+    zh: '通行码有效期超出规定',
+    en: 'Pass validity period is too long',
+    next: { zh: '请重新申领通行码', en: 'Please get a new pass' },
+  },
   PASS_CLAIMS_INVALID: {
     kind: 'refuse',
     zh: '通行码信息不完整',
@@ -261,6 +269,17 @@ const CATALOGUE: Catalogue = {
     kind: 'refer',
     zh: '体温无法测准',
     en: 'Temperature could not be measured',
+    next: { zh: '请稍候，工作人员将为您复测', en: 'Please wait; staff will measure you' },
+  },
+  TEMP_READING_INVALID_REMEASURE: {
+    kind: 'measure',
+    zh: '测温无效，请正对测温仪再测一次',
+    en: 'Invalid reading: please face the sensor and measure again',
+  },
+  TEMP_READING_INVALID: {
+    kind: 'refer',
+    zh: '测温仪读数无效',
+    en: 'The thermometer gave no valid reading',
     next: { zh: '请稍候，工作人员将为您复测', en: 'Please wait; staff will measure you' },
   },
   TEMP_FEVER: {

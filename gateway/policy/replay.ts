@@ -19,7 +19,7 @@ export function evaluatedFacts(input: DecideInput): EvaluatedFacts {
     credential: c.ok
       ? { ok: true, kind: c.kind, category: c.subject.category, health: healthOnly(c.subject.health) }
       : { ok: false, kind: c.kind, code: c.code },
-    readings: input.readings.map((r) => ({ celsius: r.celsius, at: r.at })),
+    readings: input.readings.map((r) => ({ celsius: r.celsius, at: r.at, ...(r.invalid === undefined ? {} : { invalid: r.invalid }) })),
     // Subject ids and approver names stay out: decide() does not read them.
     watchlist: input.facts.watchlist.map((w) => ({ kind: w.kind, from: w.from, until: w.until ?? null })),
     // Checkpoints and use counts only when set, so rows of plain approvals keep their old shape.

@@ -59,9 +59,15 @@ export type Verdict = Decision | MeasureRequest;
 
 /** One thermometer reading as the policy sees it. */
 export interface TemperatureReading {
+  /** °C; NaN (null once stored as JSON) when `invalid` is set. */
   celsius: number;
   /** Epoch ms the reading was taken. */
   at: number;
+  /**
+   * Set when the thermometer answered without a temperature (its code, e.g. OUT_OF_RANGE:
+   * LU90614 `FF FF`, a saturated MLX field, a GD60914 value off its span).
+   */
+  invalid?: string;
 }
 
 export type WatchlistKind = 'close-contact' | 'isolation' | 'home-monitoring';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DcttechRelay } from '../../drivers/relay/dcttech.js';
 import { ModbusRelay } from '../../drivers/relay/modbus.js';
 import { encodeKeystrokes } from '../../drivers/scanner/evdev-wedge.js';
-import { Gm65Scanner } from '../../drivers/scanner/gm65.js';
+import { encodeGm65Response, Gm65Scanner } from '../../drivers/scanner/gm65.js';
 import { SimScanner } from '../../drivers/scanner/sim-scanner.js';
 import { Lu90614 } from '../../drivers/thermometer/lu90614.js';
 import type { HidBackend } from '../../drivers/transport/hid.js';
@@ -17,6 +17,7 @@ import type { DeviceStatus } from '../../drivers/types.js';
 import { ConfigError, parseConfig } from '../../gateway/config/load.js';
 import { buildLaneDevices, isSimLane, SharedModbusPorts } from '../../gateway/devices.js';
 import { recogniseUsb } from '../../gateway/cli/devices.js';
+
 
 const head = `
 site: s1
@@ -130,7 +131,7 @@ describe('device factory', () => {
     expect(devices.relay).toBeInstanceOf(ModbusRelay);
   });
 
-  it('starts the link with the device: connected when the port opens, disconnected when it vanishes, connected on its return', async () => {
+  it('starts the link with the device: connected when the module answers on the opened port, disconnected when it vanishes, connected on its return', async () => {
     SerialPortMock.binding.createPort('/dev/serial/by-id/usb-scanner');
     const ports: SerialPortMock[] = [];
     const [lane] = lanesOf(realLane.replace('/dev/serial/by-id/usb-scanner }', '/dev/serial/by-id/usb-scanner, reconnect: { initialMs: 10, maxMs: 100 } }'));
@@ -139,6 +140,14 @@ describe('device factory', () => {
       createPort: (s) => {
         const p = new SerialPortMock({ path: s.path, baudRate: s.baudRate, autoOpen: false });
         ports.push(p);
+        // The GM65 module behind the port answers the mode-register read sent on open.
+        const write = p.write.bind(p) as (data: Buffer, cb?: (err: Error | null | undefined) => void) => boolean;
+        Object.assign(p, {
+          write: (data: Buffer, cb?: (err: Error | null | undefined) => void) => {
+            if (data[0] === 0x7e && data[2] === 0x07) setImmediate(() => p.port?.emitData(encodeGm65Response([0xd5])));
+            return write(data, cb);
+          },
+        });
         return p as unknown as PortLike;
       },
     })!;
@@ -147,16 +156,23 @@ describe('device factory', () => {
     const states: DeviceStatus['state'][] = [];
     scanner.on('status', (s: DeviceStatus) => states.push(s.state));
     await scanner.start();
-    expect(scanner.status.state).toBe('connected');
+    await waitFor(() => scanner.status.state === 'connected');
     // serialport reports an unplug as 'close' with a DisconnectedError.
     ports[0]!.emit('close', Object.assign(new Error('Disconnected'), { disconnected: true }));
     expect(scanner.status.state).toBe('disconnected');
-    await new Promise((r) => setTimeout(r, 100));
-    expect(scanner.status.state).toBe('connected');
+    await waitFor(() => scanner.status.state === 'connected');
     expect(ports.length).toBe(2); // a fresh port object for the reopen
     await scanner.stop();
     expect(ports[1]!.isOpen).toBe(false);
-    expect(states).toEqual(['disconnected', 'connected', 'disconnected', 'connected', 'disconnected']);
+    expect(states).toEqual([
+      'disconnected', // not open yet
+      'disconnected', // port open, waiting for the module to answer
+      'connected',
+      'disconnected', // unplugged
+      'disconnected', // reopened, waiting for the answer
+      'connected',
+      'disconnected', // stopped
+    ]);
   });
 
   it('reads a keyboard-wedge scanner from its event node and reopens it after it vanished', async () => {

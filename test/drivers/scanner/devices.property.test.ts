@@ -42,6 +42,8 @@ describe('driver and simulator pairs under random faults', () => {
         const got: string[] = [];
         scanner.on('scan', (p: Buffer) => got.push(p.toString('latin1')));
         await scanner.start();
+        // The handshake on open is answered first (a GM65 is up only once it answered).
+        for (let i = 0; i < 50 && scanner.status.state !== 'connected'; i++) await new Promise((r) => setImmediate(r));
         for (const [c, alsoCommand] of steps) {
           await sim.present(c);
           if (alsoCommand) await scanner.writeRegister(0x0003, c.length & 0xff);
@@ -64,6 +66,8 @@ describe('driver and simulator pairs under random faults', () => {
         const got: ThermometerReading[] = [];
         thermo.on('reading', (r: ThermometerReading) => got.push(r));
         await thermo.start();
+        // The probe sent on open is answered first (a thermometer is up only once it answered).
+        for (let i = 0; i < 20 && thermo.status.state !== 'connected'; i++) await new Promise((r) => setImmediate(r));
         for (const t of temps) {
           // Noise right before a reply may hold a false FE start that a 1-in-256 sum would
           // accept; the framer-level properties cover that. Here noise is followed by silence.

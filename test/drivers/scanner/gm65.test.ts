@@ -27,6 +27,8 @@ async function setup(opts: Gm65Options = {}, simOpts: Gm65SimOptions = {}) {
   scanner.on('fault', (e: DriverError) => faults.push(e));
   sim.start();
   await scanner.start();
+  // Up only once the module answered the handshake sent on open (a mode register read).
+  for (let i = 0; i < 20 && scanner.status.state !== 'connected' && !sim.faults.silent; i++) await tick();
   return { pair, timers, scanner, sim, scans, faults };
 }
 
@@ -100,8 +102,8 @@ describe('Gm65Scanner with its simulator', () => {
     await sim.present('HELD-CODE');
     expect(scans).toEqual([]);
     await scanner.trigger();
-    expect(hex(pair[0].writtenBytes())).toBe('7e000801000201abcd');
-    expect(hex(pair[1].written[0] ?? Buffer.alloc(0))).toBe('02000001003331');
+    expect(hex(pair[0].written.at(-1) ?? Buffer.alloc(0))).toBe('7e000801000201abcd');
+    expect(pair[1].written.map(hex)).toContain('02000001003331');
     await tick();
     expect(scans).toEqual(['HELD-CODE']);
   });
@@ -114,6 +116,29 @@ describe('Gm65Scanner with its simulator', () => {
     // read 0x0000 (1 register), then write back with bits 1:0 = 01, other bits kept
     expect(pair[0].written.map(hex)).toEqual(['7e0007010000' + '01abcd', '7e0008010000' + 'd5abcd']);
     expect(sim.registers.get(0)).toBe(0xd5);
+    expect(scanner.status.state).toBe('connected');
+  });
+
+  it('is not connected when its port opens until the module answers, asking again every 500 ms', async () => {
+    const { pair, sim, scanner, timers } = await setup({ replyTimeoutMs: 300 }, { faults: { silent: true } });
+    const states: string[] = [];
+    scanner.on('status', (s: { state: string }) => states.push(s.state));
+    await tick();
+    expect(scanner.status).toMatchObject({ state: 'disconnected', detail: 'port open; waiting for the module to answer' });
+    for (let i = 0; i < 3; i++) {
+      timers.advance(301); // the read times out
+      await tick();
+      timers.advance(500); // and is asked again
+      await tick();
+    }
+    expect(pair[0].written.filter((w) => hex(w) === '7e000701000001abcd').length).toBe(4);
+    expect(states).toEqual([]);
+    sim.setFaults({ silent: false });
+    timers.advance(301);
+    await tick();
+    timers.advance(500);
+    await tick();
+    await tick();
     expect(scanner.status.state).toBe('connected');
   });
 
@@ -153,9 +178,11 @@ describe('Gm65Scanner with its simulator', () => {
     await expect(p).rejects.toMatchObject({ code: 'LINK_CLOSED' });
     expect(scanner.status.state).toBe('disconnected');
     await expect(scanner.trigger()).rejects.toMatchObject({ code: 'LINK_CLOSED' });
-    replug(pair);
-    expect(scanner.status.state).toBe('connected');
     sim.setFaults({ slowMs: 0 });
+    replug(pair);
+    await tick();
+    await tick();
+    expect(scanner.status.state).toBe('connected');
     await sim.present('BACK');
     expect(scans).toEqual(['BACK']);
   });

@@ -48,7 +48,10 @@ describe('createSimulator', () => {
     sim.unplug();
     expect(scanner.status.state).toBe('disconnected');
     sim.replug();
+    // A GM65 answers its handshake first; the others are up when the link opens.
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
     expect(scanner.status.state).toBe('connected');
+    await scanner.stop();
   });
 
   it('drives a hid-pos scanner through a FakeHidDevice', async () => {

@@ -26,8 +26,8 @@ describe('GD60914 frames (devices.md, both directions)', () => {
     forehead.thermo.measure();
     const wrist = await setup({ mode: 'wrist' });
     wrist.thermo.measure();
-    expect(forehead.pair[0].written.map(hex)).toEqual(['a1', 'ab']);
-    expect(wrist.pair[0].written.map(hex)).toEqual(['a1', 'ac']);
+    expect(forehead.pair[0].written.map(hex)).toEqual(['a1', 'ab', 'ab']); // set-up, probe, measure
+    expect(wrist.pair[0].written.map(hex)).toEqual(['a1', 'ac', 'ac']);
     // device side decodes them: single-shot armed by A1, then a wrist measurement
     await tick();
     expect(wrist.sim.singleShot).toBe(true);
@@ -95,10 +95,11 @@ describe('Gd60914 with its simulator', () => {
     unplug(pair);
     sim.singleShot = false; // a power cycle forgets the mode
     replug(pair);
+    await tick();
     thermo.measure();
     await tick();
     await tick();
     expect(readings.map((r) => r.raw)).toEqual([36.5, 36.5]);
-    expect(pair[0].written.map(hex)).toEqual(['a1', 'ab', 'a1', 'ab']);
+    expect(pair[0].written.map(hex)).toEqual(['a1', 'ab', 'ab', 'a1', 'ab', 'ab']);
   });
 });

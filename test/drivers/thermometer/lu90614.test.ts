@@ -12,7 +12,7 @@ import {
 import { Lu90614Sim, type Lu90614SimOptions } from '../../../drivers/thermometer/lu90614.sim.js';
 import type { DriverError } from '../../../drivers/transport/framing.js';
 import { linkPair, replug, unplug } from '../../../drivers/transport/memory-link.js';
-import type { ThermometerReading } from '../../../drivers/types.js';
+import type { DeviceStatus, ThermometerReading } from '../../../drivers/types.js';
 import { bytes, hex, ManualTimers } from '../scanner/harness.js';
 import { thermometerRig, tick } from './rig.js';
 
@@ -53,12 +53,12 @@ describe('LU90614 frames (devices.md examples, both directions)', () => {
 });
 
 describe('Lu90614 with its simulator', () => {
-  it('selects body mode on open and sends FA CA C4 per measure(), yielding raw, mode and compensated value', async () => {
+  it('selects body mode on open, probes once with FA CA C4 (no reading) and sends FA CA C4 per measure(), yielding raw, mode and compensated value', async () => {
     const { pair, thermo, readings, sim } = await setup({ offsetC: 0.3 });
     thermo.measure();
     await tick();
-    expect(pair[0].written.map(hex)).toEqual(['fac5bf', 'facac4']);
-    expect(sim.measureCommands).toBe(1);
+    expect(pair[0].written.map(hex)).toEqual(['fac5bf', 'facac4', 'facac4']);
+    expect(sim.measureCommands).toBe(2);
     expect(readings).toEqual([{ celsius: 36.9, raw: 36.6, mode: 'body', at: expect.any(Number) }]);
   });
 
@@ -126,11 +126,15 @@ describe('Lu90614 with its simulator', () => {
     expect(thermo.status.state).toBe('disconnected');
     thermo.measure();
     expect(faults.map((f) => f.code)).toEqual(['LINK_CLOSED']);
+    const states: string[] = [];
+    thermo.on('status', (s: DeviceStatus) => states.push(`${s.state}${s.detail ? `: ${s.detail}` : ''}`));
     replug(pair);
-    expect(thermo.status.state).toBe('connected');
+    await tick();
+    // The port opening is not enough: up only once the module answered the probe.
+    expect(states).toEqual(['disconnected: port open; waiting for the device to answer', 'connected']);
     thermo.measure();
     await tick();
-    expect(pair[0].written.map(hex)).toEqual(['fac5bf', 'fac5bf', 'facac4']);
+    expect(pair[0].written.map(hex)).toEqual(['fac5bf', 'facac4', 'fac5bf', 'facac4', 'facac4']);
     expect(readings).toHaveLength(1);
   });
 
@@ -139,18 +143,21 @@ describe('Lu90614 with its simulator', () => {
     vi.useFakeTimers();
     const pair = linkPair();
     const thermo = new Lu90614(pair[0], { replyTimeoutMs: 1000 });
-    const sim = new Lu90614Sim(pair[1], { faults: { slowMs: 1500 } });
+    const sim = new Lu90614Sim(pair[1]);
     const readings: ThermometerReading[] = [];
     const faults: string[] = [];
     thermo.on('reading', (r: ThermometerReading) => readings.push(r));
     thermo.on('fault', (e: DriverError) => faults.push(e.code));
     sim.start();
     await thermo.start();
+    await vi.advanceTimersByTimeAsync(10); // the probe on open is answered
+    expect(thermo.status.state).toBe('connected');
+    sim.setFaults({ slowMs: 1500 });
     thermo.measure();
     await vi.advanceTimersByTimeAsync(1001);
     expect(faults).toEqual(['REPLY_TIMEOUT']);
     await vi.advanceTimersByTimeAsync(600);
-    expect(sim.sent).toHaveLength(1);
+    expect(sim.sent).toHaveLength(2);
     expect(readings).toEqual([]);
     expect(thermo.counters.lateReplies).toBe(1);
     sim.setFaults({ slowMs: 200 });

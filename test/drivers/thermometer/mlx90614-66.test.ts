@@ -40,14 +40,14 @@ describe('Mlx90614Board with its simulator', () => {
     const { pair, thermo, readings } = await setup({ offsetC: 2.1 });
     thermo.measure();
     await tick();
-    expect(pair[0].written.map(hex)).toEqual(['66660256']);
+    expect(pair[0].written.map(hex)).toEqual(['66660256', '66660256']); // the probe on open, then the query
     expect(readings).toEqual([{ celsius: 36.9, raw: 34.8, mode: 'object', ambient: 24.5, at: expect.any(Number) }]);
   });
 
   it('asks for continuous output on open and takes the streamed readings', async () => {
     vi.useFakeTimers();
     const { pair, sim, readings, thermo } = await setup({ continuous: true });
-    expect(pair[0].written.map(hex)).toEqual(['66660156']);
+    expect(pair[0].written.map(hex)).toEqual(['66660156', '66660256']); // then a probe query
     await vi.advanceTimersByTimeAsync(350);
     expect(readings.length).toBe(3);
     sim.stop();

@@ -20,7 +20,11 @@ export interface ThermometerRig<T, S> {
   faults: DriverError[];
 }
 
-/** Builds the driver (given the host end and the manual timers) and its simulator, both started. */
+/**
+ * Builds the driver (given the host end and the manual timers) and its simulator, both
+ * started, and lets the probe sent on open be answered (the driver is 'connected' only
+ * then). The link's `written` keeps the set-up command(s) and that probe.
+ */
 export async function thermometerRig<T extends SerialThermometer<unknown>, S extends ByteSim>(
   makeThermo: (host: MemoryLink, timers: ManualTimers) => T,
   makeSim: (device: MemoryLink) => S,
@@ -35,5 +39,6 @@ export async function thermometerRig<T extends SerialThermometer<unknown>, S ext
   thermo.on('fault', (e: DriverError) => faults.push(e));
   sim.start();
   await thermo.start();
+  for (let i = 0; i < 5 && thermo.status.state !== 'connected'; i++) await tick();
   return { pair, timers, thermo, sim, readings, faults };
 }

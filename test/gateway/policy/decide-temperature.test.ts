@@ -43,6 +43,28 @@ describe('decide: temperature (rule 4)', () => {
     expect(summary(decide(input({ readings })))).toEqual(expected);
   });
 
+  describe('readings the thermometer flagged invalid (out of its range)', () => {
+    /** `null` stands for an out-of-range answer (LU90614 FF FF), a number for a reading. */
+    const withInvalid = (values: (number | null)[]) => {
+      const base = input({ readings: values.map((v) => v ?? 0) });
+      return { ...base, readings: base.readings.map((r, i) => (values[i] === null ? { celsius: Number.NaN, at: r.at, invalid: 'OUT_OF_RANGE' } : r)) };
+    };
+    it.each<[string, (number | null)[], Expected]>([
+      ['asks for a re-measure at once after the first invalid reading', [null], measure('TEMP_READING_INVALID_REMEASURE')],
+      ['refers with TEMP_READING_INVALID when the re-measure is invalid too', [null, null], { outcome: 'refer', code: 'TEMP_READING_INVALID' }],
+      ['admits a normal reading after one invalid reading', [null, 36.5], admit(36.5)],
+      ['does not count an invalid reading as a fever confirmation', [37.6, null], measure('TEMP_READING_INVALID_REMEASURE')],
+      ['refers on a second invalid reading even with a plausible one in between', [null, 37.6, null], { outcome: 'refer', code: 'TEMP_READING_INVALID' }],
+    ])('%s', (_name, values, expected) => {
+      expect(summary(decide(withInvalid(values)))).toEqual(expected);
+    });
+
+    it('says in both languages what happened and what to do next', () => {
+      const v = decide(withInvalid([null, null]));
+      expect(v).toMatchObject({ outcome: 'refer', reasons: [{ code: 'TEMP_READING_INVALID', zh: '测温仪读数无效', en: 'The thermometer gave no valid reading', next: { zh: expect.any(String), en: expect.any(String) } }] });
+    });
+  });
+
   it('refers at once on an implausible reading when the profile allows no retries', () => {
     const profile = profileFromOverrides({ implausibleRetries: 0 });
     expect(summary(decide(input({ readings: [30], profile })))).toEqual({ outcome: 'refer', code: 'TEMP_IMPLAUSIBLE' });
