@@ -61,6 +61,15 @@ function singleParam(search: URLSearchParams, name: string): string | undefined 
   return values[0];
 }
 
+/** The status of a client error raised with a 4xx `status` (http-errors, the router's URIError); else undefined. */
+function clientErrorStatus(err: unknown): number | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as Error & { status?: unknown; statusCode?: unknown };
+  const status = typeof e.status === 'number' ? e.status : e.statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  return status;
+}
+
 export function createHttpApp(deps: HttpDeps): express.Express {
   const { lanes, logger } = deps;
   const app = express();
@@ -197,6 +206,15 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     }
     if (err instanceof HttpError) {
       sendError(res, err.status, err.code, err.publicMessage);
+      return;
+    }
+    // A client error raised by express itself or a library (http-errors with a 4xx
+    // status, e.g. a path that is not valid percent-encoding): the client's to fix, so a
+    // 400-range answer and an info line without a stack, never a 500.
+    const clientStatus = clientErrorStatus(err);
+    if (clientStatus !== undefined) {
+      logger.info({ method: req.method, path: req.path, status: clientStatus, reason: (err as Error).message }, 'http request refused');
+      sendError(res, clientStatus, 'BAD_REQUEST', `malformed request: ${(err as Error).message.slice(0, 120)}`);
       return;
     }
     logger.error({ err, method: req.method, path: req.path }, 'http request failed');
