@@ -97,8 +97,6 @@ export function createHttpApp(
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', 'strong');
-  // Before anything else, 404s included: a rebound name gets nothing from this server.
-  app.use(hostAllowList(access.allowedHosts));
 
   // Found on first use rather than at construction, so building the app never touches the disk.
   let paths: KioskPaths | undefined;
@@ -109,6 +107,8 @@ export function createHttpApp(
   // helmet: nosniff, frame denial, no referrer, and a CSP that allows only this server
   // (kiosk and console pages and scripts come only from here: no CDN, no inline script).
   app.use(securityHeaders());
+  // Before any route, 404s included: a rebound name gets nothing from this server.
+  app.use(hostAllowList(access.allowedHosts));
 
   // A guard session (cookie) for what is not open; refuses when no console is mounted.
   const guardSession =
