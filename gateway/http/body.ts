@@ -51,7 +51,8 @@ export function bodyError(err: unknown, req: Request, example: string): HttpErro
     case 'encoding.unsupported':
       return new HttpError(415, 'UNSUPPORTED_ENCODING', `header Content-Encoding: expected one of ${CONTENT_ENCODINGS.join(', ')}, got ${JSON.stringify(encoding.slice(0, 40))}`);
     case 'charset.unsupported':
-      return new HttpError(415, 'UNSUPPORTED_CHARSET', `header Content-Type: expected charset=utf-8 (or none), got ${JSON.stringify((charsetOf(req) ?? '').slice(0, 40))}`);
+      // A charset is part of the body's form: a wrong one is a malformed body (400), like bad bytes.
+      return new HttpError(400, 'BAD_CHARSET', `header Content-Type: expected charset=utf-8 (or none; JSON is UTF-8), got ${JSON.stringify((charsetOf(req) ?? '').slice(0, 40))}`);
     case INVALID_UTF8:
       return new HttpError(400, 'BAD_CHARSET', `request body: expected UTF-8 text, got bytes that are not valid UTF-8`);
     case 'entity.parse.failed':
@@ -88,10 +89,10 @@ export function jsonBody(example: string): RequestHandler {
   });
   return (req, res, next) => {
     const charset = charsetOf(req);
-    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && typeof req.is('application/json') === 'string') {
+    if (charset !== undefined && charset !== 'utf-8' && typeof req.is('application/json') === 'string') {
       // Read the body off anyway so the connection can carry the next request.
       req.resume();
-      return next(bodyError({ type: 'charset.unsupported', status: 415 }, req, example));
+      return next(bodyError({ type: 'charset.unsupported', status: 400 }, req, example));
     }
     parse(req, res, (err?: unknown) => {
       if (err === undefined || err === null) return next();

@@ -12,7 +12,6 @@ export type HttpErrorCode =
   | 'BAD_ENCODING'
   | 'BAD_CHARSET'
   | 'UNSUPPORTED_ENCODING'
-  | 'UNSUPPORTED_CHARSET'
   /** Any other malformed request (e.g. a path that is not valid percent-encoding). */
   | 'BAD_REQUEST'
   /** The Host header names a host this gateway does not answer for (DNS rebinding). */
