@@ -424,7 +424,12 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
           })),
         },
       },
-      { host: config.http.host, port: config.http.port },
+      {
+        host: config.http.host,
+        port: config.http.port,
+        allowedHosts: config.http.allowedHosts,
+        ...(config.http.metricsTokenFile === undefined ? {} : { metricsTokenFile: path.resolve(path.dirname(loaded.file), config.http.metricsTokenFile) }),
+      },
     );
     stoppers.push(() => http.close());
 

@@ -80,6 +80,24 @@ export const configSchema = z
         port: port.default(8080),
         /** The kiosk returns to "please show your pass" this long after a decision. */
         kioskResetMs: z.number().int().min(1000).max(120_000).default(6000),
+        /**
+         * Host names (or addresses) browsers use to reach this gateway, any port. Always
+         * answered besides: localhost, 127.0.0.1, [::1] and `host` unless it is a wildcard.
+         * Any other Host header is refused (421), against DNS rebinding.
+         */
+        allowedHosts: z
+          .array(
+            z
+              .string()
+              .regex(
+                /^(?:\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\.?)$/,
+                'expected a host name or IP address without scheme or port, e.g. checkpoint-3.lan or 192.168.1.20',
+              ),
+          )
+          .max(64)
+          .default([]),
+        /** File whose first line is the bearer token that reads /metrics (relative to this file); absent = a guard session only. */
+        metricsTokenFile: z.string().min(1).optional(),
       })
       .prefault({}),
     /** Guard console: sessions, lockout after wrong PINs, sign-in rate limit. */

@@ -102,33 +102,71 @@ export class GuardAccounts {
   /**
    * Checks id + PIN. `maxFailures` wrong PINs in a row lock the account for `lockoutMs`;
    * while locked, even the right PIN is refused. Unknown ids cost the same scrypt time.
+   *
+   * Parallel attempts must not get round the lock, so the attempt is counted before the
+   * (asynchronous) scrypt, in one SQLite transaction that also checks and sets the lock:
+   * every attempt is a failure until its PIN proves right, and attempts refused while
+   * locked are counted as well (failed_count = attempts since the last success). Afterwards a right PIN signs
+   * in only if no other attempt has locked the account meanwhile, and it resets the
+   * count only when the row is still exactly as its own reservation left it, so a late
+   * result never lowers another attempt's count or lifts another attempt's lock.
    */
   async authenticate(id: string, pin: string): Promise<AuthResult> {
-    const row = GUARD_ID_PATTERN.test(id) ? this.#row(id) : undefined;
-    if (row === undefined) {
+    const reserved = GUARD_ID_PATTERN.test(id) ? this.#reserve(id) : undefined;
+    if (reserved === undefined) {
       await verifyPin(pin, await dummyHash());
       return { ok: false, reason: 'bad-credentials' };
     }
-    const now = this.#now();
-    if (row.locked_until !== null && row.locked_until > now) {
-      return { ok: false, reason: 'locked', until: row.locked_until };
+    if (reserved.kind === 'locked') return { ok: false, reason: 'locked', until: reserved.until };
+    const good = PIN_PATTERN.test(pin) && (await verifyPin(pin, reserved.row.pin_hash));
+    if (!good) {
+      // Already counted (and locked, if this was the attempt that reached the limit).
+      return reserved.lockedUntil === null ? { ok: false, reason: 'bad-credentials' } : { ok: false, reason: 'locked', until: reserved.lockedUntil };
     }
-    const good = PIN_PATTERN.test(pin) && (await verifyPin(pin, row.pin_hash));
-    // Re-read after the await: another attempt may have changed the counter meanwhile.
-    const current = this.#row(id);
-    if (current === undefined) return { ok: false, reason: 'bad-credentials' };
-    if (good) {
-      this.#db.prepare('UPDATE guards SET failed_count = 0, locked_until = NULL WHERE id = ?').run(id);
-      return { ok: true, guard: toGuard({ ...current, failed_count: 0, locked_until: null }) };
-    }
-    const failures = (current.locked_until !== null && current.locked_until <= now ? 0 : current.failed_count) + 1;
-    if (failures >= this.#policy.maxFailures) {
-      const until = now + this.#policy.lockoutMs;
-      this.#db.prepare('UPDATE guards SET failed_count = 0, locked_until = ? WHERE id = ?').run(until, id);
-      return { ok: false, reason: 'locked', until };
-    }
-    this.#db.prepare('UPDATE guards SET failed_count = ?, locked_until = NULL WHERE id = ?').run(failures, id);
-    return { ok: false, reason: 'bad-credentials' };
+    return this.#settleSuccess(id, reserved.count, reserved.lockedUntil);
+  }
+
+  /** One transaction: refuse while locked, else count this attempt (and lock at the limit). */
+  #reserve(id: string): Reservation | undefined {
+    return this.#db
+      .transaction((): Reservation | undefined => {
+        const row = this.#row(id);
+        if (row === undefined) return undefined;
+        const now = this.#now();
+        if (row.locked_until !== null && row.locked_until > now) {
+          // Counted too, so a right PIN still being checked sees that the lock it set was
+          // hit by other attempts and does not lift it on success.
+          this.#db.prepare('UPDATE guards SET failed_count = failed_count + 1 WHERE id = ?').run(id);
+          return { kind: 'locked', until: row.locked_until };
+        }
+        // A lock that has run out starts a fresh count.
+        const count = (row.locked_until !== null ? 0 : row.failed_count) + 1;
+        const lockedUntil = count >= this.#policy.maxFailures ? now + this.#policy.lockoutMs : null;
+        this.#db.prepare('UPDATE guards SET failed_count = ?, locked_until = ? WHERE id = ?').run(count, lockedUntil, id);
+        return { kind: 'counted', row, count, lockedUntil };
+      })
+      .immediate();
+  }
+
+  /** The right PIN: sign in unless another attempt locked the account meanwhile. */
+  #settleSuccess(id: string, count: number, ownLock: number | null): AuthResult {
+    return this.#db
+      .transaction((): AuthResult => {
+        const current = this.#row(id);
+        if (current === undefined) return { ok: false, reason: 'bad-credentials' };
+        const untouched = current.failed_count === count && current.locked_until === ownLock;
+        if (untouched) {
+          // Nothing happened since this attempt was counted: it was the last in the row, and right.
+          this.#db.prepare('UPDATE guards SET failed_count = 0, locked_until = NULL WHERE id = ?').run(id);
+          return { ok: true, guard: toGuard({ ...current, failed_count: 0, locked_until: null }) };
+        }
+        if (current.locked_until !== null && current.locked_until > this.#now()) {
+          return { ok: false, reason: 'locked', until: current.locked_until };
+        }
+        // Other attempts came in meanwhile: sign in, but leave their count as it is.
+        return { ok: true, guard: toGuard(current) };
+      })
+      .immediate();
   }
 
   close(): void {
@@ -139,6 +177,11 @@ export class GuardAccounts {
     return this.#db.prepare<[string], GuardRow>('SELECT * FROM guards WHERE id = ?').get(id);
   }
 }
+
+type Reservation =
+  | { kind: 'locked'; until: number }
+  /** `count`/`lockedUntil`: what this attempt wrote to the row. */
+  | { kind: 'counted'; row: GuardRow; count: number; lockedUntil: number | null };
 
 function toGuard(r: GuardRow): Guard {
   return { id: r.id, name: r.name, createdAt: r.created_at, lockedUntil: r.locked_until };

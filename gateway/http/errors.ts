@@ -9,6 +9,13 @@ export type HttpErrorCode =
   | 'BAD_BODY'
   | 'BAD_JSON'
   | 'BODY_TOO_LARGE'
+  | 'BAD_ENCODING'
+  | 'BAD_CHARSET'
+  | 'UNSUPPORTED_ENCODING'
+  /** Any other malformed request (e.g. a path that is not valid percent-encoding). */
+  | 'BAD_REQUEST'
+  /** The Host header names a host this gateway does not answer for (DNS rebinding). */
+  | 'HOST_NOT_ALLOWED'
   | 'LANE_UNKNOWN'
   | 'LANE_NOT_SIMULATED'
   | 'NOT_FOUND'

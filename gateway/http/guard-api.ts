@@ -33,7 +33,7 @@ import {
   SESSION_COOKIE,
   readCookie,
 } from './security.js';
-import { jsonBody, parseBody } from './sim.js';
+import { jsonBody, parseBody } from './body.js';
 
 export interface GuardApiDeps {
   lanes: readonly LaneHandle[];

@@ -1,6 +1,8 @@
 // The HTTP edge: kiosk page and assets, lane snapshots (JSON and server-sent events),
 // health, the ledger query and, for simulated lanes only, device controls.
 // It reads the lanes, the bus and the store; it never talks to telemetry directly.
+// Every request first passes the Host allow-list (hosts.ts); what is open without a
+// guard session is listed in access.ts.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
@@ -16,7 +18,9 @@ import type { HealthReport } from './health.js';
 import { guardRouter, type GuardApiDeps } from './guard-api.js';
 import { guardTexts, renderGuardPage } from './guard-page.js';
 import { findKioskPaths, renderKioskPage, unknownLanePage, type KioskPaths } from './kiosk-page.js';
-import { securityHeaders } from './security.js';
+import { kioskSnapshot, metricsToken, noGuardConsole, readMetricsToken } from './access.js';
+import { allowedHostSet, hostAllowList } from './hosts.js';
+import { requireSession, sameOriginOnly, securityHeaders } from './security.js';
 import { createMetrics } from './metrics.js';
 import { simRouter } from './sim.js';
 import { streamLanes } from './sse.js';
@@ -33,12 +37,26 @@ export interface HttpDeps {
   kioskResetMs: number;
   /** The guard console (/guard and /api/guard/...); absent = not mounted. */
   guard?: Omit<GuardApiDeps, 'lanes' | 'bus' | 'logger' | 'health'>;
+  /** The clock the open lane views are cut to (default Date.now). */
+  now?: () => number;
+}
+
+/** Who the server answers and how /metrics may be read without a session. */
+export interface HttpAccess {
+  /** Normalized host names (no port) the server answers for; see hosts.ts. */
+  allowedHosts: ReadonlySet<string>;
+  /** The bearer token that reads /metrics; null = a guard session only. */
+  metricsToken: string | null;
 }
 
 export interface HttpListenOptions {
   host: string;
   /** 0 picks a free port (tests). */
   port: number;
+  /** http.allowedHosts: names answered besides the loopback names and `host`. */
+  allowedHosts?: readonly string[];
+  /** http.metricsTokenFile, resolved: its first line is the /metrics bearer token. */
+  metricsTokenFile?: string;
 }
 
 export interface RunningHttpServer {
@@ -61,8 +79,21 @@ function singleParam(search: URLSearchParams, name: string): string | undefined 
   return values[0];
 }
 
-export function createHttpApp(deps: HttpDeps): express.Express {
+/** The status of a client error raised with a 4xx `status` (http-errors, the router's URIError); else undefined. */
+function clientErrorStatus(err: unknown): number | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as Error & { status?: unknown; statusCode?: unknown };
+  const status = typeof e.status === 'number' ? e.status : e.statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  return status;
+}
+
+export function createHttpApp(
+  deps: HttpDeps,
+  access: HttpAccess = { allowedHosts: allowedHostSet('127.0.0.1'), metricsToken: null },
+): express.Express {
   const { lanes, logger } = deps;
+  const now = deps.now ?? Date.now;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', 'strong');
@@ -76,6 +107,15 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   // helmet: nosniff, frame denial, no referrer, and a CSP that allows only this server
   // (kiosk and console pages and scripts come only from here: no CDN, no inline script).
   app.use(securityHeaders());
+  // Before any route, 404s included: a rebound name gets nothing from this server.
+  app.use(hostAllowList(access.allowedHosts));
+
+  // A guard session (cookie) for what is not open; refuses when no console is mounted.
+  const guardSession =
+    deps.guard === undefined
+      ? [noGuardConsole]
+      : [sameOriginOnly, requireSession(deps.guard.sessions, (id) => deps.guard?.accounts.get(id) !== undefined)];
+  const view = (l: LaneHandle) => kioskSnapshot(l.snapshot(), now(), deps.kioskResetMs);
 
   // ---- kiosk ----
   app.get('/', async (req, res) => {
@@ -136,7 +176,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   // ---- lanes ----
   app.get('/api/lanes', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ lanes: lanes.map((l) => l.snapshot()) });
+    res.json({ lanes: lanes.map(view) });
   });
 
   app.get('/api/stream', (req, res) => {
@@ -153,13 +193,19 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       }
       selected = [lane];
     }
-    streamLanes(req, res, selected, { bus: deps.bus, logger });
+    streamLanes(req, res, selected, { bus: deps.bus, logger, view: (s) => kioskSnapshot(s, now(), deps.kioskResetMs) });
   });
 
   // ---- metrics (Prometheus text format) ----
   const metrics = createMetrics({ bus: deps.bus, health: deps.health });
   app.locals.stopMetrics = metrics.stop;
-  app.get('/metrics', async (_req, res) => {
+  // A scraper sends the bearer token; a signed-in guard's browser may look too.
+  const metricsAuth = [
+    metricsToken(access.metricsToken),
+    ...guardSession.map((h): express.RequestHandler => (req, res, next) => (res.locals['metricsToken'] === true ? next() : h(req, res, next))),
+  ];
+  app.get('/metrics', ...metricsAuth, async (_req, res) => {
+    res.removeHeader('WWW-Authenticate');
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.setHeader('Cache-Control', 'no-store');
     res.send(await metrics.registry.metrics());
@@ -173,7 +219,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   });
 
   // ---- ledger ----
-  app.get('/api/events', (req, res) => {
+  // A person's passages (outcome, reasons, temperature): guards only.
+  app.get('/api/events', ...guardSession, (req, res) => {
     const q = parseEventsQuery(searchOf(req));
     res.setHeader('Cache-Control', 'no-store');
     res.json(eventsResponse(deps.store.queryEvents(q), q.limit));
@@ -199,6 +246,15 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       sendError(res, err.status, err.code, err.publicMessage);
       return;
     }
+    // A client error raised by express itself or a library (http-errors with a 4xx
+    // status, e.g. a path that is not valid percent-encoding): the client's to fix, so a
+    // 400-range answer and an info line without a stack, never a 500.
+    const clientStatus = clientErrorStatus(err);
+    if (clientStatus !== undefined) {
+      logger.info({ method: req.method, path: req.path, status: clientStatus, reason: (err as Error).message }, 'http request refused');
+      sendError(res, clientStatus, 'BAD_REQUEST', `malformed request: ${(err as Error).message.slice(0, 120)}`);
+      return;
+    }
     logger.error({ err, method: req.method, path: req.path }, 'http request failed');
     sendError(res, 500, 'INTERNAL', 'internal error; see the gateway log');
   };
@@ -208,7 +264,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 }
 
 export async function startHttpServer(deps: HttpDeps, opts: HttpListenOptions): Promise<RunningHttpServer> {
-  const app = createHttpApp(deps);
+  const app = createHttpApp(deps, {
+    allowedHosts: allowedHostSet(opts.host, opts.allowedHosts),
+    metricsToken: opts.metricsTokenFile === undefined ? null : readMetricsToken(opts.metricsTokenFile),
+  });
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

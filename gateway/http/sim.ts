@@ -1,12 +1,13 @@
 // /api/sim/...: drive simulated devices over HTTP (demo, tests, benches). Mounted only
 // when the gateway runs simulated devices, so a real installation has no such routes.
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type Response } from 'express';
+import { parseBody, jsonBody } from './body.js';
 import { z } from 'zod';
 import type { LaneHandle, LaneSimControls } from '../lane/types.js';
-import { HttpError, issueMessage } from './errors.js';
+import { HttpError } from './errors.js';
 
-/** Sim bodies are one short field; a small limit keeps a runaway client cheap. */
-export const JSON_BODY_LIMIT = '16kb';
+// The body parser lives in body.ts; re-exported for the modules that took it from here.
+export { JSON_BODY_LIMIT, jsonBody, parseBody } from './body.js';
 
 export const SCAN_MAX_CHARS = 4096;
 export const CELSIUS_MIN = -50;
@@ -34,40 +35,6 @@ const deviceStateBody = z.object(
   { state: z.enum(['connected', 'disconnected', 'fault'], { error: 'expected one of connected, disconnected, fault' }) },
   { error: 'expected a JSON object like {"state": "disconnected"}' },
 );
-
-export function parseBody<T>(schema: z.ZodType<T>, req: Request, example: string): T {
-  // express.json leaves the body undefined when the request is not declared as JSON.
-  if (req.body === undefined) {
-    throw new HttpError(400, 'BAD_BODY', `request body: expected JSON (Content-Type: application/json) like ${example}`);
-  }
-  const parsed = schema.safeParse(req.body);
-  if (!parsed.success) throw new HttpError(400, 'BAD_BODY', issueMessage(parsed.error, req.body, 'body field'));
-  return parsed.data;
-}
-
-function isParserError(err: unknown): err is { type: string; status: number } {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as Record<string, unknown>;
-  return typeof e['type'] === 'string' && typeof e['status'] === 'number';
-}
-
-/** express.json with errors that tell the client which body the route expects. */
-export function jsonBody(example: string): RequestHandler {
-  const parse = express.json({ limit: JSON_BODY_LIMIT, strict: true });
-  return (req, res, next) => {
-    parse(req, res, (err?: unknown) => {
-      if (err === undefined || err === null) return next();
-      if (isParserError(err) && err.type === 'entity.too.large') {
-        return next(new HttpError(413, 'BODY_TOO_LARGE', `request body: expected at most ${JSON_BODY_LIMIT} of JSON like ${example}`));
-      }
-      // Anything else the parser refuses (bad JSON, unsupported charset) is the client's to fix.
-      if (isParserError(err) && err.status < 500) {
-        return next(new HttpError(400, 'BAD_JSON', `request body: expected a valid JSON object like ${example}`));
-      }
-      return next(err);
-    });
-  };
-}
 
 function simOf(res: Response): LaneSimControls {
   return res.locals['sim'] as LaneSimControls;

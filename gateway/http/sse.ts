@@ -14,6 +14,8 @@ const RETRY_MS = 2_000;
 export interface StreamDeps {
   bus: GatewayBus;
   logger: Logger;
+  /** What of a snapshot goes out (the open stream cuts it to the kiosk's view); default all. */
+  view?: (s: LaneSnapshot) => LaneSnapshot;
 }
 
 function frame(s: LaneSnapshot): string {
@@ -45,10 +47,11 @@ export function streamLanes(req: Request, res: Response, lanes: readonly LaneHan
   };
 
   write(`retry: ${RETRY_MS}\n\n`);
-  for (const lane of lanes) write(frame(lane.snapshot()));
+  const view = deps.view ?? ((s: LaneSnapshot) => s);
+  for (const lane of lanes) write(frame(view(lane.snapshot())));
 
   const unsubscribe = deps.bus.on('lane', (s) => {
-    if (ids.has(s.lane)) write(frame(s));
+    if (ids.has(s.lane)) write(frame(view(s)));
   });
   const heartbeat = setInterval(() => write(': heartbeat\n\n'), HEARTBEAT_MS);
   heartbeat.unref();

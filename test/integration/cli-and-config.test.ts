@@ -11,7 +11,7 @@ import { evaluatedFacts } from '../../gateway/policy/replay.js';
 import type { DecideInput } from '../../gateway/policy/types.js';
 import { openStore } from '../../gateway/store/index.js';
 import { pseudonymizer } from '../../gateway/telemetry/pseudonym.js';
-import { ROOT, cli, cliFails, postJson, startGatewayProcess, tempDir, until, writeConfig } from './helpers.js';
+import { ROOT, cli, cliFails, guardGet, postJson, startGatewayProcess, tempDir, until, writeConfig } from './helpers.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -112,7 +112,7 @@ describe('command line', () => {
       await postJson(`${gw.url}/api/sim/lanes/in-1/temperature`, { celsius: 36.4 });
       await postJson(`${gw.url}/api/sim/lanes/in-1/scan`, { payload: 'CPB1:E1' });
       const admitted = await until('the badge decision', async () => {
-        const { events } = (await (await fetch(`${gw.url}/api/events`)).json()) as { events: { outcome: string; credential: string }[] };
+        const { events } = (await (await guardGet(gw, '/api/events')).json()) as { events: { outcome: string; credential: string }[] };
         return events[0];
       });
       expect(admitted).toMatchObject({ outcome: 'admit', credential: 'staff-badge' });

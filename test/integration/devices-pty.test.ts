@@ -14,7 +14,7 @@ import { ModbusInputSim } from '../../drivers/sensor/modbus-input.sim.js';
 import { createSimulator, type ScannerSimulator, type ThermometerSimulator } from '../../drivers/sim/index.js';
 import { SerialLink } from '../../drivers/transport/serial.js';
 import type { PassageEvent } from '../../drivers/types.js';
-import { cli, ROOT, startGatewayProcess, tempDir, until, writeConfig, type GatewayProcess } from './helpers.js';
+import { cli, guardGet, ROOT, startGatewayProcess, tempDir, until, writeConfig, type GatewayProcess } from './helpers.js';
 
 // socat is a test dependency (.ci/run installs it): missing, the tests fail and say so.
 const hasSocat = ['/usr/bin/socat', '/bin/socat', '/usr/local/bin/socat'].some((p) => existsSync(p));
@@ -74,7 +74,7 @@ async function lane(): Promise<LaneView> {
 }
 
 async function events(): Promise<{ id: string; outcome: string; reasons: { code: string }[] }[]> {
-  const body = (await (await fetch(`${gw!.url}/api/events?limit=100`)).json()) as { events: { id: string; outcome: string; reasons: { code: string }[] }[] };
+  const body = (await (await guardGet(gw!, '/api/events?limit=100')).json()) as { events: { id: string; outcome: string; reasons: { code: string }[] }[] };
   return body.events;
 }
 
@@ -151,7 +151,7 @@ describe('real device drivers over socat pty pairs', () => {
     expect(health.lanes[0]?.counters?.scanner).toMatchObject({ framesOut: expect.any(Number), bytesDiscarded: expect.any(Number), badFrames: 0 });
     expect(health.lanes[0]?.counters?.scanner?.framesOut).toBeGreaterThanOrEqual(1);
     expect(health.lanes[0]?.counters?.relay).toMatchObject({ badFrames: 0 });
-    const metrics = await (await fetch(`${gw!.url}/metrics`)).text();
+    const metrics = await (await guardGet(gw!, '/metrics')).text();
     expect(metrics).toMatch(/checkpoint_device_counter\{lane="[^"]+",device="thermometer",counter="framesOut"\} [1-9]/);
   });
 

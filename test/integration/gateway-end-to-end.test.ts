@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, postJson, startGatewayProcess, tempDir, until, type GatewayProcess } from './helpers.js';
+import { cli, guardGet, postJson, startGatewayProcess, tempDir, until, type GatewayProcess } from './helpers.js';
 
 interface PublicEvent {
   id: string;
@@ -20,7 +20,7 @@ let sub: mqtt.MqttClient;
 const received: { topic: string; payload: string; retain: boolean }[] = [];
 
 async function events(): Promise<PublicEvent[]> {
-  const res = await fetch(`${gw.url}/api/events?limit=100`);
+  const res = await guardGet(gw, '/api/events?limit=100');
   expect(res.status).toBe(200);
   return ((await res.json()) as { events: PublicEvent[] }).events;
 }

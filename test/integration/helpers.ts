@@ -15,6 +15,8 @@ export interface GatewayProcess {
   url: string;
   site: string;
   dir: string;
+  /** The config file the gateway runs with (for the CLI). */
+  config: string;
   logs: string[];
   stop(): Promise<number | null>;
 }
@@ -65,7 +67,7 @@ export function startGatewayProcess(opts: { site: string; env?: Record<string, s
       const m = /ready: kiosk at (http:\/\/[^/ ]+)\//.exec(line);
       if (m?.[1]) {
         clearTimeout(timer);
-        resolve({ child, url: m[1], site: opts.site, dir, logs, stop });
+        resolve({ child, url: m[1], site: opts.site, dir, config, logs, stop });
       }
     });
   });
@@ -98,4 +100,43 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+const GUARD_ID = 'IT-LEDGER';
+const GUARD_PIN = '24681357';
+const guardCookies = new WeakMap<GatewayProcess, Promise<string>>();
+
+/** Adds a guard with the CLI (PIN on stdin) and signs in as the console does; the session cookie. */
+async function signInGuard(gw: GatewayProcess): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      ['dist/gateway/cli/main.js', 'guards', 'add', GUARD_ID, '--name', 'Integration tests', '--config', gw.config],
+      { cwd: ROOT },
+      (err, _stdout, stderr) => (err ? reject(new Error(`guards add failed: ${stderr}`)) : resolve()),
+    );
+    child.stdin?.end(`${GUARD_PIN}\n`);
+  });
+  const res = await fetch(`${gw.url}/api/guard/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: gw.url },
+    body: JSON.stringify({ guardId: GUARD_ID, pin: GUARD_PIN }),
+  });
+  if (res.status !== 200) throw new Error(`guard sign-in failed: ${res.status} ${await res.text()}`);
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('gw_guard='));
+  if (cookie === undefined) throw new Error('guard sign-in set no cookie');
+  return cookie.split(';')[0] ?? '';
+}
+
+/**
+ * GET a route that needs a guard session (/api/events, /metrics): the first call per
+ * gateway adds a guard and signs in, later calls reuse the session.
+ */
+export async function guardGet(gw: GatewayProcess, pathAndQuery: string): Promise<Response> {
+  let cookie = guardCookies.get(gw);
+  if (cookie === undefined) {
+    cookie = signInGuard(gw);
+    guardCookies.set(gw, cookie);
+  }
+  return fetch(`${gw.url}${pathAndQuery}`, { headers: { cookie: await cookie } });
 }

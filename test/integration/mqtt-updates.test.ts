@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cleanup, subscribe, type Subscriber } from '../gateway/telemetry/helpers.js';
-import { cli, cliFails, postJson, startGatewayProcess, tempDir, until, type GatewayProcess } from './helpers.js';
+import { cli, cliFails, guardGet, postJson, startGatewayProcess, tempDir, until, type GatewayProcess } from './helpers.js';
 
 interface PublicEvent {
   id: string;
@@ -23,7 +23,7 @@ let sub: Subscriber;
 let dir: string;
 
 async function events(): Promise<PublicEvent[]> {
-  return ((await (await fetch(`${gw.url}/api/events?limit=100`)).json()) as { events: PublicEvent[] }).events;
+  return ((await (await guardGet(gw, '/api/events?limit=100')).json()) as { events: PublicEvent[] }).events;
 }
 
 async function passage(pass: string): Promise<PublicEvent> {

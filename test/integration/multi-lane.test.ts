@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, postJson, startGatewayProcess, tempDir, until, writeConfig, type GatewayProcess } from './helpers.js';
+import { cli, guardGet, postJson, startGatewayProcess, tempDir, until, writeConfig, type GatewayProcess } from './helpers.js';
 
 let gw: GatewayProcess;
 
@@ -35,7 +35,7 @@ describe('a gateway with two lanes', () => {
     await postJson(`${gw.url}/api/sim/lanes/out-1/temperature`, { celsius: 36.7 });
     await postJson(`${gw.url}/api/sim/lanes/out-1/scan`, { payload: pass.trim() });
     const event = await until('the decision', async () => {
-      const { events } = (await (await fetch(`${gw.url}/api/events?lane=out-1`)).json()) as { events: { lane: string; outcome: string }[] };
+      const { events } = (await (await guardGet(gw, '/api/events?lane=out-1')).json()) as { events: { lane: string; outcome: string }[] };
       return events[0];
     });
     expect(event).toMatchObject({ lane: 'out-1', outcome: 'admit' });
@@ -43,7 +43,7 @@ describe('a gateway with two lanes', () => {
     const pulses = async (lane: string) => ((await (await fetch(`${gw.url}/api/sim/lanes/${lane}/relay`)).json()) as { pulses: unknown[] }).pulses.length;
     expect(await pulses('out-1')).toBe(1);
     expect(await pulses('in-1')).toBe(0);
-    const inLane = (await (await fetch(`${gw.url}/api/events?lane=in-1`)).json()) as { events: unknown[] };
+    const inLane = (await (await guardGet(gw, '/api/events?lane=in-1')).json()) as { events: unknown[] };
     expect(inLane.events).toEqual([]);
   });
 });

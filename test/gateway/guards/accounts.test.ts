@@ -82,6 +82,60 @@ describe('guard accounts', () => {
     for (let i = 0; i < 4; i++) expect(await accounts.authenticate('G-01', '000000')).toEqual({ ok: false, reason: 'bad-credentials' });
   });
 
+  it('counts every one of 9 and of 50 parallel wrong PINs: the row ends locked and the right PIN is refused', async () => {
+    for (const burst of [9, 50]) {
+      const { accounts, file, now } = setUp();
+      await accounts.add('G-01', '王保安', '12345678');
+      const results = await Promise.all(Array.from({ length: burst }, () => accounts.authenticate('G-01', '000000')));
+      expect(results.filter((r) => !r.ok && r.reason === 'bad-credentials')).toHaveLength(4);
+      expect(results.filter((r) => !r.ok && r.reason === 'locked')).toHaveLength(burst - 4);
+      expect(await accounts.authenticate('G-01', '12345678')).toEqual({ ok: false, reason: 'locked', until: now() + 15 * 60_000 });
+      const db = new Database(file, { readonly: true });
+      const row = db.prepare('SELECT failed_count, locked_until FROM guards WHERE id = ?').get('G-01');
+      db.close();
+      expect(row).toEqual({ failed_count: burst + 1, locked_until: now() + 15 * 60_000 });
+    }
+  });
+
+  it('does not sign in a right PIN whose check ends after parallel wrong PINs locked the account', async () => {
+    const { accounts, now } = setUp();
+    await accounts.add('G-01', '王保安', '12345678');
+    const wrong = () => accounts.authenticate('G-01', '000000');
+    // The right PIN is the third attempt; the fifth (wrong) one locks while it is being checked.
+    const results = await Promise.all([wrong(), wrong(), accounts.authenticate('G-01', '12345678'), wrong(), wrong()]);
+    expect(results[2]).toEqual({ ok: false, reason: 'locked', until: now() + 15 * 60_000 });
+    expect(accounts.get('G-01')?.lockedUntil).toBe(now() + 15 * 60_000);
+  });
+
+  it('does not lift the lock its own attempt set when attempts were refused while its right PIN was checked', async () => {
+    const { accounts, now } = setUp();
+    await accounts.add('G-01', '王保安', '12345678');
+    const wrong = () => accounts.authenticate('G-01', '000000');
+    const results = await Promise.all([wrong(), wrong(), wrong(), wrong(), accounts.authenticate('G-01', '12345678'), wrong()]);
+    expect(results[4]).toEqual({ ok: false, reason: 'locked', until: now() + 15 * 60_000 });
+    expect(accounts.get('G-01')?.lockedUntil).toBe(now() + 15 * 60_000);
+  });
+
+  it('lets a right PIN that comes last in a parallel burst sign in, as it would one after another', async () => {
+    const { accounts } = setUp();
+    await accounts.add('G-01', '王保安', '12345678');
+    const wrong = () => accounts.authenticate('G-01', '000000');
+    const results = await Promise.all([wrong(), wrong(), wrong(), wrong(), accounts.authenticate('G-01', '12345678')]);
+    expect(results[4]).toMatchObject({ ok: true });
+    expect(accounts.get('G-01')?.lockedUntil).toBeNull();
+    for (let i = 0; i < 4; i++) expect(await wrong()).toEqual({ ok: false, reason: 'bad-credentials' });
+  });
+
+  it('never lowers the count of attempts that came in while a right PIN was being checked', async () => {
+    const { accounts } = setUp();
+    await accounts.add('G-01', '王保安', '12345678');
+    const wrong = () => accounts.authenticate('G-01', '000000');
+    const results = await Promise.all([accounts.authenticate('G-01', '12345678'), wrong(), wrong(), wrong()]);
+    expect(results[0]).toMatchObject({ ok: true });
+    // The three wrong PINs after it still count (plus its own reservation): the next wrong one locks.
+    expect(await wrong()).toMatchObject({ ok: false, reason: 'locked' });
+  });
+
   it('keeps a lock across a reopen of the file', async () => {
     const { accounts, file, now } = setUp({ maxFailures: 3, lockoutMs: 60_000 });
     await accounts.add('G-01', '王保安', '12345678');

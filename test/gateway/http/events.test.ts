@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventsResponse, PublicEvent } from '../../../gateway/http/events.js';
 import type { NewLedgerEntry } from '../../../gateway/store/types.js';
+import { signIn, type SignedIn } from './guard-helpers.js';
 import { errorOf, startHarness, T0, type Harness } from './helpers.js';
 
 const MIN = 60_000;
@@ -25,7 +26,9 @@ function entry(n: number, over: Partial<NewLedgerEntry> = {}): NewLedgerEntry {
 
 describe('GET /api/events', () => {
   let h: Harness;
-  const get = async (query: string): Promise<Response> => fetch(`${h.url}/api/events${query}`);
+  let guard: SignedIn;
+  // A person's passages are for guards: every query here is made with a guard's session.
+  const get = async (query: string): Promise<Response> => fetch(`${h.url}/api/events${query}`, { headers: guard.get });
   const events = async (query: string): Promise<PublicEvent[]> => {
     const res = await get(query);
     expect(res.status).toBe(200);
@@ -33,7 +36,8 @@ describe('GET /api/events', () => {
   };
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ guard: { now: T0 } });
+    guard = await signIn(h);
     for (let n = 1; n <= 10; n++) {
       const over: Partial<NewLedgerEntry> = {};
       if (n === 4) {

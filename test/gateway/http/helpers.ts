@@ -1,7 +1,7 @@
 // Real-ish parts for the HTTP tests: lanes that hold a snapshot and record what the
 // simulation controls received, a real bus, a real server on port 0, and a reader
 // for server-sent events over fetch.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -169,6 +169,12 @@ export interface HarnessOptions {
   simEnabled?: boolean;
   kioskResetMs?: number;
   health?: () => HealthReport;
+  /** The clock the open lane views are cut to; default the guard clock, else T0 + 1 s. */
+  now?: () => number;
+  /** Written to a token file given as http.metricsTokenFile. */
+  metricsToken?: string;
+  /** http.allowedHosts. */
+  allowedHosts?: string[];
   /** Mount the guard console with real accounts and sessions over the harness store. */
   guard?: { now?: number; loginPerMinute?: number; override?: GuardApiDeps['override']; zones?: GuardApiDeps['zones']; onZoneCorrected?: GuardApiDeps['onZoneCorrected'] };
 }
@@ -245,7 +251,18 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     };
     guard = { accounts, sessions, overrides, clock };
   }
-  const server = await startHttpServer(deps, { host: '127.0.0.1', port: 0 });
+  deps.now = opts.now ?? guard?.clock.now ?? ((): number => T0 + 1000);
+  let metricsTokenFile: string | undefined;
+  if (opts.metricsToken !== undefined) {
+    metricsTokenFile = join(dir, 'metrics.token');
+    writeFileSync(metricsTokenFile, `${opts.metricsToken}\n`);
+  }
+  const server = await startHttpServer(deps, {
+    host: '127.0.0.1',
+    port: 0,
+    ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
+    ...(metricsTokenFile ? { metricsTokenFile } : {}),
+  });
   return {
     url: server.url,
     bus,

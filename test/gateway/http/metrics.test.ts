@@ -3,6 +3,9 @@ import type { HealthReport } from '../../../gateway/http/health.js';
 import type { LedgerEntry } from '../../../gateway/store/types.js';
 import { laneHealth, startHarness, T0, TestLane, type Harness } from './helpers.js';
 
+const TOKEN = 'a'.repeat(20) + '-metrics-token-for-tests';
+const scrape = (h: Harness): Promise<Response> => fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+
 function reportWith(lanes: TestLane[], over: Partial<HealthReport> = {}): HealthReport {
   const [first, ...rest] = laneHealth(lanes);
   return {
@@ -48,8 +51,8 @@ describe('GET /metrics', () => {
 
   it('exposes lane, device, driver-counter, outbox and link figures in the Prometheus text format', async () => {
     const lanes = [new TestLane('north'), new TestLane('south')];
-    h = await startHarness({ lanes, health: () => reportWith(lanes) });
-    const res = await fetch(`${h.url}/metrics`);
+    h = await startHarness({ lanes, health: () => reportWith(lanes), metricsToken: TOKEN });
+    const res = await scrape(h);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
@@ -64,11 +67,11 @@ describe('GET /metrics', () => {
 
   it('counts ledger rows by lane and outcome from the bus', async () => {
     const lanes = [new TestLane('north')];
-    h = await startHarness({ lanes, health: () => reportWith(lanes, { mqtt: null }) });
+    h = await startHarness({ lanes, health: () => reportWith(lanes, { mqtt: null }), metricsToken: TOKEN });
     h.bus.emit('ledger', row('north', 'admit'));
     h.bus.emit('ledger', row('north', 'admit'));
     h.bus.emit('ledger', row('north', 'refuse'));
-    const text = await (await fetch(`${h.url}/metrics`)).text();
+    const text = await (await scrape(h)).text();
     expect(text).toContain('checkpoint_decisions_total{lane="north",kind="decision",outcome="admit"} 2');
     expect(text).toContain('checkpoint_decisions_total{lane="north",kind="decision",outcome="refuse"} 1');
     expect(text).toContain('checkpoint_mqtt_connected 0');

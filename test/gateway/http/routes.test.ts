@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LaneSnapshot } from '../../../gateway/lane/types.js';
+import { signIn } from './guard-helpers.js';
 import { decision, errorOf, startHarness, T0, TestLane, type Harness } from './helpers.js';
 
 class BrokenLane extends TestLane {
@@ -59,9 +60,10 @@ describe('routing and errors', () => {
   });
 
   it('answers a ledger query with 500 JSON when the store has failed', async () => {
-    h = await startHarness();
+    h = await startHarness({ guard: {} });
+    const guard = await signIn(h);
     h.store.close();
-    const res = await fetch(`${h.url}/api/events`);
+    const res = await fetch(`${h.url}/api/events`, { headers: guard.get });
     expect(res.status).toBe(500);
     expect((await errorOf(res)).code).toBe('INTERNAL');
   });
