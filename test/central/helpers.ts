@@ -1,0 +1,100 @@
+// Shared parts of the central office tests: a fresh database per test on the machine's
+// PostgreSQL (a schema of its own, dropped afterwards) or on PGlite (a temp folder), and
+// the exact payloads a gateway publishes.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { openDb, type Db } from '../../central/db/adapter.js';
+import { migrate } from '../../central/db/migrations.js';
+import { toEventMessage, type EventMessageV1 } from '../../gateway/telemetry/event-message.js';
+import type { Cleanup } from '../gateway/telemetry/helpers.js';
+
+export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const ENGINES = ['postgres', 'pglite'] as const;
+export type Engine = (typeof ENGINES)[number];
+
+export function uniqueSchema(): string {
+  return `t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+}
+
+/** Drops a test schema from the shared test database. */
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface TestDb {
+  db: Db;
+  /** For a service under test: database URL (null = PGlite), data dir, schema. */
+  url: string | null;
+  dataDir: string;
+  schema: string | undefined;
+}
+
+/** A migrated database of its own, removed at cleanup. */
+export async function testDb(cleanup: Cleanup, engine: Engine): Promise<TestDb> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'central-db-'));
+  cleanup.add(() => rm(dataDir, { recursive: true, force: true }));
+  const schema = engine === 'postgres' ? uniqueSchema() : undefined;
+  if (schema) cleanup.add(() => dropSchema(schema));
+  const url = engine === 'postgres' ? PG_URL : null;
+  const db = await openDb({ url, dataDir, ...(schema ? { schema } : {}) });
+  cleanup.add(() => db.close());
+  await migrate(db);
+  return { db, url, dataDir, schema };
+}
+
+let seqCounter = 0;
+
+/** An event payload exactly as the gateway builds it (toEventMessage), plus `historical`. */
+export function eventPayload(
+  ctx: { site: string; checkpoint: string },
+  seq: number,
+  overrides: Partial<EventMessageV1> & { historical?: boolean } = {},
+): EventMessageV1 & { historical?: boolean } {
+  seqCounter += 1;
+  const msg = toEventMessage(
+    {
+      id: randomUUID(),
+      seq,
+      at: Date.UTC(2026, 11, 4, 8, 0, 0) + seq * 1000,
+      lane: 'in-1',
+      kind: 'decision',
+      outcome: 'refuse',
+      reasons: [{ code: 'FEVER', text: { zh: '发热', en: 'Fever' } }],
+      alerts: [{ kind: 'fever', severity: 'critical', code: 'FEVER' }],
+      credential: 'health-pass',
+      subjectRef: `p1_${'A'.repeat(21)}${seqCounter % 10}`,
+      subjectName: 'never published',
+      category: 'employee',
+      temperature: 38.2,
+    } as unknown as Parameters<typeof toEventMessage>[0],
+    ctx,
+  );
+  return { ...msg, historical: false, ...overrides };
+}
+
+export function alertPayload(ctx: { site: string; checkpoint: string }, eventId: string | null, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    v: 1,
+    id: randomUUID(),
+    at: '2026-12-04T08:00:01.000Z',
+    site: ctx.site,
+    checkpoint: ctx.checkpoint,
+    lane: 'in-1',
+    kind: 'fever',
+    severity: 'critical',
+    code: 'TEMP_FEVER',
+    eventId,
+    detail: 'Temperature 38.2 °C is at or above 37.3 °C',
+    historical: false,
+    ...overrides,
+  };
+}
