@@ -159,8 +159,9 @@ export class Ingest {
       this.#timer = null;
     }
     await this.#flushing;
-    if (this.#queue.length > 0 && this.#retryMs === 0) await this.#flush();
     this.#stopped = true;
+    // Commit what is queued; on a failure the rest stays unacknowledged for the broker.
+    while (this.#queue.length > 0 && this.#retryMs === 0) await this.#flush();
   }
 }
 
