@@ -134,6 +134,8 @@ export interface ServiceConfigOptions {
   afterMs?: number;
   retryMs?: number;
   checkMs?: number;
+  /** Short by default, so a test leaves no long-lived session on the shared broker. */
+  sessionExpiryS?: number;
 }
 
 /** A config/central.yaml for a test service, written into dataDir; returns its path. */
@@ -149,6 +151,7 @@ export async function writeServiceConfig(o: ServiceConfigOptions): Promise<strin
     `  protocolVersion: ${o.protocolVersion ?? 5}`,
     `  clientId: ${o.clientId}`,
     `  topicPrefix: ${o.prefix}`,
+    `  sessionExpiryS: ${o.sessionExpiryS ?? 300}`,
     ...(o.sharedGroup ? [`  sharedGroup: ${o.sharedGroup}`] : []),
     'http: { host: 127.0.0.1, port: 0 }',
     `ingest: { batchMax: ${o.batchMax ?? 500}, batchMs: ${o.batchMs ?? 20} }`,
