@@ -50,7 +50,7 @@ fresh AS (
   RETURNING id)
 INSERT INTO alerts (id, site, checkpoint, at, lane, kind, severity, code, event_id, detail, historical, payload)
 SELECT (x->>'id')::uuid, m->>'site', m->>'checkpoint', (m->>'at')::timestamptz, m->>'lane', m->>'kind', m->>'severity', m->>'code',
-       (m->>'eventId')::uuid, m->>'detail', coalesce((m->>'historical')::boolean, false), m
+       m->>'eventId', m->>'detail', coalesce((m->>'historical')::boolean, false), m
   FROM input WHERE (x->>'id')::uuid IN (SELECT id FROM fresh)
 RETURNING id::text AS id`;
 
