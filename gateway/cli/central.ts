@@ -207,6 +207,52 @@ export function registerCentral(program: Command): void {
     if (rejected > 0) throw new CentralCliError(`${rejected} of ${answered} response(s) rejected the update`);
   });
 
+  // The office service itself and its database. Loaded on demand: the gateway's own
+  // commands (and the gateway process) never load central/.
+  central
+    .command('serve')
+    .description('run the central office service (the same as npm run central); see docs/central.md')
+    .option('--config <file>', 'service configuration (default CENTRAL_CONFIG or config/central.yaml)')
+    .action(async (o: { config?: string }) => {
+      const { serve } = await import('../../central/main.js');
+      const { centralConfigPath } = await import('../../central/config.js');
+      await serve(o.config ?? centralConfigPath());
+      // serve() returns once started; the service runs until SIGINT/SIGTERM.
+      await new Promise<never>(() => undefined);
+    });
+
+  central
+    .command('events')
+    .description('the newest events in the office database, newest first')
+    .option('--checkpoint <id>', 'only this checkpoint: <checkpoint> or <site>/<checkpoint>')
+    .option('--since <time>', 'only events at or after this ISO time')
+    .option('--limit <n>', 'how many (1-10000)', '20')
+    .option('--json', 'one JSON object per line')
+    .option('--config <file>', 'service configuration (default CENTRAL_CONFIG or config/central.yaml)')
+    .action(async (o: { checkpoint?: string; since?: string; limit: string; json?: boolean; config?: string }) => {
+      const limit = Number(o.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new CentralCliError(`--limit: expected a whole number 1-10000, got "${o.limit}"`);
+      const q: { site?: string; checkpoint?: string; since?: number; limit: number } = { limit };
+      if (o.checkpoint !== undefined) {
+        const [a, b] = o.checkpoint.split('/');
+        if (b === undefined) q.checkpoint = id(a ?? '', '--checkpoint');
+        else {
+          q.site = id(a ?? '', '--checkpoint (site)');
+          q.checkpoint = id(b, '--checkpoint');
+        }
+      }
+      if (o.since !== undefined) {
+        const ms = Date.parse(o.since);
+        if (Number.isNaN(ms)) throw new CentralCliError(`--since: expected an ISO date or timestamp, got "${o.since}"`);
+        q.since = ms;
+      }
+      const { readEvents } = await import('../../central/cli.js');
+      const { events, source } = await readEvents(o.config, q);
+      const { formatEvent } = await import('../../central/query.js');
+      for (const e of [...events].reverse()) process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${formatEvent(e)}\n`);
+      process.stderr.write(`${events.length} event${events.length === 1 ? '' : 's'} (${source})\n`);
+    });
+
   addBrokerOptions(
     central
       .command('tail')

@@ -1,0 +1,38 @@
+// What `central events` needs, behind one call: read the newest events from the office
+// database named by the service's configuration. A PostgreSQL server is queried directly;
+// an embedded PGlite folder may be open in one process only, so the running service is
+// asked over HTTP (GET /api/events), and the folder is opened here only when no service
+// answers.
+import { centralConfigPath, loadCentralConfig } from './config.js';
+import { openDb } from './db/adapter.js';
+import { migrate } from './db/migrations.js';
+import { newestEvents, type EventRow, type EventsQuery } from './query.js';
+
+export async function readEvents(configFile: string | undefined, q: EventsQuery): Promise<{ events: EventRow[]; source: string }> {
+  const loaded = loadCentralConfig(configFile ?? centralConfigPath());
+  const { config, databaseUrl, paths } = loaded;
+  if (databaseUrl === null) {
+    const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
+    const url = new URL(`http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}/api/events`);
+    url.searchParams.set('limit', String(q.limit));
+    if (q.site) url.searchParams.set('site', q.site);
+    if (q.checkpoint) url.searchParams.set('checkpoint', q.checkpoint);
+    if (q.since !== undefined) url.searchParams.set('since', new Date(q.since).toISOString());
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`${url.href}: HTTP ${res.status} ${await res.text()}`);
+      return { events: ((await res.json()) as { events: EventRow[] }).events, source: `the running service at ${url.origin}` };
+    } catch (err) {
+      const code = (err as { cause?: { code?: string } }).cause?.code;
+      if (code !== 'ECONNREFUSED') throw err;
+      // No service: the folder is free to open here.
+    }
+  }
+  const db = await openDb({ url: databaseUrl, dataDir: paths.dataDir });
+  try {
+    await migrate(db);
+    return { events: await newestEvents(db, q), source: databaseUrl === null ? `PGlite in ${paths.dataDir}` : 'PostgreSQL' };
+  } finally {
+    await db.close();
+  }
+}

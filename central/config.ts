@@ -1,0 +1,177 @@
+// config/central.yaml: the central office service's settings, validated with zod and
+// reported like the gateway's (every problem at once: file, line, key path, expected).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, formatPath } from '../gateway/config/load.js';
+
+export { ConfigError };
+export const DEFAULT_CENTRAL_CONFIG = 'config/central.yaml';
+
+const topicLevel = /^[^/+#\u0000$][^/+#\u0000]*$/;
+
+export const centralConfigSchema = z.strictObject({
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Relative paths resolve against this file's folder. PGlite's data lives under it. */
+  dataDir: z.string().min(1),
+  database: z
+    .strictObject({
+      /** postgres://…; absent (and no DATABASE_URL) → embedded PGlite under dataDir. */
+      url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL').optional(),
+      /** Connections in the pool (pg only). */
+      poolSize: z.number().int().min(1).max(100).default(4),
+    })
+    .default({ poolSize: 4 }),
+  mqtt: z.strictObject({
+    url: z.url({ protocol: /^mqtts?$/, error: 'expected an mqtt:// or mqtts:// URL' }).default('mqtt://127.0.0.1:1883'),
+    protocolVersion: z.union([z.literal(5), z.literal(4)]).default(5),
+    /** Stable per instance: the broker keeps this instance's session (unacked messages) under it. */
+    clientId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1-64 letters, digits, ".", "_" or "-"'),
+    /** MQTT 5 shared subscription group; absent → plain subscriptions (one instance). */
+    sharedGroup: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1-64 letters, digits, ".", "_" or "-"').optional(),
+    topicPrefix: z
+      .string()
+      .min(1)
+      .refine((p) => p.split('/').every((l) => topicLevel.test(l)), 'expected topic levels without "+", "#", NUL or a leading "$"')
+      .default('checkpoints'),
+    /** How long the broker keeps our session (and queues for us) while we are away. */
+    sessionExpiryS: z.number().int().min(60).max(4_294_967_295).default(7 * 24 * 3600),
+    keepaliveS: z.number().int().min(5).max(600).default(30),
+    username: z.string().min(1).optional(),
+    passwordFile: z.string().min(1).optional(),
+    tls: z
+      .strictObject({ ca: z.string().min(1).optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional() })
+      .refine((t) => (t.cert === undefined) === (t.key === undefined), 'expected cert and key together')
+      .optional(),
+  }),
+  http: z
+    .strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8090) })
+    .default({ host: '127.0.0.1', port: 8090 }),
+  ingest: z
+    .strictObject({
+      /** Messages per transaction at most. */
+      batchMax: z.number().int().min(1).max(5000).default(500),
+      /** How long the first message of a batch waits for others before the commit. */
+      batchMs: z.number().int().min(0).max(10_000).default(50),
+    })
+    .default({ batchMax: 500, batchMs: 50 }),
+  gapRepair: z
+    .strictObject({
+      /** A seq gap open this long gets a resend request. */
+      afterMs: z.number().int().min(100).default(30_000),
+      /** At most one outstanding request per checkpoint per this period. */
+      retryMs: z.number().int().min(100).default(60_000),
+      /** How often the detector looks. */
+      checkMs: z.number().int().min(50).default(5_000),
+      /** Private Ed25519 JWK the gateways trust (their central.updateKeysDir); absent → gaps logged only. */
+      signingKeyFile: z.string().min(1).optional(),
+    })
+    .default({ afterMs: 30_000, retryMs: 60_000, checkMs: 5_000 }),
+  retention: z
+    .strictObject({ months: z.number().int().min(1).max(1200).default(24) })
+    .default({ months: 24 }),
+});
+
+export type CentralConfig = z.infer<typeof centralConfigSchema>;
+
+export interface LoadedCentralConfig {
+  file: string;
+  config: CentralConfig;
+  /** The effective database URL (file or DATABASE_URL); null → PGlite. */
+  databaseUrl: string | null;
+  paths: { dataDir: string; signingKeyFile: string | null; passwordFile: string | null; tls: { ca?: string; cert?: string; key?: string } };
+}
+
+type Env = Record<string, string | undefined>;
+
+export function centralConfigPath(env: Env = process.env): string {
+  return path.resolve(env.CENTRAL_CONFIG ?? DEFAULT_CENTRAL_CONFIG);
+}
+
+export function loadCentralConfig(file: string, env: Env = process.env): LoadedCentralConfig {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (err) {
+    throw new ConfigError(abs, [`cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+  }
+  return parseCentralConfig(text, abs, env);
+}
+
+/** Validate YAML text as if read from `file`; throws ConfigError listing every problem. */
+export function parseCentralConfig(text: string, file: string, env: Env = {}): LoadedCentralConfig {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => {
+        const pos = lc.linePos(e.pos[0]);
+        return `line ${pos.line}, column ${pos.col}: ${e.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  const raw: unknown = doc.toJS();
+  const problems: string[] = [];
+  const withEnv = applyEnv(raw, env, problems);
+  const result = centralConfigSchema.safeParse(withEnv);
+  if (!result.success) problems.push(...result.error.issues.map((issue) => describeIssue(issue, doc, lc)));
+  if (problems.length > 0 || !result.success) throw new ConfigError(file, problems);
+  const config = result.data;
+  const dir = path.dirname(file);
+  const rel = (p: string | undefined): string | undefined => (p === undefined ? undefined : path.resolve(dir, p));
+  const tls: { ca?: string; cert?: string; key?: string } = {};
+  for (const k of ['ca', 'cert', 'key'] as const) {
+    const p = rel(config.mqtt.tls?.[k]);
+    if (p !== undefined) tls[k] = p;
+  }
+  return {
+    file,
+    config,
+    databaseUrl: config.database.url ?? null,
+    paths: {
+      dataDir: path.resolve(dir, config.dataDir),
+      signingKeyFile: rel(config.gapRepair.signingKeyFile) ?? null,
+      passwordFile: rel(config.mqtt.passwordFile) ?? null,
+      tls,
+    },
+  };
+}
+
+/** DATABASE_URL, MQTT_URL, HTTP_PORT and DATA_DIR replace the file's values (deploy-time settings). */
+function applyEnv(raw: unknown, env: Env, problems: string[]): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const out = { ...(raw as Record<string, unknown>) };
+  const section = (key: string): Record<string, unknown> => {
+    const v = out[key];
+    const copy = typeof v === 'object' && v !== null && !Array.isArray(v) ? { ...(v as Record<string, unknown>) } : {};
+    out[key] = copy;
+    return copy;
+  };
+  if (env.DATABASE_URL !== undefined && env.DATABASE_URL !== '') section('database').url = env.DATABASE_URL;
+  if (env.MQTT_URL !== undefined) section('mqtt').url = env.MQTT_URL;
+  if (env.HTTP_PORT !== undefined) {
+    const n = Number(env.HTTP_PORT);
+    if (!/^\d+$/.test(env.HTTP_PORT) || n > 65535) problems.push(`environment HTTP_PORT: expected a port number 0-65535, got "${env.HTTP_PORT}"`);
+    else section('http').port = n;
+  }
+  if (env.DATA_DIR !== undefined) out.dataDir = path.resolve(env.DATA_DIR);
+  return out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter): string {
+  const keyPath = issue.path.length === 0 ? '(top level)' : formatPath(issue.path);
+  let where = '';
+  for (let n = issue.path.length; n >= 0; n--) {
+    const node = doc.getIn(issue.path.slice(0, n) as (string | number)[], true);
+    if (isNode(node) && node.range) {
+      where = `line ${lc.linePos(node.range[0]).line}: `;
+      break;
+    }
+  }
+  let message = issue.message;
+  if (issue.code === 'invalid_type' && message.includes('received undefined')) message = `missing; expected ${issue.expected}`;
+  return `${where}${keyPath}: ${message}`;
+}

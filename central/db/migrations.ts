@@ -1,0 +1,223 @@
+// Versioned schema of the office database, as SQL strings: each applied once, in order,
+// in its own transaction together with its schema_migrations row, identically on
+// PostgreSQL and PGlite. Never edit an applied migration; add the next one.
+import { CentralError } from '../errors.js';
+import type { Db } from './adapter.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'ingest: checkpoints, events, alerts, stats, screening, responses, conflicts, rejected',
+    sql: `
+-- Current state of each checkpoint, from its retained status (birth / last will).
+CREATE TABLE checkpoints (
+  site        text NOT NULL,
+  checkpoint  text NOT NULL,
+  state       text NOT NULL CHECK (state IN ('online', 'offline')),
+  session     bigint NOT NULL,
+  cause       text,
+  status      jsonb NOT NULL,
+  status_at   timestamptz,
+  updated_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (site, checkpoint)
+);
+CREATE TABLE checkpoint_status_history (
+  site         text NOT NULL,
+  checkpoint   text NOT NULL,
+  session      bigint NOT NULL,
+  state        text NOT NULL,
+  cause        text,
+  -- The message's own time ('' for a will, which has none): with session and state it
+  -- names one status message, so a retained copy received again is not a new row.
+  at_key       text NOT NULL,
+  status       jsonb NOT NULL,
+  received_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (site, checkpoint, session, state, at_key)
+);
+
+-- Dedupe by event id across partitions: a partitioned table's unique keys must include
+-- the partition column, so the id's one-and-only row lives here (not partitioned).
+-- seq is kept here too: the gap detector reads this narrow table, not the partitions.
+CREATE TABLE event_keys (
+  id            uuid PRIMARY KEY,
+  site          text NOT NULL,
+  checkpoint    text NOT NULL,
+  seq           bigint NOT NULL,
+  at            timestamptz NOT NULL,
+  content_hash  text NOT NULL
+);
+CREATE INDEX event_keys_checkpoint_seq ON event_keys (site, checkpoint, seq);
+
+CREATE TABLE events (
+  id           uuid NOT NULL,
+  site         text NOT NULL,
+  checkpoint   text NOT NULL,
+  seq          bigint NOT NULL,
+  at           timestamptz NOT NULL,
+  lane         text NOT NULL,
+  kind         text NOT NULL,
+  outcome      text NOT NULL,
+  reasons      text[] NOT NULL,
+  credential   text NOT NULL,
+  subject      text,
+  category     text,
+  temperature  double precision,
+  historical   boolean NOT NULL DEFAULT false,
+  payload      jsonb NOT NULL,
+  received_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (id, at)
+) PARTITION BY RANGE (at);
+CREATE INDEX events_checkpoint_at ON events (site, checkpoint, at);
+CREATE INDEX events_subject_at ON events (subject, at) WHERE subject IS NOT NULL;
+CREATE INDEX events_at ON events (at);
+-- "which passages were refused for FEVER on day D": GIN on the codes, time index for the day.
+CREATE INDEX events_reasons ON events USING gin (reasons);
+
+CREATE TABLE alert_keys (
+  id            uuid PRIMARY KEY,
+  at            timestamptz NOT NULL,
+  content_hash  text NOT NULL
+);
+CREATE TABLE alerts (
+  id           uuid NOT NULL,
+  site         text NOT NULL,
+  checkpoint   text NOT NULL,
+  at           timestamptz NOT NULL,
+  lane         text,
+  kind         text NOT NULL,
+  severity     text NOT NULL,
+  code         text NOT NULL,
+  event_id     text,  -- the schema allows any string here, so no uuid cast that could refuse one
+  detail       text,
+  historical   boolean NOT NULL DEFAULT false,
+  payload      jsonb NOT NULL,
+  received_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (id, at)
+) PARTITION BY RANGE (at);
+CREATE INDEX alerts_checkpoint_at ON alerts (site, checkpoint, at);
+CREATE INDEX alerts_code_at ON alerts (code, at);
+CREATE INDEX alerts_kind_at ON alerts (kind, at);
+
+CREATE TABLE stats (
+  site         text NOT NULL,
+  checkpoint   text NOT NULL,
+  at           timestamptz NOT NULL,
+  payload      jsonb NOT NULL,
+  received_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (site, checkpoint, at)
+);
+
+CREATE TABLE daily_screening (
+  site          text NOT NULL,
+  checkpoint    text NOT NULL,
+  date          date NOT NULL,
+  workers       integer NOT NULL,
+  screened      integer NOT NULL,
+  not_screened  integer NOT NULL,
+  payload       jsonb NOT NULL,
+  received_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (site, checkpoint, date)
+);
+
+CREATE TABLE update_responses (
+  site          text NOT NULL,
+  checkpoint    text NOT NULL,
+  kind          text NOT NULL,
+  transaction   text NOT NULL,  -- '' when the gateway could not read it
+  version       bigint NOT NULL, -- -1 when the gateway could not read it
+  status        text NOT NULL,
+  error_code    text,
+  payload       jsonb NOT NULL,
+  received_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (site, checkpoint, kind, transaction, version, status)
+);
+
+-- Same id, different content (ignoring the transport flag historical): kept aside,
+-- the first row is never overwritten.
+CREATE TABLE integrity_conflicts (
+  id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  message_kind   text NOT NULL,
+  message_id     uuid NOT NULL,
+  topic          text NOT NULL,
+  stored_hash    text NOT NULL,
+  received_hash  text NOT NULL,
+  payload        jsonb NOT NULL,
+  received_at    timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (message_id, received_hash)
+);
+
+CREATE TABLE rejected_messages (
+  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  topic        text NOT NULL,
+  reason       text NOT NULL,
+  payload      text NOT NULL,
+  bytes        integer NOT NULL,
+  received_at  timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
+  {
+    version: 2,
+    name: 'gap repair: per-checkpoint watermark and resend requests',
+    sql: `
+CREATE TABLE seq_watermarks (
+  site             text NOT NULL,
+  checkpoint       text NOT NULL,
+  -- Every seq 1..contiguous is in event_keys.
+  contiguous       bigint NOT NULL DEFAULT 0,
+  -- The open gap after it, if any, and since when it has been open.
+  gap_from         bigint,
+  gap_to           bigint,
+  gap_since        timestamptz,
+  last_request_at  timestamptz,
+  PRIMARY KEY (site, checkpoint)
+);
+CREATE TABLE resend_requests (
+  transaction   text PRIMARY KEY,
+  site          text NOT NULL,
+  checkpoint    text NOT NULL,
+  from_seq      bigint NOT NULL,
+  to_seq        bigint NOT NULL,
+  version       bigint NOT NULL,
+  requested_at  timestamptz NOT NULL DEFAULT now(),
+  instance      text NOT NULL,
+  answered_at   timestamptz,
+  status        text,
+  resent        integer,
+  last_seq      bigint,
+  error_code    text
+);
+CREATE INDEX resend_requests_checkpoint ON resend_requests (site, checkpoint, requested_at);
+`,
+  },
+];
+
+/** Applies the migrations not yet applied; returns their versions. Safe to run from two instances at once. */
+export async function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  const applied: number[] = [];
+  for (const m of migrations) {
+    try {
+      const done = await db.transaction(async (tx) => {
+        // Two instances starting together: the second waits here, then sees the row.
+        await tx.query('SELECT pg_advisory_xact_lock(727400001)');
+        const rows = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
+        if (rows.length > 0) return false;
+        await tx.exec(m.sql);
+        await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+        return true;
+      });
+      if (done) applied.push(m.version);
+    } catch (err) {
+      throw new CentralError('CENTRAL_MIGRATION_FAILED', `migration ${m.version} (${m.name}): ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return applied;
+}

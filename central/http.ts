@@ -1,0 +1,63 @@
+// The service's HTTP side: /healthz (503 when the database or the broker is down) and
+// /metrics (Prometheus text).
+import type { Server } from 'node:http';
+import express from 'express';
+import type { Queryable } from './db/adapter.js';
+import type { LinkState } from './link.js';
+import type { CentralMetrics } from './metrics.js';
+import { newestEvents, type EventsQuery } from './query.js';
+
+export interface CentralHealth {
+  status: 'ok' | 'down';
+  version: string;
+  uptimeS: number;
+  instance: string;
+  database: { engine: 'postgres' | 'pglite'; ok: boolean; detail?: string };
+  broker: LinkState;
+  /** Messages received and not yet committed (hence not yet acknowledged). */
+  backlog: number;
+  /** ms since the last commit, null before the first one. */
+  lastCommitAgoMs: number | null;
+}
+
+export function createHttpApp(deps: { health: () => Promise<CentralHealth>; metrics: CentralMetrics; db: () => Queryable }): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res, next) => {
+    deps.health().then((h) => {
+      res.status(h.status === 'ok' ? 200 : 503).json(h);
+    }, next);
+  });
+  app.get('/metrics', (_req, res, next) => {
+    deps.metrics.registry.metrics().then((text) => {
+      res.type(deps.metrics.registry.contentType).send(text);
+    }, next);
+  });
+  // The newest events (what `central events` shows; it asks here when the database is
+  // the service's own PGlite folder, which only one process may open).
+  app.get('/api/events', (req, res, next) => {
+    const str = (k: string): string | undefined => (typeof req.query[k] === 'string' ? (req.query[k] as string) : undefined);
+    const q: EventsQuery = { limit: Number(str('limit') ?? 20) || 20 };
+    const site = str('site');
+    const checkpoint = str('checkpoint');
+    const since = str('since');
+    if (site) q.site = site;
+    if (checkpoint) q.checkpoint = checkpoint;
+    if (since) {
+      const ms = Date.parse(since);
+      if (Number.isNaN(ms)) {
+        res.status(400).json({ error: { code: 'CENTRAL_QUERY_INVALID', message: `since: expected an ISO timestamp, got "${since}"` } });
+        return;
+      }
+      q.since = ms;
+    }
+    newestEvents(deps.db(), q).then((events) => res.json({ events }), next);
+  });
+  return app;
+}
+
+export function listen(app: express.Express, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
+  });
+}

@@ -1,0 +1,172 @@
+// The batcher: collects received messages, commits up to batchMax of them (or whatever
+// arrived within batchMs) in one transaction, and only then acknowledges each one. A
+// failed commit acknowledges nothing and is retried with backoff, so the broker keeps
+// every message until its row exists: at-least-once delivery, exactly-once effect.
+import type { Logger } from 'pino';
+import { REJECTED_PAYLOAD_MAX, type Classified } from './classify.js';
+import type { Db } from './db/adapter.js';
+import type { Partitions } from './db/partitions.js';
+import type { CentralMetrics } from './metrics.js';
+import { monthsOf, writeBatch, type WriteResult } from './writer.js';
+
+export interface Pending {
+  item: Classified;
+  /** Sends the PUBACK; called only after the item's transaction committed. */
+  ack: () => void;
+}
+
+export interface IngestOptions {
+  db: Db;
+  partitions: Partitions;
+  metrics: CentralMetrics;
+  logger: Logger;
+  batchMax: number;
+  batchMs: number;
+  now?: () => number;
+  /** After each commit (tests, gap detector wake-up). */
+  onCommit?: (result: WriteResult, items: readonly Classified[]) => void;
+  onDbState?: (ok: boolean, detail?: string) => void;
+}
+
+export class Ingest {
+  readonly #o: IngestOptions;
+  readonly #now: () => number;
+  #queue: Pending[] = [];
+  #timer: NodeJS.Timeout | null = null;
+  #flushing: Promise<void> | null = null;
+  #retryMs = 0;
+  #stopped = false;
+  #lastCommitAt: number | null = null;
+
+  constructor(options: IngestOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get backlog(): number {
+    return this.#queue.length;
+  }
+
+  get lastCommitAt(): number | null {
+    return this.#lastCommitAt;
+  }
+
+  push(p: Pending): void {
+    if (this.#stopped) return; // not acked: the broker redelivers to the next session
+    this.#queue.push(p);
+    this.#o.metrics.backlog.set(this.#queue.length);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#flushing || this.#timer) return;
+    const full = this.#queue.length >= this.#o.batchMax;
+    const wait = this.#retryMs > 0 ? this.#retryMs : full ? 0 : this.#o.batchMs;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#flushing = this.#flush().finally(() => {
+        this.#flushing = null;
+        if (this.#queue.length > 0 && !this.#stopped) this.#schedule();
+      });
+    }, wait);
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#queue.slice(0, this.#o.batchMax);
+    if (batch.length === 0) return;
+    const items = batch.map((p) => p.item);
+    const started = performance.now();
+    let result: WriteResult;
+    try {
+      await this.#o.partitions.ensure(monthsOf(items, this.#now()));
+      result = await this.#o.db.transaction((tx) => writeBatch(tx, items, this.#now()));
+    } catch (err) {
+      this.#o.metrics.commitFailures.inc();
+      // A partition dropped by another instance's retention job must be made again.
+      this.#o.partitions.forget();
+      // A data error (SQLSTATE class 22/23: a value PostgreSQL refuses although the
+      // schema allows it, such as a seq beyond bigint) would come back on every retry and
+      // block the queue for ever: then the messages are committed one by one and the
+      // culprit is set aside in rejected_messages. Any other error is retried as it is.
+      let isolated: WriteResult | null = null;
+      if (isDataError(err)) {
+        this.#o.logger.warn({ err, batch: batch.length }, 'the database refused a value in this batch; committing its messages one by one');
+        isolated = await this.#isolate(items).catch(() => null);
+      }
+      if (isolated) {
+        result = isolated;
+      } else {
+        this.#retryMs = Math.min(10_000, Math.max(200, this.#retryMs * 2));
+        this.#o.logger.error({ err, batch: batch.length, retryMs: this.#retryMs }, 'batch commit failed; nothing acknowledged, retrying');
+        this.#o.onDbState?.(false, (err as Error).message);
+        return;
+      }
+    }
+    this.#retryMs = 0;
+    this.#o.onDbState?.(true);
+    this.#queue.splice(0, batch.length);
+    const m = this.#o.metrics;
+    m.commitSeconds.observe((performance.now() - started) / 1000);
+    m.batchSize.observe(batch.length);
+    m.backlog.set(this.#queue.length);
+    for (const [type, n] of Object.entries(result.committed)) m.committed.inc({ type }, n);
+    m.duplicates.inc(result.duplicates);
+    const rejected = items.filter((i) => i.type === 'rejected');
+    m.rejected.inc(rejected.length);
+    for (const r of rejected) if (r.type === 'rejected') this.#o.logger.warn({ topic: r.topic, reason: r.reason, bytes: r.bytes }, 'message rejected (stored in rejected_messages)');
+    for (const c of result.conflicts) {
+      m.conflicts.inc();
+      this.#o.logger.warn(c, `integrity conflict: ${c.kind} ${c.id} received with different content; kept aside, not applied`);
+    }
+    this.#lastCommitAt = this.#now();
+    // Committed: now, and only now, the broker may forget these messages.
+    for (const p of batch) p.ack();
+    this.#o.onCommit?.(result, items);
+  }
+
+  /** Each message in its own transaction; one the database refuses becomes a rejection. */
+  async #isolate(items: Classified[]): Promise<WriteResult> {
+    const total: WriteResult = { committed: {}, duplicates: 0, conflicts: [] };
+    for (const [i, item] of items.entries()) {
+      let r: WriteResult;
+      try {
+        r = await this.#o.db.transaction((tx) => writeBatch(tx, [item], this.#now()));
+      } catch (err) {
+        if (!isDataError(err)) throw err; // not this message's fault: retry the batch later
+        const raw = item.type === 'rejected' || item.type === 'ignored' ? '' : JSON.stringify(item.body);
+        const rejected: Classified = {
+          type: 'rejected',
+          topic: item.topic,
+          reason: `the database refused it: ${(err as Error).message}`,
+          payload: raw.slice(0, REJECTED_PAYLOAD_MAX),
+          bytes: Buffer.byteLength(raw),
+        };
+        items[i] = rejected;
+        // If even this fails the database is not working after all: throws, retried.
+        r = await this.#o.db.transaction((tx) => writeBatch(tx, [rejected], this.#now()));
+      }
+      for (const [type, n] of Object.entries(r.committed)) total.committed[type] = (total.committed[type] ?? 0) + n;
+      total.duplicates += r.duplicates;
+      total.conflicts.push(...r.conflicts);
+    }
+    return total;
+  }
+
+  /** Commits what is queued (one last try), then refuses new messages. */
+  async stop(): Promise<void> {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    await this.#flushing;
+    this.#stopped = true;
+    // Commit what is queued; on a failure the rest stays unacknowledged for the broker.
+    while (this.#queue.length > 0 && this.#retryMs === 0) await this.#flush();
+  }
+}
+
+/** SQLSTATE class 22 (data exception) or 23 (integrity constraint violation). */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+}
