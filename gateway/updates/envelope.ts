@@ -11,6 +11,7 @@ import type { Approval, CrewRegistration, PolicyProfile, RiskArea, WatchlistEntr
 import type { RosterEntry } from '../store/types.js';
 import { checkApprovals, checkCrews, checkRiskAreas, checkRosterEntries, checkWatchlistEntries, isIsoTimestamp } from '../store/validate.js';
 import { UpdateError } from './errors.js';
+import { forbiddenKeyPath } from './keys.js';
 
 export const UPDATE_KINDS = ['roster', 'watchlist', 'risk-areas', 'approvals', 'policy', 'trust-keys', 'crews'] as const;
 export type UpdateKind = (typeof UPDATE_KINDS)[number];
@@ -151,6 +152,7 @@ export async function verifyUpdate(token: string, ctx: VerifyContext): Promise<V
   } catch {
     throw new UpdateError('UPDATE_SCHEMA_INVALID', 'the signed payload is not JSON');
   }
+  refuseForbiddenKeys(raw, 'envelope');
   const env = envelopeSchema.safeParse(raw);
   if (!env.success) throw new UpdateError('UPDATE_SCHEMA_INVALID', `envelope: ${describe(env.error.issues)}`);
   const envelope = env.data as UpdateEnvelope;
@@ -175,6 +177,7 @@ export async function verifyUpdate(token: string, ctx: VerifyContext): Promise<V
 
 /** Validates the data of an envelope for its kind (also used by `central sign` before signing). */
 export async function prepareUpdateData(envelope: UpdateEnvelope, policyBase?: PolicyProfile): Promise<PreparedData> {
+  refuseForbiddenKeys(envelope.data, 'data');
   const schema = dataSchemas[envelope.kind];
   const parsed = schema.safeParse(envelope.data);
   if (!parsed.success) throw new UpdateError('UPDATE_SCHEMA_INVALID', `data: ${describe(parsed.error.issues)}`);
@@ -219,6 +222,11 @@ export async function prepareUpdateData(envelope: UpdateEnvelope, policyBase?: P
   } catch (err) {
     throw new UpdateError('UPDATE_SCHEMA_INVALID', `data: ${scrub(err instanceof Error ? err.message : String(err))}`, err);
   }
+}
+
+function refuseForbiddenKeys(value: unknown, root: string): void {
+  const at = forbiddenKeyPath(value, root);
+  if (at !== null) throw new UpdateError('UPDATE_SCHEMA_INVALID', `${at}: the key is not allowed (expected only the kind's own keys)`);
 }
 
 /**
