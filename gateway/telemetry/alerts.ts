@@ -94,10 +94,16 @@ export function decisionOutbox(
   ctx: EventMessageContext,
 ): (row: LedgerEntry) => OutboxMessage {
   const toAlert = alertOutbox(topics, ctx);
+  const toEvent = eventOutbox(topics, ctx);
   return (row) => {
     for (const alert of alertsOfDecision(row)) store.appendAlert(alert, toAlert);
-    return { topic: topics.events, payload: eventMessage(row, ctx), qos: 1 };
+    return toEvent(row);
   };
+}
+
+/** The outbox message of a ledger row's event: the live path and a resend build it here alike. */
+export function eventOutbox(topics: Pick<CheckpointTopics, 'events'>, ctx: EventMessageContext): (row: LedgerEntry) => OutboxMessage {
+  return (row) => ({ topic: topics.events, payload: eventMessage(row, ctx), qos: 1 });
 }
 
 export type AlertInput = Omit<AlertRecord, 'id' | 'at'> & { id?: string; at?: number };

@@ -8,8 +8,8 @@ import type { Logger } from 'pino';
 import { trustListFromJwks, type TrustList } from '../credentials/trust-list.js';
 import { profileFromOverrides, type ProfileOverrides } from '../policy/profiles.js';
 import type { PolicyProfile } from '../policy/types.js';
-import type { AlertRecord, OutboxMessage, Store } from '../store/types.js';
-import { alertOutbox } from '../telemetry/alerts.js';
+import type { AlertRecord, LedgerEntry, OutboxMessage, Store } from '../store/types.js';
+import { alertOutbox, eventOutbox } from '../telemetry/alerts.js';
 import type { InboundCommand } from '../telemetry/link.js';
 import type { CheckpointTopics } from '../telemetry/topics.js';
 import { UpdateError, isUpdateError, type UpdateErrorCode } from './errors.js';
@@ -21,7 +21,9 @@ export type UpdateStore = Pick<
   'getMeta' | 'setMeta' | 'rosterUpsert' | 'watchlistReplace' | 'approvalsReplace' | 'crewsReplace' | 'riskAreasReplace' | 'appendAlert'
 > & {
   transaction<T>(fn: () => T): T;
-  outboxAppend(msg: OutboxMessage): number;
+  outboxAppend(msg: OutboxMessage, createdAt?: number): number;
+  ledgerRange(fromSeq: number, toSeq: number): LedgerEntry[];
+  lastSeq(): number;
 };
 
 /** Version 1 of the payload on …/response/<kind>. */
@@ -34,6 +36,10 @@ export interface ResponseMessageV1 {
   /** The version applied (or refused); null when it could not be read. */
   version: number | null;
   error?: { code: UpdateErrorCode; message: string };
+  /** resend, applied: events queued again (ledger rows of the range that exist). */
+  resent?: number;
+  /** resend, applied: the ledger's highest seq now (0 when empty). */
+  lastSeq?: number;
   at: string;
   site: string;
   checkpoint: string;
@@ -79,10 +85,13 @@ export class UpdateService {
   readonly #o: UpdateServiceOptions;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #toAlert: (a: AlertRecord) => OutboxMessage;
+  readonly #toEvent: (row: LedgerEntry) => OutboxMessage;
 
   constructor(options: UpdateServiceOptions) {
     this.#o = options;
-    this.#toAlert = alertOutbox(options.topics, { site: options.site, checkpoint: options.checkpoint });
+    const ctx = { site: options.site, checkpoint: options.checkpoint };
+    this.#toAlert = alertOutbox(options.topics, ctx);
+    this.#toEvent = eventOutbox(options.topics, ctx);
   }
 
   /** For the link's onCommand: queued, never throws. */
@@ -130,10 +139,19 @@ export class UpdateService {
       return this.#reject(topicKind, peekTransaction(token), peekVersion(token), e);
     }
     const { envelope, prepared } = verified;
+    let extra: Pick<ResponseMessageV1, 'resent' | 'lastSeq'> = {};
     try {
       this.#o.store.transaction(() => {
         const s = this.#o.store;
         switch (prepared.kind) {
+          case 'resend': {
+            // Gap repair: the events of these ledger rows again, the same messages as
+            // first queued (same ids). Created "at 0": the link flags them historical.
+            const rows = s.ledgerRange(prepared.fromSeq, prepared.toSeq);
+            for (const row of rows) s.outboxAppend(this.#toEvent(row), 0);
+            extra = { resent: rows.length, lastSeq: s.lastSeq() };
+            break;
+          }
           case 'roster':
             s.rosterUpsert(prepared.entries);
             break;
@@ -159,7 +177,7 @@ export class UpdateService {
         s.setMeta(META.version(envelope.kind), String(envelope.version));
         s.setMeta(META.transaction(envelope.kind), envelope.transaction);
         s.setMeta(META.appliedAt(envelope.kind), new Date(this.#o.now()).toISOString());
-        s.outboxAppend(this.#response(envelope.kind, { status: 'applied', transaction: envelope.transaction, version: envelope.version }));
+        s.outboxAppend(this.#response(envelope.kind, { status: 'applied', transaction: envelope.transaction, version: envelope.version, ...extra }));
       });
     } catch (err) {
       logger.error({ err, kind: envelope.kind, version: envelope.version }, 'update: apply failed; nothing changed');
@@ -169,7 +187,7 @@ export class UpdateService {
     // Committed: now the running lanes may see it.
     if (prepared.kind === 'policy') this.#o.policy.set(prepared.profile);
     if (prepared.kind === 'trust-keys') this.#o.trust.replace(prepared.trust);
-    logger.info({ kind: envelope.kind, version: envelope.version, transaction: envelope.transaction }, 'update applied');
+    logger.info({ kind: envelope.kind, version: envelope.version, transaction: envelope.transaction, ...extra }, 'update applied');
     this.#afterCommit();
     return { status: 'applied', kind: envelope.kind, version: envelope.version, transaction: envelope.transaction };
   }
@@ -212,6 +230,8 @@ export class UpdateService {
       kind,
       version: r.version,
       ...(r.error ? { error: r.error } : {}),
+      ...(r.resent !== undefined ? { resent: r.resent } : {}),
+      ...(r.lastSeq !== undefined ? { lastSeq: r.lastSeq } : {}),
       at: new Date(this.#o.now()).toISOString(),
       site: this.#o.site,
       checkpoint: this.#o.checkpoint,

@@ -28,6 +28,7 @@ const cases: [string, UpdateKind, string][] = [
   ['a watchlist entry carrying __proto__', 'watchlist', '{"entries":[{"subjectId":"P-1","kind":"close-contact","from":"2022-12-01","until":null,"__proto__":{"x":1}}]}'],
   ['a data object with a prototype key', 'risk-areas', '{"entries":[],"prototype":{}}'],
   ['a trust key with __proto__', 'trust-keys', '{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"k1","__proto__":{"d":"x"}}]}'],
+  ['a resend request with __proto__', 'resend', '{"fromSeq":1,"toSeq":2,"__proto__":{"toSeq":99999}}'],
 ];
 
 describe('prototype keys in updates', () => {
