@@ -273,7 +273,8 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
           updates: Object.fromEntries(UPDATE_KINDS.map((k) => [k, updates.appliedVersion(k)])),
         }),
       },
-      onCommand: (cmd) => void updates.handle(cmd),
+      // Returned, not voided: the link acknowledges the command once it is stored or rejected.
+      onCommand: (cmd) => updates.handle(cmd),
     });
     notifyLink = () => telemetry.link.notify();
     stoppers.push(() => telemetry.stop());

@@ -202,7 +202,7 @@ export function registerCentral(program: Command): void {
     }
     if (answered === 0) {
       throw new CentralCliError(
-        `no response within ${waitMs} ms (is the gateway connected? ${o.retain ? 'the retained copy reaches it when it connects' : 'without --retain the update is not kept for it'})`,
+        `no response within ${waitMs} ms (is the gateway connected? the broker queues the update for a gateway that connected before and it answers when it reconnects${o.retain ? '; the retained copy also reaches one that never connected' : '; --retain also reaches one that never connected'})`,
       );
     }
     if (rejected > 0) throw new CentralCliError(`${rejected} of ${answered} response(s) rejected the update`);

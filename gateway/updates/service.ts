@@ -96,7 +96,7 @@ export class UpdateService {
 
   /** For the link's onCommand: queued, never throws. */
   handle(cmd: InboundCommand): Promise<UpdateResult> {
-    const next = this.#queue.then(() => this.#process(cmd.kind, cmd.payload.toString('utf8'), cmd.retained));
+    const next = this.#queue.then(() => this.#process(cmd.kind, cmd.payload.toString('utf8'), cmd.retained || cmd.dup === true));
     this.#queue = next.catch(() => undefined);
     return next;
   }
@@ -112,11 +112,13 @@ export class UpdateService {
   }
 
   async #process(topicKind: string, token: string, retained: boolean): Promise<UpdateResult> {
+    // `retained`: a retained copy, or one the broker re-sends (DUP).
     const { logger } = this.#o;
     // The office may publish updates retained so that gateways offline at the time get
     // them on their next connect. The broker then repeats the copy on every reconnect:
     // the one already applied (same version and transaction) is passed over silently
-    // instead of being answered as stale with an alert each time.
+    // instead of being answered as stale with an alert each time. The same for a copy
+    // the broker marks DUP (re-sent because our PUBACK did not reach it).
     if (retained && isUpdateKind(topicKind)) {
       const applied = this.appliedVersion(topicKind);
       if (applied > 0 && peekVersion(token) === applied && peekTransaction(token) === this.#o.store.getMeta(META.transaction(topicKind))) {
