@@ -278,6 +278,8 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
     });
     notifyLink = () => telemetry.link.notify();
     stoppers.push(() => telemetry.stop());
+    // Stopped before the link (stoppers run last first): pending rejection counts are queued.
+    stoppers.push(() => updates.stop());
 
     // A zone's count moves at any of its lanes (or by a correction): its entry kiosks show it.
     let zoneChanged = (_zone: string): void => undefined;

@@ -45,6 +45,8 @@ export interface AlertMessageV1 {
   /** The ledger event behind it (same id as on …/events), when one did. */
   eventId: string | null;
   detail: string | null;
+  /** Occurrences folded into this alert (update-rejected: repeats of one cause); absent = 1. */
+  count?: number;
 }
 
 export function toAlertMessage(a: AlertRecord, ctx: EventMessageContext): AlertMessageV1 {
@@ -61,6 +63,7 @@ export function toAlertMessage(a: AlertRecord, ctx: EventMessageContext): AlertM
     code: a.code,
     eventId: a.eventId,
     detail: a.detail,
+    ...(a.count !== undefined ? { count: a.count } : {}),
   };
 }
 
