@@ -522,7 +522,7 @@ export class MqttLink {
     // between the commands of a flood instead of after all of them.
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (!s.live) return false;
-    this.#o.logger.info({ kind: cmd.kind.slice(0, 64), bytes: payload.length, retained, dup }, 'mqtt: command received');
+    this.#o.logger.debug({ kind: cmd.kind.slice(0, 64), bytes: payload.length, retained, dup }, 'mqtt: command received');
     try {
       await this.#o.onCommand(cmd);
       return true;

@@ -60,7 +60,8 @@ describe('a crash between delivery and storage of an update', () => {
     const dir = tempDir('ack-');
     cleanup.add(() => rmSync(dir, { recursive: true, force: true }));
     const config = writeConfig(dir, site);
-    writeFileSync(config, readFileSync(config, 'utf8').replace('embeddedFallback: true', 'embeddedFallback: false'));
+    // Debug: the link logs "command received" when it has an update, the moment to kill.
+    writeFileSync(config, readFileSync(config, 'utf8').replace('embeddedFallback: true', 'embeddedFallback: false').replace(/^logLevel: .*$/m, 'logLevel: debug'));
     const broker = await privateMosquitto(cleanup);
     let sentToGateway = 0;
     const proxyPort = await watchingProxy(broker.port, (n) => {
