@@ -275,10 +275,13 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
           updates: Object.fromEntries(UPDATE_KINDS.map((k) => [k, updates.appliedVersion(k)])),
         }),
       },
-      onCommand: (cmd) => void updates.handle(cmd),
+      // Returned, not voided: the link acknowledges the command once it is stored or rejected.
+      onCommand: (cmd) => updates.handle(cmd),
     });
     notifyLink = () => telemetry.link.notify();
     stoppers.push(() => telemetry.stop());
+    // Stopped before the link (stoppers run last first): pending rejection counts are queued.
+    stoppers.push(() => updates.stop());
 
     // A zone's count moves at any of its lanes (or by a correction): its entry kiosks show it.
     let zoneChanged = (_zone: string): void => undefined;

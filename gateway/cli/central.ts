@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { generateIssuerKeys, ISSUER_KID_PATTERN } from '../credentials/issue.js';
 import { isUpdateError } from '../updates/errors.js';
-import { ALL, UPDATE_KINDS, isUpdateKind, peekTransaction, prepareUpdateData, type UpdateEnvelope } from '../updates/envelope.js';
+import { ALL, UPDATE_KINDS, checkSingleCheckpoint, isUpdateKind, peekTransaction, prepareUpdateData, type UpdateEnvelope } from '../updates/envelope.js';
 import { signUpdate } from '../updates/sign.js';
 
 export const DEMO_CENTRAL_KEY = 'config/demo/central-1.private.jwk.json';
@@ -120,7 +120,7 @@ export function registerCentral(program: Command): void {
     .description(`sign an update (kinds: ${UPDATE_KINDS.join(', ')}); prints only the signed update`)
     .requiredOption('--update-version <n>', 'must be above the last version of this kind the gateways applied (a counter or a timestamp)')
     .requiredOption('--site <site>', 'site the update is for')
-    .option('--checkpoint <id>', 'one checkpoint, or "all"', ALL)
+    .option('--checkpoint <id>', 'one checkpoint, or "all" (not for resend)', ALL)
     .option('--transaction <id>', 'id echoed in the responses (default: a new UUID)')
     .option('--key <file>', 'central-office private JWK', DEMO_CENTRAL_KEY)
     .action(async (kind: string, file: string, o: { updateVersion: string; site: string; checkpoint: string; transaction?: string; key: string }) => {
@@ -138,6 +138,7 @@ export function registerCentral(program: Command): void {
       };
       try {
         // The gateway would refuse it anyway; say so here, naming the entry and field.
+        checkSingleCheckpoint(envelope);
         await prepareUpdateData(envelope);
       } catch (err) {
         if (isUpdateError(err)) throw new CentralCliError(`${file}: ${err.message}`);
@@ -201,7 +202,7 @@ export function registerCentral(program: Command): void {
     }
     if (answered === 0) {
       throw new CentralCliError(
-        `no response within ${waitMs} ms (is the gateway connected? ${o.retain ? 'the retained copy reaches it when it connects' : 'without --retain the update is not kept for it'})`,
+        `no response within ${waitMs} ms (is the gateway connected? the broker queues the update for a gateway that connected before and it answers when it reconnects${o.retain ? '; the retained copy also reaches one that never connected' : '; --retain also reaches one that never connected'})`,
       );
     }
     if (rejected > 0) throw new CentralCliError(`${rejected} of ${answered} response(s) rejected the update`);

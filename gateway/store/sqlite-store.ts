@@ -85,8 +85,16 @@ export interface SqliteStore extends Store {
   transaction<T>(fn: () => T): T;
   /** Many PUBACKs in one commit (one fsync). */
   markDeliveredMany(ids: readonly number[]): void;
-  /** Queue a message that belongs to no ledger row (a response, an alert's sibling); returns its id. */
-  outboxAppend(msg: OutboxMessage): number;
+  /**
+   * Queue a message that belongs to no ledger row (a response, an alert's sibling); returns its id.
+   * `createdAt` (outbox clock, default now) is what the link compares with the connection's
+   * start for `historical`; a re-sent event passes 0 (it belongs to no live moment).
+   */
+  outboxAppend(msg: OutboxMessage, createdAt?: number): number;
+  /** Ledger rows with fromSeq <= seq <= toSeq, oldest first, read as appendDecision reads a row back. */
+  ledgerRange(fromSeq: number, toSeq: number): LedgerEntry[];
+  /** The ledger's highest seq, 0 when empty. */
+  lastSeq(): number;
   /** Ledger rows per hour since `from` (inclusive) until `to` (exclusive), by kind and outcome. */
   ledgerHourly(from: number, to: number): LedgerHourCount[];
   /** Every approval, in insertion order (the guard console's expected visitors). */
@@ -277,6 +285,7 @@ class SqliteStoreImpl implements SqliteStore {
   // Prepared once: appendDecision is on every passage's path.
   readonly #insertLedger: Database.Statement<[Record<string, unknown>]>;
   readonly #ledgerBySeq: Database.Statement<[number], LedgerRow>;
+  #ledgerRange: Database.Statement<[number, number], LedgerRow> | undefined;
   readonly #insertOutbox: Database.Statement<[string, string, number, number]>;
   readonly #outboxPending: Database.Statement<[number, number], OutboxDbRow>;
   readonly #markDelivered: Database.Statement<[number, number]>;
@@ -584,9 +593,24 @@ class SqliteStoreImpl implements SqliteStore {
     return this.#outboxDepth.get()?.n ?? 0;
   }
 
-  outboxAppend(msg: OutboxMessage): number {
+  outboxAppend(msg: OutboxMessage, createdAt?: number): number {
     checkOutboxMessage(msg, '(none)');
-    return Number(this.#insertOutbox.run(msg.topic, msg.payload, msg.qos, this.#now()).lastInsertRowid);
+    if (createdAt !== undefined && !(Number.isSafeInteger(createdAt) && createdAt >= 0)) {
+      throw invalidQuery('outboxAppend createdAt', createdAt, 'epoch milliseconds');
+    }
+    return Number(this.#insertOutbox.run(msg.topic, msg.payload, msg.qos, createdAt ?? this.#now()).lastInsertRowid);
+  }
+
+  ledgerRange(fromSeq: number, toSeq: number): LedgerEntry[] {
+    for (const [what, v] of [['fromSeq', fromSeq], ['toSeq', toSeq]] as const) {
+      if (!Number.isSafeInteger(v) || v < 0) throw invalidQuery(`ledgerRange ${what}`, v, 'a ledger seq (integer ≥ 0)');
+    }
+    this.#ledgerRange ??= this.#db.prepare(`SELECT ${this.#ledgerColumns} FROM ledger WHERE seq BETWEEN ? AND ? ORDER BY seq`);
+    return this.#ledgerRange.all(fromSeq, toSeq).map(ledgerFromRow);
+  }
+
+  lastSeq(): number {
+    return (this.#db.prepare('SELECT max(seq) AS n FROM ledger').get() as { n: number | null }).n ?? 0;
   }
 
   transaction<T>(fn: () => T): T {

@@ -192,6 +192,11 @@ export interface AlertRecord {
   eventId: string | null;
   /** Short text for the guard; never a name or an id number. */
   detail: string | null;
+  /**
+   * How many occurrences this alert stands for, when repeats are folded into one
+   * (`update-rejected`). Published as `count`; not stored (the detail says it too).
+   */
+  count?: number;
 }
 
 export interface StoredAlert extends AlertRecord {

@@ -45,6 +45,8 @@ export interface AlertMessageV1 {
   /** The ledger event behind it (same id as on …/events), when one did. */
   eventId: string | null;
   detail: string | null;
+  /** Occurrences folded into this alert (update-rejected: repeats of one cause); absent = 1. */
+  count?: number;
 }
 
 export function toAlertMessage(a: AlertRecord, ctx: EventMessageContext): AlertMessageV1 {
@@ -61,6 +63,7 @@ export function toAlertMessage(a: AlertRecord, ctx: EventMessageContext): AlertM
     code: a.code,
     eventId: a.eventId,
     detail: a.detail,
+    ...(a.count !== undefined ? { count: a.count } : {}),
   };
 }
 
@@ -94,10 +97,16 @@ export function decisionOutbox(
   ctx: EventMessageContext,
 ): (row: LedgerEntry) => OutboxMessage {
   const toAlert = alertOutbox(topics, ctx);
+  const toEvent = eventOutbox(topics, ctx);
   return (row) => {
     for (const alert of alertsOfDecision(row)) store.appendAlert(alert, toAlert);
-    return { topic: topics.events, payload: eventMessage(row, ctx), qos: 1 };
+    return toEvent(row);
   };
+}
+
+/** The outbox message of a ledger row's event: the live path and a resend build it here alike. */
+export function eventOutbox(topics: Pick<CheckpointTopics, 'events'>, ctx: EventMessageContext): (row: LedgerEntry) => OutboxMessage {
+  return (row) => ({ topic: topics.events, payload: eventMessage(row, ctx), qos: 1 });
 }
 
 export type AlertInput = Omit<AlertRecord, 'id' | 'at'> & { id?: string; at?: number };

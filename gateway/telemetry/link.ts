@@ -7,6 +7,13 @@
 // again, in order, from the first undelivered row. The receiver drops duplicates by
 // event id. mqtt.js's own reconnect keeps a fixed period and replays its in-memory
 // store; the outbox already is that store, durable, so we do not want a second one.
+//
+// Inbound commands are the other way round: the broker is their durable queue. The
+// session is persistent (stable client id, clean start off, a session expiry), and a
+// command is acknowledged only after the handler has stored or rejected it, so a crash
+// in between makes the broker deliver it again. Persistence changes nothing for our
+// publishing: the broker keeps no state for QoS 1 messages it received from us, and
+// the fresh client re-sends from the outbox with new packet ids as before.
 import { connect, type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { LinkStatus } from '../bus.js';
@@ -50,6 +57,8 @@ export interface InboundCommand {
   siteWide: boolean;
   /** A retained copy the broker hands every new subscription (e.g. after each reconnect). */
   retained: boolean;
+  /** The broker delivers it again (DUP): a connection ended before we acknowledged it. */
+  dup?: boolean;
   payload: Buffer;
 }
 
@@ -93,8 +102,18 @@ export interface MqttLinkOptions {
   stopTimeoutMs?: number;
   /** Session counter and birth facts; default: an in-memory counter and no birth facts. */
   statusSource?: StatusSource;
-  /** Inbound commands; when set, the link subscribes to topics.cmdFilters on every connect. */
-  onCommand?: (cmd: InboundCommand) => void;
+  /**
+   * Inbound commands; when set, the link subscribes to topics.cmdFilters on every connect.
+   * The command is acknowledged to the broker (PUBACK) when the returned promise settles:
+   * resolve it once the command is stored or rejected. A rejected promise drops the
+   * connection unacknowledged, so the broker delivers the command again later.
+   */
+  onCommand?: (cmd: InboundCommand) => void | Promise<unknown>;
+  /**
+   * MQTT 5 session expiry in seconds: how long the broker keeps our command subscription
+   * and queues commands while we are away. Default 7 days. (3.1.1: the broker's setting.)
+   */
+  sessionExpiryS?: number;
   credentials?: MqttCredentials;
 }
 
@@ -128,6 +147,9 @@ const MARK_BATCH = 8192;
 
 /** A connection that lasts this long resets the backoff. */
 const STABLE_MS = 10_000;
+
+/** Default MQTT 5 session expiry: a checkpoint offline for a week still gets its updates. */
+export const DEFAULT_SESSION_EXPIRY_S = 7 * 24 * 3600;
 
 export class MqttLink {
   readonly #o: MqttLinkOptions;
@@ -251,11 +273,16 @@ export class MqttLink {
     if (creds.ca !== undefined) extra.ca = creds.ca;
     if (creds.cert !== undefined) extra.cert = creds.cert;
     if (creds.key !== undefined) extra.key = creds.key;
+    // A persistent session for the commands (see the file comment): clean start off, and
+    // for MQTT 5 an explicit expiry (0, the MQTT 5 default, would end it at disconnect).
+    if (this.#o.protocolVersion === 5) {
+      extra.properties = { sessionExpiryInterval: this.#o.sessionExpiryS ?? DEFAULT_SESSION_EXPIRY_S };
+    }
     const client = connect(this.#o.url, {
       ...extra,
       clientId: this.#o.clientId,
       protocolVersion: this.#o.protocolVersion,
-      clean: true,
+      clean: false,
       // Reconnection is ours (backoff, fresh client); see the file comment.
       reconnectPeriod: 0,
       connectTimeout: this.#o.connectTimeoutMs ?? 10_000,
@@ -293,9 +320,12 @@ export class MqttLink {
         this.#attempts = 0;
       }, STABLE_MS);
       this.#publishOnline(s);
-      // Clean session: the broker forgot our subscriptions, so subscribe on every connect.
+      // Subscribe on every connect: the session may have expired (or the broker lost it).
+      // MQTT 5 `rh: 1`: retained commands only for a new subscription, so a resumed
+      // session does not get every retained update again on each reconnect.
       if (this.#o.onCommand) {
-        client.subscribe([...topics.cmdFilters], { qos: 1 }, (err) => {
+        const opts = this.#o.protocolVersion === 5 ? { qos: 1 as const, rh: 1 } : { qos: 1 as const };
+        client.subscribe([...topics.cmdFilters], opts, (err) => {
           if (err && s.live) logger.warn({ err }, 'mqtt: could not subscribe to commands');
         });
       }
@@ -306,16 +336,18 @@ export class MqttLink {
       this.#setStatus('connected');
       this.#pump();
     });
-    client.on('message', (topic, payload, packet) => {
-      if (!s.live) return;
-      const cmd = this.#parseCommand(topic, payload, packet.retain);
-      if (!cmd) return;
-      try {
-        this.#o.onCommand?.(cmd);
-      } catch (err) {
-        logger.error({ err, topic }, 'mqtt: command handler threw');
-      }
-    });
+    // mqtt.js sends the PUBACK of a QoS 1 message when handleMessage calls back, and
+    // handles the next incoming packet only then (one at a time, in order). So: store or
+    // reject the command first, then acknowledge. (`customHandleAcks` would do the same
+    // but mqtt.js 5.16 honours it for MQTT 5 only; the embedded broker speaks 3.1.1.)
+    // A flood of commands thus waits in the broker, not in our memory.
+    client.handleMessage = (packet, callback) => {
+      void this.#command(s, packet.topic.toString(), packet.payload, packet.retain, packet.dup).then(
+        (ack) => {
+          if (ack) callback();
+        },
+      );
+    };
     client.on('error', (err) => {
       // Every failure also ends in 'close', which does the recovery; this only records why.
       if (!s.live) return;
@@ -481,11 +513,32 @@ export class MqttLink {
     });
   }
 
-  #parseCommand(topic: string, payload: Buffer, retained: boolean): InboundCommand | null {
+  /** Handles one inbound message; true = acknowledge it, false = the connection is dropped unacknowledged. */
+  async #command(s: Session, topic: string, raw: Buffer | string, retained: boolean, dup: boolean): Promise<boolean> {
+    const payload = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    const cmd = this.#parseCommand(topic, payload, retained, dup);
+    if (!cmd || !this.#o.onCommand) return true;
+    // One turn of the event loop per command: HTTP (/healthz, the kiosk) and timers run
+    // between the commands of a flood instead of after all of them.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!s.live) return false;
+    this.#o.logger.debug({ kind: cmd.kind.slice(0, 64), bytes: payload.length, retained, dup }, 'mqtt: command received');
+    try {
+      await this.#o.onCommand(cmd);
+      return true;
+    } catch (err) {
+      // Not acknowledged: the broker keeps it in our session and delivers it again.
+      this.#o.logger.error({ err, topic }, 'mqtt: command handler failed; dropping the connection unacknowledged');
+      this.#drop(s, 'command handler failed');
+      return false;
+    }
+  }
+
+  #parseCommand(topic: string, payload: Buffer, retained: boolean, dup: boolean): InboundCommand | null {
     for (const [i, filter] of this.#o.topics.cmdFilters.entries()) {
       const base = filter.slice(0, -1); // "…/cmd/"
       if (topic.startsWith(base) && topic.length > base.length) {
-        return { topic, kind: topic.slice(base.length), siteWide: i === 1, retained, payload };
+        return { topic, kind: topic.slice(base.length), siteWide: i === 1, retained, ...(dup ? { dup } : {}), payload };
       }
     }
     this.#o.logger.debug({ topic }, 'mqtt: message on an unexpected topic ignored');

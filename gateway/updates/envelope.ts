@@ -11,8 +11,9 @@ import type { Approval, CrewRegistration, PolicyProfile, RiskArea, WatchlistEntr
 import type { RosterEntry } from '../store/types.js';
 import { checkApprovals, checkCrews, checkRiskAreas, checkRosterEntries, checkWatchlistEntries, isIsoTimestamp } from '../store/validate.js';
 import { UpdateError } from './errors.js';
+import { forbiddenKeyPath } from './keys.js';
 
-export const UPDATE_KINDS = ['roster', 'watchlist', 'risk-areas', 'approvals', 'policy', 'trust-keys', 'crews'] as const;
+export const UPDATE_KINDS = ['roster', 'watchlist', 'risk-areas', 'approvals', 'policy', 'trust-keys', 'crews', 'resend'] as const;
 export type UpdateKind = (typeof UPDATE_KINDS)[number];
 
 /** JWS header `typ`: a health pass (or any other JWS) can never pass for an update. */
@@ -23,6 +24,10 @@ export const MAX_UPDATE_BYTES = 16 * 1024 * 1024;
 export const MAX_ENTRIES = 200_000;
 /** The checkpoint value that addresses every checkpoint of the site. */
 export const ALL = 'all';
+/** A resend request names at most this many ledger rows (toSeq - fromSeq < this). */
+export const MAX_RESEND_ROWS = 10_000;
+/** Kinds that only make sense for one checkpoint (a ledger's seq is per gateway). */
+const SINGLE_CHECKPOINT_KINDS: ReadonlySet<string> = new Set(['resend']);
 
 export interface UpdateEnvelope {
   kind: UpdateKind;
@@ -62,6 +67,14 @@ const dataSchemas = {
   crews: entries,
   policy: z.strictObject({ overrides: z.record(z.string(), z.unknown()) }),
   'trust-keys': z.strictObject({ keys: z.array(z.unknown()).max(1000) }),
+  // Gap repair: the office asks for ledger rows it did not receive (docs/mqtt.md).
+  resend: z
+    .strictObject({
+      fromSeq: z.number().int('expected a whole number').min(1).max(Number.MAX_SAFE_INTEGER),
+      toSeq: z.number().int('expected a whole number').min(1).max(Number.MAX_SAFE_INTEGER),
+    })
+    .refine((d) => d.toSeq >= d.fromSeq, { message: 'expected toSeq ≥ fromSeq', path: ['toSeq'] })
+    .refine((d) => d.toSeq - d.fromSeq < MAX_RESEND_ROWS, { message: `expected at most ${MAX_RESEND_ROWS} rows (toSeq - fromSeq < ${MAX_RESEND_ROWS})`, path: ['toSeq'] }),
 } as const;
 
 /** What will be written, already validated. */
@@ -72,7 +85,8 @@ export type PreparedData =
   | { kind: 'approvals'; entries: Approval[] }
   | { kind: 'crews'; entries: CrewRegistration[] }
   | { kind: 'policy'; overrides: ProfileOverrides; profile: PolicyProfile }
-  | { kind: 'trust-keys'; jwks: Record<string, unknown>[]; trust: TrustList };
+  | { kind: 'trust-keys'; jwks: Record<string, unknown>[]; trust: TrustList }
+  | { kind: 'resend'; fromSeq: number; toSeq: number };
 
 export interface VerifiedUpdate {
   envelope: UpdateEnvelope;
@@ -151,6 +165,7 @@ export async function verifyUpdate(token: string, ctx: VerifyContext): Promise<V
   } catch {
     throw new UpdateError('UPDATE_SCHEMA_INVALID', 'the signed payload is not JSON');
   }
+  refuseForbiddenKeys(raw, 'envelope');
   const env = envelopeSchema.safeParse(raw);
   if (!env.success) throw new UpdateError('UPDATE_SCHEMA_INVALID', `envelope: ${describe(env.error.issues)}`);
   const envelope = env.data as UpdateEnvelope;
@@ -163,6 +178,7 @@ export async function verifyUpdate(token: string, ctx: VerifyContext): Promise<V
       `signed for ${envelope.site}/${envelope.checkpoint}: expected site ${ctx.site} and checkpoint ${ctx.checkpoint} or ${ALL}`,
     );
   }
+  checkSingleCheckpoint(envelope);
   const applied = ctx.appliedVersion(envelope.kind);
   if (envelope.version <= applied) {
     throw new UpdateError(
@@ -175,6 +191,7 @@ export async function verifyUpdate(token: string, ctx: VerifyContext): Promise<V
 
 /** Validates the data of an envelope for its kind (also used by `central sign` before signing). */
 export async function prepareUpdateData(envelope: UpdateEnvelope, policyBase?: PolicyProfile): Promise<PreparedData> {
+  refuseForbiddenKeys(envelope.data, 'data');
   const schema = dataSchemas[envelope.kind];
   const parsed = schema.safeParse(envelope.data);
   if (!parsed.success) throw new UpdateError('UPDATE_SCHEMA_INVALID', `data: ${describe(parsed.error.issues)}`);
@@ -215,10 +232,26 @@ export async function prepareUpdateData(envelope: UpdateEnvelope, policyBase?: P
         const jwks = data.keys as Record<string, unknown>[];
         return { kind: 'trust-keys', jwks, trust: await trustListFromJwks(jwks) };
       }
+      case 'resend': {
+        const { fromSeq, toSeq } = data as { fromSeq: number; toSeq: number };
+        return { kind: 'resend', fromSeq, toSeq };
+      }
     }
   } catch (err) {
     throw new UpdateError('UPDATE_SCHEMA_INVALID', `data: ${scrub(err instanceof Error ? err.message : String(err))}`, err);
   }
+}
+
+/** A resend (a ledger's seq is per gateway) must name one checkpoint, never `all`. */
+export function checkSingleCheckpoint(envelope: Pick<UpdateEnvelope, 'kind' | 'checkpoint'>): void {
+  if (SINGLE_CHECKPOINT_KINDS.has(envelope.kind) && envelope.checkpoint === ALL) {
+    throw new UpdateError('UPDATE_WRONG_TARGET', `a ${envelope.kind} update names one checkpoint: "${ALL}" is refused`);
+  }
+}
+
+function refuseForbiddenKeys(value: unknown, root: string): void {
+  const at = forbiddenKeyPath(value, root);
+  if (at !== null) throw new UpdateError('UPDATE_SCHEMA_INVALID', `${at}: the key is not allowed (expected only the kind's own keys)`);
 }
 
 /**

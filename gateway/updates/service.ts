@@ -3,25 +3,28 @@
 // past each other's version check. Nothing changes before the whole update is verified;
 // the facts, the new version and the response row commit in one SQLite transaction; the
 // in-memory policy or trust list is swapped only after that commit.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { trustListFromJwks, type TrustList } from '../credentials/trust-list.js';
 import { profileFromOverrides, type ProfileOverrides } from '../policy/profiles.js';
 import type { PolicyProfile } from '../policy/types.js';
-import type { AlertRecord, OutboxMessage, Store } from '../store/types.js';
-import { alertOutbox } from '../telemetry/alerts.js';
+import type { AlertRecord, LedgerEntry, OutboxMessage, Store } from '../store/types.js';
+import { alertOutbox, eventOutbox } from '../telemetry/alerts.js';
 import type { InboundCommand } from '../telemetry/link.js';
 import type { CheckpointTopics } from '../telemetry/topics.js';
 import { UpdateError, isUpdateError, type UpdateErrorCode } from './errors.js';
 import { UPDATE_KINDS, isUpdateKind, peekTransaction, verifyUpdate, type UpdateKind, type VerifiedUpdate } from './envelope.js';
 import type { LivePolicy, LiveTrust } from './live.js';
+import { RejectionFolder, type RejectionLimits } from './rejections.js';
 
 export type UpdateStore = Pick<
   Store,
   'getMeta' | 'setMeta' | 'rosterUpsert' | 'watchlistReplace' | 'approvalsReplace' | 'crewsReplace' | 'riskAreasReplace' | 'appendAlert'
 > & {
   transaction<T>(fn: () => T): T;
-  outboxAppend(msg: OutboxMessage): number;
+  outboxAppend(msg: OutboxMessage, createdAt?: number): number;
+  ledgerRange(fromSeq: number, toSeq: number): LedgerEntry[];
+  lastSeq(): number;
 };
 
 /** Version 1 of the payload on …/response/<kind>. */
@@ -34,6 +37,10 @@ export interface ResponseMessageV1 {
   /** The version applied (or refused); null when it could not be read. */
   version: number | null;
   error?: { code: UpdateErrorCode; message: string };
+  /** resend, applied: events queued again (ledger rows of the range that exist). */
+  resent?: number;
+  /** resend, applied: the ledger's highest seq now (0 when empty). */
+  lastSeq?: number;
   at: string;
   site: string;
   checkpoint: string;
@@ -46,6 +53,8 @@ export interface UpdateResult {
   version: number | null;
   transaction: string | null;
   error?: { code: UpdateErrorCode; message: string };
+  /** rejected: a repeat of a recent rejection, only counted (no response, no alert of its own). */
+  folded?: boolean;
 }
 
 export interface UpdateServiceOptions {
@@ -65,7 +74,14 @@ export interface UpdateServiceOptions {
   afterCommit?: () => void;
   /** After a rejection's alert committed (for the console). */
   onAlert?: (alert: AlertRecord) => void;
+  /** How rejections are folded and capped (defaults: DEFAULT_REJECTION_LIMITS). */
+  rejections?: Partial<RejectionLimits>;
 }
+
+/** The cause's kind for topics that name no known kind (their number is anyone's choice). */
+const UNKNOWN_KIND = '(unknown)';
+/** Retained topics whose rejected payload is remembered. */
+const MAX_RETAINED_REMEMBERED = 256;
 
 export const META = {
   version: (kind: UpdateKind) => `update.${kind}.version`,
@@ -79,15 +95,36 @@ export class UpdateService {
   readonly #o: UpdateServiceOptions;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #toAlert: (a: AlertRecord) => OutboxMessage;
+  readonly #folder: RejectionFolder;
+  #summaryTimer: NodeJS.Timeout | null = null;
+  #stopped = false;
+  /** topic → sha256 of the retained payload last rejected there (bounded). */
+  readonly #rejectedRetained = new Map<string, string>();
+  readonly #toEvent: (row: LedgerEntry) => OutboxMessage;
 
   constructor(options: UpdateServiceOptions) {
     this.#o = options;
-    this.#toAlert = alertOutbox(options.topics, { site: options.site, checkpoint: options.checkpoint });
+    const ctx = { site: options.site, checkpoint: options.checkpoint };
+    this.#toAlert = alertOutbox(options.topics, ctx);
+    this.#toEvent = eventOutbox(options.topics, ctx);
+    this.#folder = new RejectionFolder(options.rejections);
   }
 
-  /** For the link's onCommand: queued, never throws. */
+  /** For the link's onCommand: queued, never throws. Resolves once stored or rejected. */
   handle(cmd: InboundCommand): Promise<UpdateResult> {
-    const next = this.#queue.then(() => this.#process(cmd.kind, cmd.payload.toString('utf8'), cmd.retained));
+    return this.#enqueue(() => this.#process(cmd));
+  }
+
+  /** Writes the pending rejection summaries (counts are not lost at shutdown) and stops the timer. */
+  stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#summaryTimer) clearTimeout(this.#summaryTimer);
+    this.#summaryTimer = null;
+    return this.#enqueue(() => this.#summarise(true));
+  }
+
+  #enqueue<T>(fn: () => Promise<T> | T): Promise<T> {
+    const next = this.#queue.then(fn);
     this.#queue = next.catch(() => undefined);
     return next;
   }
@@ -102,12 +139,24 @@ export class UpdateService {
     return Number.isSafeInteger(v) ? v : 0;
   }
 
-  async #process(topicKind: string, token: string, retained: boolean): Promise<UpdateResult> {
+  async #process(cmd: InboundCommand): Promise<UpdateResult> {
+    const topicKind = cmd.kind;
+    const token = cmd.payload.toString('utf8');
+    // A retained copy, or one the broker re-sends (DUP): both may come again and again.
+    const retained = cmd.retained || cmd.dup === true;
     const { logger } = this.#o;
+    // A retained message we rejected comes back on every new subscription (each
+    // reconnect with MQTT 3.1.1, or after the session expired): once is enough.
+    const fingerprint = retained ? createHash('sha256').update(cmd.payload).digest('base64url') : null;
+    if (fingerprint !== null && this.#rejectedRetained.get(cmd.topic) === fingerprint) {
+      logger.debug({ kind: topicKind.slice(0, 64) }, 'update: retained copy of a rejected update ignored');
+      return { status: 'ignored', kind: topicKind, version: peekVersion(token), transaction: peekTransaction(token) };
+    }
     // The office may publish updates retained so that gateways offline at the time get
     // them on their next connect. The broker then repeats the copy on every reconnect:
     // the one already applied (same version and transaction) is passed over silently
-    // instead of being answered as stale with an alert each time.
+    // instead of being answered as stale with an alert each time. The same for a copy
+    // the broker marks DUP (re-sent because our PUBACK did not reach it).
     if (retained && isUpdateKind(topicKind)) {
       const applied = this.appliedVersion(topicKind);
       if (applied > 0 && peekVersion(token) === applied && peekTransaction(token) === this.#o.store.getMeta(META.transaction(topicKind))) {
@@ -127,13 +176,23 @@ export class UpdateService {
       });
     } catch (err) {
       const e = isUpdateError(err) ? err : new UpdateError('UPDATE_MALFORMED', 'could not be read', err);
+      if (fingerprint !== null) this.#rememberRetained(cmd.topic, fingerprint);
       return this.#reject(topicKind, peekTransaction(token), peekVersion(token), e);
     }
     const { envelope, prepared } = verified;
+    let extra: Pick<ResponseMessageV1, 'resent' | 'lastSeq'> = {};
     try {
       this.#o.store.transaction(() => {
         const s = this.#o.store;
         switch (prepared.kind) {
+          case 'resend': {
+            // Gap repair: the events of these ledger rows again, the same messages as
+            // first queued (same ids). Created "at 0": the link flags them historical.
+            const rows = s.ledgerRange(prepared.fromSeq, prepared.toSeq);
+            for (const row of rows) s.outboxAppend(this.#toEvent(row), 0);
+            extra = { resent: rows.length, lastSeq: s.lastSeq() };
+            break;
+          }
           case 'roster':
             s.rosterUpsert(prepared.entries);
             break;
@@ -159,7 +218,7 @@ export class UpdateService {
         s.setMeta(META.version(envelope.kind), String(envelope.version));
         s.setMeta(META.transaction(envelope.kind), envelope.transaction);
         s.setMeta(META.appliedAt(envelope.kind), new Date(this.#o.now()).toISOString());
-        s.outboxAppend(this.#response(envelope.kind, { status: 'applied', transaction: envelope.transaction, version: envelope.version }));
+        s.outboxAppend(this.#response(envelope.kind, { status: 'applied', transaction: envelope.transaction, version: envelope.version, ...extra }));
       });
     } catch (err) {
       logger.error({ err, kind: envelope.kind, version: envelope.version }, 'update: apply failed; nothing changed');
@@ -169,39 +228,110 @@ export class UpdateService {
     // Committed: now the running lanes may see it.
     if (prepared.kind === 'policy') this.#o.policy.set(prepared.profile);
     if (prepared.kind === 'trust-keys') this.#o.trust.replace(prepared.trust);
-    logger.info({ kind: envelope.kind, version: envelope.version, transaction: envelope.transaction }, 'update applied');
+    logger.info({ kind: envelope.kind, version: envelope.version, transaction: envelope.transaction, ...extra }, 'update applied');
     this.#afterCommit();
     return { status: 'applied', kind: envelope.kind, version: envelope.version, transaction: envelope.transaction };
   }
 
   #reject(kind: string, transaction: string | null, version: number | null, err: UpdateError): UpdateResult {
     const error = { code: err.code, message: err.detail };
-    this.#o.logger.warn({ kind: kind.slice(0, 64), code: err.code, transaction, version, reason: err.detail }, 'update rejected');
-    const alert: AlertRecord = {
-      id: randomUUID(),
-      at: this.#o.now(),
-      lane: null,
-      kind: 'update-rejected',
-      severity: 'warning',
-      code: err.code,
-      eventId: null,
-      detail: `${kind.slice(0, 64)} update rejected: ${err.detail}`.slice(0, 500),
-    };
+    const now = this.#o.now();
+    // Repeats of one cause are folded (see rejections.ts): the cause is the code and the
+    // topic kind, unknown kinds together, so a flood cannot make the set of causes grow.
+    const verdict = this.#folder.record(err.code, isUpdateKind(kind) ? kind : UNKNOWN_KIND, now);
+    this.#scheduleSummary();
+    const log = { kind: kind.slice(0, 64), code: err.code, transaction, version, reason: err.detail };
+    if (!verdict.respond && !verdict.alert) {
+      this.#o.logger.debug(log, 'update rejected (repeat, counted)');
+      return { status: 'rejected', kind, version, transaction, error, folded: true };
+    }
+    this.#o.logger.warn(log, 'update rejected');
+    const alert: AlertRecord | null = verdict.alert
+      ? {
+          id: randomUUID(),
+          at: now,
+          lane: null,
+          kind: 'update-rejected',
+          severity: 'warning',
+          code: err.code,
+          eventId: null,
+          detail: `${kind.slice(0, 64)} update rejected: ${err.detail}`.slice(0, 500),
+          count: 1,
+        }
+      : null;
     try {
       this.#o.store.transaction(() => {
-        this.#o.store.outboxAppend(this.#response(kind, { status: 'rejected', transaction, version, error }));
-        this.#o.store.appendAlert(alert, this.#toAlert);
+        if (verdict.respond) this.#o.store.outboxAppend(this.#response(kind, { status: 'rejected', transaction, version, error }));
+        if (alert) this.#o.store.appendAlert(alert, this.#toAlert);
       });
-      try {
-        this.#o.onAlert?.(alert);
-      } catch (handlerErr) {
-        this.#o.logger.error({ err: handlerErr }, 'alert handler threw');
-      }
+      if (alert) this.#alerted(alert);
       this.#afterCommit();
     } catch (storeErr) {
       this.#o.logger.error({ err: storeErr }, 'update: could not record the rejection');
     }
     return { status: 'rejected', kind, version, transaction, error };
+  }
+
+  /** Summary alerts of the causes whose window ended with repeats (all of them at stop). */
+  #summarise(all = false): void {
+    const summaries = this.#folder.due(this.#o.now(), all);
+    if (summaries.length === 0) return;
+    const alerts = summaries.map((sum): AlertRecord => ({
+      id: randomUUID(),
+      at: sum.last,
+      lane: null,
+      kind: 'update-rejected',
+      severity: 'warning',
+      code: sum.code,
+      eventId: null,
+      detail:
+        `${sum.kind} update rejected ${sum.count} more time${sum.count === 1 ? '' : 's'} (${sum.code}) ` +
+        `from ${new Date(sum.first).toISOString()} to ${new Date(sum.last).toISOString()}`,
+      count: sum.count,
+    }));
+    try {
+      this.#o.store.transaction(() => {
+        for (const a of alerts) this.#o.store.appendAlert(a, this.#toAlert);
+      });
+      for (const a of alerts) this.#alerted(a);
+      this.#o.logger.warn({ causes: summaries.map((x) => ({ cause: x.cause, count: x.count })) }, 'repeated update rejections summarised');
+      this.#afterCommit();
+    } catch (storeErr) {
+      this.#o.logger.error({ err: storeErr }, 'update: could not record the rejection summary');
+    }
+  }
+
+  /** One timer for the earliest window end; it queues the summaries behind the updates. */
+  #scheduleSummary(): void {
+    if (this.#stopped || this.#summaryTimer) return;
+    const next = this.#folder.nextDue();
+    if (next === null) return;
+    this.#summaryTimer = setTimeout(() => {
+      this.#summaryTimer = null;
+      void this.#enqueue(() => {
+        this.#summarise();
+        this.#scheduleSummary();
+      });
+    }, Math.max(0, next - this.#o.now()));
+    this.#summaryTimer.unref();
+  }
+
+  #rememberRetained(topic: string, fingerprint: string): void {
+    this.#rejectedRetained.delete(topic);
+    this.#rejectedRetained.set(topic, fingerprint);
+    // Bounded: topics under cmd/# are anyone's choice. Oldest first out.
+    if (this.#rejectedRetained.size > MAX_RETAINED_REMEMBERED) {
+      const oldest = this.#rejectedRetained.keys().next().value;
+      if (oldest !== undefined) this.#rejectedRetained.delete(oldest);
+    }
+  }
+
+  #alerted(alert: AlertRecord): void {
+    try {
+      this.#o.onAlert?.(alert);
+    } catch (handlerErr) {
+      this.#o.logger.error({ err: handlerErr }, 'alert handler threw');
+    }
   }
 
   #response(kind: string, r: Omit<ResponseMessageV1, 'v' | 'kind' | 'at' | 'site' | 'checkpoint'>): OutboxMessage {
@@ -212,6 +342,8 @@ export class UpdateService {
       kind,
       version: r.version,
       ...(r.error ? { error: r.error } : {}),
+      ...(r.resent !== undefined ? { resent: r.resent } : {}),
+      ...(r.lastSeq !== undefined ? { lastSeq: r.lastSeq } : {}),
       at: new Date(this.#o.now()).toISOString(),
       site: this.#o.site,
       checkpoint: this.#o.checkpoint,

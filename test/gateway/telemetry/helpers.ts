@@ -106,6 +106,8 @@ function commonOptions(store: Store, topics: CheckpointTopics) {
     now: Date.now,
     onStatus: () => undefined,
     statusSource: testStatusSource(),
+    // Each test has its own client id: its persistent session should not outlive it long.
+    sessionExpiryS: 60,
   };
 }
 

@@ -182,6 +182,15 @@ describe('UpdateService', () => {
     expect(queued('alerts')).toHaveLength(1);
   });
 
+  it('passes over a copy the broker re-sends (DUP) of the update already applied', async () => {
+    const svc = service();
+    const token = await signed(keys, 'watchlist', 5, { entries: [watch('P-1')] });
+    expect((await svc.handle(cmd('watchlist', token))).status).toBe('applied');
+    expect((await svc.handle({ ...cmd('watchlist', token), dup: true })).status).toBe('ignored');
+    expect(queued('response/watchlist')).toHaveLength(1);
+    expect(queued('alerts')).toEqual([]);
+  });
+
   it('never puts a roster name or an ID number into a response or an alert', async () => {
     const entry = { staffId: 'E-0001', name: '张伟', category: 'employee', health: { healthCode: 'purple' }, active: true };
     await service().handle(cmd('roster', await signed(keys, 'roster', 1, { entries: [entry, watch('110101199003071234')] })));
