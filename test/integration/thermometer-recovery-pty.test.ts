@@ -11,7 +11,7 @@ import { createSimulator } from '../../drivers/sim/index.js';
 import { LU90614_MEASURE } from '../../drivers/thermometer/lu90614.js';
 import { SerialLink } from '../../drivers/transport/serial.js';
 import { ptyPair, useCleanup } from '../drivers/transport/pty.js';
-import { cli, startGatewayProcess, until, writeConfig, type GatewayProcess } from './helpers.js';
+import { cli, guardGet, startGatewayProcess, until, writeConfig, type GatewayProcess } from './helpers.js';
 
 const WINDOW_MS = 2000;
 const c = useCleanup();
@@ -66,7 +66,7 @@ describe('a thermometer on a pty that stops answering and answers again (built g
     const url = gw.url;
     const lane = async () => ((await (await fetch(`${url}/api/lanes`)).json()) as { lanes: LaneView[] }).lanes[0]!;
     const events = async () =>
-      ((await (await fetch(`${url}/api/events?limit=100`)).json()) as { events: { id: string; outcome: string; reasons: { code: string }[] }[] }).events;
+      ((await (await guardGet(gw!, '/api/events?limit=100')).json()) as { events: { id: string; outcome: string; reasons: { code: string }[] }[] }).events;
     const pass = async (name: string) => (await cli(['pass', 'issue', '--name', name])).stdout.trim();
     /** Present a pass and wait for its ledger row. */
     const present = async (payload: string) => {
