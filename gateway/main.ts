@@ -1,64 +1,8 @@
-// Entry point of the checkpoint gateway process: load and check the configuration,
-// start every part, report "ready", and shut down cleanly on SIGINT/SIGTERM.
-import { performance } from 'node:perf_hooks';
-import { pino } from 'pino';
-import { ConfigError, configPathFromEnv, loadConfig } from './config/load.js';
-import { startGateway } from './gateway.js';
-import { VERSION } from './version.js';
+// Entry point of the checkpoint gateway process. The first thing it does is shut every
+// host-timed relay (LCUS, dcttech HID): a gateway killed mid-pulse leaves such a gate
+// open, and systemd restarts us within RestartSec. Only then is the rest loaded: the
+// static imports here are kept to the early all-off (yaml and the relay frames).
+import { earlyAllOff } from './boot/early-off.js';
 
-async function main(): Promise<void> {
-  let loaded;
-  try {
-    loaded = loadConfig(configPathFromEnv());
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\nThe gateway did not start.\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw err;
-  }
-  const logger = pino({
-    level: loaded.config.logLevel,
-    base: { site: loaded.config.site, checkpoint: loaded.config.checkpoint },
-    // QR payloads and names never reach the log, whatever a caller passes by mistake.
-    redact: { paths: ['payload', '*.payload', 'subjectName', '*.subjectName'], censor: '[redacted]' },
-  });
-  let gateway;
-  try {
-    gateway = await startGateway(loaded, { logger });
-  } catch (err) {
-    // Profiles and zones are checked while starting; they are configuration too.
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\nThe gateway did not start.\n`);
-      process.exit(78);
-    }
-    throw err;
-  }
-  const readyMs = Math.round(performance.now());
-  logger.info(
-    { version: VERSION, config: loaded.file, dataDir: loaded.paths.dataDir, readyMs, url: gateway.url },
-    `ready: kiosk at ${gateway.url}/ (started in ${readyMs} ms)`,
-  );
-
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    gateway.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'error while stopping');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-}
-
-main().catch((err: unknown) => {
-  const e = err as { code?: string; message?: string };
-  process.stderr.write(`checkpoint gateway failed to start: ${e.message ?? String(err)}\n`);
-  process.exit(1);
-});
+await earlyAllOff();
+await import('./run.js');
