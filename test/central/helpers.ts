@@ -98,3 +98,66 @@ export function alertPayload(ctx: { site: string; checkpoint: string }, eventId:
     ...overrides,
   };
 }
+
+/** A database of its own on the machine's PostgreSQL (for a service process), dropped at cleanup. */
+export async function testDatabase(cleanup: Cleanup): Promise<string> {
+  const name = uniqueSchema();
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  cleanup.add(async () => {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    try {
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    } finally {
+      await c.end();
+    }
+  });
+  const u = new URL(PG_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export interface ServiceConfigOptions {
+  dataDir: string;
+  databaseUrl: string | null;
+  mqttUrl: string;
+  clientId: string;
+  prefix: string;
+  sharedGroup?: string;
+  protocolVersion?: 4 | 5;
+  batchMax?: number;
+  batchMs?: number;
+  signingKeyFile?: string;
+  afterMs?: number;
+  retryMs?: number;
+  checkMs?: number;
+}
+
+/** A config/central.yaml for a test service, written into dataDir; returns its path. */
+export async function writeServiceConfig(o: ServiceConfigOptions): Promise<string> {
+  const { writeFile } = await import('node:fs/promises');
+  const file = path.join(o.dataDir, `central-${o.clientId}.yaml`);
+  const lines = [
+    `logLevel: ${process.env.TEST_LOG ?? 'info'}`,
+    `dataDir: ${JSON.stringify(o.dataDir)}`,
+    ...(o.databaseUrl ? ['database:', `  url: ${JSON.stringify(o.databaseUrl)}`] : []),
+    'mqtt:',
+    `  url: ${o.mqttUrl}`,
+    `  protocolVersion: ${o.protocolVersion ?? 5}`,
+    `  clientId: ${o.clientId}`,
+    `  topicPrefix: ${o.prefix}`,
+    ...(o.sharedGroup ? [`  sharedGroup: ${o.sharedGroup}`] : []),
+    'http: { host: 127.0.0.1, port: 0 }',
+    `ingest: { batchMax: ${o.batchMax ?? 500}, batchMs: ${o.batchMs ?? 20} }`,
+    'gapRepair:',
+    `  afterMs: ${o.afterMs ?? 600000}`,
+    `  retryMs: ${o.retryMs ?? 600000}`,
+    `  checkMs: ${o.checkMs ?? 600000}`,
+    ...(o.signingKeyFile ? [`  signingKeyFile: ${JSON.stringify(o.signingKeyFile)}`] : []),
+  ];
+  await writeFile(file, `${lines.join('\n')}\n`);
+  return file;
+}
