@@ -1,7 +1,7 @@
 // The parts the engine tests share: the three MQTT engines (Mosquitto, RabbitMQ's MQTT
 // plugin, NATS with JetStream), a relay that takes a gateway's network link down and up,
-// the built central service as a child process (so it can be killed -9), a PostgreSQL
-// database of its own per test, and a whole in-process gateway taking real decisions.
+// the office's config per engine (the process itself: ../process.ts), its database, and a
+// whole in-process gateway taking real decisions.
 // An absent engine fails the test with what to do, never skips it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -17,7 +17,7 @@ import { startGateway, type RunningGateway } from '../../../gateway/gateway.js';
 import { isListening } from '../../../gateway/telemetry/embedded-broker.js';
 import { type Cleanup, freePort, silentLogger, tempDir, waitFor } from '../../gateway/telemetry/helpers.js';
 import { ROOT, writeConfig } from '../../integration/helpers.js';
-import { PG_URL, uniqueSchema } from '../helpers.js';
+import { PG_URL, testDatabase } from '../helpers.js';
 
 /** How the gateway and the office reach one engine; the only things that differ per engine. */
 export interface Engine {
@@ -161,32 +161,15 @@ export async function linkRelay(cleanup: Cleanup, engine: Engine): Promise<LinkR
   };
 }
 
-/** A PostgreSQL database of its own (a service process cannot be given a schema), dropped at cleanup. */
-export async function testDatabase(cleanup: Cleanup): Promise<{ url: string; pool: pg.Pool }> {
-  const name = uniqueSchema();
-  const admin = new pg.Client({ connectionString: PG_URL });
-  try {
-    await admin.connect();
-  } catch (err) {
+/** A database of its own (a service process cannot be given a schema) and a pool to read it. */
+export async function officeDatabase(cleanup: Cleanup): Promise<{ url: string; pool: pg.Pool }> {
+  const url = await testDatabase(cleanup).catch((err: unknown) => {
     throw new Error(`PostgreSQL not reachable at ${PG_URL} (TEST_DATABASE_URL overrides): ${(err as Error).message}`);
-  }
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  cleanup.add(async () => {
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    try {
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await c.end();
-    }
   });
-  const u = new URL(PG_URL);
-  u.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: u.toString(), max: 2 });
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
   pool.on('error', () => undefined);
   cleanup.add(() => pool.end());
-  return { url: u.toString(), pool };
+  return { url, pool };
 }
 
 export interface CentralOptions {
@@ -228,49 +211,6 @@ function passwordFile(dir: string, engine: Engine): string {
   const file = path.join(dir, `${engine.name.toLowerCase()}.password`);
   writeFileSync(file, `${engine.password ?? ''}\n`, { mode: 0o600 });
   return file;
-}
-
-export interface CentralProcess {
-  readonly log: string[];
-  kill9(): Promise<void>;
-}
-
-/** `node dist/central/main.js` with this config; resolves at its "ready" log line. */
-export async function startCentral(cleanup: Cleanup, configFile: string): Promise<CentralProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/central/main.js')], {
-    env: { ...process.env, CENTRAL_CONFIG: configFile },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log: string[] = [];
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const kill9 = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGKILL');
-    await exited;
-  };
-  cleanup.add(kill9);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`central service not ready within 20 s:\n${log.join('\n')}`)), 20_000);
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        log.push(line);
-        if (line.includes('"msg":"ready:')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`central service exited with ${code} before ready:\n${log.join('\n')}`));
-    });
-  });
-  return { log, kill9 };
 }
 
 /**

@@ -8,17 +8,17 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import type { RunningGateway } from '../../../gateway/gateway.js';
 import { type Cleanup, tempDir, waitFor } from '../../gateway/telemetry/helpers.js';
+import { startServiceProcess, type ServiceProcess } from '../process.js';
 import {
   countEvents,
   type Engine,
   forgetSession,
   linkRelay,
   type LinkRelay,
-  startCentral,
   startTestGateway,
   storedEvents,
   takeDecisions,
-  testDatabase,
+  officeDatabase,
   writeCentralConfig,
 } from './helpers.js';
 
@@ -30,7 +30,7 @@ interface Rig {
   pool: import('pg').Pool;
   site: string;
   centralConfig: string;
-  central: Awaited<ReturnType<typeof startCentral>>;
+  central: ServiceProcess;
   /** The ledger's rows, oldest first: what the office must end up with. */
   ledger: { id: string; seq: number }[];
 }
@@ -38,14 +38,14 @@ interface Rig {
 /** Office up and subscribed, gateway online, then the link cut and n decisions taken. */
 async function backlogWhileLinkDown(cleanup: Cleanup, engine: Engine, opts: { batchMax?: number } = {}): Promise<Rig> {
   const dir = await tempDir(cleanup, 'engine');
-  const { url: databaseUrl, pool } = await testDatabase(cleanup);
+  const { url: databaseUrl, pool } = await officeDatabase(cleanup);
   const prefix = `test-${randomUUID()}`;
   const site = `site-${randomUUID().slice(0, 8)}`;
   const clientId = `test-office-${randomUUID().slice(0, 8)}`;
   // Registered first, so it runs after the office process is gone.
   cleanup.add(() => forgetSession(engine, clientId));
   const centralConfig = writeCentralConfig({ engine, dir, databaseUrl, prefix, clientId, ...opts });
-  const central = await startCentral(cleanup, centralConfig);
+  const central = await startServiceProcess(cleanup, centralConfig);
   await waitFor(`office connected to ${engine.name}`, () => central.log.some((l) => l.includes('connected to the broker')), 15_000);
 
   const relay = await linkRelay(cleanup, engine);
@@ -92,7 +92,7 @@ export async function killScenario(cleanup: Cleanup, engine: Engine): Promise<vo
   const atKill = await countEvents(pool, site);
   expect(atKill).toBeLessThan(DECISIONS); // really mid-drain
 
-  await startCentral(cleanup, centralConfig);
+  await startServiceProcess(cleanup, centralConfig);
   await waitFor(`all ${DECISIONS} decisions in the office database after the restart`, async () => (await countEvents(pool, site)) >= DECISIONS, 60_000);
   const rows = await storedEvents(pool, site);
   expect(rows).toHaveLength(DECISIONS);
