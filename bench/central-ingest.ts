@@ -12,7 +12,8 @@
 // Env: BENCH_CENTRAL_K (500), BENCH_CENTRAL_STEADY_S (30), BENCH_CENTRAL_BURST (200),
 // BENCH_CENTRAL_SETUPS (subscriber,pg,pglite,pg-shared), BENCH_DATABASE_URL (the local
 // PostgreSQL, trust auth), BENCH_MQTT_URL (default: a private Mosquitto on a free port,
-// max_queued_messages 0: the default 1000 would drop QoS 1 messages in the burst).
+// max_queued_messages 0: the default 1000 would drop QoS 1 messages in the burst),
+// BENCH_CENTRAL_NODE_ARGS (node flags for the service processes, e.g. --cpu-prof).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,9 @@ import pg from 'pg';
 import { openDb, type Db } from '../central/db/adapter.js';
 import { migrate } from '../central/db/migrations.js';
 import { Partitions, addMonths, monthOf } from '../central/db/partitions.js';
+import { classify } from '../central/classify.js';
+import { loadValidators } from '../central/schemas.js';
+import { writeBatch } from '../central/writer.js';
 import type { LedgerEntry } from '../gateway/store/types.js';
 import { toEventMessage } from '../gateway/telemetry/event-message.js';
 import { percentile } from './stats.js';
@@ -36,6 +40,8 @@ const STEADY_S = int(env.BENCH_CENTRAL_STEADY_S, 30);
 const BURST = int(env.BENCH_CENTRAL_BURST, 200);
 const SETUPS = (env.BENCH_CENTRAL_SETUPS ?? 'subscriber,pg,pglite,pg-shared').split(',').map((s) => s.trim());
 const PG_URL = env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** Extra node flags for the service processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const NODE_ARGS = (env.BENCH_CENTRAL_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const MOSQUITTO = '/usr/sbin/mosquitto';
 const PREFIX_BASE = `bench-${randomUUID().slice(0, 8)}`;
@@ -238,7 +244,7 @@ SELECT (m->>'id')::uuid, m->>'site', m->>'checkpoint', (m->>'seq')::bigint, (m->
   FROM jsonb_array_elements($1::jsonb) AS m`;
 
 /** Baseline 2: the burst's rows, built the same way, inserted in batches of 500 (one transaction each). */
-async function rawInsert(store: Store): Promise<{ ms: number; rows: number }> {
+async function rawInsert(store: Store): Promise<{ ms: number; rows: number; serviceWriteMs: number }> {
   const db = await store.open();
   try {
     await migrate(db);
@@ -251,7 +257,22 @@ async function rawInsert(store: Store): Promise<{ ms: number; rows: number }> {
       const batch = `[${rows.slice(s, s + 500).join(',')}]`;
       await db.transaction((tx) => tx.query(INSERT, [batch]));
     }
-    return { ms: performance.now() - t0, rows: rows.length };
+    const ms = performance.now() - t0;
+    // For the reader: the service's own classify + writeBatch over other rows of the same
+    // shape, no MQTT (where the service's time goes that the raw insert does not spend).
+    const validators = loadValidators();
+    const prefix = 'reference';
+    const items = [];
+    for (let j = 1; j <= BURST; j++) for (let i = 0; i < K; i++) items.push(`${prefix}/ref-${i}/gate-1/events\n${eventJson(`ref-${i}`, j, Date.now(), true)}`);
+    const t1 = performance.now();
+    for (let s = 0; s < items.length; s += 500) {
+      const batch = items.slice(s, s + 500).map((text) => {
+        const nl = text.indexOf('\n');
+        return classify(text.slice(0, nl), Buffer.from(text.slice(nl + 1)), prefix, validators);
+      });
+      await db.transaction((tx) => writeBatch(tx, batch, Date.now()));
+    }
+    return { ms, rows: rows.length, serviceWriteMs: performance.now() - t1 };
   } finally {
     await db.close();
   }
@@ -281,7 +302,7 @@ async function startService(o: { store: Store; url: string; prefix: string; clie
     'gapRepair: { afterMs: 600000, retryMs: 600000, checkMs: 600000 }',
     '',
   ].join('\n'));
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/central/main.js')], { env: { ...env, CENTRAL_CONFIG: file }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...NODE_ARGS, path.join(ROOT, 'dist/central/main.js')], { env: { ...env, CENTRAL_CONFIG: file }, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let http = '';
   let connected = false;
@@ -332,7 +353,7 @@ async function commitP99Ms(svcs: Service[]): Promise<number> {
   return (hit?.[0] ?? NaN) * 1000;
 }
 
-async function serviceRun(engine: EngineName, url: string, instances: 1 | 2): Promise<{ figures: PhaseFigures; insert: { ms: number; rows: number } }> {
+async function serviceRun(engine: EngineName, url: string, instances: 1 | 2): Promise<{ figures: PhaseFigures; insert: { ms: number; rows: number; serviceWriteMs: number } }> {
   const store = await newStore(engine);
   try {
     const insert = await rawInsert(store);
@@ -402,6 +423,7 @@ export async function benchCentralIngest(): Promise<void> {
       const rate = (burstRows / f.burstMs) * 1000;
       const slower = Number.isNaN(subRate) ? insertRate : Math.min(subRate, insertRate);
       console.log(line(`baseline: raw batched insert, ${engine === 'postgres' ? 'PostgreSQL' : 'PGlite'}`, `${insert.rows} rows in ${(insert.ms / 1000).toFixed(1)} s = ${Math.round(insertRate)}/s`));
+      console.log(line(`reference: classify + writeBatch, no MQTT`, `${insert.rows} rows in ${(insert.serviceWriteMs / 1000).toFixed(1)} s = ${Math.round((insert.rows / insert.serviceWriteMs) * 1000)}/s`));
       console.log(line(f.label, `burst ${(f.burstMs / 1000).toFixed(1)} s = ${Math.round(rate)}/s (${(rate / slower).toFixed(2)} × slower baseline); ${lagText(f.steadyLag)}; ${f.extra ?? ''}`));
     }
   } finally {
