@@ -134,11 +134,39 @@ export class GapDetector {
       if (gap === null || since === null) continue;
       open += 1;
       if (now - since < this.#o.afterMs) continue;
+      if (await this.#skipAbsent(row.site, row.checkpoint, gap, now)) continue;
       const r = await this.#request(row.site, row.checkpoint, gap, now);
       if (r) requested.push(r);
     }
     this.#o.metrics.gapsOpen.set(open);
     return requested;
+  }
+
+  /**
+   * The gateway applied a request covering the gap's start at least afterMs ago, and the
+   * rows are still missing: they are not in its ledger (the contract: rows not in the
+   * ledger are simply absent). Asking again would never end, so the watermark moves past
+   * them; logged at warn and counted.
+   */
+  async #skipAbsent(site: string, checkpoint: string, gap: { from: number; to: number }, now: number): Promise<boolean> {
+    const { db, logger } = this.#o;
+    const answered = await db.query<{ to_seq: number; transaction: string }>(
+      `SELECT to_seq, transaction FROM resend_requests
+        WHERE site = $1 AND checkpoint = $2 AND status = 'applied' AND answered_at <= $3 AND from_seq <= $4 AND to_seq >= $4
+        ORDER BY answered_at DESC LIMIT 1`,
+      [site, checkpoint, new Date(now - this.#o.afterMs).toISOString(), gap.from],
+    );
+    const a = answered[0];
+    if (!a) return false;
+    const upTo = Math.min(gap.to, Number(a.to_seq));
+    await db.query(
+      `UPDATE seq_watermarks SET contiguous = GREATEST(contiguous, $3), gap_from = NULL, gap_to = NULL, gap_since = NULL
+        WHERE site = $1 AND checkpoint = $2`,
+      [site, checkpoint, upTo],
+    );
+    this.#o.metrics.seqSkipped.inc(upTo - gap.from + 1);
+    logger.warn({ site, checkpoint, fromSeq: gap.from, toSeq: upTo, transaction: a.transaction }, 'seq rows still missing after the gateway answered a resend: not in its ledger, skipped');
+    return true;
   }
 
   async #request(site: string, checkpoint: string, gap: { from: number; to: number }, now: number): Promise<RequestedResend | null> {

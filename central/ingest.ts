@@ -3,7 +3,7 @@
 // failed commit acknowledges nothing and is retried with backoff, so the broker keeps
 // every message until its row exists: at-least-once delivery, exactly-once effect.
 import type { Logger } from 'pino';
-import type { Classified } from './classify.js';
+import { REJECTED_PAYLOAD_MAX, type Classified } from './classify.js';
 import type { Db } from './db/adapter.js';
 import type { Partitions } from './db/partitions.js';
 import type { CentralMetrics } from './metrics.js';
@@ -82,10 +82,25 @@ export class Ingest {
       result = await this.#o.db.transaction((tx) => writeBatch(tx, items, this.#now()));
     } catch (err) {
       this.#o.metrics.commitFailures.inc();
-      this.#retryMs = Math.min(10_000, Math.max(200, this.#retryMs * 2));
-      this.#o.logger.error({ err, batch: batch.length, retryMs: this.#retryMs }, 'batch commit failed; nothing acknowledged, retrying');
-      this.#o.onDbState?.(false, (err as Error).message);
-      return;
+      // A partition dropped by another instance's retention job must be made again.
+      this.#o.partitions.forget();
+      // A data error (SQLSTATE class 22/23: a value PostgreSQL refuses although the
+      // schema allows it, such as a seq beyond bigint) would come back on every retry and
+      // block the queue for ever: then the messages are committed one by one and the
+      // culprit is set aside in rejected_messages. Any other error is retried as it is.
+      let isolated: WriteResult | null = null;
+      if (isDataError(err)) {
+        this.#o.logger.warn({ err, batch: batch.length }, 'the database refused a value in this batch; committing its messages one by one');
+        isolated = await this.#isolate(items).catch(() => null);
+      }
+      if (isolated) {
+        result = isolated;
+      } else {
+        this.#retryMs = Math.min(10_000, Math.max(200, this.#retryMs * 2));
+        this.#o.logger.error({ err, batch: batch.length, retryMs: this.#retryMs }, 'batch commit failed; nothing acknowledged, retrying');
+        this.#o.onDbState?.(false, (err as Error).message);
+        return;
+      }
     }
     this.#retryMs = 0;
     this.#o.onDbState?.(true);
@@ -109,6 +124,34 @@ export class Ingest {
     this.#o.onCommit?.(result, items);
   }
 
+  /** Each message in its own transaction; one the database refuses becomes a rejection. */
+  async #isolate(items: Classified[]): Promise<WriteResult> {
+    const total: WriteResult = { committed: {}, duplicates: 0, conflicts: [] };
+    for (const [i, item] of items.entries()) {
+      let r: WriteResult;
+      try {
+        r = await this.#o.db.transaction((tx) => writeBatch(tx, [item], this.#now()));
+      } catch (err) {
+        if (!isDataError(err)) throw err; // not this message's fault: retry the batch later
+        const raw = item.type === 'rejected' || item.type === 'ignored' ? '' : JSON.stringify(item.body);
+        const rejected: Classified = {
+          type: 'rejected',
+          topic: item.topic,
+          reason: `the database refused it: ${(err as Error).message}`,
+          payload: raw.slice(0, REJECTED_PAYLOAD_MAX),
+          bytes: Buffer.byteLength(raw),
+        };
+        items[i] = rejected;
+        // If even this fails the database is not working after all: throws, retried.
+        r = await this.#o.db.transaction((tx) => writeBatch(tx, [rejected], this.#now()));
+      }
+      for (const [type, n] of Object.entries(r.committed)) total.committed[type] = (total.committed[type] ?? 0) + n;
+      total.duplicates += r.duplicates;
+      total.conflicts.push(...r.conflicts);
+    }
+    return total;
+  }
+
   /** Commits what is queued (one last try), then refuses new messages. */
   async stop(): Promise<void> {
     if (this.#timer) {
@@ -116,7 +159,14 @@ export class Ingest {
       this.#timer = null;
     }
     await this.#flushing;
-    if (this.#queue.length > 0 && this.#retryMs === 0) await this.#flush();
     this.#stopped = true;
+    // Commit what is queued; on a failure the rest stays unacknowledged for the broker.
+    while (this.#queue.length > 0 && this.#retryMs === 0) await this.#flush();
   }
+}
+
+/** SQLSTATE class 22 (data exception) or 23 (integrity constraint violation). */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
 }

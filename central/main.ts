@@ -1,6 +1,7 @@
 // Entry point of the central office service (`npm run central`, `central serve`): load
 // and check config/central.yaml (CENTRAL_CONFIG overrides the path), start, and stop
 // cleanly on SIGINT/SIGTERM. Exit 78 on a bad configuration, like the gateway.
+import { realpathSync } from 'node:fs';
 import { pino } from 'pino';
 import { ConfigError, centralConfigPath, loadCentralConfig } from './config.js';
 import { CentralService } from './service.js';
@@ -47,7 +48,7 @@ export async function serve(configFile: string = centralConfigPath()): Promise<v
 }
 
 // Run when started as a program (not when imported by `central serve`).
-if (process.argv[1] !== undefined && import.meta.filename === process.argv[1]) {
+if (process.argv[1] !== undefined && import.meta.filename === realpathSync(process.argv[1])) {
   serve().catch((err: unknown) => {
     process.stderr.write(`central office service failed to start: ${(err as Error).message ?? String(err)}\n`);
     process.exit(1);

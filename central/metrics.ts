@@ -14,6 +14,7 @@ export interface CentralMetrics {
   backlog: Gauge;
   gapsOpen: Gauge;
   resendsRequested: Counter;
+  seqSkipped: Counter;
 }
 
 export function createMetrics(defaults = true): CentralMetrics {
@@ -33,5 +34,6 @@ export function createMetrics(defaults = true): CentralMetrics {
     backlog: new Gauge({ name: 'central_backlog', help: 'messages received and not yet committed (unacknowledged)', registers: r }),
     gapsOpen: new Gauge({ name: 'central_gaps_open', help: 'checkpoints with an open seq gap', registers: r }),
     resendsRequested: new Counter({ name: 'central_resends_requested_total', help: 'signed resend requests published', registers: r }),
+    seqSkipped: new Counter({ name: 'central_seq_skipped_total', help: 'seqs given up: still missing after the gateway answered a resend (not in its ledger)', registers: r }),
   };
 }

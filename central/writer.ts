@@ -50,7 +50,7 @@ fresh AS (
   RETURNING id)
 INSERT INTO alerts (id, site, checkpoint, at, lane, kind, severity, code, event_id, detail, historical, payload)
 SELECT (x->>'id')::uuid, m->>'site', m->>'checkpoint', (m->>'at')::timestamptz, m->>'lane', m->>'kind', m->>'severity', m->>'code',
-       (m->>'eventId')::uuid, m->>'detail', coalesce((m->>'historical')::boolean, false), m
+       m->>'eventId', m->>'detail', coalesce((m->>'historical')::boolean, false), m
   FROM input WHERE (x->>'id')::uuid IN (SELECT id FROM fresh)
 RETURNING id::text AS id`;
 
@@ -82,7 +82,7 @@ export async function writeBatch(tx: Queryable, items: readonly Classified[], no
         add('screening', await writeScreening(tx, it));
         break;
       case 'response':
-        add('response', await writeResponse(tx, it));
+        add('response', await writeResponse(tx, it, now));
         break;
       case 'rejected':
         await tx.query('INSERT INTO rejected_messages (topic, reason, payload, bytes) VALUES ($1, $2, $3, $4)', [
@@ -224,7 +224,7 @@ async function writeScreening(tx: Queryable, it: Of<'screening'>): Promise<numbe
   return rows.length;
 }
 
-async function writeResponse(tx: Queryable, it: Of<'response'>): Promise<number> {
+async function writeResponse(tx: Queryable, it: Of<'response'>, now: number): Promise<number> {
   const b = it.body;
   const transaction = typeof b.transaction === 'string' ? b.transaction : '';
   const version = typeof b.version === 'number' ? b.version : -1;
@@ -236,9 +236,9 @@ async function writeResponse(tx: Queryable, it: Of<'response'>): Promise<number>
   );
   if (it.kind === 'resend' && transaction !== '') {
     await tx.query(
-      `UPDATE resend_requests SET answered_at = now(), status = $2, resent = $3, last_seq = $4, error_code = $5
+      `UPDATE resend_requests SET answered_at = $6, status = $2, resent = $3, last_seq = $4, error_code = $5
         WHERE transaction = $1 AND answered_at IS NULL`,
-      [transaction, b.status, typeof b.resent === 'number' ? b.resent : null, typeof b.lastSeq === 'number' ? b.lastSeq : null, error?.code ?? null],
+      [transaction, b.status, typeof b.resent === 'number' ? b.resent : null, typeof b.lastSeq === 'number' ? b.lastSeq : null, error?.code ?? null, new Date(now).toISOString()],
     );
   }
   return rows.length;

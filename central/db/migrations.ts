@@ -93,7 +93,7 @@ CREATE TABLE alerts (
   kind         text NOT NULL,
   severity     text NOT NULL,
   code         text NOT NULL,
-  event_id     uuid,
+  event_id     text,  -- the schema allows any string here, so no uuid cast that could refuse one
   detail       text,
   historical   boolean NOT NULL DEFAULT false,
   payload      jsonb NOT NULL,

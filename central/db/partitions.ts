@@ -41,6 +41,11 @@ export class Partitions {
     }
   }
 
+  /** Forgets what it knows exists (after a failed insert: another instance may have dropped one). */
+  forget(): void {
+    this.#known.clear();
+  }
+
   /** Drops partitions entirely older than `months` months before `now`; returns their names. */
   async dropOlderThan(months: number, now: number): Promise<string[]> {
     const cutoff = addMonths(monthOf(now), -months); // partitions before this month go

@@ -3,39 +3,13 @@
 // service is killed mid-drain, restarted with the same client id (persistent session),
 // and every event id ends up in the database exactly once.
 import { randomUUID } from 'node:crypto';
-import { connect, type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../central/db/adapter.js';
 import { Cleanup, privateMosquitto, tempDir, waitFor, type PrivateMosquitto } from '../gateway/telemetry/helpers.js';
-import { eventPayload, testDatabase, writeServiceConfig } from './helpers.js';
+import { publishEvents, testDatabase, writeServiceConfig } from './helpers.js';
 import { startServiceProcess } from './process.js';
 
 const CTX = { site: 'mine-a', checkpoint: 'gate-1' };
-
-/** A fake gateway: plain mqtt.js, the gateway's exact payloads, QoS 1, a bounded window. */
-async function publishEvents(url: string, topic: string, n: number): Promise<string[]> {
-  const client: MqttClient = connect(url, { clientId: `fake-gw-${randomUUID().slice(0, 8)}`, protocolVersion: 4, reconnectPeriod: 200 });
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve());
-    client.once('error', reject);
-  });
-  const ids: string[] = [];
-  const window = 1000;
-  try {
-    for (let start = 1; start <= n; start += window) {
-      const batch: Promise<unknown>[] = [];
-      for (let seq = start; seq < Math.min(start + window, n + 1); seq++) {
-        const e = eventPayload(CTX, seq);
-        ids.push(e.id);
-        batch.push(client.publishAsync(topic, JSON.stringify(e), { qos: 1 }));
-      }
-      await Promise.all(batch);
-    }
-  } finally {
-    await client.endAsync();
-  }
-  return ids;
-}
 
 async function countEvents(db: Db): Promise<number> {
   try {
@@ -81,7 +55,7 @@ describe('acknowledgement after commit', () => {
     await waitFor('service connected', async () => ((await (await fetch(`${first.url}/healthz`)).json()) as { broker: { connected: boolean } }).broker.connected);
 
     const started = Date.now();
-    const published = publishEvents(broker.url, `${prefix}/${CTX.site}/${CTX.checkpoint}/events`, n);
+    const published = publishEvents(broker.url, `${prefix}/${CTX.site}/${CTX.checkpoint}/events`, CTX, n);
     // PGlite: the service holds the folder, so count through its HTTP API until the kill.
     const db = databaseUrl === null ? null : await openDb({ url: databaseUrl, dataDir });
     if (db) cleanup.add(() => db.close());

@@ -97,5 +97,9 @@ retention: { months: 0 }
     expect(r.stderr).toContain('invalid configuration (2 problems)');
     expect(r.stderr).toMatch(/line 2: mqtt\.clientId/);
     expect(r.stderr).toMatch(/line 3: http\.port/);
+    // `central serve` in the CLI runs the same entry point.
+    const viaCli = spawnSync(process.execPath, ['dist/gateway/cli/main.js', 'central', 'serve', '--config', file], { encoding: 'utf8' });
+    expect(viaCli.status).toBe(78);
+    expect(viaCli.stderr).toContain('invalid configuration (2 problems)');
   });
 });

@@ -84,7 +84,7 @@ describe.each(ENGINES)('office database on %s', (engine) => {
     expect(r.conflicts).toEqual([expect.objectContaining({ kind: 'event', id: e.id, site: 'mine-a', checkpoint: 'gate-1' })]);
     expect(await t.db.query('SELECT outcome FROM events')).toEqual([{ outcome: 'refuse' }]);
     expect(await count('SELECT count(*)::int AS n FROM integrity_conflicts WHERE message_id = $1', [e.id])).toBe(1);
-    const alerts = await t.db.query<{ kind: string; code: string; event_id: string }>('SELECT kind, code, event_id::text AS event_id FROM alerts');
+    const alerts = await t.db.query<{ kind: string; code: string; event_id: string }>('SELECT kind, code, event_id FROM alerts');
     expect(alerts).toEqual([{ kind: 'integrity', code: INTEGRITY_CODE, event_id: e.id }]);
     // The same conflicting message again: nothing new.
     expect(await commit([['events', forged]])).toMatchObject({ duplicates: 1, conflicts: [] });

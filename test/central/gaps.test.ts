@@ -150,6 +150,25 @@ describe('gap detector', () => {
     expect(await t.db.query('SELECT contiguous, gap_from FROM seq_watermarks')).toEqual([{ contiguous: 5, gap_from: null }]);
   });
 
+  it('moves past rows still missing afterMs after the gateway answered that it resent what it has', async () => {
+    const d = detector();
+    await events(1, 2, 5);
+    await d.runOnce();
+    now += 30_000;
+    const [req] = (await d.runOnce()) as [RequestedResend];
+    const answer = { v: 1, status: 'applied', transaction: req.transaction, kind: 'resend', version: req.envelope.version, site: 'mine-a', checkpoint: 'gate-1', resent: 0, lastSeq: 5 };
+    await store('response/resend', [{ ...answer, at: new Date(now).toISOString() }]);
+    now += 29_999;
+    expect(await d.runOnce()).toEqual([]); // the answer is fresh: resent rows may still be on their way
+    expect(await t.db.query('SELECT contiguous FROM seq_watermarks')).toEqual([{ contiguous: 2 }]);
+    now += 60_001;
+    expect(await d.runOnce()).toEqual([]);
+    expect(await t.db.query('SELECT contiguous, gap_from FROM seq_watermarks')).toEqual([{ contiguous: 4, gap_from: null }]);
+    expect(await d.runOnce()).toEqual([]);
+    expect(await t.db.query('SELECT contiguous FROM seq_watermarks')).toEqual([{ contiguous: 5 }]);
+    expect(published).toHaveLength(1);
+  });
+
   it('starts the wait again when the watermark moves to a later gap', async () => {
     const d = detector();
     await events(1, 3, 5);

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { connect, type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { openDb, type Db } from '../../central/db/adapter.js';
 import { migrate } from '../../central/db/migrations.js';
@@ -134,6 +135,8 @@ export interface ServiceConfigOptions {
   afterMs?: number;
   retryMs?: number;
   checkMs?: number;
+  /** Short by default, so a test leaves no long-lived session on the shared broker. */
+  sessionExpiryS?: number;
 }
 
 /** A config/central.yaml for a test service, written into dataDir; returns its path. */
@@ -149,6 +152,7 @@ export async function writeServiceConfig(o: ServiceConfigOptions): Promise<strin
     `  protocolVersion: ${o.protocolVersion ?? 5}`,
     `  clientId: ${o.clientId}`,
     `  topicPrefix: ${o.prefix}`,
+    `  sessionExpiryS: ${o.sessionExpiryS ?? 300}`,
     ...(o.sharedGroup ? [`  sharedGroup: ${o.sharedGroup}`] : []),
     'http: { host: 127.0.0.1, port: 0 }',
     `ingest: { batchMax: ${o.batchMax ?? 500}, batchMs: ${o.batchMs ?? 20} }`,
@@ -160,4 +164,39 @@ export async function writeServiceConfig(o: ServiceConfigOptions): Promise<strin
   ];
   await writeFile(file, `${lines.join('\n')}\n`);
   return file;
+}
+
+/**
+ * A fake gateway: plain mqtt.js publishing the gateway's exact event payloads (seq 1..n)
+ * at QoS 1, `window` in flight at once; resolves with the ids once the broker took all.
+ */
+export async function publishEvents(
+  url: string,
+  topic: string,
+  ctx: { site: string; checkpoint: string },
+  n: number,
+  opts: { protocolVersion?: 4 | 5; window?: number; firstSeq?: number } = {},
+): Promise<string[]> {
+  const client: MqttClient = connect(url, { clientId: `fake-gw-${randomUUID().slice(0, 8)}`, protocolVersion: opts.protocolVersion ?? 4, reconnectPeriod: 200 });
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+  const ids: string[] = [];
+  const window = opts.window ?? 1000;
+  const first = opts.firstSeq ?? 1;
+  try {
+    for (let start = first; start < first + n; start += window) {
+      const batch: Promise<unknown>[] = [];
+      for (let seq = start; seq < Math.min(start + window, first + n); seq++) {
+        const e = eventPayload(ctx, seq);
+        ids.push(e.id);
+        batch.push(client.publishAsync(topic, JSON.stringify(e), { qos: 1 }));
+      }
+      await Promise.all(batch);
+    }
+  } finally {
+    await client.endAsync();
+  }
+  return ids;
 }

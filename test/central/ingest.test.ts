@@ -76,6 +76,18 @@ describe('ingest', () => {
     expect(commits).toBe(1);
     expect(await rows()).toBe(5);
   });
+
+  it('sets a message the database refuses aside in rejected_messages instead of blocking the queue', async () => {
+    const poison = { ...eventPayload(CTX, 1), seq: 1e19 }; // schema-valid, beyond bigint
+    let acks = 0;
+    const i = ingest(100);
+    i.push({ item: classify('checkpoints/mine-a/gate-1/events', Buffer.from(JSON.stringify(poison)), 'checkpoints', validators), ack: () => (acks += 1) });
+    for (let seq = 2; seq <= 4; seq++) i.push({ item: item(seq), ack: () => (acks += 1) });
+    await waitFor('all acked', () => acks === 4, 15_000);
+    expect(await rows()).toBe(3);
+    const rejected = await t.db.query<{ reason: string; payload: string }>('SELECT reason, payload FROM rejected_messages');
+    expect(rejected).toEqual([{ reason: expect.stringMatching(/^the database refused it: .*bigint/), payload: expect.stringContaining(poison.id) }]);
+  });
 });
 
 describe('subscriptions', () => {

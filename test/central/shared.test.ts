@@ -11,11 +11,11 @@ import { PG_URL, dropSchema, eventPayload, uniqueSchema } from './helpers.js';
 
 const CTX = { site: 'mine-a', checkpoint: 'gate-1' };
 
-async function startInstance(cleanup: Cleanup, o: { dataDir: string; schema: string; prefix: string; clientId: string; group?: string }): Promise<CentralService> {
+async function startInstance(cleanup: Cleanup, o: { dataDir: string; schema: string; prefix: string; clientId: string; group?: string; protocolVersion?: 4 | 5 }): Promise<CentralService> {
   const yaml = [
     `dataDir: ${JSON.stringify(o.dataDir)}`,
     `database: { url: ${JSON.stringify(PG_URL)} }`,
-    `mqtt: { url: ${SHARED_BROKER}, clientId: ${o.clientId}, topicPrefix: ${o.prefix}${o.group ? `, sharedGroup: ${o.group}` : ''} }`,
+    `mqtt: { url: ${SHARED_BROKER}, protocolVersion: ${o.protocolVersion ?? 5}, clientId: ${o.clientId}, topicPrefix: ${o.prefix}${o.group ? `, sharedGroup: ${o.group}` : ''} }`,
     'ingest: { batchMax: 200, batchMs: 20 }',
   ].join('\n');
   const loaded = parseCentralConfig(yaml, `${o.dataDir}/central.yaml`);
@@ -23,7 +23,7 @@ async function startInstance(cleanup: Cleanup, o: { dataDir: string; schema: str
   cleanup.add(async () => {
     await service.stop();
     // Leave no persistent session behind on the shared broker.
-    const c = connect(SHARED_BROKER, { clientId: o.clientId, clean: true, protocolVersion: 5, properties: { sessionExpiryInterval: 0 }, reconnectPeriod: 0 });
+    const c = connect(SHARED_BROKER, { clientId: o.clientId, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
     await new Promise<void>((resolve) => {
       c.once('connect', () => resolve());
       c.once('error', () => resolve());
@@ -85,6 +85,21 @@ describe('several service instances', () => {
     expect(rb).toBeGreaterThan(0);
     expect(ra + rb).toBeGreaterThanOrEqual(n);
   }, 90_000);
+
+  it('works over MQTT 3.1.1 with plain subscriptions too (acknowledged after commit, batches limited by the broker\'s window)', async () => {
+    const a = await startInstance(cleanup, { dataDir, schema, prefix, clientId: `office-v4-${randomUUID().slice(0, 6)}`, protocolVersion: 4 });
+    const gw = await publisher(cleanup);
+    const n = 300;
+    await Promise.all(
+      Array.from({ length: n }, (_, k) => gw.publishAsync(`${prefix}/${CTX.site}/${CTX.checkpoint}/events`, JSON.stringify(eventPayload(CTX, k + 1)), { qos: 1 })),
+    );
+    await waitFor(`${n} events stored`, async () => Number((await a.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events'))[0]?.n) === n, 30_000);
+    const h = (await a.metrics.batchSize.get()).values;
+    const batches = h.find((v) => v.metricName === 'central_batch_size_count')?.value ?? 0;
+    const sum = h.find((v) => v.metricName === 'central_batch_size_sum')?.value ?? 0;
+    expect(batches).toBeGreaterThan(0);
+    process.stderr.write(`[mqtt 3.1.1] ${n} events in ${batches} commits, ${(sum / batches).toFixed(1)} messages per commit on average\n`);
+  }, 60_000);
 
   it('both follow the retained status (not shared): a stale will of an older session leaves the newer session online', async () => {
     const a = await startInstance(cleanup, { dataDir, schema, prefix, clientId: `office-a-${randomUUID().slice(0, 6)}`, group: 'office' });

@@ -1,0 +1,36 @@
+// The two programs stay apart: the gateway never loads central/ (only the CLI's
+// `central serve` / `central events` import it, dynamically), and central/ uses only the
+// gateway's pure parts and message contracts.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(path.join(ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => path.relative(ROOT, path.join(e.parentPath, e.name)));
+}
+
+const staticImports = (file: string): string[] =>
+  [...readFileSync(path.join(ROOT, file), 'utf8').matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)].map((m) => path.join(path.dirname(file), m[1]!));
+
+describe('program boundaries', () => {
+  it('no gateway or driver module imports central/ statically', () => {
+    const offenders = [...tsFiles('gateway'), ...tsFiles('drivers')].flatMap((f) => staticImports(f).filter((i) => i.startsWith('central/')).map((i) => `${f} → ${i}`));
+    expect(offenders).toEqual([]);
+  });
+
+  it('central/ imports only the gateway\'s pure parts and message contracts', () => {
+    const allowed = new Set([
+      'gateway/errors.js',
+      'gateway/version.js',
+      'gateway/config/load.js',
+      'gateway/updates/envelope.js',
+      'gateway/updates/sign.js',
+    ]);
+    const used = tsFiles('central').flatMap((f) => staticImports(f).filter((i) => i.startsWith('gateway/')).map((i) => `${f} → ${i}`));
+    expect(used.filter((u) => !allowed.has(u.split(' → ')[1]!))).toEqual([]);
+  });
+});
