@@ -13,6 +13,7 @@
 // BENCH_CENTRAL_SETUPS (subscriber,pg,pglite,pg-shared), BENCH_DATABASE_URL (the local
 // PostgreSQL, trust auth), BENCH_MQTT_URL (default: a private Mosquitto on a free port,
 // max_queued_messages 0: the default 1000 would drop QoS 1 messages in the burst),
+// BENCH_CENTRAL_BATCH_MAX (the service's ingest.batchMax, default 500 as shipped),
 // BENCH_CENTRAL_NODE_ARGS (node flags for the service processes, e.g. --cpu-prof).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -38,6 +39,7 @@ const int = (v: string | undefined, d: number): number => (v !== undefined && /^
 const K = int(env.BENCH_CENTRAL_K, 500);
 const STEADY_S = int(env.BENCH_CENTRAL_STEADY_S, 30);
 const BURST = int(env.BENCH_CENTRAL_BURST, 200);
+const BATCH_MAX = int(env.BENCH_CENTRAL_BATCH_MAX, 500);
 const SETUPS = (env.BENCH_CENTRAL_SETUPS ?? 'subscriber,pg,pglite,pg-shared').split(',').map((s) => s.trim());
 const PG_URL = env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** Extra node flags for the service processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
@@ -297,8 +299,8 @@ async function startService(o: { store: Store; url: string; prefix: string; clie
     `  topicPrefix: ${o.prefix}`,
     ...(o.shared ? ['  sharedGroup: office'] : []),
     'http: { host: 127.0.0.1, port: 0 }',
-    // The shipped defaults (config/central.yaml).
-    'ingest: { batchMax: 500, batchMs: 50 }',
+    // The shipped defaults (config/central.yaml) unless BENCH_CENTRAL_BATCH_MAX says otherwise.
+    `ingest: { batchMax: ${BATCH_MAX}, batchMs: 50 }`,
     'gapRepair: { afterMs: 600000, retryMs: 600000, checkMs: 600000 }',
     '',
   ].join('\n'));
@@ -407,7 +409,7 @@ export async function benchCentralIngest(): Promise<void> {
   console.log(`${cpus().length} × ${cpus()[0]?.model ?? '?'}; K=${K} gateways, steady ${STEADY_S} s at 1 event/s each (${K}/s), burst ${BURST} each (${burstRows} rows); setups: ${SETUPS.join(', ')}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-broker-'));
   const broker = env.BENCH_MQTT_URL ? { url: env.BENCH_MQTT_URL, stop: () => undefined } : await privateBroker(dir);
-  console.log(`broker ${env.BENCH_MQTT_URL ? broker.url : `private Mosquitto (${broker.url}, max_queued_messages 0)`}, service ingest batchMax 500 batchMs 50`);
+  console.log(`broker ${env.BENCH_MQTT_URL ? broker.url : `private Mosquitto (${broker.url}, max_queued_messages 0)`}, service ingest batchMax ${BATCH_MAX} batchMs 50`);
   try {
     let subRate = NaN;
     if (SETUPS.includes('subscriber')) {
