@@ -67,7 +67,7 @@ async function backlogWhileLinkDown(cleanup: Cleanup, engine: Engine, opts: { ba
 }
 
 export async function outageScenario(cleanup: Cleanup, engine: Engine): Promise<void> {
-  const { gw, relay, pool, site, ledger } = await backlogWhileLinkDown(cleanup, engine);
+  const { gw, relay, pool, site, ledger, central } = await backlogWhileLinkDown(cleanup, engine);
   expect(await countEvents(pool, site)).toBe(0);
 
   relay.up();
@@ -81,6 +81,11 @@ export async function outageScenario(cleanup: Cleanup, engine: Engine): Promise<
   const outOfOrder = rows.filter((r, i) => i > 0 && r.received_at < rows[i - 1]!.received_at);
   expect(outOfOrder.map((r) => r.seq)).toEqual([]);
   await expectNothingAside(pool);
+  // A figure, not a check: the engine's in-flight window bounds the office's batches.
+  const metrics = await (await fetch(`${central.url}/metrics`)).text();
+  const sum = Number(/^central_batch_size_sum (\d+)/m.exec(metrics)?.[1] ?? NaN);
+  const count = Number(/^central_batch_size_count (\d+)/m.exec(metrics)?.[1] ?? NaN);
+  process.stderr.write(`[engines] ${engine.name}: ${sum} messages in ${count} commits, ${(sum / count).toFixed(1)} per commit\n`);
 }
 
 export async function killScenario(cleanup: Cleanup, engine: Engine): Promise<void> {
