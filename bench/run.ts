@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark, one after the other, printing figures. Never part
 // of `npm test`: timings on shared machines are too noisy to assert on.
+import { benchCentralIngest } from './central-ingest.js';
 import { benchDecide } from './decide.js';
 import { benchKioskLatency } from './kiosk-latency.js';
 import { benchOutbox } from './outbox.js';
@@ -14,3 +15,5 @@ console.log('\n# outbox: drain a 100 000-event backlog to the local broker vs a 
 await benchOutbox();
 console.log('\n# kiosk: decision to server-sent event at the kiosk client');
 await benchKioskLatency();
+console.log('\n# central ingest: K simulated gateways → the office service (steady + reconnect burst) vs a raw subscriber and a raw batched insert');
+await benchCentralIngest();

@@ -56,6 +56,8 @@ export class OfficeLink {
   readonly #o: OfficeLinkOptions;
   #client: MqttClient | null = null;
   #state: LinkState;
+  /** Exact status topics subscribed besides the wildcard (see watchStatus). */
+  readonly #statusTopics = new Set<string>();
 
   constructor(options: OfficeLinkOptions) {
     this.#o = options;
@@ -100,7 +102,7 @@ export class OfficeLink {
     };
     client.on('connect', (connack) => {
       this.#set({ connected: true });
-      const filters = subscriptionsFor(o.prefix, o.sharedGroup);
+      const filters = [...subscriptionsFor(o.prefix, o.sharedGroup), ...this.#statusTopics];
       o.logger.info({ sessionPresent: connack.sessionPresent, filters }, 'connected to the broker');
       client.subscribe(filters, { qos: 1 }, (err, granted) => {
         if (err) o.logger.error({ err }, 'subscribe failed');
@@ -115,6 +117,23 @@ export class OfficeLink {
       this.#set({ connected: false, detail: err.message });
     });
     client.connect();
+  }
+
+  /**
+   * Also subscribe these exact status topics, now and on every connect: RabbitMQ 3.10
+   * hands a retained message only to an exact-topic subscription, never to the wildcard
+   * `{prefix}/+/+/status`, so without this an office gets no status of a gateway that came
+   * online before it subscribed (docs/scaling.md).
+   */
+  watchStatus(topics: Iterable<string>): void {
+    const fresh = [...topics].filter((t) => !this.#statusTopics.has(t));
+    if (fresh.length === 0) return;
+    for (const t of fresh) this.#statusTopics.add(t);
+    const client = this.#client;
+    if (!client?.connected) return; // subscribed with the rest on the next CONNACK
+    client.subscribe(fresh, { qos: 1 }, (err) => {
+      if (err) this.#o.logger.warn({ err, topics: fresh.length }, 'status subscribe failed (retried on the next connect)');
+    });
   }
 
   #acker(client: MqttClient, messageId: number): () => void {

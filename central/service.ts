@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import { VERSION } from '../gateway/version.js';
-import { classify } from './classify.js';
+import { classify, type Classified } from './classify.js';
 import type { LoadedCentralConfig } from './config.js';
 import { openDb, type Db } from './db/adapter.js';
 import { migrate } from './db/migrations.js';
@@ -76,6 +76,11 @@ export class CentralService {
     await this.partitions.ensure([addMonths(month, -1), month, addMonths(month, 1)]);
     await this.#retention();
 
+    const prefix = config.mqtt.topicPrefix;
+    // MQTT 3.1.1 engines here (RabbitMQ 3.10) give retained status to exact topics only:
+    // also subscribe each known checkpoint's status topic, from the database at start and
+    // from the first committed message of a checkpoint not known yet.
+    const exactStatus = config.mqtt.protocolVersion === 4;
     this.ingest = new Ingest({
       db: this.db,
       partitions: this.partitions,
@@ -85,8 +90,8 @@ export class CentralService {
       batchMs: config.ingest.batchMs,
       now: this.#now,
       onDbState: (ok, detail) => this.#setDb(ok, detail),
+      ...(exactStatus ? { onCommit: (_r: unknown, items: readonly Classified[]) => this.link.watchStatus(statusTopics(prefix, items)) } : {}),
     });
-    const prefix = config.mqtt.topicPrefix;
     this.link = new OfficeLink({
       url: config.mqtt.url,
       protocolVersion: config.mqtt.protocolVersion,
@@ -121,6 +126,12 @@ export class CentralService {
     if (this.opts.http !== false) {
       const app = createHttpApp({ health: () => this.health(), metrics: this.metrics, db: () => this.db });
       this.#server = await listen(app, config.http.host, config.http.port);
+    }
+    if (exactStatus) {
+      const known = await this.db.query<{ site: string; checkpoint: string }>(
+        'SELECT site, checkpoint FROM checkpoints UNION SELECT site, checkpoint FROM seq_watermarks',
+      );
+      this.link.watchStatus(statusTopics(prefix, known));
     }
     this.link.start();
     this.#every(config.gapRepair.checkMs, () => this.gaps.runOnce().then(() => undefined), 'gap detector');
@@ -177,6 +188,12 @@ export class CentralService {
     }
     await this.db?.close();
   }
+}
+
+function statusTopics(prefix: string, of: readonly (Classified | { site: string; checkpoint: string })[]): string[] {
+  const topics = new Set<string>();
+  for (const it of of) if ('site' in it) topics.add(`${prefix}/${it.site}/${it.checkpoint}/status`);
+  return [...topics];
 }
 
 function readKey(file: string): JWK {
