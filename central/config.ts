@@ -54,8 +54,10 @@ export const centralConfigSchema = z.strictObject({
       batchMax: z.number().int().min(1).max(5000).default(500),
       /** How long the first message of a batch waits for others before the commit. */
       batchMs: z.number().int().min(0).max(10_000).default(50),
+      /** Batches written at once, each on its own connection (acknowledged in arrival order). */
+      concurrency: z.number().int().min(1).max(8).default(2),
     })
-    .default({ batchMax: 500, batchMs: 50 }),
+    .default({ batchMax: 500, batchMs: 50, concurrency: 2 }),
   gapRepair: z
     .strictObject({
       /** A seq gap open this long gets a resend request. */

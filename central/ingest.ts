@@ -22,18 +22,30 @@ export interface IngestOptions {
   logger: Logger;
   batchMax: number;
   batchMs: number;
+  /** Batches written at once (default 2). */
+  concurrency?: number;
   now?: () => number;
   /** After each commit (tests, gap detector wake-up). */
   onCommit?: (result: WriteResult, items: readonly Classified[]) => void;
   onDbState?: (ok: boolean, detail?: string) => void;
 }
 
+/** A batch taken from the queue: committed (with its result) or still being written. */
+interface Taken {
+  batch: Pending[];
+  result: WriteResult | null;
+}
+
 export class Ingest {
   readonly #o: IngestOptions;
   readonly #now: () => number;
+  readonly #concurrency: number;
   #queue: Pending[] = [];
+  /** Batches taken from the queue and not yet acknowledged, in the order they were taken. */
+  #taken: Taken[] = [];
+  #running = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
-  #flushing: Promise<void> | null = null;
+  #partitionsReady: Promise<void> = Promise.resolve();
   #retryMs = 0;
   #stopped = false;
   #lastCommitAt: number | null = null;
@@ -41,10 +53,11 @@ export class Ingest {
   constructor(options: IngestOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    this.#concurrency = Math.max(1, options.concurrency ?? 2);
   }
 
   get backlog(): number {
-    return this.#queue.length;
+    return this.#queue.length + this.#taken.reduce((n, t) => n + t.batch.length, 0);
   }
 
   get lastCommitAt(): number | null {
@@ -54,31 +67,72 @@ export class Ingest {
   push(p: Pending): void {
     if (this.#stopped) return; // not acked: the broker redelivers to the next session
     this.#queue.push(p);
-    this.#o.metrics.backlog.set(this.#queue.length);
+    this.#o.metrics.backlog.set(this.backlog);
     this.#schedule();
   }
 
+  // Up to `concurrency` batches are written at once (one connection each), so the
+  // database works on one while the next is received and checked; acknowledgements still
+  // go out in the order the messages arrived (MQTT 3.1.1 §4.6), a batch's only after
+  // every batch taken before it has committed.
   #schedule(): void {
-    if (this.#flushing || this.#timer) return;
+    if (this.#timer || this.#stopped || this.#queue.length === 0 || this.#running.size >= this.#concurrency) return;
     const full = this.#queue.length >= this.#o.batchMax;
     const wait = this.#retryMs > 0 ? this.#retryMs : full ? 0 : this.#o.batchMs;
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      this.#flushing = this.#flush().finally(() => {
-        this.#flushing = null;
-        if (this.#queue.length > 0 && !this.#stopped) this.#schedule();
-      });
+      this.#start();
+      this.#schedule();
     }, wait);
   }
 
-  async #flush(): Promise<void> {
-    const batch = this.#queue.slice(0, this.#o.batchMax);
+  #start(): void {
+    const batch = this.#queue.splice(0, this.#o.batchMax);
     if (batch.length === 0) return;
+    const taken: Taken = { batch, result: null };
+    this.#taken.push(taken);
+    const run = this.#commitUntilDone(taken).finally(() => {
+      this.#running.delete(run);
+      this.#schedule();
+    });
+    this.#running.add(run);
+  }
+
+  /** Commits a taken batch, retrying with backoff while the database fails; gives up only on stop. */
+  async #commitUntilDone(taken: Taken): Promise<void> {
+    for (;;) {
+      const result = await this.#commit(taken.batch);
+      if (result) {
+        taken.result = result;
+        this.#acknowledgeInOrder();
+        return;
+      }
+      if (this.#stopped) return; // not acknowledged: the broker keeps them for the next session
+      await new Promise((r) => setTimeout(r, this.#retryMs));
+    }
+  }
+
+  #acknowledgeInOrder(): void {
+    for (let t = this.#taken[0]; t?.result; t = this.#taken[0]) {
+      this.#taken.shift();
+      const { batch, result } = t;
+      // Committed: now, and only now, the broker may forget these messages.
+      for (const p of batch) p.ack();
+      this.#o.onCommit?.(result, batch.map((p) => p.item));
+    }
+    this.#o.metrics.backlog.set(this.backlog);
+  }
+
+  /** One transaction for the batch; null when it failed (nothing committed). */
+  async #commit(batch: Pending[]): Promise<WriteResult | null> {
     const items = batch.map((p) => p.item);
     const started = performance.now();
     let result: WriteResult;
     try {
-      await this.#o.partitions.ensure(monthsOf(items, this.#now()));
+      // One batch at a time makes partitions: two CREATE … IF NOT EXISTS can still collide.
+      const months = monthsOf(items, this.#now());
+      this.#partitionsReady = this.#partitionsReady.catch(() => undefined).then(() => this.#o.partitions.ensure(months));
+      await this.#partitionsReady;
       result = await this.#o.db.transaction((tx) => writeBatch(tx, items, this.#now()));
     } catch (err) {
       this.#o.metrics.commitFailures.inc();
@@ -93,22 +147,19 @@ export class Ingest {
         this.#o.logger.warn({ err, batch: batch.length }, 'the database refused a value in this batch; committing its messages one by one');
         isolated = await this.#isolate(items).catch(() => null);
       }
-      if (isolated) {
-        result = isolated;
-      } else {
+      if (!isolated) {
         this.#retryMs = Math.min(10_000, Math.max(200, this.#retryMs * 2));
         this.#o.logger.error({ err, batch: batch.length, retryMs: this.#retryMs }, 'batch commit failed; nothing acknowledged, retrying');
         this.#o.onDbState?.(false, (err as Error).message);
-        return;
+        return null;
       }
+      result = isolated;
     }
     this.#retryMs = 0;
     this.#o.onDbState?.(true);
-    this.#queue.splice(0, batch.length);
     const m = this.#o.metrics;
     m.commitSeconds.observe((performance.now() - started) / 1000);
     m.batchSize.observe(batch.length);
-    m.backlog.set(this.#queue.length);
     for (const [type, n] of Object.entries(result.committed)) m.committed.inc({ type }, n);
     m.duplicates.inc(result.duplicates);
     const rejected = items.filter((i) => i.type === 'rejected');
@@ -119,9 +170,7 @@ export class Ingest {
       this.#o.logger.warn(c, `integrity conflict: ${c.kind} ${c.id} received with different content; kept aside, not applied`);
     }
     this.#lastCommitAt = this.#now();
-    // Committed: now, and only now, the broker may forget these messages.
-    for (const p of batch) p.ack();
-    this.#o.onCommit?.(result, items);
+    return result;
   }
 
   /** Each message in its own transaction; one the database refuses becomes a rejection. */
@@ -152,16 +201,22 @@ export class Ingest {
     return total;
   }
 
-  /** Commits what is queued (one last try), then refuses new messages. */
+  /** Waits for the batches being written, commits what is queued (one last try), then refuses new messages. */
   async stop(): Promise<void> {
     if (this.#timer) {
       clearTimeout(this.#timer);
       this.#timer = null;
     }
-    await this.#flushing;
     this.#stopped = true;
+    await Promise.all([...this.#running]);
     // Commit what is queued; on a failure the rest stays unacknowledged for the broker.
-    while (this.#queue.length > 0 && this.#retryMs === 0) await this.#flush();
+    while (this.#queue.length > 0 && this.#taken.length === 0) {
+      const batch = this.#queue.splice(0, this.#o.batchMax);
+      const taken: Taken = { batch, result: await this.#commit(batch) };
+      if (!taken.result) break;
+      this.#taken.push(taken);
+      this.#acknowledgeInOrder();
+    }
   }
 }
 

@@ -88,6 +88,7 @@ export class CentralService {
       logger: log,
       batchMax: config.ingest.batchMax,
       batchMs: config.ingest.batchMs,
+      concurrency: config.ingest.concurrency,
       now: this.#now,
       onDbState: (ok, detail) => this.#setDb(ok, detail),
       ...(exactStatus ? { onCommit: (_r: unknown, items: readonly Classified[]) => this.link.watchStatus(statusTopics(prefix, items)) } : {}),

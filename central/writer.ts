@@ -115,14 +115,16 @@ async function writeKeyed(
     if (first.has(it.id)) repeats.push(it);
     else first.set(it.id, it);
   }
-  const candidates = [...first.values()];
+  // Sorted by id: two batches written at once then take their key locks in one order, so
+  // a message in both (a redelivery) makes one wait for the other, never a deadlock.
+  const candidates = [...first.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const inserted = await tx.query<{ id: string }>(type === 'event' ? INSERT_EVENTS : INSERT_ALERTS, [
     JSON.stringify(candidates.map((c) => ({ id: c.id, hash: c.hash, m: c.body }))),
   ]);
   add(type, inserted.length);
   if (type === 'event' && inserted.length > 0) {
     // The gap detector's list of checkpoints (one row each, made on the first event).
-    const pairs = [...new Set(candidates.map((c) => JSON.stringify([c.site, c.checkpoint])))];
+    const pairs = [...new Set(candidates.map((c) => JSON.stringify([c.site, c.checkpoint])))].sort();
     await tx.query(
       `INSERT INTO seq_watermarks (site, checkpoint)
        SELECT p->>0, p->>1 FROM jsonb_array_elements($1::jsonb) AS p ON CONFLICT DO NOTHING`,

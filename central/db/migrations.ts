@@ -70,8 +70,10 @@ CREATE TABLE events (
   temperature  double precision,
   historical   boolean NOT NULL DEFAULT false,
   payload      jsonb NOT NULL,
-  received_at  timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (id, at)
+  received_at  timestamptz NOT NULL DEFAULT now()
+  -- No primary key here: event_keys holds the one row per id (a key on (id, at) would
+  -- only repeat that check, at the price of one more random-uuid index write per row).
+  -- A lookup by id reads event_keys for the time, then this table by its time index.
 ) PARTITION BY RANGE (at);
 CREATE INDEX events_checkpoint_at ON events (site, checkpoint, at);
 CREATE INDEX events_subject_at ON events (subject, at) WHERE subject IS NOT NULL;

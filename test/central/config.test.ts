@@ -36,7 +36,7 @@ describe('central office configuration', () => {
     expect(config.mqtt.protocolVersion).toBe(5);
     expect(config.mqtt.sharedGroup).toBeUndefined();
     expect(config.mqtt.topicPrefix).toBe('checkpoints');
-    expect(config.ingest).toEqual({ batchMax: 500, batchMs: 50 });
+    expect(config.ingest).toEqual({ batchMax: 500, batchMs: 50, concurrency: 2 });
   });
 
   it('lists every problem at once, each with its line, key path and what was expected', () => {

@@ -1,0 +1,41 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, contentHash } from '../../central/canonical.js';
+
+/** The same value with every object's keys inserted in reverse order. */
+function reversedKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(reversedKeys);
+  if (typeof v === 'object' && v !== null) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).reverse()) out[k] = reversedKeys((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
+}
+
+describe('canonical content of a message', () => {
+  it('is JSON of the same value, whatever order its keys were written in', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        const c = canonicalJson(v);
+        expect(JSON.parse(c)).toEqual(JSON.parse(JSON.stringify(v)));
+        expect(canonicalJson(reversedKeys(v))).toBe(c);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('does not depend on the order the publisher wrote the keys in', () => {
+    const a = { v: 1, id: 'x', reasons: ['B', 'A'], alerts: [{ kind: 'fever', code: 'T' }] };
+    const b = { alerts: [{ code: 'T', kind: 'fever' }], reasons: ['B', 'A'], id: 'x', v: 1 };
+    expect(contentHash(a)).toBe(contentHash(b));
+    // Array order is content: a reordered list of reasons is another message.
+    expect(contentHash(a)).not.toBe(contentHash({ ...b, reasons: ['A', 'B'] }));
+  });
+
+  it('ignores `historical`, which only says how the message travelled', () => {
+    const e = { v: 1, id: 'x', seq: 3 };
+    expect(contentHash({ ...e, historical: true })).toBe(contentHash({ ...e, historical: false }));
+    expect(contentHash({ ...e, seq: 4 })).not.toBe(contentHash(e));
+  });
+});
