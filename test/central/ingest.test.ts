@@ -1,5 +1,6 @@
 // The batcher: one transaction per batch, acknowledgements only after the commit, none
 // for a failed commit (which is retried, then acknowledged once it commits).
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classify } from '../../central/classify.js';
 import { Partitions } from '../../central/db/partitions.js';
@@ -8,7 +9,7 @@ import { subscriptionsFor } from '../../central/link.js';
 import { createMetrics } from '../../central/metrics.js';
 import { loadValidators } from '../../central/schemas.js';
 import { Cleanup, silentLogger, waitFor } from '../gateway/telemetry/helpers.js';
-import { eventPayload, testDb, type TestDb } from './helpers.js';
+import { eventPayload, PG_URL, testDb, type TestDb } from './helpers.js';
 
 const CTX = { site: 'mine-a', checkpoint: 'gate-1' };
 const validators = loadValidators();
@@ -87,6 +88,33 @@ describe('ingest', () => {
     expect(await rows()).toBe(3);
     const rejected = await t.db.query<{ reason: string; payload: string }>('SELECT reason, payload FROM rejected_messages');
     expect(rejected).toEqual([{ reason: expect.stringMatching(/^the database refused it: .*bigint/), payload: expect.stringContaining(poison.id) }]);
+  });
+
+  it('writes two batches at once but acknowledges a later batch only after the earlier one committed', async () => {
+    // Another connection holds rejected_messages: the first batch (a junk message and
+    // seq 2) waits on it, the second (seq 3, 4) commits meanwhile on its own connection.
+    const blocker = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${t.schema}` });
+    await blocker.connect();
+    cleanup.add(() => blocker.end());
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE rejected_messages IN ACCESS EXCLUSIVE MODE');
+    const acked: string[] = [];
+    const i = ingest(2);
+    // The checkpoint's first event makes its row in seq_watermarks (a second batch would
+    // wait for that uncommitted row): let it be committed before the test proper.
+    i.push({ item: item(1), ack: () => acked.push('1') });
+    await waitFor('the first event', () => acked.length === 1);
+    acked.length = 0;
+    const junk = classify('checkpoints/mine-a/gate-1/events', Buffer.from('not json'), 'checkpoints', validators);
+    i.push({ item: junk, ack: () => acked.push('junk') });
+    for (let seq = 2; seq <= 4; seq++) i.push({ item: item(seq), ack: () => acked.push(String(seq)) });
+    const visible = async (): Promise<number> => Number((await blocker.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0]?.n);
+    await waitFor('the second batch committed', async () => (await visible()) === 3);
+    expect(acked).toEqual([]);
+    await blocker.query('COMMIT');
+    await waitFor('all acked', () => acked.length === 4);
+    expect(acked).toEqual(['junk', '2', '3', '4']);
+    expect(await rows()).toBe(4);
   });
 });
 
