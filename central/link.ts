@@ -61,6 +61,8 @@ export class OfficeLink {
   #state: LinkState;
   #version: 4 | 5;
   #stopped = false;
+  /** The last connection error logged at warn; cleared on connect. */
+  #lastError: string | null = null;
 
   constructor(options: OfficeLinkOptions) {
     this.#o = options;
@@ -114,6 +116,7 @@ export class OfficeLink {
       else callback(DEFERRED);
     };
     client.on('connect', (connack) => {
+      this.#lastError = null;
       this.#set({ connected: true });
       const filters = subscriptionsFor(o.prefix, sharedGroup);
       o.logger.info({ sessionPresent: connack.sessionPresent, filters, protocolVersion: this.#version }, 'connected to the broker');
@@ -132,7 +135,10 @@ export class OfficeLink {
         this.#fallBack(client, err);
         return;
       }
-      o.logger.warn({ err: err.message }, 'broker connection error');
+      // Retrying every second while no broker listens: warn once per distinct error, not every second.
+      if (err.message !== this.#lastError) o.logger.warn({ err: err.message }, 'broker connection error; retrying');
+      else o.logger.debug({ err: err.message }, 'broker connection error; retrying');
+      this.#lastError = err.message;
       this.#set({ connected: false, detail: err.message });
     });
     client.connect();

@@ -64,6 +64,8 @@ describe('bare-machine demo', () => {
     const logged = office.log.join('\n');
     expect(logged).toContain('refused MQTT 5');
     expect(logged).toContain('shared subscriptions need MQTT 5');
+    // Refused while nothing listened: warned once, not at every retry.
+    expect(office.log.filter((l) => l.includes('broker connection error')).length).toBe(1);
     await waitFor('gateway connected', async () => ((await (await fetch(`${gw.url}/healthz`)).json()) as { mqtt: { state: string } }).mqtt.state === 'connected');
 
     const scannedAt = Date.now();
