@@ -25,7 +25,8 @@ export const centralConfigSchema = z.strictObject({
     .default({ poolSize: 4 }),
   mqtt: z.strictObject({
     url: z.url({ protocol: /^mqtts?$/, error: 'expected an mqtt:// or mqtts:// URL' }).default('mqtt://127.0.0.1:1883'),
-    protocolVersion: z.union([z.literal(5), z.literal(4)]).default(5),
+    /** auto: 5, and 3.1.1 when the broker refuses 5 (the gateway's embedded aedes broker). */
+    protocolVersion: z.union([z.literal(5), z.literal(4), z.literal('auto')]).default(5),
     /** Stable per instance: the broker keeps this instance's session (unacked messages) under it. */
     clientId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1-64 letters, digits, ".", "_" or "-"'),
     /** MQTT 5 shared subscription group; absent → plain subscriptions (one instance). */

@@ -25,9 +25,11 @@ export interface Gap {
 /**
  * From the watermark and the seqs above it (ascending), the new watermark and the first
  * missing span, widened over later holes up to MAX_RESEND_SPAN (one request fills them;
- * rows already here come back as duplicates, which cost nothing). Pure.
+ * rows already here come back as duplicates, which cost nothing). `reported` is the
+ * highest seq the gateway said it has (stats, resend answers): seqs after the last one
+ * here up to it are missing too (a tail gap). Pure.
  */
-export function findGap(contiguous: number, seqsAbove: readonly number[]): Gap {
+export function findGap(contiguous: number, seqsAbove: readonly number[], reported = 0): Gap {
   let w = contiguous;
   let i = 0;
   for (; i < seqsAbove.length; i++) {
@@ -36,7 +38,10 @@ export function findGap(contiguous: number, seqsAbove: readonly number[]): Gap {
     if (s !== w + 1) break;
     w = s;
   }
-  if (i >= seqsAbove.length) return { contiguous: w, gap: null };
+  if (i >= seqsAbove.length) {
+    // A tail gap: the gateway reported seqs beyond the last one here.
+    return { contiguous: w, gap: reported > w ? { from: w + 1, to: Math.min(reported, w + MAX_RESEND_SPAN) } : null };
+  }
   const from = w + 1;
   const cap = from + MAX_RESEND_SPAN - 1;
   let to = seqsAbove[i]! - 1;
@@ -49,6 +54,7 @@ export function findGap(contiguous: number, seqsAbove: readonly number[]): Gap {
     }
     prev = s;
   }
+  if (i >= seqsAbove.length && reported > prev && prev + 1 <= cap) to = reported;
   return { contiguous: w, gap: { from, to: Math.min(to, cap) } };
 }
 
@@ -79,6 +85,7 @@ type WatermarkRow = {
   gap_from: number | null;
   gap_to: number | null;
   gap_since: Date | string | null;
+  reported_seq: number;
 };
 
 export interface RequestedResend {
@@ -111,7 +118,7 @@ export class GapDetector {
 
   async #run(): Promise<RequestedResend[]> {
     const { db } = this.#o;
-    const rows = await db.query<WatermarkRow>('SELECT site, checkpoint, contiguous, gap_from, gap_to, gap_since FROM seq_watermarks ORDER BY site, checkpoint');
+    const rows = await db.query<WatermarkRow>('SELECT site, checkpoint, contiguous, gap_from, gap_to, gap_since, reported_seq FROM seq_watermarks ORDER BY site, checkpoint');
     const requested: RequestedResend[] = [];
     let open = 0;
     for (const row of rows) {
@@ -119,7 +126,9 @@ export class GapDetector {
         'SELECT seq FROM event_keys WHERE site = $1 AND checkpoint = $2 AND seq > $3 ORDER BY seq LIMIT $4',
         [row.site, row.checkpoint, row.contiguous, SCAN_LIMIT],
       );
-      const { contiguous, gap } = findGap(Number(row.contiguous), seqs.map((r) => Number(r.seq)));
+      // A scan cut short by SCAN_LIMIT does not end at the last seq here: no tail yet.
+      const reported = seqs.length < SCAN_LIMIT ? Number(row.reported_seq) : 0;
+      const { contiguous, gap } = findGap(Number(row.contiguous), seqs.map((r) => Number(r.seq)), reported);
       const now = this.#now();
       const sameGap = gap !== null && row.gap_from !== null && Number(row.gap_from) === gap.from;
       const since = gap === null ? null : sameGap && row.gap_since !== null ? new Date(row.gap_since).getTime() : now;

@@ -17,13 +17,16 @@ import type { Logger } from 'pino';
 export interface LinkState {
   connected: boolean;
   url: string;
+  /** The MQTT version in use (auto: 5 until the broker refused it). */
+  protocolVersion: 4 | 5;
   detail?: string;
   since: number;
 }
 
 export interface OfficeLinkOptions {
   url: string;
-  protocolVersion: 4 | 5;
+  /** auto: MQTT 5, falling back to 3.1.1 (for good) when the broker refuses 5 in its CONNACK. */
+  protocolVersion: 4 | 5 | 'auto';
   clientId: string;
   prefix: string;
   sharedGroup?: string;
@@ -58,10 +61,15 @@ export class OfficeLink {
   #state: LinkState;
   /** Exact status topics subscribed besides the wildcard (see watchStatus). */
   readonly #statusTopics = new Set<string>();
+  #version: 4 | 5;
+  #stopped = false;
+  /** The last connection error logged at warn; cleared on connect. */
+  #lastError: string | null = null;
 
   constructor(options: OfficeLinkOptions) {
     this.#o = options;
-    this.#state = { connected: false, url: redactUrl(options.url), detail: 'connecting', since: Date.now() };
+    this.#version = options.protocolVersion === 4 ? 4 : 5;
+    this.#state = { connected: false, url: redactUrl(options.url), protocolVersion: this.#version, detail: 'connecting', since: Date.now() };
   }
 
   get state(): LinkState {
@@ -69,24 +77,33 @@ export class OfficeLink {
   }
 
   start(): void {
+    this.#stopped = false;
+    this.#open();
+  }
+
+  #open(): void {
     const o = this.#o;
+    const v5 = this.#version === 5;
     const opts: IClientOptions = {
       clientId: o.clientId,
-      protocolVersion: o.protocolVersion,
+      protocolVersion: this.#version,
       clean: false,
       keepalive: o.keepaliveS,
+      // No broker listening yet (the central may start before the gateway that embeds
+      // one): mqtt.js keeps retrying every reconnectMs, for ever.
       reconnectPeriod: o.reconnectMs ?? 1000,
       connectTimeout: 10_000,
       resubscribe: false, // we subscribe on every CONNACK ourselves
-      ...(o.protocolVersion === 5
-        ? { properties: { sessionExpiryInterval: o.sessionExpiryS, receiveMaximum: 65_535 } }
-        : {}),
+      ...(v5 ? { properties: { sessionExpiryInterval: o.sessionExpiryS, receiveMaximum: 65_535 } } : {}),
     };
     if (o.username) opts.username = o.username;
     if (o.passwordFile) opts.password = readFileSync(o.passwordFile, 'utf8').split(/\r?\n/)[0] ?? '';
     if (o.tls?.ca) opts.ca = readFileSync(o.tls.ca);
     if (o.tls?.cert) opts.cert = readFileSync(o.tls.cert);
     if (o.tls?.key) opts.key = readFileSync(o.tls.key);
+    // Shared subscriptions need MQTT 5: a 3.1.1 broker accepts `$share/...` as a literal
+    // filter and delivers nothing to it, so on 3.1.1 every channel is subscribed plainly.
+    const sharedGroup = v5 ? o.sharedGroup : undefined;
     // manualConnect: handleMessage must be in place before the broker replays the session.
     const client = connect(o.url, { ...opts, manualConnect: true });
     this.#client = client;
@@ -101,19 +118,29 @@ export class OfficeLink {
       else callback(DEFERRED);
     };
     client.on('connect', (connack) => {
+      this.#lastError = null;
       this.#set({ connected: true });
-      const filters = [...subscriptionsFor(o.prefix, o.sharedGroup), ...this.#statusTopics];
-      o.logger.info({ sessionPresent: connack.sessionPresent, filters }, 'connected to the broker');
+      const filters = [...subscriptionsFor(o.prefix, sharedGroup), ...this.#statusTopics];
+      o.logger.info({ sessionPresent: connack.sessionPresent, filters, protocolVersion: this.#version }, 'connected to the broker');
       client.subscribe(filters, { qos: 1 }, (err, granted) => {
         if (err) o.logger.error({ err }, 'subscribe failed');
         const refused = (granted ?? []).filter((g) => g.qos > 2);
         if (refused.length > 0) o.logger.error({ refused }, 'the broker refused subscriptions (shared subscriptions need MQTT 5)');
       });
     });
-    client.on('close', () => this.#state.connected && this.#set({ connected: false, detail: 'connection closed' }));
-    client.on('offline', () => this.#set({ connected: false, detail: 'offline' }));
+    // A client replaced by the fallback says nothing more about the link.
+    client.on('close', () => this.#client === client && this.#state.connected && this.#set({ connected: false, detail: 'connection closed' }));
+    client.on('offline', () => this.#client === client && this.#set({ connected: false, detail: 'offline' }));
     client.on('error', (err) => {
-      o.logger.warn({ err: err.message }, 'broker connection error');
+      if (this.#client !== client) return;
+      if (o.protocolVersion === 'auto' && v5 && refusesV5(err)) {
+        this.#fallBack(client, err);
+        return;
+      }
+      // Retrying every second while no broker listens: warn once per distinct error, not every second.
+      if (err.message !== this.#lastError) o.logger.warn({ err: err.message }, 'broker connection error; retrying');
+      else o.logger.debug({ err: err.message }, 'broker connection error; retrying');
+      this.#lastError = err.message;
       this.#set({ connected: false, detail: err.message });
     });
     client.connect();
@@ -136,11 +163,25 @@ export class OfficeLink {
     });
   }
 
+  /** auto, and the broker refused MQTT 5: reconnect with 3.1.1 from now on. */
+  #fallBack(client: MqttClient, err: Error): void {
+    const o = this.#o;
+    this.#version = 4;
+    this.#client = null;
+    client.end(true);
+    o.logger.info({ err: err.message }, 'mqtt: the broker refused MQTT 5; using MQTT 3.1.1 (protocolVersion auto)');
+    if (o.sharedGroup) {
+      o.logger.warn({ sharedGroup: o.sharedGroup }, 'mqtt: shared subscriptions need MQTT 5: subscribing plainly, so run one instance only on this broker');
+    }
+    this.#set({ connected: false, detail: 'falling back to MQTT 3.1.1' });
+    if (!this.#stopped) this.#open();
+  }
+
   #acker(client: MqttClient, messageId: number): () => void {
     const stream = client.stream;
     return () => {
       if (client.stream !== stream || !client.connected) return; // a new connection: the broker redelivers
-      const puback = this.#o.protocolVersion === 5 ? { cmd: 'puback', messageId, reasonCode: 0 } : { cmd: 'puback', messageId };
+      const puback = this.#version === 5 ? { cmd: 'puback', messageId, reasonCode: 0 } : { cmd: 'puback', messageId };
       // mqtt.js has no public PUBACK call; _sendPacket with noStore writes it at once.
       (client as unknown as { _sendPacket: SendPacket })._sendPacket(puback as Packet, undefined, undefined, true);
     };
@@ -153,17 +194,28 @@ export class OfficeLink {
   }
 
   #set(s: Partial<LinkState>): void {
-    this.#state = { ...this.#state, ...s, since: Date.now() };
+    this.#state = { ...this.#state, ...s, protocolVersion: this.#version, since: Date.now() };
     if (s.connected) delete this.#state.detail;
     this.#o.onState?.(this.#state);
   }
 
   /** Disconnects without acknowledging what is not committed (the session keeps it). */
   async stop(): Promise<void> {
+    this.#stopped = true;
     const c = this.#client;
     this.#client = null;
     if (c) await c.endAsync(false).catch(() => c.end(true));
   }
+}
+
+/**
+ * A CONNACK refusing the protocol version: 3.1.1 return code 1 (aedes, NATS answer an
+ * MQTT 5 CONNECT so) or MQTT 5 reason 0x84 "Unsupported Protocol Version". A broker that
+ * does not answer at all (RabbitMQ 3.10) is not recognised: configure 4 for it.
+ */
+export function refusesV5(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 1 || code === 0x84;
 }
 
 /** The URL without user and password, for logs and /healthz. */

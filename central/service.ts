@@ -79,8 +79,9 @@ export class CentralService {
     const prefix = config.mqtt.topicPrefix;
     // MQTT 3.1.1 engines here (RabbitMQ 3.10) give retained status to exact topics only:
     // also subscribe each known checkpoint's status topic, from the database at start and
-    // from the first committed message of a checkpoint not known yet.
-    const exactStatus = config.mqtt.protocolVersion === 4;
+    // from the first committed message of a checkpoint not known yet. `auto` may end up on
+    // 3.1.1 too; on MQTT 5 the wildcard gets the retained status everywhere we know of.
+    const exactStatus = config.mqtt.protocolVersion !== 5;
     this.ingest = new Ingest({
       db: this.db,
       partitions: this.partitions,

@@ -213,7 +213,22 @@ async function writeStats(tx: Queryable, it: Of<'stats'>): Promise<number> {
     'INSERT INTO stats (site, checkpoint, at, payload) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1',
     [it.site, it.checkpoint, it.body.at, JSON.stringify(it.body)],
   );
+  if (typeof it.body.lastSeq === 'number') await reportSeq(tx, it.site, it.checkpoint, it.body.lastSeq);
   return rows.length;
+}
+
+/**
+ * The gateway's highest ledger seq (…/stats, an applied resend's answer): the gap
+ * detector expects every seq up to it, so rows lost after the last event received (a
+ * tail gap) are noticed too. Only ever raised (an older stats message may come late).
+ */
+async function reportSeq(tx: Queryable, site: string, checkpoint: string, lastSeq: number): Promise<void> {
+  if (lastSeq <= 0) return;
+  await tx.query(
+    `INSERT INTO seq_watermarks AS w (site, checkpoint, reported_seq) VALUES ($1, $2, $3)
+     ON CONFLICT (site, checkpoint) DO UPDATE SET reported_seq = GREATEST(w.reported_seq, EXCLUDED.reported_seq)`,
+    [site, checkpoint, lastSeq],
+  );
 }
 
 async function writeScreening(tx: Queryable, it: Of<'screening'>): Promise<number> {
@@ -236,6 +251,7 @@ async function writeResponse(tx: Queryable, it: Of<'response'>, now: number): Pr
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING 1`,
     [it.site, it.checkpoint, it.kind, transaction, version, b.status, error?.code ?? null, JSON.stringify(b)],
   );
+  if (it.kind === 'resend' && b.status === 'applied' && typeof b.lastSeq === 'number') await reportSeq(tx, it.site, it.checkpoint, b.lastSeq);
   if (it.kind === 'resend' && transaction !== '') {
     await tx.query(
       `UPDATE resend_requests SET answered_at = $6, status = $2, resent = $3, last_seq = $4, error_code = $5

@@ -198,6 +198,14 @@ CREATE TABLE resend_requests (
 CREATE INDEX resend_requests_checkpoint ON resend_requests (site, checkpoint, requested_at);
 `,
   },
+  {
+    version: 3,
+    name: 'gap repair at the tail: the highest seq a gateway reported (stats, resend answers)',
+    sql: `
+-- Seqs up to here exist at the gateway: expected even when no later event reveals the hole.
+ALTER TABLE seq_watermarks ADD COLUMN reported_seq bigint NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /** Applies the migrations not yet applied; returns their versions. Safe to run from two instances at once. */

@@ -24,6 +24,11 @@ export interface StatsMessageV1 {
   unackedAlerts: number;
   /** People inside each occupancy zone now, with its limit (null = none); only when zones are configured. */
   zones?: Record<string, ZoneOccupancy>;
+  /**
+   * The ledger's highest seq now (0 when empty). The office expects every seq up to it,
+   * so rows lost after the last event it received (a tail gap) are asked for again.
+   */
+  lastSeq?: number;
 }
 
 export interface ZoneOccupancy {
@@ -45,6 +50,8 @@ export interface StatsOptions {
   lanes: readonly string[];
   /** The occupancy zones now (policy.zones); leave out when there are none. */
   zones?: () => Record<string, ZoneOccupancy>;
+  /** The ledger's highest seq (store.lastSeq); leave out to send none. */
+  lastSeq?: () => number;
 }
 
 export class StatsReporter {
@@ -88,6 +95,7 @@ export class StatsReporter {
       outboxDepth: this.#o.outboxDepth(),
       ...(this.#o.zones ? { zones: this.#o.zones() } : {}),
       unackedAlerts: this.#o.unackedAlerts(),
+      ...(this.#o.lastSeq ? { lastSeq: this.#o.lastSeq() } : {}),
     };
   }
 

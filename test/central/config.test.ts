@@ -26,6 +26,8 @@ describe('central office configuration', () => {
     const loaded = loadCentralConfig(path.resolve('config/central.yaml'), {});
     expect(loaded.databaseUrl).toBeNull();
     expect(loaded.config.mqtt.sharedGroup).toBe('office');
+    // The demo runs with or without a Mosquitto (the gateway's embedded broker is 3.1.1 only).
+    expect(loaded.config.mqtt.protocolVersion).toBe('auto');
     expect(loaded.paths.signingKeyFile).toBe(path.resolve('config/demo/central-1.private.jwk.json'));
     expect(loaded.paths.dataDir).toBe(path.resolve('data/central'));
   });

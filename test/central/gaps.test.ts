@@ -12,7 +12,7 @@ import { createMetrics } from '../../central/metrics.js';
 import { loadValidators } from '../../central/schemas.js';
 import { monthsOf, writeBatch } from '../../central/writer.js';
 import { loadTrustDir } from '../../gateway/config/trust.js';
-import { UPDATE_TYP, isUpdateKind, verifyUpdate } from '../../gateway/updates/envelope.js';
+import { UPDATE_TYP, verifyUpdate } from '../../gateway/updates/envelope.js';
 import { Cleanup, silentLogger } from '../gateway/telemetry/helpers.js';
 import { eventPayload, testDb, type TestDb } from './helpers.js';
 
@@ -36,6 +36,13 @@ describe('findGap', () => {
     const { gap } = findGap(0, [1, 50_000]);
     expect(gap).toEqual({ from: 2, to: 2 + MAX_RESEND_SPAN - 1 });
     expect(gap!.to - gap!.from).toBeLessThan(MAX_RESEND_SPAN);
+  });
+
+  it('asks for the seqs after the last one here up to the highest the gateway reported (a tail gap)', () => {
+    expect(findGap(0, [1, 2, 3], 5)).toEqual({ contiguous: 3, gap: { from: 4, to: 5 } });
+    expect(findGap(0, [1, 3], 6)).toEqual({ contiguous: 1, gap: { from: 2, to: 6 } });
+    expect(findGap(4, [], 4)).toEqual({ contiguous: 4, gap: null });
+    expect(findGap(0, [], 50_000)).toEqual({ contiguous: 0, gap: { from: 1, to: MAX_RESEND_SPAN } });
   });
 
   it('skips a seq below the watermark (the same seq under another id)', () => {
@@ -101,7 +108,7 @@ describe('gap detector', () => {
     expect(rows).toEqual([{ from_seq: 4, to_seq: 5, version: now, instance: 'office-1', answered_at: null }]);
   });
 
-  it.skipIf(!isUpdateKind('resend'))('makes a request the gateway\'s own verification accepts', async () => {
+  it('makes a request the gateway\'s own verification accepts', async () => {
     const d = detector();
     await events(1, 3);
     await d.runOnce();
@@ -167,6 +174,38 @@ describe('gap detector', () => {
     expect(await d.runOnce()).toEqual([]);
     expect(await t.db.query('SELECT contiguous FROM seq_watermarks')).toEqual([{ contiguous: 5 }]);
     expect(published).toHaveLength(1);
+  });
+
+  const stats = (lastSeq: number) =>
+    store('stats', [{ v: 1, at: new Date(now).toISOString(), site: CTX.site, checkpoint: CTX.checkpoint, since: '2026-12-04T00:00:00.000Z', lanes: {}, outboxDepth: 0, unackedAlerts: 0, lastSeq }]);
+
+  it('asks for events lost after the last one received, up to the lastSeq of the gateway\'s stats', async () => {
+    const d = detector();
+    await events(1, 2, 3);
+    await d.runOnce();
+    now += 60_000;
+    expect(await d.runOnce()).toEqual([]); // nothing says more exist
+    await stats(5);
+    await stats(4); // an older stats message arriving late lowers nothing
+    await d.runOnce();
+    now += 30_000;
+    expect((await d.runOnce()).map((r) => r.envelope.data)).toEqual([{ fromSeq: 4, toSeq: 5 }]);
+  });
+
+  it('takes the lastSeq of an applied resend answer as reported too', async () => {
+    const d = detector();
+    await events(1, 3);
+    await d.runOnce();
+    now += 30_000;
+    const [req] = (await d.runOnce()) as [RequestedResend];
+    expect(req.envelope.data).toEqual({ fromSeq: 2, toSeq: 2 });
+    await store('response/resend', [
+      { v: 1, status: 'applied', transaction: req.transaction, kind: 'resend', version: req.envelope.version, at: new Date(now).toISOString(), site: 'mine-a', checkpoint: 'gate-1', resent: 1, lastSeq: 6 },
+    ]);
+    await events(2);
+    await d.runOnce();
+    now += 60_000;
+    expect((await d.runOnce()).map((r) => r.envelope.data)).toEqual([{ fromSeq: 4, toSeq: 6 }]);
   });
 
   it('starts the wait again when the watermark moves to a later gap', async () => {

@@ -128,7 +128,9 @@ export interface ServiceConfigOptions {
   clientId: string;
   prefix: string;
   sharedGroup?: string;
-  protocolVersion?: 4 | 5;
+  protocolVersion?: 4 | 5 | 'auto';
+  /** Default 0 (any free port); `central events` on PGlite needs the real one. */
+  httpPort?: number;
   batchMax?: number;
   batchMs?: number;
   signingKeyFile?: string;
@@ -154,7 +156,7 @@ export async function writeServiceConfig(o: ServiceConfigOptions): Promise<strin
     `  topicPrefix: ${o.prefix}`,
     `  sessionExpiryS: ${o.sessionExpiryS ?? 300}`,
     ...(o.sharedGroup ? [`  sharedGroup: ${o.sharedGroup}`] : []),
-    'http: { host: 127.0.0.1, port: 0 }',
+    `http: { host: 127.0.0.1, port: ${o.httpPort ?? 0} }`,
     `ingest: { batchMax: ${o.batchMax ?? 500}, batchMs: ${o.batchMs ?? 20} }`,
     'gapRepair:',
     `  afterMs: ${o.afterMs ?? 600000}`,
