@@ -2,9 +2,8 @@
 // reported like the gateway's (every problem at once: file, line, key path, expected).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, formatPath } from '../gateway/config/load.js';
+import { applyDeployEnv, ConfigError, validateYamlConfig } from '../gateway/config/load.js';
 
 export { ConfigError };
 export const DEFAULT_CENTRAL_CONFIG = 'config/central.yaml';
@@ -105,24 +104,11 @@ export function loadCentralConfig(file: string, env: Env = process.env): LoadedC
 
 /** Validate YAML text as if read from `file`; throws ConfigError listing every problem. */
 export function parseCentralConfig(text: string, file: string, env: Env = {}): LoadedCentralConfig {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      file,
-      doc.errors.map((e) => {
-        const pos = lc.linePos(e.pos[0]);
-        return `line ${pos.line}, column ${pos.col}: ${e.message.split('\n')[0]}`;
-      }),
-    );
-  }
-  const raw: unknown = doc.toJS();
-  const problems: string[] = [];
-  const withEnv = applyEnv(raw, env, problems);
-  const result = centralConfigSchema.safeParse(withEnv);
-  if (!result.success) problems.push(...result.error.issues.map((issue) => describeIssue(issue, doc, lc)));
-  if (problems.length > 0 || !result.success) throw new ConfigError(file, problems);
-  const config = result.data;
+  const config = validateYamlConfig(text, file, centralConfigSchema, (raw, problems) =>
+    applyDeployEnv(raw, env, problems, (section) => {
+      if (env.DATABASE_URL !== undefined && env.DATABASE_URL !== '') section('database').url = env.DATABASE_URL;
+    }),
+  );
   const dir = path.dirname(file);
   const rel = (p: string | undefined): string | undefined => (p === undefined ? undefined : path.resolve(dir, p));
   const tls: { ca?: string; cert?: string; key?: string } = {};
@@ -141,40 +127,4 @@ export function parseCentralConfig(text: string, file: string, env: Env = {}): L
       tls,
     },
   };
-}
-
-/** DATABASE_URL, MQTT_URL, HTTP_PORT and DATA_DIR replace the file's values (deploy-time settings). */
-function applyEnv(raw: unknown, env: Env, problems: string[]): unknown {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
-  const out = { ...(raw as Record<string, unknown>) };
-  const section = (key: string): Record<string, unknown> => {
-    const v = out[key];
-    const copy = typeof v === 'object' && v !== null && !Array.isArray(v) ? { ...(v as Record<string, unknown>) } : {};
-    out[key] = copy;
-    return copy;
-  };
-  if (env.DATABASE_URL !== undefined && env.DATABASE_URL !== '') section('database').url = env.DATABASE_URL;
-  if (env.MQTT_URL !== undefined) section('mqtt').url = env.MQTT_URL;
-  if (env.HTTP_PORT !== undefined) {
-    const n = Number(env.HTTP_PORT);
-    if (!/^\d+$/.test(env.HTTP_PORT) || n > 65535) problems.push(`environment HTTP_PORT: expected a port number 0-65535, got "${env.HTTP_PORT}"`);
-    else section('http').port = n;
-  }
-  if (env.DATA_DIR !== undefined) out.dataDir = path.resolve(env.DATA_DIR);
-  return out;
-}
-
-function describeIssue(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter): string {
-  const keyPath = issue.path.length === 0 ? '(top level)' : formatPath(issue.path);
-  let where = '';
-  for (let n = issue.path.length; n >= 0; n--) {
-    const node = doc.getIn(issue.path.slice(0, n) as (string | number)[], true);
-    if (isNode(node) && node.range) {
-      where = `line ${lc.linePos(node.range[0]).line}: `;
-      break;
-    }
-  }
-  let message = issue.message;
-  if (issue.code === 'invalid_type' && message.includes('received undefined')) message = `missing; expected ${issue.expected}`;
-  return `${where}${keyPath}: ${message}`;
 }

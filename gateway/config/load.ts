@@ -46,24 +46,8 @@ export function loadConfig(file: string, env: Env = process.env): LoadedConfig {
 
 /** Validate YAML text as if read from `file` (relative paths resolve against its folder). */
 export function parseConfig(text: string, file: string, env: Env = {}): LoadedConfig {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const yamlProblems = doc.errors.map((e) => {
-    const pos = lineCounter.linePos(e.pos[0]);
-    return `line ${pos.line}, column ${pos.col}: ${e.message.split('\n')[0]}`;
-  });
-  if (yamlProblems.length > 0) throw new ConfigError(file, yamlProblems);
-
-  const raw: unknown = doc.toJS();
-  const envProblems: string[] = [];
-  const withEnv = applyEnv(raw, env, envProblems);
-  const result = configSchema.safeParse(withEnv);
-  const problems = [...envProblems];
-  if (!result.success) problems.push(...result.error.issues.map((issue) => describeIssue(issue, doc, lineCounter)));
-  if (problems.length > 0 || !result.success) throw new ConfigError(file, problems);
-
+  const config = validateYamlConfig(text, file, configSchema, (raw, problems) => applyDeployEnv(raw, env, problems));
   const dir = path.dirname(file);
-  const config = result.data;
   return {
     file,
     config,
@@ -75,8 +59,42 @@ export function parseConfig(text: string, file: string, env: Env = {}): LoadedCo
   };
 }
 
-/** MQTT_URL, HTTP_PORT and DATA_DIR replace the file's values (deploy-time settings). */
-function applyEnv(raw: unknown, env: Env, problems: string[]): unknown {
+/**
+ * Parse YAML text and check it against a schema, after `prepare` (environment overrides)
+ * has had its say; throws one ConfigError listing every problem with its line and key path.
+ * Shared by the gateway's and the central office's configurations.
+ */
+export function validateYamlConfig<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+  prepare: (raw: unknown, problems: string[]) => unknown = (raw) => raw,
+): z.output<S> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const yamlProblems = doc.errors.map((e) => {
+    const pos = lineCounter.linePos(e.pos[0]);
+    return `line ${pos.line}, column ${pos.col}: ${e.message.split('\n')[0]}`;
+  });
+  if (yamlProblems.length > 0) throw new ConfigError(file, yamlProblems);
+
+  const problems: string[] = [];
+  const result = schema.safeParse(prepare(doc.toJS(), problems));
+  if (!result.success) problems.push(...result.error.issues.map((issue) => describeIssue(issue, doc, lineCounter)));
+  if (problems.length > 0 || !result.success) throw new ConfigError(file, problems);
+  return result.data;
+}
+
+/**
+ * MQTT_URL, HTTP_PORT and DATA_DIR replace the file's values (deploy-time settings);
+ * `more` adds a program's own (the central office's DATABASE_URL).
+ */
+export function applyDeployEnv(
+  raw: unknown,
+  env: Env,
+  problems: string[],
+  more?: (section: (key: string) => Record<string, unknown>) => void,
+): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
   const out = { ...(raw as Record<string, unknown>) };
   const section = (key: string): Record<string, unknown> => {
@@ -98,6 +116,7 @@ function applyEnv(raw: unknown, env: Env, problems: string[]): unknown {
     // An absolute or cwd-relative path from the environment, not relative to the file.
     out.dataDir = path.resolve(env.DATA_DIR);
   }
+  more?.(section);
   return out;
 }
 
