@@ -6,9 +6,8 @@ import { canonicalJson, contentHash } from '../../central/canonical.js';
 function reversedKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(reversedKeys);
   if (typeof v === 'object' && v !== null) {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).reverse()) out[k] = reversedKeys((v as Record<string, unknown>)[k]);
-    return out;
+    // fromEntries makes own properties, so a "__proto__" key from JSON stays a key.
+    return Object.fromEntries(Object.keys(v).reverse().map((k) => [k, reversedKeys((v as Record<string, unknown>)[k])]));
   }
   return v;
 }
@@ -37,5 +36,9 @@ describe('canonical content of a message', () => {
     const e = { v: 1, id: 'x', seq: 3 };
     expect(contentHash({ ...e, historical: true })).toBe(contentHash({ ...e, historical: false }));
     expect(contentHash({ ...e, seq: 4 })).not.toBe(contentHash(e));
+  });
+
+  it('keeps a "__proto__" key a publisher sent as content (JSON makes it an own key)', () => {
+    expect(canonicalJson(JSON.parse('{"b":1,"__proto__":{"x":false}}'))).toBe('{"__proto__":{"x":false},"b":1}');
   });
 });
