@@ -3,7 +3,6 @@
 // the office's config per engine (the process itself: ../process.ts), its database, and a
 // whole in-process gateway taking real decisions.
 // An absent engine fails the test with what to do, never skips it.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -15,7 +14,7 @@ import { loadConfig } from '../../../gateway/config/load.js';
 import { issuePass } from '../../../gateway/credentials/issue.js';
 import { startGateway, type RunningGateway } from '../../../gateway/gateway.js';
 import { isListening } from '../../../gateway/telemetry/embedded-broker.js';
-import { type Cleanup, freePort, silentLogger, tempDir, waitFor } from '../../gateway/telemetry/helpers.js';
+import { type Cleanup, freePort, restartableProcess, silentLogger, tempDir, waitFor } from '../../gateway/telemetry/helpers.js';
 import { ROOT, writeConfig } from '../../integration/helpers.js';
 import { PG_URL, testDatabase } from '../helpers.js';
 
@@ -77,31 +76,13 @@ export async function natsServer(cleanup: Cleanup): Promise<NatsServer> {
       '',
     ].join('\n'),
   );
-  let child: ChildProcess | null = null;
-  const stop = async (): Promise<void> => {
-    const c = child;
-    child = null;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGTERM');
-    });
-  };
-  const start = async (): Promise<void> => {
-    if (child) throw new Error('nats-server already running');
-    const c = spawn(NATS_SERVER, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    c.stderr?.on('data', (d: Buffer) => {
-      log += d.toString();
-    });
-    child = c;
-    await waitFor(`nats-server ready (MQTT on ${mqttPort})`, () => {
-      if (c.exitCode !== null) throw new Error(`nats-server exited with ${c.exitCode}:\n${log.slice(-2000)}`);
-      return log.includes('Server is ready');
-    });
-    await waitFor(`nats MQTT listener on ${mqttPort}`, () => isListening('127.0.0.1', mqttPort, 500));
-  };
-  cleanup.add(stop);
+  const { start, stop } = restartableProcess(
+    cleanup,
+    `nats-server (MQTT on ${mqttPort})`,
+    NATS_SERVER,
+    ['-c', conf],
+    async (log) => log.includes('Server is ready') && (await isListening('127.0.0.1', mqttPort, 500)),
+  );
   await start();
   return { name: 'NATS', host: '127.0.0.1', port: mqttPort, url: `mqtt://127.0.0.1:${mqttPort}`, protocolVersion: 4, stop, start };
 }

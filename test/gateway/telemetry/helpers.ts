@@ -311,6 +311,50 @@ export function writeRows(store: Store, topics: CheckpointTopics, n: number): Le
   return rows;
 }
 
+/** A server process a test can stop (SIGTERM, waits for exit) and start again with the same arguments. */
+export interface Restartable {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `cmd args` until the test's cleanup; `start` resolves once `ready(stderr so far)`
+ * holds, and fails with the process's stderr if it exits first. Not started yet: call start.
+ */
+export function restartableProcess(
+  cleanup: Cleanup,
+  name: string,
+  cmd: string,
+  args: string[],
+  ready: (stderr: string) => boolean | Promise<boolean>,
+): Restartable {
+  let child: ChildProcess | null = null;
+  const stop = async (): Promise<void> => {
+    const c = child;
+    child = null;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGTERM');
+    });
+  };
+  const start = async (): Promise<void> => {
+    if (child) throw new Error(`${name} already running`);
+    const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    c.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child = c;
+    await waitFor(`${name} ready`, async () => {
+      if (c.exitCode !== null) throw new Error(`${name} exited with ${c.exitCode}: ${stderr.trim().slice(-2000)}`);
+      return ready(stderr);
+    });
+  };
+  cleanup.add(stop);
+  return { start, stop };
+}
+
 const MOSQUITTO = existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto';
 
 export interface PrivateMosquitto {
@@ -346,31 +390,7 @@ export async function privateMosquitto(cleanup: Cleanup, opts: { config?: (dir: 
       '',
     ].join('\n'),
   );
-  let child: ChildProcess | null = null;
-
-  const stop = async (): Promise<void> => {
-    const c = child;
-    child = null;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGTERM');
-    });
-  };
-  const start = async (): Promise<void> => {
-    if (child) throw new Error('private mosquitto already running');
-    const c = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    c.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child = c;
-    await waitFor(`mosquitto listening on ${port} (${stderr.trim()})`, async () => {
-      if (c.exitCode !== null) throw new Error(`mosquitto exited with ${c.exitCode}: ${stderr.trim()}`);
-      return isListening('127.0.0.1', port, 500);
-    });
-  };
-  cleanup.add(stop);
+  const { start, stop } = restartableProcess(cleanup, `private mosquitto on ${port}`, MOSQUITTO, ['-c', conf], () => isListening('127.0.0.1', port, 500));
   await start();
   return { port, url: `mqtt://127.0.0.1:${port}`, stop, start };
 }
