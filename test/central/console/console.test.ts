@@ -64,7 +64,11 @@ describe('console queries on postgres', () => {
 
   it('lists each checkpoint online or offline by session, with its birth facts, outbox depth, last event and out-of-date updates', async () => {
     await twoCheckpoints(s);
-    const [g1, g2] = await checkpointsOverview(s.t.db, {}, NOW);
+    // gate-3: events but no status message yet.
+    await s.commit('gate-3', [['events', { ...eventPayload({ site: SITE, checkpoint: 'gate-3' }, 1), at: iso(T0) }]]);
+    const [g1, g2, g3] = await checkpointsOverview(s.t.db, {}, NOW);
+    expect(g3).toMatchObject({ checkpoint: 'gate-3', state: 'unknown', session: null, since: null, version: null, lanes: [], lastEventAt: iso(T0) });
+    expect(g3!.updates.map((u) => [u.kind, u.applied, u.outOfDate])).toEqual([['policy', null, false], ['watchlist', null, true]]);
     expect(g1).toMatchObject({
       checkpoint: 'gate-1', state: 'online', session: 3, since: iso(T0), forMs: 60 * MIN, version: '0.3.1', outboxDepth: 7,
       statsAt: iso(T0 + 5 * MIN), lastEventAt: iso(T0 + 10 * MIN),
@@ -106,6 +110,9 @@ describe('console queries on postgres', () => {
       ['gate-2', 'fever', 1, 1, iso(T0 + 2 * MIN), iso(T0 + 2 * MIN)],
     ]);
     expect(rows[2]!.severity).toBe('critical');
+    // Paging: the rows whose newest member is older than the second row's.
+    const next = await alertsInbox(s.t.db, { escalateAfterMs: 60 * MIN, before: Date.parse(rows[1]!.lastAt) }, NOW);
+    expect(next.map((r) => r.lastAt)).toEqual([rows[2]!.lastAt, rows[3]!.lastAt]);
     // A 3-minute window splits the chain 0, 4, 8 into three rows.
     const narrow = await alertsInbox(s.t.db, { escalateAfterMs: 60 * MIN, foldMinutes: 3, checkpoint: 'gate-1', kinds: ['fever'] }, NOW);
     expect(narrow.map((r) => r.count)).toEqual([1, 1, 1, 1]);
