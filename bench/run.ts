@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, one after the other, printing figures. Never part
 // of `npm test`: timings on shared machines are too noisy to assert on.
 import { benchCentralIngest } from './central-ingest.js';
+import { benchCentralQueries } from './central-queries.js';
 import { benchDecide } from './decide.js';
 import { benchKioskLatency } from './kiosk-latency.js';
 import { benchOutbox } from './outbox.js';
@@ -17,3 +18,5 @@ console.log('\n# kiosk: decision to server-sent event at the kiosk client');
 await benchKioskLatency();
 console.log('\n# central ingest: K simulated gateways → the office service (steady + reconnect burst) vs a raw subscriber and a raw batched insert');
 await benchCentralIngest();
+console.log('\n# central queries: the console\'s queries over 10 M events (12 months, ~100 checkpoints) vs a raw count of one day');
+await benchCentralQueries();

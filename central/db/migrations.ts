@@ -206,6 +206,31 @@ CREATE INDEX resend_requests_checkpoint ON resend_requests (site, checkpoint, re
 ALTER TABLE seq_watermarks ADD COLUMN reported_seq bigint NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 5,
+    name: 'console: alert acknowledgement, published updates, newest-alerts index',
+    sql: `
+-- Who acknowledged an alert and when: set once (UPDATE … WHERE acked_by IS NULL), so a
+-- second acknowledgement never overwrites the first officer.
+ALTER TABLE alerts ADD COLUMN acked_by text;
+ALTER TABLE alerts ADD COLUMN acked_at timestamptz;
+-- The inbox reads the newest alerts across checkpoints: by time, not by checkpoint.
+CREATE INDEX alerts_at ON alerts (at);
+-- What the office published, per kind and target: the overview compares each
+-- checkpoint's applied version (its birth's "updates") with the latest here.
+CREATE TABLE published_updates (
+  id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  site          text NOT NULL,
+  target        text NOT NULL,  -- a checkpoint id, or 'all'
+  kind          text NOT NULL,
+  version       bigint NOT NULL,
+  transaction   text,
+  published_by  text,
+  published_at  timestamptz NOT NULL,
+  UNIQUE (site, target, kind, version)
+);
+`,
+  },
 ];
 
 /** Applies the migrations not yet applied; returns their versions. Safe to run from two instances at once. */
