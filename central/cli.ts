@@ -2,11 +2,14 @@
 // database named by the service's configuration. A PostgreSQL server is queried directly;
 // an embedded PGlite folder may be open in one process only, so the running service is
 // asked over HTTP (GET /api/events), and the folder is opened here only when no service
-// answers.
+// answers. Also `central officers add|remove|list`: the console's accounts, in the same
+// database (a PGlite folder only while the service is stopped).
 import { centralConfigPath, loadCentralConfig } from './config.js';
 import { openDb } from './db/adapter.js';
 import { migrate } from './db/migrations.js';
 import { newestEvents, type EventRow, type EventsQuery } from './query.js';
+import { readCliToken } from './web/cli-token.js';
+import { Officers, type Officer } from './web/officers.js';
 
 export async function readEvents(configFile: string | undefined, q: EventsQuery): Promise<{ events: EventRow[]; source: string }> {
   const loaded = loadCentralConfig(configFile ?? centralConfigPath());
@@ -19,7 +22,9 @@ export async function readEvents(configFile: string | undefined, q: EventsQuery)
     if (q.checkpoint) url.searchParams.set('checkpoint', q.checkpoint);
     if (q.since !== undefined) url.searchParams.set('since', new Date(q.since).toISOString());
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      // The service's local token (its data folder, which this user can read anyway).
+      const token = readCliToken(paths.dataDir);
+      const res = await fetch(url, { signal: AbortSignal.timeout(10_000), headers: token === null ? {} : { authorization: `Bearer ${token}` } });
       if (!res.ok) throw new Error(`${url.href}: HTTP ${res.status} ${await res.text()}`);
       return { events: ((await res.json()) as { events: EventRow[] }).events, source: `the running service at ${url.origin}` };
     } catch (err) {
@@ -36,3 +41,17 @@ export async function readEvents(configFile: string | undefined, q: EventsQuery)
     await db.close();
   }
 }
+
+/** Runs `fn` with the officer accounts of the configured database. */
+export async function withOfficers<T>(configFile: string | undefined, fn: (o: Officers) => Promise<T>): Promise<T> {
+  const { config, databaseUrl, paths } = loadCentralConfig(configFile ?? centralConfigPath());
+  const db = await openDb({ url: databaseUrl, dataDir: paths.dataDir });
+  try {
+    await migrate(db);
+    return await fn(new Officers(db, { maxFailures: config.console.lockoutFailures, lockoutMs: config.console.lockoutMs }));
+  } finally {
+    await db.close();
+  }
+}
+
+export type { Officer };
