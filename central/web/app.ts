@@ -15,7 +15,6 @@ import { bearerMatches } from '../../gateway/http/access.js';
 import { jsonBody, parseBody } from '../../gateway/http/body.js';
 import { HttpError, sendError } from '../../gateway/http/errors.js';
 import { allowedHostSet, hostAllowList } from '../../gateway/http/hosts.js';
-import { escapeHtml } from '../../gateway/http/kiosk-page.js';
 import { readCookie, requireCsrf, sameOriginOnlyFor, securityHeaders } from '../../gateway/http/security.js';
 import type { Db } from '../db/adapter.js';
 import { audit, recentAudit } from './audit.js';
@@ -61,6 +60,10 @@ export const ROLE_LABELS: Record<Role, { zh: string; en: string }> = {
   'duty-leader': { zh: '值班负责人', en: 'Duty leader' },
   admin: { zh: '管理员', en: 'Administrator' },
 };
+
+function escapeHtml(s: string): string {
+  return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
+}
 
 function render(template: string, values: Record<string, string>): string {
   return template.replace(/\{\{(\w+)\}\}/g, (whole, name: string) => {
