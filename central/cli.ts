@@ -9,14 +9,18 @@ import { openDb } from './db/adapter.js';
 import { migrate } from './db/migrations.js';
 import { newestEvents, type EventRow, type EventsQuery } from './query.js';
 import { readCliToken } from './web/cli-token.js';
-import { Officers, type Officer } from './web/officers.js';
+import { OfficerError, Officers, type Officer } from './web/officers.js';
+
+function serviceOrigin(listenHost: string, port: number): string {
+  const host = listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
 
 export async function readEvents(configFile: string | undefined, q: EventsQuery): Promise<{ events: EventRow[]; source: string }> {
   const loaded = loadCentralConfig(configFile ?? centralConfigPath());
   const { config, databaseUrl, paths } = loaded;
   if (databaseUrl === null) {
-    const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
-    const url = new URL(`http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}/api/events`);
+    const url = new URL(`${serviceOrigin(config.http.host, config.http.port)}/api/events`);
     url.searchParams.set('limit', String(q.limit));
     if (q.site) url.searchParams.set('site', q.site);
     if (q.checkpoint) url.searchParams.set('checkpoint', q.checkpoint);
@@ -45,6 +49,17 @@ export async function readEvents(configFile: string | undefined, q: EventsQuery)
 /** Runs `fn` with the officer accounts of the configured database. */
 export async function withOfficers<T>(configFile: string | undefined, fn: (o: Officers) => Promise<T>): Promise<T> {
   const { config, databaseUrl, paths } = loadCentralConfig(configFile ?? centralConfigPath());
+  if (databaseUrl === null) {
+    // One process per PGlite folder: a second one opening it under the service would corrupt it.
+    const url = `${serviceOrigin(config.http.host, config.http.port)}/healthz`;
+    const answered = await fetch(url, { signal: AbortSignal.timeout(3000) }).then(
+      () => true,
+      () => false,
+    );
+    if (answered) {
+      throw new OfficerError('OFFICER_DB_BUSY', `the service at ${url} holds the PGlite folder ${paths.dataDir}: stop it, run the command, start it again (or use PostgreSQL)`);
+    }
+  }
   const db = await openDb({ url: databaseUrl, dataDir: paths.dataDir });
   try {
     await migrate(db);

@@ -17,7 +17,7 @@ export const OFFICER_ID = /^[a-z0-9][a-z0-9._-]{0,31}$/;
 export const SECRET_MIN = 10;
 export const SECRET_MAX = 128;
 
-export type OfficerErrorCode = 'OFFICER_INVALID' | 'OFFICER_EXISTS' | 'OFFICER_UNKNOWN';
+export type OfficerErrorCode = 'OFFICER_INVALID' | 'OFFICER_EXISTS' | 'OFFICER_UNKNOWN' | 'OFFICER_DB_BUSY';
 export class OfficerError extends CodedError<OfficerErrorCode> {
   constructor(code: OfficerErrorCode, message: string) {
     super(code, `${code}: ${message}`);

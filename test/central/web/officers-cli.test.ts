@@ -7,7 +7,8 @@ import { openDb } from '../../../central/db/adapter.js';
 import { recentAudit } from '../../../central/web/audit.js';
 import { Officers } from '../../../central/web/officers.js';
 import { ROOT } from '../../integration/helpers.js';
-import { Cleanup, tempDir } from '../../gateway/telemetry/helpers.js';
+import { Cleanup, freePort, tempDir } from '../../gateway/telemetry/helpers.js';
+import { startServiceProcess } from '../process.js';
 import { writeServiceConfig } from '../helpers.js';
 import { PASSWORD } from './helpers.js';
 
@@ -60,5 +61,14 @@ describe('central officers (CLI)', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('OFFICER_UNKNOWN');
     expect((await cli(['list', '--config', config])).stderr).toContain('0 officers');
+  }, 60_000);
+
+  it('refuses to open a PGlite folder the running service holds', async () => {
+    const dataDir = await tempDir(cleanup, 'officers-cli-busy');
+    const config = await writeServiceConfig({ dataDir, databaseUrl: null, mqttUrl: `mqtt://127.0.0.1:${await freePort()}`, clientId: 'office-busy', prefix: 'test', httpPort: await freePort() });
+    await startServiceProcess(cleanup, config);
+    const busy = await cli(['add', 'wang.li', '--name', '王丽', '--role', 'viewer', '--config', config], `${PASSWORD}\n`);
+    expect(busy.code).toBe(2);
+    expect(busy.stderr).toContain('OFFICER_DB_BUSY');
   }, 60_000);
 });
