@@ -140,6 +140,13 @@ describe('office console HTTP', () => {
     expect((await fetch(`${c.url}/api/session`, { headers: t.get })).status).toBe(401); // 8 h lifetime
   });
 
+  it('ends the sessions of an officer who is removed', async () => {
+    const s = await signIn(c, 'wang.li');
+    expect((await fetch(`${c.url}/api/session`, { headers: s.get })).status).toBe(200);
+    await c.officers.remove('wang.li', 'cli:test');
+    expect((await fetch(`${c.url}/api/session`, { headers: s.get })).status).toBe(401);
+  });
+
   it('refuses a Host that is not on the allow-list with 421, the sign-in page and /healthz included', async () => {
     for (const path of ['/sign-in', '/healthz', '/api/session', '/assets/office.css']) {
       const res = await getWithHost(c.url, path, 'evil.example:8090');
@@ -170,5 +177,24 @@ describe('office console HTTP', () => {
     expect((await fetch(`${c.url}/metrics`, { headers: bearer(CLI_TOKEN) })).status).toBe(401);
     expect((await fetch(`${c.url}/`, { headers: bearer(CLI_TOKEN) })).status).toBe(401);
     expect((await fetch(`${c.url}/api/audit`, { headers: bearer(METRICS_TOKEN) })).status).toBe(401);
+  });
+});
+
+describe('office console HTTP on PGlite', () => {
+  let cleanup: Cleanup;
+  beforeEach(() => {
+    cleanup = new Cleanup();
+  });
+  afterEach(() => cleanup.run());
+
+  it('signs in, keeps the session while active and ends it after the idle timeout', async () => {
+    const c = await startConsole(cleanup, 'pglite');
+    await c.officers.add({ id: 'wang.li', name: '王丽', role: 'viewer', secret: PASSWORD }, 'cli:test');
+    const s = await signIn(c, 'wang.li');
+    const status = async (): Promise<number> => (await fetch(`${c.url}/api/session`, { headers: s.get })).status;
+    c.clock.now = T0 + 29 * 60_000;
+    expect(await status()).toBe(200);
+    c.clock.now = T0 + 59 * 60_000 + 1;
+    expect(await status()).toBe(401);
   });
 });
