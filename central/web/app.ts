@@ -3,7 +3,7 @@
 // — the page shell, /api/*, /metrics, unknown paths — needs a session (401), refuses
 // requests another site makes a browser send (403), and needs the session's CSRF token
 // on a state-changing request. /metrics also takes the http.metricsTokenFile bearer
-// token, /api/events the local CLI token (see cliToken.ts). Host allow-list first (421).
+// token, /api/events the local CLI token (see cli-token.ts). Host allow-list first (421).
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, parse } from 'node:path';
@@ -23,8 +23,6 @@ import { Sessions, type ConsoleSession } from './sessions.js';
 
 export const OFFICE_COOKIE = 'office_session';
 export const SIGN_IN_PATH = '/sign-in';
-/** What answers without a session (GET unless said). Everything else is refused. */
-export const PUBLIC_ROUTES: readonly string[] = ['GET /healthz', `GET ${SIGN_IN_PATH}`, 'GET /assets/*', 'POST /api/session'];
 
 export interface ConsoleDeps {
   db: () => Db;
