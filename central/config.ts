@@ -46,8 +46,25 @@ export const centralConfigSchema = z.strictObject({
       .optional(),
   }),
   http: z
-    .strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8090) })
-    .default({ host: '127.0.0.1', port: 8090 }),
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8090),
+      /** Host names the console answers for besides the loopback names and the listen address. */
+      allowedHosts: z.array(z.string().min(1)).default([]),
+      /** First line: a bearer token for /metrics (Prometheus has no session). */
+      metricsTokenFile: z.string().min(1).optional(),
+    })
+    .default({ host: '127.0.0.1', port: 8090, allowedHosts: [] }),
+  console: z
+    .strictObject({
+      /** A session ends this long after sign-in, whatever the activity. */
+      sessionTtlMs: z.number().int().min(60_000).default(12 * 3600_000),
+      /** …and after this long without a request. */
+      idleTimeoutMs: z.number().int().min(60_000).default(30 * 60_000),
+      lockoutFailures: z.number().int().min(1).max(100).default(5),
+      lockoutMs: z.number().int().min(1000).default(15 * 60_000),
+    })
+    .default({ sessionTtlMs: 12 * 3600_000, idleTimeoutMs: 30 * 60_000, lockoutFailures: 5, lockoutMs: 15 * 60_000 }),
   ingest: z
     .strictObject({
       /** Messages per transaction at most. */
@@ -82,7 +99,7 @@ export interface LoadedCentralConfig {
   config: CentralConfig;
   /** The effective database URL (file or DATABASE_URL); null → PGlite. */
   databaseUrl: string | null;
-  paths: { dataDir: string; signingKeyFile: string | null; passwordFile: string | null; tls: { ca?: string; cert?: string; key?: string } };
+  paths: { dataDir: string; signingKeyFile: string | null; passwordFile: string | null; metricsTokenFile: string | null; tls: { ca?: string; cert?: string; key?: string } };
 }
 
 type Env = Record<string, string | undefined>;
@@ -124,6 +141,7 @@ export function parseCentralConfig(text: string, file: string, env: Env = {}): L
       dataDir: path.resolve(dir, config.dataDir),
       signingKeyFile: rel(config.gapRepair.signingKeyFile) ?? null,
       passwordFile: rel(config.mqtt.passwordFile) ?? null,
+      metricsTokenFile: rel(config.http.metricsTokenFile) ?? null,
       tls,
     },
   };

@@ -1,11 +1,13 @@
-// The service's HTTP side: /healthz (503 when the database or the broker is down) and
-// /metrics (Prometheus text).
+// The service's HTTP side: /healthz (503 when the database or the broker is down, open),
+// /metrics (Prometheus text) and /api/events, both behind the office console's session
+// (central/web/app.ts) or a bearer token.
 import type { Server } from 'node:http';
 import express from 'express';
 import type { Queryable } from './db/adapter.js';
 import type { LinkState } from './link.js';
 import type { CentralMetrics } from './metrics.js';
 import { newestEvents, type EventsQuery } from './query.js';
+import { mountConsole, type ConsoleDeps } from './web/app.js';
 
 export interface CentralHealth {
   status: 'ok' | 'down';
@@ -20,14 +22,23 @@ export interface CentralHealth {
   lastCommitAgoMs: number | null;
 }
 
-export function createHttpApp(deps: { health: () => Promise<CentralHealth>; metrics: CentralMetrics; db: () => Queryable }): express.Express {
+export function createHttpApp(
+  deps: { health: () => Promise<CentralHealth>; metrics: CentralMetrics; db: () => Queryable },
+  console: ConsoleDeps,
+): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.get('/healthz', (_req, res, next) => {
-    deps.health().then((h) => {
-      res.status(h.status === 'ok' ? 200 : 503).json(h);
-    }, next);
-  });
+  app.set('trust proxy', false);
+  mountConsole(app, console, {
+    // Open (after the Host check, which lets monitoring probes use an IP address).
+    open: (app) => {
+      app.get('/healthz', (_req, res, next) => {
+        deps.health().then((h) => {
+          res.status(h.status === 'ok' ? 200 : 503).json(h);
+        }, next);
+      });
+    },
+    signedIn: (app) => {
   app.get('/metrics', (_req, res, next) => {
     deps.metrics.registry.metrics().then((text) => {
       res.type(deps.metrics.registry.contentType).send(text);
@@ -52,6 +63,8 @@ export function createHttpApp(deps: { health: () => Promise<CentralHealth>; metr
       q.since = ms;
     }
     newestEvents(deps.db(), q).then((events) => res.json({ events }), next);
+  });
+    },
   });
   return app;
 }

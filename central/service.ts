@@ -14,6 +14,8 @@ import { Partitions, addMonths, monthOf } from './db/partitions.js';
 import { CentralError } from './errors.js';
 import { GapDetector } from './gaps.js';
 import { createHttpApp, listen, type CentralHealth } from './http.js';
+import { readMetricsToken } from '../gateway/http/access.js';
+import { writeCliToken } from './web/cli-token.js';
 import { Ingest } from './ingest.js';
 import { OfficeLink } from './link.js';
 import { createMetrics, type CentralMetrics } from './metrics.js';
@@ -126,7 +128,22 @@ export class CentralService {
       now: this.#now,
     });
     if (this.opts.http !== false) {
-      const app = createHttpApp({ health: () => this.health(), metrics: this.metrics, db: () => this.db });
+      const app = createHttpApp(
+        { health: () => this.health(), metrics: this.metrics, db: () => this.db },
+        {
+          db: () => this.db,
+          listenHost: config.http.host,
+          allowedHosts: config.http.allowedHosts,
+          metricsToken: paths.metricsTokenFile === null ? null : readMetricsToken(paths.metricsTokenFile),
+          cliToken: writeCliToken(paths.dataDir),
+          sessionTtlMs: config.console.sessionTtlMs,
+          idleTimeoutMs: config.console.idleTimeoutMs,
+          lockoutFailures: config.console.lockoutFailures,
+          lockoutMs: config.console.lockoutMs,
+          now: this.#now,
+          logger: log,
+        },
+      );
       this.#server = await listen(app, config.http.host, config.http.port);
     }
     if (exactStatus) {

@@ -207,6 +207,43 @@ ALTER TABLE seq_watermarks ADD COLUMN reported_seq bigint NOT NULL DEFAULT 0;
 `,
   },
   {
+    version: 4,
+    name: 'office console: officer accounts, sessions, audit',
+    sql: `
+CREATE TABLE officers (
+  id            text PRIMARY KEY,
+  name          text NOT NULL,
+  role          text NOT NULL CHECK (role IN ('viewer', 'duty-leader', 'admin')),
+  secret_hash   text NOT NULL,
+  -- Sign-in attempts since the last success, each counted before its scrypt check.
+  failures      integer NOT NULL DEFAULT 0,
+  locked_until  timestamptz,
+  created_at    timestamptz NOT NULL DEFAULT now()
+);
+-- The cookie holds a random token; only its SHA-256 is stored, so a copy of the table signs nobody in.
+CREATE TABLE officer_sessions (
+  token_hash    text PRIMARY KEY,
+  officer_id    text NOT NULL REFERENCES officers (id) ON DELETE CASCADE,
+  csrf_token    text NOT NULL,
+  created_at    timestamptz NOT NULL,
+  last_seen_at  timestamptz NOT NULL,
+  expires_at    timestamptz NOT NULL
+);
+CREATE INDEX officer_sessions_officer ON officer_sessions (officer_id);
+-- Every state-changing action; officer_id is the account acted on or by (as typed for an unknown id).
+CREATE TABLE officer_audit (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at          timestamptz NOT NULL,
+  officer_id  text NOT NULL,
+  action      text NOT NULL,
+  client      text NOT NULL,
+  detail      jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX officer_audit_at ON officer_audit (at);
+CREATE INDEX officer_audit_officer_at ON officer_audit (officer_id, at);
+`,
+  },
+  {
     version: 5,
     name: 'console: alert acknowledgement, published updates, newest-alerts index',
     sql: `

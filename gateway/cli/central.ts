@@ -4,6 +4,7 @@
 // tailed messages) goes to stdout; everything else to stderr.
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
@@ -11,6 +12,7 @@ import { generateIssuerKeys, ISSUER_KID_PATTERN } from '../credentials/issue.js'
 import { isUpdateError } from '../updates/errors.js';
 import { ALL, UPDATE_KINDS, checkSingleCheckpoint, isUpdateKind, peekTransaction, prepareUpdateData, type UpdateEnvelope } from '../updates/envelope.js';
 import { signUpdate } from '../updates/sign.js';
+import { readHidden } from './guards.js';
 
 export const DEMO_CENTRAL_KEY = 'config/demo/central-1.private.jwk.json';
 
@@ -29,6 +31,30 @@ function readText(file: string, what: string): string {
   } catch (err) {
     throw new CentralCliError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+}
+
+/** Who ran a command, for officer_audit.client. */
+function cliClient(): string {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (a container): keep "unknown"
+  }
+  return `cli:${user}`;
+}
+
+/** A password from standard input: typed twice without echo on a terminal, or the first piped line. */
+async function readPassword(): Promise<string> {
+  if (process.stdin.isTTY) {
+    const first = await readHidden('password (10-128 characters): ');
+    const again = await readHidden('password again: ');
+    if (first !== again) throw new CentralCliError('the two passwords differ; nothing changed');
+    return first;
+  }
+  let text = '';
+  for await (const chunk of process.stdin) text += (chunk as Buffer).toString('utf8');
+  return (text.split(/\r?\n/)[0] ?? '').replace(/\r$/, '');
 }
 
 function readJson(file: string, what: string): unknown {
@@ -252,6 +278,47 @@ export function registerCentral(program: Command): void {
       const { formatEvent } = await import('../../central/query.js');
       for (const e of [...events].reverse()) process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${formatEvent(e)}\n`);
       process.stderr.write(`${events.length} event${events.length === 1 ? '' : 's'} (${source})\n`);
+    });
+
+  // Officer accounts of the office console (central/web); secret read like `guards add`.
+  const officers = central.command('officers').description('officer accounts of the office console (id, name, role, password); see docs/central.md');
+  officers
+    .command('add <id>')
+    .description('add an officer; the password (10-128 characters) is read from standard input, twice without echo on a terminal')
+    .requiredOption('--name <name>', "the officer's name as shown on the console")
+    .requiredOption('--role <role>', 'viewer, duty-leader or admin')
+    .option('--config <file>', 'service configuration (default CENTRAL_CONFIG or config/central.yaml)')
+    .action(async (officerId: string, o: { name: string; role: string; config?: string }) => {
+      const { withOfficers } = await import('../../central/cli.js');
+      const { checkSecret } = await import('../../central/web/officers.js');
+      const password = await readPassword();
+      checkSecret(password);
+      await withOfficers(o.config, (accounts) => accounts.add({ id: officerId, name: o.name, role: o.role, secret: password }, cliClient()));
+      process.stderr.write(`officer ${officerId} (${o.name}, ${o.role}) added\n`);
+    });
+  officers
+    .command('remove <id>')
+    .description('remove an officer; their sessions end with the account')
+    .option('--config <file>', 'service configuration (default CENTRAL_CONFIG or config/central.yaml)')
+    .action(async (officerId: string, o: { config?: string }) => {
+      const { withOfficers } = await import('../../central/cli.js');
+      await withOfficers(o.config, (accounts) => accounts.remove(officerId, cliClient()));
+      process.stderr.write(`officer ${officerId} removed\n`);
+    });
+  officers
+    .command('list')
+    .description('list the officers (id, role, name, locked until)')
+    .option('--json', 'one JSON object per line')
+    .option('--config <file>', 'service configuration (default CENTRAL_CONFIG or config/central.yaml)')
+    .action(async (o: { json?: boolean; config?: string }) => {
+      const { withOfficers } = await import('../../central/cli.js');
+      const list = await withOfficers(o.config, (accounts) => accounts.list());
+      for (const x of list) {
+        const locked = x.lockedUntil === null ? null : new Date(x.lockedUntil).toISOString();
+        if (o.json) process.stdout.write(`${JSON.stringify({ id: x.id, name: x.name, role: x.role, lockedUntil: locked })}\n`);
+        else process.stdout.write(`${x.id.padEnd(16)}  ${x.role.padEnd(11)}  ${x.name}${locked ? `  LOCKED until ${locked}` : ''}\n`);
+      }
+      process.stderr.write(`${list.length} officer${list.length === 1 ? '' : 's'}\n`);
     });
 
   addBrokerOptions(

@@ -26,7 +26,7 @@ function withAccounts<T>(configFile: string | undefined, fn: (accounts: GuardAcc
 }
 
 /** One line from a terminal without echo. */
-function readHidden(prompt: string): Promise<string> {
+export function readHidden(prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
     process.stderr.write(prompt);

@@ -26,6 +26,8 @@ export type HttpErrorCode =
   | 'CSRF_TOKEN'
   | 'SIGN_IN_FAILED'
   | 'ACCOUNT_LOCKED'
+  /** The office console: signed in, but the officer's role does not allow this. */
+  | 'ROLE_REQUIRED'
   | 'RATE_LIMITED'
   | 'LANE_BUSY'
   | 'RELAY_DOWN'

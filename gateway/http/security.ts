@@ -67,28 +67,33 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * non-GET one; either pointing elsewhere is refused. A state-changing request must
  * carry one of them, so a non-browser client has to say where it comes from too.
  */
-export const sameOriginOnly: RequestHandler = (req, _res, next) => {
-  const site = req.get('sec-fetch-site');
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-    throw new HttpError(403, 'CROSS_SITE', `cross-site request refused (Sec-Fetch-Site: ${site}); use the console at /guard`);
-  }
-  const origin = req.get('origin');
-  if (origin !== undefined) {
-    let host: string | null = null;
-    try {
-      host = origin === 'null' ? null : new URL(origin).host;
-    } catch {
-      host = null;
+export const sameOriginOnly: RequestHandler = sameOriginOnlyFor('/guard');
+
+/** sameOriginOnly with the refusal naming `consolePath` (the office console shares it). */
+export function sameOriginOnlyFor(consolePath: string): RequestHandler {
+  return (req, _res, next) => {
+    const site = req.get('sec-fetch-site');
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+      throw new HttpError(403, 'CROSS_SITE', `cross-site request refused (Sec-Fetch-Site: ${site}); use the console at ${consolePath}`);
     }
-    if (host === null || host !== req.get('host')) {
-      throw new HttpError(403, 'CROSS_SITE', `cross-site request refused (Origin: ${origin.slice(0, 100)})`);
+    const origin = req.get('origin');
+    if (origin !== undefined) {
+      let host: string | null = null;
+      try {
+        host = origin === 'null' ? null : new URL(origin).host;
+      } catch {
+        host = null;
+      }
+      if (host === null || host !== req.get('host')) {
+        throw new HttpError(403, 'CROSS_SITE', `cross-site request refused (Origin: ${origin.slice(0, 100)})`);
+      }
     }
-  }
-  if (!SAFE_METHODS.has(req.method) && site === undefined && origin === undefined) {
-    throw new HttpError(403, 'CROSS_SITE', 'request refused: a state-changing request must carry Origin or Sec-Fetch-Site');
-  }
-  next();
-};
+    if (!SAFE_METHODS.has(req.method) && site === undefined && origin === undefined) {
+      throw new HttpError(403, 'CROSS_SITE', 'request refused: a state-changing request must carry Origin or Sec-Fetch-Site');
+    }
+    next();
+  };
+}
 
 export function sessionOf(res: Response): Session {
   return res.locals['session'] as Session;

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT, postJson, startGatewayProcess, tempDir as itTempDir, writeConfig } from '../integration/helpers.js';
@@ -72,7 +73,9 @@ describe('bare-machine demo', () => {
     expect((await postJson(`${gw.url}/api/sim/lanes/in-1/scan`, { payload: 'NOT-A-PASS' })).status).toBe(202);
     let id: string | undefined;
     await waitFor('the event in the office database', async () => {
-      const r = (await (await fetch(`${office.url}/api/events?site=${site}`)).json()) as { events: { id: string }[] };
+      // The service's local CLI token (what `central events` sends; the route needs a session otherwise).
+      const headers = { authorization: `Bearer ${readFileSync(path.join(dataDir, 'cli-token'), 'utf8').trim()}` };
+      const r = (await (await fetch(`${office.url}/api/events?site=${site}`, { headers })).json()) as { events: { id: string }[] };
       id = r.events[0]?.id;
       return id !== undefined;
     });

@@ -1,12 +1,15 @@
 // /healthz says whether the database and the broker are reachable (503 when either is
 // down) and how much is waiting; /metrics lists the ingest counters.
 import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseCentralConfig } from '../../central/config.js';
 import type { CentralHealth } from '../../central/http.js';
 import { CentralService } from '../../central/service.js';
 import { Cleanup, SHARED_BROKER, freePort, silentLogger, tcpProxy, tempDir, waitFor } from '../gateway/telemetry/helpers.js';
 import { PG_URL, dropSchema, uniqueSchema } from './helpers.js';
+
+const TOKEN = 'f'.repeat(48);
 
 describe('central HTTP', () => {
   let cleanup: Cleanup;
@@ -16,8 +19,9 @@ describe('central HTTP', () => {
   });
   afterEach(() => cleanup.run());
 
-  async function start(o: { dbUrl: string; mqttUrl: string }): Promise<CentralService> {
+  async function start(o: { dbUrl: string; mqttUrl: string; metricsToken?: string }): Promise<CentralService> {
     const dataDir = await tempDir(cleanup, 'central-http');
+    if (o.metricsToken !== undefined) await writeFile(`${dataDir}/metrics-token`, `${o.metricsToken}\n`);
     const schema = uniqueSchema();
     cleanup.add(() => dropSchema(schema));
     const clientId = `office-http-${randomUUID().slice(0, 8)}`;
@@ -25,7 +29,7 @@ describe('central HTTP', () => {
       `dataDir: ${JSON.stringify(dataDir)}`,
       `database: { url: ${JSON.stringify(o.dbUrl)} }`,
       `mqtt: { url: ${JSON.stringify(o.mqttUrl)}, clientId: ${clientId}, topicPrefix: test-${randomUUID()}, sessionExpiryS: 60 }`,
-      'http: { host: 127.0.0.1, port: 0 }',
+      `http: { host: 127.0.0.1, port: 0${o.metricsToken === undefined ? '' : ', metricsTokenFile: metrics-token'} }`,
     ].join('\n');
     const service = new CentralService(parseCentralConfig(yaml, `${dataDir}/central.yaml`), { logger: silentLogger(), dbSchema: schema });
     cleanup.add(() => service.stop());
@@ -59,9 +63,10 @@ describe('central HTTP', () => {
     expect(r.body).toMatchObject({ status: 'down', database: { ok: true }, broker: { connected: false } });
   });
 
-  it('serves the ingest metrics in the Prometheus format', async () => {
-    const s = await start({ dbUrl: PG_URL, mqttUrl: SHARED_BROKER });
-    const text = await (await fetch(`${s.url}/metrics`)).text();
+  it('serves the ingest metrics in the Prometheus format to the http.metricsTokenFile token, and nothing without it', async () => {
+    const s = await start({ dbUrl: PG_URL, mqttUrl: SHARED_BROKER, metricsToken: TOKEN });
+    expect((await fetch(`${s.url}/metrics`)).status).toBe(401);
+    const text = await (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
     for (const name of [
       'central_messages_received_total',
       'central_rows_committed_total',

@@ -178,13 +178,22 @@ export function writeCentralConfig(o: CentralOptions): string {
     `  topicPrefix: ${o.prefix}`,
     ...(engine.sharedGroup ? [`  sharedGroup: ${engine.sharedGroup}`] : []),
     ...(engine.username ? [`  username: ${engine.username}`, `  passwordFile: ${JSON.stringify(passwordFile(o.dir, engine))}`] : []),
-    'http: { host: 127.0.0.1, port: 0 }',
+    `http: { host: 127.0.0.1, port: 0, metricsTokenFile: ${JSON.stringify(metricsTokenFile(o.dir))} }`,
     `ingest: { batchMax: ${o.batchMax ?? 500}, batchMs: 20 }`,
     // Gap repair is not what these tests are about: never within a test's lifetime.
     'gapRepair: { afterMs: 600000, retryMs: 600000, checkMs: 600000 }',
   ];
   const file = path.join(o.dir, `central-${o.clientId}.yaml`);
   writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/** /metrics needs a console session or this token (the scenarios read the batch sizes). */
+export const METRICS_TOKEN = 'engines-metrics-token-0123456789abcdef';
+
+function metricsTokenFile(dir: string): string {
+  const file = path.join(dir, 'metrics-token');
+  writeFileSync(file, `${METRICS_TOKEN}\n`, { mode: 0o600 });
   return file;
 }
 
