@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../central/db/adapter.js';
 import { Cleanup, privateMosquitto, tempDir, waitFor, type PrivateMosquitto } from '../gateway/telemetry/helpers.js';
-import { publishEvents, testDatabase, writeServiceConfig } from './helpers.js';
+import { publishEvents, readMetrics, testDatabase, writeServiceConfig } from './helpers.js';
 import { startServiceProcess } from './process.js';
 
 const CTX = { site: 'mine-a', checkpoint: 'gate-1' };
@@ -61,7 +61,7 @@ describe('acknowledgement after commit', () => {
     if (db) cleanup.add(() => db.close());
     const committed = async (url: string): Promise<number> => {
       if (db) return countEvents(db);
-      const m = await (await fetch(`${url}/metrics`)).text();
+      const m = await readMetrics(url);
       return Number(/^central_rows_committed_total\{type="event"\} (\d+)/m.exec(m)?.[1] ?? 0);
     };
     await waitFor('some events committed', async () => (await committed(first.url)) >= Math.min(2000, n / 5), 120_000);

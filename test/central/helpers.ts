@@ -2,6 +2,7 @@
 // PostgreSQL (a schema of its own, dropped afterwards) or on PGlite (a temp folder), and
 // the exact payloads a gateway publishes.
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -141,6 +142,21 @@ export interface ServiceConfigOptions {
   sessionExpiryS?: number;
 }
 
+/** /metrics needs a console session or this token: every test service is given it. */
+export const METRICS_TOKEN = 'test-metrics-token-0123456789abcdef0123';
+
+/** Writes the metrics token into `dir` (mode 0600); returns the file's path. */
+export function metricsTokenFile(dir: string): string {
+  const file = path.join(dir, 'metrics-token');
+  writeFileSync(file, `${METRICS_TOKEN}\n`, { mode: 0o600 });
+  return file;
+}
+
+/** A service's /metrics text, read with the test token. */
+export async function readMetrics(serviceUrl: string): Promise<string> {
+  return (await fetch(`${serviceUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+}
+
 /** A config/central.yaml for a test service, written into dataDir; returns its path. */
 export async function writeServiceConfig(o: ServiceConfigOptions): Promise<string> {
   const { writeFile } = await import('node:fs/promises');
@@ -156,7 +172,7 @@ export async function writeServiceConfig(o: ServiceConfigOptions): Promise<strin
     `  topicPrefix: ${o.prefix}`,
     `  sessionExpiryS: ${o.sessionExpiryS ?? 300}`,
     ...(o.sharedGroup ? [`  sharedGroup: ${o.sharedGroup}`] : []),
-    `http: { host: 127.0.0.1, port: ${o.httpPort ?? 0} }`,
+    `http: { host: 127.0.0.1, port: ${o.httpPort ?? 0}, metricsTokenFile: ${JSON.stringify(metricsTokenFile(o.dataDir))} }`,
     `ingest: { batchMax: ${o.batchMax ?? 500}, batchMs: ${o.batchMs ?? 20} }`,
     'gapRepair:',
     `  afterMs: ${o.afterMs ?? 600000}`,

@@ -16,7 +16,7 @@ import { startGateway, type RunningGateway } from '../../../gateway/gateway.js';
 import { isListening } from '../../../gateway/telemetry/embedded-broker.js';
 import { type Cleanup, freePort, restartableProcess, silentLogger, tempDir, waitFor } from '../../gateway/telemetry/helpers.js';
 import { ROOT, writeConfig } from '../../integration/helpers.js';
-import { PG_URL, testDatabase } from '../helpers.js';
+import { metricsTokenFile, PG_URL, testDatabase } from '../helpers.js';
 
 /** How the gateway and the office reach one engine; the only things that differ per engine. */
 export interface Engine {
@@ -185,15 +185,6 @@ export function writeCentralConfig(o: CentralOptions): string {
   ];
   const file = path.join(o.dir, `central-${o.clientId}.yaml`);
   writeFileSync(file, `${lines.join('\n')}\n`);
-  return file;
-}
-
-/** /metrics needs a console session or this token (the scenarios read the batch sizes). */
-export const METRICS_TOKEN = 'engines-metrics-token-0123456789abcdef';
-
-function metricsTokenFile(dir: string): string {
-  const file = path.join(dir, 'metrics-token');
-  writeFileSync(file, `${METRICS_TOKEN}\n`, { mode: 0o600 });
   return file;
 }
 

@@ -8,10 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import type { RunningGateway } from '../../../gateway/gateway.js';
 import { type Cleanup, tempDir, waitFor } from '../../gateway/telemetry/helpers.js';
+import { readMetrics } from '../helpers.js';
 import { startServiceProcess, type ServiceProcess } from '../process.js';
 import {
   countEvents,
-  METRICS_TOKEN,
   type Engine,
   forgetSession,
   linkRelay,
@@ -83,7 +83,7 @@ export async function outageScenario(cleanup: Cleanup, engine: Engine): Promise<
   expect(outOfOrder.map((r) => r.seq)).toEqual([]);
   await expectNothingAside(pool);
   // A figure, not a check: the engine's in-flight window bounds the office's batches.
-  const metrics = await (await fetch(`${central.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  const metrics = await readMetrics(central.url);
   const sum = Number(/^central_batch_size_sum (\d+)/m.exec(metrics)?.[1] ?? NaN);
   const count = Number(/^central_batch_size_count (\d+)/m.exec(metrics)?.[1] ?? NaN);
   process.stderr.write(`[engines] ${engine.name}: ${sum} messages in ${count} commits, ${(sum / count).toFixed(1)} per commit\n`);
