@@ -7,7 +7,9 @@ import type { Queryable } from './db/adapter.js';
 import type { LinkState } from './link.js';
 import type { CentralMetrics } from './metrics.js';
 import { newestEvents, type EventsQuery } from './query.js';
-import { mountConsole, type ConsoleDeps } from './web/app.js';
+import { mountConsole, requireRole, type ConsoleDeps } from './web/app.js';
+import type { ChangeFeed } from './web/changes.js';
+import { mountPages } from './web/pages.js';
 
 export interface CentralHealth {
   status: 'ok' | 'down';
@@ -23,7 +25,7 @@ export interface CentralHealth {
 }
 
 export function createHttpApp(
-  deps: { health: () => Promise<CentralHealth>; metrics: CentralMetrics; db: () => Queryable },
+  deps: { health: () => Promise<CentralHealth>; metrics: CentralMetrics; db: () => Queryable; changes?: ChangeFeed; escalateAfterMs?: number },
   console: ConsoleDeps,
 ): express.Express {
   const app = express();
@@ -63,6 +65,13 @@ export function createHttpApp(
       q.since = ms;
     }
     newestEvents(deps.db(), q).then((events) => res.json({ events }), next);
+  });
+  mountPages(app, {
+    db: deps.db,
+    now: console.now ?? Date.now,
+    requireRole,
+    ...(deps.changes ? { changes: deps.changes } : {}),
+    ...(deps.escalateAfterMs !== undefined ? { escalateAfterMs: deps.escalateAfterMs } : {}),
   });
     },
   });

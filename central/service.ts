@@ -14,6 +14,7 @@ import { Partitions, addMonths, monthOf } from './db/partitions.js';
 import { CentralError } from './errors.js';
 import { GapDetector } from './gaps.js';
 import { createHttpApp, listen, type CentralHealth } from './http.js';
+import { ChangeFeed } from './web/changes.js';
 import { readMetricsToken } from '../gateway/http/access.js';
 import { writeCliToken } from './web/cli-token.js';
 import { Ingest } from './ingest.js';
@@ -40,6 +41,8 @@ export class CentralService {
   gaps!: GapDetector;
   partitions!: Partitions;
   #server: Server | null = null;
+  /** Tells the console's open pages that new data was committed. */
+  readonly changes = new ChangeFeed();
   #timers: NodeJS.Timeout[] = [];
   #dbState: { ok: boolean; detail?: string } = { ok: true };
   readonly #startedAt = Date.now();
@@ -94,7 +97,11 @@ export class CentralService {
       concurrency: config.ingest.concurrency,
       now: this.#now,
       onDbState: (ok, detail) => this.#setDb(ok, detail),
-      ...(exactStatus ? { onCommit: (_r: unknown, items: readonly Classified[]) => this.link.watchStatus(statusTopics(prefix, items)) } : {}),
+      // Two users of a commit: the status watch (MQTT 3.1.1) and the console's live refresh.
+      onCommit: (_r: unknown, items: readonly Classified[]) => {
+        if (exactStatus) this.link.watchStatus(statusTopics(prefix, items));
+        this.changes.committed(items);
+      },
     });
     this.link = new OfficeLink({
       url: config.mqtt.url,
@@ -129,7 +136,7 @@ export class CentralService {
     });
     if (this.opts.http !== false) {
       const app = createHttpApp(
-        { health: () => this.health(), metrics: this.metrics, db: () => this.db },
+        { health: () => this.health(), metrics: this.metrics, db: () => this.db, changes: this.changes },
         {
           db: () => this.db,
           listenHost: config.http.host,
@@ -198,6 +205,7 @@ export class CentralService {
   async stop(): Promise<void> {
     for (const t of this.#timers.splice(0)) clearInterval(t);
     await this.ingest?.stop();
+    this.changes.close();
     await this.link?.stop();
     if (this.#server) {
       const s = this.#server;

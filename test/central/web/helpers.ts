@@ -6,6 +6,7 @@ import type express from 'express';
 import { createHttpApp, listen, type CentralHealth } from '../../../central/http.js';
 import { createMetrics } from '../../../central/metrics.js';
 import type { ConsoleDeps } from '../../../central/web/app.js';
+import type { ChangeFeed } from '../../../central/web/changes.js';
 import { Officers } from '../../../central/web/officers.js';
 import type { Cleanup } from '../../gateway/telemetry/helpers.js';
 import { testDb, type Engine, type TestDb } from '../helpers.js';
@@ -24,7 +25,7 @@ export interface Console {
   sameOrigin: Record<string, string>;
 }
 
-export async function startConsole(cleanup: Cleanup, engine: Engine = 'postgres', o: Partial<ConsoleDeps> = {}): Promise<Console> {
+export async function startConsole(cleanup: Cleanup, engine: Engine = 'postgres', o: Partial<ConsoleDeps> = {}, changes?: ChangeFeed): Promise<Console> {
   const db = await testDb(cleanup, engine);
   const clock = { now: T0 };
   const now = (): number => clock.now;
@@ -51,7 +52,7 @@ export async function startConsole(cleanup: Cleanup, engine: Engine = 'postgres'
     now,
     ...o,
   };
-  const app = createHttpApp({ health, metrics: createMetrics(false), db: () => db.db }, deps);
+  const app = createHttpApp({ health, metrics: createMetrics(false), db: () => db.db, ...(changes ? { changes } : {}) }, deps);
   const server: Server = await listen(app, '127.0.0.1', 0);
   cleanup.add(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const port = (server.address() as AddressInfo).port;
