@@ -45,9 +45,13 @@ const time = (iso: string | null): string => (iso === null ? '—' : new Date(is
 let currentPage = '';
 let loading = false;
 let again = false;
+let againAuto = true;
+
+let background = false;
 
 async function api<T>(path: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(path, init);
+  // An automatic re-fetch does not count as activity for the session's idle timeout.
+  const res = await fetch(path, background && (init?.method ?? 'GET') === 'GET' ? { ...init, headers: { 'x-console-background': '1' } } : init);
   if (res.status === 401) {
     location.assign('/sign-in');
     throw new Error('signed out');
@@ -206,12 +210,14 @@ function showError(err: unknown): void {
   p.hidden = false;
 }
 
-async function refresh(): Promise<void> {
+async function refresh(auto = false): Promise<void> {
   if (loading) {
     again = true;
+    againAuto = againAuto && auto; // a queued click stays a click
     return;
   }
   loading = true;
+  background = auto;
   try {
     const content = $('content');
     $('load-error').hidden = true;
@@ -223,8 +229,10 @@ async function refresh(): Promise<void> {
   } finally {
     loading = false;
     if (again) {
+      const next = againAuto;
       again = false;
-      void refresh();
+      againAuto = true;
+      void refresh(next);
     }
   }
 }
@@ -250,9 +258,9 @@ show();
 const stream = new EventSource('/api/stream');
 stream.addEventListener('changed', (e) => {
   const { changed } = JSON.parse((e as MessageEvent<string>).data) as { changed: string[] };
-  if ((currentPage === 'alerts' && changed.includes('alerts')) || (currentPage === 'checkpoints' && changed.some((k) => k === 'status' || k === 'events'))) void refresh();
+  if ((currentPage === 'alerts' && changed.includes('alerts')) || (currentPage === 'checkpoints' && changed.some((k) => k === 'status' || k === 'events'))) void refresh(true);
 });
-setInterval(() => void refresh(), FALLBACK_REFRESH_MS);
+setInterval(() => void refresh(true), FALLBACK_REFRESH_MS);
 
 $('sign-out').addEventListener('click', () => {
   stream.close();

@@ -23,6 +23,8 @@ import { Sessions, type ConsoleSession } from './sessions.js';
 
 export const OFFICE_COOKIE = 'office_session';
 export const SIGN_IN_PATH = '/sign-in';
+/** Sent by the pages on their automatic re-fetches and by the live stream's request. */
+export const BACKGROUND_HEADER = 'x-console-background';
 
 export interface ConsoleDeps {
   db: () => Db;
@@ -154,7 +156,9 @@ export function mountConsole(
   protectedRoutes.use(async (req, res, next) => {
     if (res.locals['bearer'] === true) return next();
     const token = readCookie(req.headers, OFFICE_COOKIE);
-    const session = await sessions().get(token);
+    // A page's automatic re-fetch (live notice, fallback timer) says so: not activity.
+    const background = req.method === 'GET' && req.get(BACKGROUND_HEADER) === '1';
+    const session = await sessions().get(token, !background);
     if (session === undefined) throw new HttpError(401, 'UNAUTHENTICATED', `sign in at ${SIGN_IN_PATH} first (no session, or it has expired)`);
     res.locals['officerSession'] = session;
     res.locals['sessionToken'] = token;

@@ -34,7 +34,7 @@ const filterSchema = z.strictObject({
   to: z.number().int().optional(),
 });
 const ackBody = z.union([
-  z.strictObject({ ids: z.array(z.string().uuid()).min(1).max(5000) }),
+  z.strictObject({ ids: z.array(z.string().min(1).max(64)).min(1).max(5000) }),
   z.strictObject({ shown: filterSchema }),
 ]);
 const ACK_EXAMPLE = '{"ids": ["<alert uuid>", …]} or {"shown": {"checkpoint": "gate-1", "severities": ["critical"], "to": <ms the page was read at>}}';
@@ -121,8 +121,11 @@ export function mountPages(r: express.Router, deps: PagesDeps): void {
     const unsubscribe = deps.changes?.subscribe((kinds) => res.write(`event: changed\ndata: ${JSON.stringify({ changed: kinds })}\n\n`)) ?? (() => undefined);
     // A comment every 25 s keeps proxies from closing an idle stream.
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 25_000);
+    // The stream ends with the session's lifetime; the browser's reconnect then gets 401.
+    const lifetime = setTimeout(() => res.end(), Math.min(Math.max(0, sessionOf(res).expiresAt - deps.now()), 2 ** 31 - 1));
     req.on('close', () => {
       clearInterval(keepAlive);
+      clearTimeout(lifetime);
       unsubscribe();
     });
   });

@@ -43,15 +43,23 @@ export class Sessions {
     return { token, csrfToken };
   }
 
-  /** The live session of a cookie token (and it counts as activity), or undefined. */
-  async get(token: string | undefined): Promise<ConsoleSession | undefined> {
+  /**
+   * The live session of a cookie token, or undefined. It counts as activity unless
+   * `touch` is false (a page's own background refresh must not keep an unattended
+   * console signed in past the idle timeout).
+   */
+  async get(token: string | undefined, touch = true): Promise<ConsoleSession | undefined> {
     if (token === undefined || token.length === 0 || token.length > 200) return undefined;
     const now = this.#now();
     const rows = await this.db.query<{ officer_id: string; name: string; role: Role; csrf_token: string; expires_at: unknown }>(
-      `UPDATE officer_sessions s SET last_seen_at = $2
-         FROM officers o
-        WHERE s.token_hash = $1 AND o.id = s.officer_id AND s.expires_at > $2 AND s.last_seen_at > $3
-        RETURNING s.officer_id, o.name, o.role, s.csrf_token, s.expires_at`,
+      touch
+        ? `UPDATE officer_sessions s SET last_seen_at = $2
+             FROM officers o
+            WHERE s.token_hash = $1 AND o.id = s.officer_id AND s.expires_at > $2 AND s.last_seen_at > $3
+            RETURNING s.officer_id, o.name, o.role, s.csrf_token, s.expires_at`
+        : `SELECT s.officer_id, o.name, o.role, s.csrf_token, s.expires_at
+             FROM officer_sessions s JOIN officers o ON o.id = s.officer_id
+            WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3`,
       [hashToken(token), new Date(now), new Date(now - this.opts.idleMs)],
     );
     const r = rows[0];

@@ -108,6 +108,22 @@ describe('console pages API', () => {
     expect((await inbox(leader, '?unacked=1')).alerts.map((a) => a.kind)).toEqual(['device-down']);
   });
 
+  it('does not count a page\'s background re-fetch as activity, so an unattended console still idles out', async () => {
+    const viewer = await signIn(c, 'zhao.min');
+    const get = async (background: boolean): Promise<number> =>
+      (await fetch(`${c.url}/api/checkpoints`, { headers: { ...viewer.get, ...(background ? { 'x-console-background': '1' } : {}) } })).status;
+    c.clock.now += 25 * MIN;
+    expect(await get(true)).toBe(200);
+    c.clock.now += 6 * MIN; // 31 min after the last real activity
+    expect(await get(true)).toBe(401);
+    const leader = await signIn(c, 'wang.li');
+    const active = async (): Promise<number> => (await fetch(`${c.url}/api/checkpoints`, { headers: leader.get })).status;
+    c.clock.now += 25 * MIN;
+    expect(await active()).toBe(200);
+    c.clock.now += 6 * MIN;
+    expect(await active()).toBe(200);
+  });
+
   it('streams a small "changed" notice to a signed-in page after a commit', async () => {
     const viewer = await signIn(c, 'zhao.min');
     const controller = new AbortController();
