@@ -5,11 +5,12 @@
 // "unacknowledged"; a viewer sees the alerts without acknowledge buttons.
 // Screenshots at 1920×1080 and 1366×768.
 import { spawn } from 'node:child_process';
+import { connect } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../central/db/adapter.js';
-import { Cleanup, freePort, tempDir } from '../gateway/telemetry/helpers.js';
-import { testDatabase, writeServiceConfig } from '../central/helpers.js';
+import { Cleanup, SHARED_BROKER, tempDir } from '../gateway/telemetry/helpers.js';
+import { alertPayload, testDatabase, writeServiceConfig } from '../central/helpers.js';
 import { startServiceProcess, type ServiceProcess } from '../central/process.js';
 import { seedConsole } from '../central/web/seed.js';
 import { ROOT } from '../integration/helpers.js';
@@ -64,7 +65,7 @@ describe('office console pages in the browser', () => {
     config = await writeServiceConfig({
       dataDir,
       databaseUrl,
-      mqttUrl: `mqtt://127.0.0.1:${await freePort()}`, // no broker needed: the data goes in through the writer
+      mqttUrl: SHARED_BROKER, // the fixture goes in through the writer; the live test publishes
       clientId: 'office-pages',
       prefix: 'test-office-pages',
     });
@@ -111,6 +112,21 @@ describe('office console pages in the browser', () => {
     await page.waitForSelector('#alerts tr[data-kind="fever"].done');
     expect((await rowTexts(page, '#alerts tr[data-kind="fever"]'))[0]).toContain('已确认 wang.li');
     await screenshots(page, '5-alerts-acked');
+
+    // Live: an alert a gateway publishes shows up without a click (the stream's notice;
+    // the fallback re-fetch is 30 s away).
+    await page.check('#f-unacked');
+    await page.waitForSelector('#alerts tr[data-kind="fever"]', { state: 'detached' });
+    await expect.poll(async () => ((await (await fetch(`${office.url}/healthz`)).json()) as { broker: { connected: boolean } }).broker.connected, { timeout: 10_000 }).toBe(true);
+    const gw = connect(SHARED_BROKER, { clientId: `fake-gw-pages-${process.pid}` });
+    await new Promise<void>((resolve, reject) => {
+      gw.once('connect', () => resolve());
+      gw.once('error', reject);
+    });
+    const live = alertPayload({ site: 'mine-a', checkpoint: 'gate-3' }, null, { at: new Date().toISOString(), kind: 'device-down', severity: 'warning', code: 'DEVICE_DOWN', detail: 'scanner lost' });
+    await gw.publishAsync('test-office-pages/mine-a/gate-3/alerts', JSON.stringify(live), { qos: 1 });
+    await gw.endAsync();
+    await page.waitForSelector('#alerts tr[data-checkpoint="gate-3"]', { timeout: 10_000 });
     await page.close();
   }, 60_000);
 
