@@ -2,7 +2,8 @@
 // service on PostgreSQL, the database filled through the real writer (classify +
 // writeBatch): a duty leader sees both checkpoints (offline one, out-of-date update) and
 // the folded, escalated alerts, acknowledges the fever group and sees it leave
-// "unacknowledged"; a viewer sees the alerts without acknowledge buttons.
+// "unacknowledged", then sees an alert published over the broker appear without a click;
+// a viewer sees the alerts without acknowledge buttons.
 // Screenshots at 1920×1080 and 1366×768.
 import { spawn } from 'node:child_process';
 import { connect } from 'mqtt';
