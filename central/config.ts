@@ -1,9 +1,8 @@
 // config/central.yaml: the central office service's settings, validated with zod and
 // reported like the gateway's (every problem at once: file, line, key path, expected).
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { applyDeployEnv, ConfigError, validateYamlConfig } from '../gateway/config/load.js';
+import { applyDeployEnv, ConfigError, readConfigFile, validateYamlConfig } from '../gateway/config/load.js';
 
 export { ConfigError };
 export const DEFAULT_CENTRAL_CONFIG = 'config/central.yaml';
@@ -109,13 +108,7 @@ export function centralConfigPath(env: Env = process.env): string {
 }
 
 export function loadCentralConfig(file: string, env: Env = process.env): LoadedCentralConfig {
-  const abs = path.resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch (err) {
-    throw new ConfigError(abs, [`cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
-  }
+  const { abs, text } = readConfigFile(file);
   return parseCentralConfig(text, abs, env);
 }
 

@@ -34,14 +34,18 @@ export function configPathFromEnv(env: Env = process.env): string {
 }
 
 export function loadConfig(file: string, env: Env = process.env): LoadedConfig {
+  const { abs, text } = readConfigFile(file);
+  return parseConfig(text, abs, env);
+}
+
+/** A configuration file's absolute path and text; an unreadable file is a ConfigError. */
+export function readConfigFile(file: string): { abs: string; text: string } {
   const abs = path.resolve(file);
-  let text: string;
   try {
-    text = readFileSync(abs, 'utf8');
+    return { abs, text: readFileSync(abs, 'utf8') };
   } catch (err) {
     throw new ConfigError(abs, [`cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
   }
-  return parseConfig(text, abs, env);
 }
 
 /** Validate YAML text as if read from `file` (relative paths resolve against its folder). */

@@ -5,7 +5,6 @@
 // "unacknowledged", then sees an alert published over the broker appear without a click;
 // a viewer sees the alerts without acknowledge buttons.
 // Screenshots at 1920×1080 and 1366×768.
-import { spawn } from 'node:child_process';
 import { connect } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,42 +13,24 @@ import { Cleanup, SHARED_BROKER, tempDir } from '../gateway/telemetry/helpers.js
 import { alertPayload, testDatabase, writeServiceConfig } from '../central/helpers.js';
 import { startServiceProcess, type ServiceProcess } from '../central/process.js';
 import { seedConsole } from '../central/web/seed.js';
-import { ROOT } from '../integration/helpers.js';
 import { launchChromium, shot } from './browser.js';
-
-const PASSWORD = '防疫-office-2026';
-const SIZES = [
-  { width: 1920, height: 1080 },
-  { width: 1366, height: 768 },
-] as const;
+import { addOfficer, OFFICER_PASSWORD, SCREEN_SIZES } from './office-helpers.js';
 
 let cleanup: Cleanup;
 let office: ServiceProcess;
 let config: string;
 let browser: Browser;
 
-function addOfficer(id: string, name: string, role: string): Promise<number | null> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/gateway/cli/main.js', 'central', 'officers', 'add', id, '--name', name, '--role', role, '--config', config], {
-      cwd: ROOT,
-      stdio: ['pipe', 'ignore', 'inherit'],
-    });
-    child.on('error', reject);
-    child.on('exit', resolve);
-    child.stdin.end(`${PASSWORD}\n`);
-  });
-}
-
 async function signIn(page: Page, id: string): Promise<void> {
   await page.goto(`${office.url}/sign-in`);
   await page.fill('#officer-id', id);
-  await page.fill('#password', PASSWORD);
+  await page.fill('#password', OFFICER_PASSWORD);
   await page.click('button[type="submit"]');
   await page.waitForURL(`${office.url}/`);
 }
 
 async function screenshots(page: Page, name: string): Promise<void> {
-  for (const size of SIZES) {
+  for (const size of SCREEN_SIZES) {
     await page.setViewportSize(size);
     await page.screenshot({ path: shot(`office-${name}-${size.width}x${size.height}.png`), fullPage: true });
   }
@@ -70,8 +51,8 @@ describe('office console pages in the browser', () => {
       clientId: 'office-pages',
       prefix: 'test-office-pages',
     });
-    expect(await addOfficer('wang.li', '王丽', 'duty-leader')).toBe(0);
-    expect(await addOfficer('zhao.min', '赵敏', 'viewer')).toBe(0);
+    expect(await addOfficer(config, 'wang.li', '王丽', 'duty-leader')).toBe(0);
+    expect(await addOfficer(config, 'zhao.min', '赵敏', 'viewer')).toBe(0);
     office = await startServiceProcess(cleanup, config);
     const db = await openDb({ url: databaseUrl, dataDir });
     cleanup.add(() => db.close());
@@ -85,7 +66,7 @@ describe('office console pages in the browser', () => {
   });
 
   it('shows a duty leader the checkpoints and the alerts, and takes an acknowledged folded group out of "unacknowledged"', async () => {
-    const page = await browser.newPage({ viewport: SIZES[0] });
+    const page = await browser.newPage({ viewport: SCREEN_SIZES[0] });
     await signIn(page, 'wang.li');
     await page.waitForSelector('#checkpoints tr[data-checkpoint="gate-2"]');
     const gate1 = await rowTexts(page, '#checkpoints tr[data-checkpoint="gate-1"]');
@@ -94,7 +75,7 @@ describe('office console pages in the browser', () => {
     expect(await page.locator('#checkpoints .update.stale').count()).toBe(1);
     await screenshots(page, '3-checkpoints');
 
-    await page.setViewportSize(SIZES[0]);
+    await page.setViewportSize(SCREEN_SIZES[0]);
     await page.click('.nav a[data-page="alerts"]');
     await page.waitForSelector('#alerts tr[data-kind="fever"]');
     expect(await rowTexts(page, '#alerts tbody tr')).toEqual([
@@ -104,7 +85,7 @@ describe('office console pages in the browser', () => {
     expect(await page.locator('#alerts tr.escalated').count()).toBe(1);
     await screenshots(page, '4-alerts');
 
-    await page.setViewportSize(SIZES[0]);
+    await page.setViewportSize(SCREEN_SIZES[0]);
     await page.click('#alerts tr[data-kind="fever"] button.ack');
     await expect.poll(() => page.locator('#alerts tr[data-kind="fever"]').count()).toBe(0);
     expect(await rowTexts(page, '#alerts tbody tr')).toEqual([expect.stringContaining('device-down')]);
@@ -132,7 +113,7 @@ describe('office console pages in the browser', () => {
   }, 60_000);
 
   it('shows a viewer the alerts without acknowledge buttons', async () => {
-    const page = await browser.newPage({ viewport: SIZES[1] });
+    const page = await browser.newPage({ viewport: SCREEN_SIZES[1] });
     await signIn(page, 'zhao.min');
     await page.click('.nav a[data-page="alerts"]');
     await page.waitForSelector('#alerts tr[data-kind="device-down"]');

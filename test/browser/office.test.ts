@@ -2,7 +2,7 @@
 // an officer added with `central officers add`, the page sending a browser without a
 // session to sign-in, a wrong password, the signed-in shell with the officer's role and
 // the nav of the pages to come, and sign-out. Screenshots at 1920×1080 and 1366×768.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,30 +11,13 @@ import { testDatabase, writeServiceConfig } from '../central/helpers.js';
 import { startServiceProcess, type ServiceProcess } from '../central/process.js';
 import { ROOT } from '../integration/helpers.js';
 import { launchChromium, shot } from './browser.js';
+import { addOfficer, OFFICER_PASSWORD, SCREEN_SIZES } from './office-helpers.js';
 
 const execFileP = promisify(execFile);
-const PASSWORD = '防疫-office-2026';
-const SIZES = [
-  { width: 1920, height: 1080 },
-  { width: 1366, height: 768 },
-] as const;
-
 let cleanup: Cleanup;
 let office: ServiceProcess;
 let config: string;
 let browser: Browser;
-
-function addOfficer(id: string, name: string, role: string): Promise<number | null> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/gateway/cli/main.js', 'central', 'officers', 'add', id, '--name', name, '--role', role, '--config', config], {
-      cwd: ROOT,
-      stdio: ['pipe', 'ignore', 'inherit'],
-    });
-    child.on('error', reject);
-    child.on('exit', resolve);
-    child.stdin.end(`${PASSWORD}\n`);
-  });
-}
 
 async function signIn(page: Page, id: string, password: string): Promise<void> {
   await page.fill('#officer-id', id);
@@ -53,7 +36,7 @@ describe('office console in the browser', () => {
       clientId: 'office-browser',
       prefix: 'test-office-browser',
     });
-    expect(await addOfficer('wang.li', '王丽', 'duty-leader')).toBe(0);
+    expect(await addOfficer(config, 'wang.li', '王丽', 'duty-leader')).toBe(0);
     office = await startServiceProcess(cleanup, config);
     browser = await launchChromium();
   }, 60_000);
@@ -63,25 +46,25 @@ describe('office console in the browser', () => {
   });
 
   it('signs in, shows the shell with the role and the nav, and signs out', async () => {
-    const page = await browser.newPage({ viewport: SIZES[0] });
+    const page = await browser.newPage({ viewport: SCREEN_SIZES[0] });
     // Without a session the shell answers 401 with a page that leads to sign-in.
     await page.goto(`${office.url}/`);
     await page.waitForURL(`${office.url}/sign-in`);
     await page.screenshot({ path: shot('office-1-sign-in-1920x1080.png') });
-    await page.setViewportSize(SIZES[1]);
+    await page.setViewportSize(SCREEN_SIZES[1]);
     await page.screenshot({ path: shot('office-1-sign-in-1366x768.png') });
 
     await signIn(page, 'wang.li', 'not the password');
     await expect.poll(() => page.textContent('#sign-in-error')).toContain('账号或密码错误');
 
-    await signIn(page, 'wang.li', PASSWORD);
+    await signIn(page, 'wang.li', OFFICER_PASSWORD);
     await page.waitForURL(`${office.url}/`);
     await page.waitForSelector('.nav a[aria-current="page"]');
     expect(await page.textContent('#who')).toContain('王丽');
     expect(await page.textContent('#role')).toBe('值班负责人 · Duty leader');
     const nav = (await page.locator('.nav a').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
     expect(nav).toEqual(['检查站 Checkpoints', '告警 Alerts', '每日筛查 Screening', '访客与外包 Visitors', '流调 Tracing', '图表 Charts', '审计 Audit']);
-    for (const size of SIZES) {
+    for (const size of SCREEN_SIZES) {
       await page.setViewportSize(size);
       await page.screenshot({ path: shot(`office-2-shell-${size.width}x${size.height}.png`) });
     }

@@ -9,7 +9,7 @@ import { CentralService } from '../../../central/service.js';
 import { Officers } from '../../../central/web/officers.js';
 import { Cleanup, SHARED_BROKER, silentLogger, tempDir, waitFor } from '../../gateway/telemetry/helpers.js';
 import { PG_URL, dropSchema, publishEvents, uniqueSchema } from '../helpers.js';
-import { PASSWORD } from './helpers.js';
+import { eventStream, PASSWORD } from './helpers.js';
 
 for (const protocolVersion of [5, 4] as const) {
   describe(`console live stream (MQTT ${protocolVersion === 5 ? '5' : '3.1.1'})`, () => {
@@ -48,22 +48,13 @@ for (const protocolVersion of [5, 4] as const) {
       cleanup.add(() => controller.abort());
       const res = await fetch(`${url}/api/stream`, { headers: { cookie, 'sec-fetch-site': 'same-origin' }, signal: controller.signal });
       expect(res.status).toBe(200);
-      const reader = res.body!.getReader();
-      const decoder = new TextDecoder();
-      let text = '';
-      const until = async (s: string): Promise<void> => {
-        while (!text.includes(s)) {
-          const { value, done } = await reader.read();
-          if (done) throw new Error(`stream ended before "${s}": ${text}`);
-          text += decoder.decode(value);
-        }
-      };
-      await until('retry:');
-      expect(text).not.toContain('changed');
+      const stream = eventStream(res);
+      await stream.until('retry:');
+      expect(stream.text()).not.toContain('changed');
       await publishEvents(SHARED_BROKER, `${prefix}/mine-a/gate-1/events`, { site: 'mine-a', checkpoint: 'gate-1' }, 1);
-      await until('data: {"changed":');
-      await until('}\n\n');
-      expect(text).toContain('event: changed\ndata: {"changed":["events"]}');
+      await stream.until('data: {"changed":');
+      await stream.until('}\n\n');
+      expect(stream.text()).toContain('event: changed\ndata: {"changed":["events"]}');
     }, 30_000);
   });
 }

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recentAudit } from '../../../central/web/audit.js';
 import { ChangeFeed } from '../../../central/web/changes.js';
 import { Cleanup } from '../../gateway/telemetry/helpers.js';
-import { PASSWORD, T0, errorCode, signIn, startConsole, type Console, type SignedIn } from './helpers.js';
+import { PASSWORD, T0, errorCode, eventStream, signIn, startConsole, type Console, type SignedIn } from './helpers.js';
 import { seedConsole } from './seed.js';
 
 const MIN = 60_000;
@@ -131,21 +131,12 @@ describe('console pages API', () => {
     const res = await fetch(`${c.url}/api/stream`, { headers: viewer.get, signal: controller.signal });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    const until = async (s: string): Promise<void> => {
-      while (!text.includes(s)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`stream ended before "${s}": ${text}`);
-        text += decoder.decode(value);
-      }
-    };
-    await until('retry:');
+    const stream = eventStream(res);
+    await stream.until('retry:');
     changes.committed([{ type: 'alert' } as never, { type: 'event' } as never, { type: 'alert' } as never]);
-    await until('\n\nevent: changed');
-    await until('}\n\n');
-    expect(text).toContain('data: {"changed":["alerts","events"]}');
+    await stream.until('\n\nevent: changed');
+    await stream.until('}\n\n');
+    expect(stream.text()).toContain('data: {"changed":["alerts","events"]}');
   });
 });
 

@@ -89,3 +89,20 @@ export async function errorCode(res: Response): Promise<string | undefined> {
   const body = (await res.json().catch(() => ({}))) as { error?: { code?: string } };
   return body.error?.code;
 }
+
+/** Reads a server-sent-events response as text; `until(s)` waits for `s` in what arrived. */
+export function eventStream(res: Response): { until(s: string): Promise<void>; text(): string } {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  return {
+    async until(s: string): Promise<void> {
+      while (!text.includes(s)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before "${s}": ${text}`);
+        text += decoder.decode(value);
+      }
+    },
+    text: () => text,
+  };
+}
