@@ -62,8 +62,28 @@ export const centralConfigSchema = z.strictObject({
       idleTimeoutMs: z.number().int().min(60_000).default(30 * 60_000),
       lockoutFailures: z.number().int().min(1).max(100).default(5),
       lockoutMs: z.number().int().min(1000).default(15 * 60_000),
+      /** A critical alert unacknowledged this long stands out on the alerts page. */
+      escalateAfterMs: z.number().int().min(60_000).max(7 * 24 * 3600_000).default(15 * 60_000),
     })
-    .default({ sessionTtlMs: 12 * 3600_000, idleTimeoutMs: 30 * 60_000, lockoutFailures: 5, lockoutMs: 15 * 60_000 }),
+    .default({ sessionTtlMs: 12 * 3600_000, idleTimeoutMs: 30 * 60_000, lockoutFailures: 5, lockoutMs: 15 * 60_000, escalateAfterMs: 15 * 60_000 }),
+  updates: z
+    .strictObject({
+      /** Private Ed25519 JWK the gateways trust (their central.updateKeysDir): signs resend requests and the console's pushes; absent → neither. */
+      signingKeyFile: z.string().min(1).optional(),
+    })
+    .default({}),
+  /** Per site: the pseudonym secret its gateways use (the same file), so the office can map a roster entry to its pseudonym. */
+  sites: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a site id (lower-case letters, digits, "-")'),
+      z.strictObject({
+        /** Hex, at least 32 bytes: the gateways' telemetry.pseudonymSecretFile. */
+        pseudonymSecretFile: z.string().min(1),
+        /** Shown on the console, e.g. 矿区一号井. */
+        name: z.string().min(1).max(64).optional(),
+      }),
+    )
+    .default({}),
   ingest: z
     .strictObject({
       /** Messages per transaction at most. */
@@ -82,8 +102,6 @@ export const centralConfigSchema = z.strictObject({
       retryMs: z.number().int().min(100).default(60_000),
       /** How often the detector looks. */
       checkMs: z.number().int().min(50).default(5_000),
-      /** Private Ed25519 JWK the gateways trust (their central.updateKeysDir); absent → gaps logged only. */
-      signingKeyFile: z.string().min(1).optional(),
     })
     .default({ afterMs: 30_000, retryMs: 60_000, checkMs: 5_000 }),
   retention: z
@@ -98,7 +116,7 @@ export interface LoadedCentralConfig {
   config: CentralConfig;
   /** The effective database URL (file or DATABASE_URL); null → PGlite. */
   databaseUrl: string | null;
-  paths: { dataDir: string; signingKeyFile: string | null; passwordFile: string | null; metricsTokenFile: string | null; tls: { ca?: string; cert?: string; key?: string } };
+  paths: { dataDir: string; signingKeyFile: string | null; pseudonymSecretFiles: Record<string, string>; passwordFile: string | null; metricsTokenFile: string | null; tls: { ca?: string; cert?: string; key?: string } };
 }
 
 type Env = Record<string, string | undefined>;
@@ -132,7 +150,8 @@ export function parseCentralConfig(text: string, file: string, env: Env = {}): L
     databaseUrl: config.database.url ?? null,
     paths: {
       dataDir: path.resolve(dir, config.dataDir),
-      signingKeyFile: rel(config.gapRepair.signingKeyFile) ?? null,
+      signingKeyFile: rel(config.updates.signingKeyFile) ?? null,
+      pseudonymSecretFiles: Object.fromEntries(Object.entries(config.sites).map(([site, s]) => [site, path.resolve(dir, s.pseudonymSecretFile)])),
       passwordFile: rel(config.mqtt.passwordFile) ?? null,
       metricsTokenFile: rel(config.http.metricsTokenFile) ?? null,
       tls,

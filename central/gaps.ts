@@ -183,7 +183,7 @@ export class GapDetector {
     const key = this.#o.signingKey;
     if (key === null) {
       const k = `${site}/${checkpoint}/${gap.from}`;
-      if (!this.#warnedNoKey.has(k)) logger.warn({ site, checkpoint, ...gap }, 'seq gap open, but no gapRepair.signingKeyFile: not asking for a resend');
+      if (!this.#warnedNoKey.has(k)) logger.warn({ site, checkpoint, ...gap }, 'seq gap open, but no updates.signingKeyFile: not asking for a resend');
       this.#warnedNoKey.add(k);
       return null;
     }

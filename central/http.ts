@@ -9,7 +9,10 @@ import type { CentralMetrics } from './metrics.js';
 import { newestEvents, type EventsQuery } from './query.js';
 import { mountConsole, requireRole, type ConsoleDeps } from './web/app.js';
 import type { ChangeFeed } from './web/changes.js';
+import type { ConsoleContext } from './web/context.js';
 import { mountPages } from './web/pages.js';
+import type { UpdatePusher } from './push.js';
+import type { SiteKeys } from './sites.js';
 
 export interface CentralHealth {
   status: 'ok' | 'down';
@@ -25,7 +28,16 @@ export interface CentralHealth {
 }
 
 export function createHttpApp(
-  deps: { health: () => Promise<CentralHealth>; metrics: CentralMetrics; db: () => Queryable; changes?: ChangeFeed; escalateAfterMs?: number },
+  deps: {
+    health: () => Promise<CentralHealth>;
+    metrics: CentralMetrics;
+    db: () => Queryable;
+    changes?: ChangeFeed;
+    escalateAfterMs?: number;
+    /** Signs and publishes the console's pushes; absent in tests of the read side. */
+    pusher?: UpdatePusher;
+    sites?: SiteKeys;
+  },
   console: ConsoleDeps,
 ): express.Express {
   const app = express();
@@ -66,13 +78,17 @@ export function createHttpApp(
     }
     newestEvents(deps.db(), q).then((events) => res.json({ events }), next);
   });
-  mountPages(app, {
+  const ctx: ConsoleContext = {
     db: deps.db,
     now: console.now ?? Date.now,
     requireRole,
     ...(deps.changes ? { changes: deps.changes } : {}),
     ...(deps.escalateAfterMs !== undefined ? { escalateAfterMs: deps.escalateAfterMs } : {}),
-  });
+    ...(deps.pusher ? { pusher: deps.pusher } : {}),
+    ...(deps.sites ? { sites: deps.sites } : {}),
+  };
+  // One module per page; each adds its /api/… routes.
+  mountPages(app, ctx);
     },
   });
   return app;

@@ -20,7 +20,9 @@ import { writeCliToken } from './web/cli-token.js';
 import { Ingest } from './ingest.js';
 import { OfficeLink } from './link.js';
 import { createMetrics, type CentralMetrics } from './metrics.js';
+import { UpdatePusher } from './push.js';
 import { loadValidators } from './schemas.js';
+import { SiteKeys } from './sites.js';
 
 export interface CentralServiceOptions {
   logger: Logger;
@@ -40,6 +42,8 @@ export class CentralService {
   ingest!: Ingest;
   gaps!: GapDetector;
   partitions!: Partitions;
+  pusher!: UpdatePusher;
+  sites!: SiteKeys;
   #server: Server | null = null;
   /** Tells the console's open pages that new data was committed. */
   readonly changes = new ChangeFeed();
@@ -66,6 +70,7 @@ export class CentralService {
     const log = this.opts.logger;
     const validators = loadValidators();
     const signingKey = paths.signingKeyFile === null ? null : readKey(paths.signingKeyFile);
+    this.sites = SiteKeys.load(config.sites, paths.pseudonymSecretFiles);
 
     this.db = await openDb({
       url: databaseUrl,
@@ -134,9 +139,24 @@ export class CentralService {
       publish: (topic, payload) => this.link.publish(topic, payload, { qos: 1 }),
       now: this.#now,
     });
+    this.pusher = new UpdatePusher({
+      db: () => this.db,
+      signingKey,
+      prefix,
+      publish: (topic, payload, o) => this.link.publish(topic, payload, o),
+      now: this.#now,
+    });
     if (this.opts.http !== false) {
       const app = createHttpApp(
-        { health: () => this.health(), metrics: this.metrics, db: () => this.db, changes: this.changes },
+        {
+          health: () => this.health(),
+          metrics: this.metrics,
+          db: () => this.db,
+          changes: this.changes,
+          escalateAfterMs: config.console.escalateAfterMs,
+          pusher: this.pusher,
+          sites: this.sites,
+        },
         {
           db: () => this.db,
           listenHost: config.http.host,
@@ -228,10 +248,10 @@ function readKey(file: string): JWK {
   try {
     jwk = JSON.parse(readFileSync(file, 'utf8')) as JWK;
   } catch (err) {
-    throw new CentralError('CENTRAL_KEY_INVALID', `gapRepair.signingKeyFile ${file}: ${(err as Error).message}`);
+    throw new CentralError('CENTRAL_KEY_INVALID', `updates.signingKeyFile ${file}: ${(err as Error).message}`);
   }
   if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.d !== 'string' || typeof jwk.kid !== 'string') {
-    throw new CentralError('CENTRAL_KEY_INVALID', `gapRepair.signingKeyFile ${file}: expected a private Ed25519 JWK with a kid`);
+    throw new CentralError('CENTRAL_KEY_INVALID', `updates.signingKeyFile ${file}: expected a private Ed25519 JWK with a kid`);
   }
   return jwk;
 }

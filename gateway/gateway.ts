@@ -38,7 +38,7 @@ import { DailyScreeningSummary } from './screening/daily-summary.js';
 import { LivePolicy, LiveTrust } from './updates/live.js';
 import { UpdateService, restoreUpdates } from './updates/service.js';
 import { eventMessage, type EventMessageContext } from './telemetry/event-message.js';
-import { pseudonymizer } from './telemetry/pseudonym.js';
+import { pseudonymizer, secretFromHex } from './telemetry/pseudonym.js';
 import { topicsFor } from './telemetry/topics.js';
 import { VERSION } from './version.js';
 
@@ -71,14 +71,13 @@ export class GatewayStartError extends CodedError<string> {
 export function readSecret(file: string): Buffer {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8').trim();
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new GatewayStartError('SECRET_UNREADABLE', `cannot read the pseudonym secret ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  if (!/^([0-9a-fA-F]{2}){32,}$/.test(text)) {
-    throw new GatewayStartError('SECRET_INVALID', `${file}: expected at least 32 bytes as hex (64+ hex digits)`);
-  }
-  return Buffer.from(text, 'hex');
+  const secret = secretFromHex(text);
+  if (secret === null) throw new GatewayStartError('SECRET_INVALID', `${file}: expected at least 32 bytes as hex (64+ hex digits)`);
+  return secret;
 }
 
 export interface LaneParts {

@@ -268,6 +268,31 @@ CREATE TABLE published_updates (
 );
 `,
   },
+  {
+    version: 6,
+    name: 'console: the office roster',
+    sql: `
+-- The site roster the office holds (imported on the console, pushed signed as the
+-- roster update kind). pseudonym = the site's keyed pseudonym of staff_id (sites.<site>
+-- in the config), computed at import: the daily screening and contact tracing join it
+-- to events.subject. department and team stay at the office (never pushed).
+CREATE TABLE office_roster (
+  site          text NOT NULL,
+  staff_id      text NOT NULL,
+  name          text NOT NULL,
+  category      text NOT NULL,
+  department    text,
+  team          text,
+  active        boolean NOT NULL,
+  pseudonym     text,
+  entry         jsonb NOT NULL,  -- the gateway's RosterEntry, as pushed
+  updated_at    timestamptz NOT NULL,
+  updated_by    text,
+  PRIMARY KEY (site, staff_id)
+);
+CREATE INDEX office_roster_pseudonym ON office_roster (pseudonym) WHERE pseudonym IS NOT NULL;
+`,
+  },
 ];
 
 /** Applies the migrations not yet applied; returns their versions. Safe to run from two instances at once. */

@@ -19,7 +19,8 @@ import { readCookie, requireCsrf, sameOriginOnlyFor, securityHeaders } from '../
 import type { Db } from '../db/adapter.js';
 import { audit, recentAudit } from './audit.js';
 import { Officers, type Role } from './officers.js';
-import { Sessions, type ConsoleSession } from './sessions.js';
+import { clientOf, sessionOf } from './context.js';
+import { Sessions } from './sessions.js';
 
 export const OFFICE_COOKIE = 'office_session';
 export const SIGN_IN_PATH = '/sign-in';
@@ -72,8 +73,6 @@ function render(template: string, values: Record<string, string>): string {
   });
 }
 
-const sessionOf = (res: Response): ConsoleSession => res.locals['officerSession'] as ConsoleSession;
-const clientOf = (req: Request): string => req.socket.remoteAddress ?? 'unknown';
 
 /** Requires one of `roles` (admin always passes). */
 export function requireRole(...roles: Role[]): RequestHandler {

@@ -2,29 +2,19 @@
 // alerts inbox and its acknowledgement, and the live-refresh stream. Mounted after the
 // session check (central/web/app.ts), so every route here needs a signed-in officer.
 import type express from 'express';
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import { z } from 'zod';
 import { jsonBody, parseBody } from '../../gateway/http/body.js';
 import { HttpError } from '../../gateway/http/errors.js';
-import type { Queryable } from '../db/adapter.js';
 import { ackAlerts, ackShown, alertsInbox, type AlertFilter, type InboxQuery, type Severity } from '../console/alerts.js';
 import { checkpointsOverview } from '../console/checkpoints.js';
 import { audit } from './audit.js';
-import type { ChangeFeed } from './changes.js';
-import type { ConsoleSession } from './sessions.js';
+import { sessionOf, type ConsoleContext } from './context.js';
 
 export const DEFAULT_ESCALATE_AFTER_MS = 15 * 60_000;
 const SEVERITIES = ['info', 'warning', 'critical'] as const;
 
-export interface PagesDeps {
-  db: () => Queryable;
-  now: () => number;
-  escalateAfterMs?: number;
-  changes?: ChangeFeed;
-  requireRole: (...roles: ('viewer' | 'duty-leader' | 'admin')[]) => express.RequestHandler;
-}
-
-const sessionOf = (res: Response): ConsoleSession => res.locals['officerSession'] as ConsoleSession;
+export type PagesDeps = ConsoleContext;
 const name = z.string().min(1).max(64);
 const filterSchema = z.strictObject({
   site: name.optional(),

@@ -29,6 +29,12 @@ export function pseudonymizer(secret: Buffer): (subjectId: string) => string {
   return (subjectId) => pseudonym(key, subjectId);
 }
 
+/** The secret file's text (hex, at least 32 bytes, surrounding space ignored) as bytes; null when it is not that. */
+export function secretFromHex(text: string): Buffer | null {
+  const t = text.trim();
+  return /^([0-9a-fA-F]{2}){32,}$/.test(t) ? Buffer.from(t, 'hex') : null;
+}
+
 /** True for strings shaped like a pseudonym of this version (not a proof of origin). */
 export function isPseudonym(value: string): boolean {
   return PSEUDONYM_RE.test(value);

@@ -29,6 +29,9 @@ describe('program boundaries', () => {
       'gateway/config/load.js',
       'gateway/updates/envelope.js',
       'gateway/updates/sign.js',
+      'gateway/updates/errors.js',
+      // The keyed pseudonym (pure): the office maps its roster to what events carry.
+      'gateway/telemetry/pseudonym.js',
       // The office console reuses the gateway's HTTP edge pieces (no lane, store or device code).
       'gateway/guards/pin.js',
       'gateway/http/access.js',

@@ -135,6 +135,8 @@ export interface ServiceConfigOptions {
   batchMax?: number;
   batchMs?: number;
   signingKeyFile?: string;
+  /** Site id → pseudonym secret file (the `sites` section). */
+  sites?: Record<string, string>;
   afterMs?: number;
   retryMs?: number;
   checkMs?: number;
@@ -178,7 +180,8 @@ export async function writeServiceConfig(o: ServiceConfigOptions): Promise<strin
     `  afterMs: ${o.afterMs ?? 600000}`,
     `  retryMs: ${o.retryMs ?? 600000}`,
     `  checkMs: ${o.checkMs ?? 600000}`,
-    ...(o.signingKeyFile ? [`  signingKeyFile: ${JSON.stringify(o.signingKeyFile)}`] : []),
+    ...(o.signingKeyFile ? ['updates:', `  signingKeyFile: ${JSON.stringify(o.signingKeyFile)}`] : []),
+    ...(o.sites ? ['sites:', ...Object.entries(o.sites).map(([site, f]) => `  ${site}: { pseudonymSecretFile: ${JSON.stringify(f)} }`)] : []),
   ];
   await writeFile(file, `${lines.join('\n')}\n`);
   return file;
