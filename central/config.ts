@@ -64,8 +64,10 @@ export const centralConfigSchema = z.strictObject({
       lockoutMs: z.number().int().min(1000).default(15 * 60_000),
       /** A critical alert unacknowledged this long stands out on the alerts page. */
       escalateAfterMs: z.number().int().min(60_000).max(7 * 24 * 3600_000).default(15 * 60_000),
+      /** Sign-in attempts per client address per minute, every account together (per instance). */
+      signInPerMinute: z.number().int().min(1).max(10_000).default(20),
     })
-    .default({ sessionTtlMs: 12 * 3600_000, idleTimeoutMs: 30 * 60_000, lockoutFailures: 5, lockoutMs: 15 * 60_000, escalateAfterMs: 15 * 60_000 }),
+    .default({ sessionTtlMs: 12 * 3600_000, idleTimeoutMs: 30 * 60_000, lockoutFailures: 5, lockoutMs: 15 * 60_000, escalateAfterMs: 15 * 60_000, signInPerMinute: 20 }),
   updates: z
     .strictObject({
       /** Private Ed25519 JWK the gateways trust (their central.updateKeysDir): signs resend requests and the console's pushes; absent → neither. */

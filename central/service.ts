@@ -167,6 +167,7 @@ export class CentralService {
           idleTimeoutMs: config.console.idleTimeoutMs,
           lockoutFailures: config.console.lockoutFailures,
           lockoutMs: config.console.lockoutMs,
+          signInPerMinute: config.console.signInPerMinute,
           now: this.#now,
           logger: log,
         },

@@ -15,7 +15,7 @@ import { bearerMatches } from '../../gateway/http/access.js';
 import { jsonBody, parseBody } from '../../gateway/http/body.js';
 import { HttpError, sendError } from '../../gateway/http/errors.js';
 import { allowedHostSet, hostAllowList } from '../../gateway/http/hosts.js';
-import { readCookie, requireCsrf, sameOriginOnlyFor, securityHeaders } from '../../gateway/http/security.js';
+import { RateLimiter, readCookie, requireCsrf, sameOriginOnlyFor, securityHeaders } from '../../gateway/http/security.js';
 import type { Db } from '../db/adapter.js';
 import { audit, recentAudit } from './audit.js';
 import { Officers, type Role } from './officers.js';
@@ -37,6 +37,8 @@ export interface ConsoleDeps {
   idleTimeoutMs: number;
   lockoutFailures: number;
   lockoutMs: number;
+  /** Sign-in attempts per client address per minute (every account together); default 20. */
+  signInPerMinute?: number;
   now?: () => number;
   logger?: Logger;
 }
@@ -100,6 +102,8 @@ export function mountConsole(
   const officers = (): Officers => new Officers(deps.db(), { maxFailures: deps.lockoutFailures, lockoutMs: deps.lockoutMs, now });
   const sessions = (): Sessions => new Sessions(deps.db(), { ttlMs: deps.sessionTtlMs, idleMs: deps.idleTimeoutMs, now });
   const sameOrigin = sameOriginOnlyFor(SIGN_IN_PATH);
+  // The account lockout stops guessing one password; this stops one address trying many accounts.
+  const signInLimiter = new RateLimiter(deps.signInPerMinute ?? 20, 60_000, now);
 
   app.use(securityHeaders());
   app.use(hostAllowList(allowedHostSet(deps.listenHost, deps.allowedHosts)));
@@ -122,6 +126,11 @@ export function mountConsole(
   });
 
   app.post('/api/session', sameOrigin, jsonBody(SIGN_IN_EXAMPLE), async (req, res) => {
+    const wait = signInLimiter.hit(clientOf(req));
+    if (wait > 0) {
+      res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
+      throw new HttpError(429, 'RATE_LIMITED', `too many sign-in attempts from this address; try again in ${Math.ceil(wait / 1000)} s`);
+    }
     const body = parseBody(signInBody, req, SIGN_IN_EXAMPLE);
     const result = await officers().signIn(body.id, body.password, clientOf(req));
     if (!result.ok) {

@@ -168,6 +168,18 @@ describe('office console HTTP', () => {
     expect(((await ok.json()) as { entries: { action: string }[] }).entries[0]).toMatchObject({ officerId: 'admin', action: 'sign-in' });
   });
 
+  it('limits sign-in attempts per address across accounts with 429 and Retry-After, and lets the next minute try again', async () => {
+    const limited = await startConsole(cleanup, 'postgres', { signInPerMinute: 3 });
+    await limited.officers.add({ id: 'li.na', name: '李娜', role: 'viewer', secret: PASSWORD }, 'cli:test');
+    for (const id of ['wang.li', 'li.na', 'nobody']) expect((await signInRequest(limited, id, 'wrong password 1')).status).toBe(401);
+    const refused = await signInRequest(limited, 'li.na', PASSWORD);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('60');
+    expect(await errorCode(refused)).toBe('RATE_LIMITED');
+    limited.clock.now = T0 + 60_000;
+    expect((await signInRequest(limited, 'li.na', PASSWORD)).status).toBe(200);
+  });
+
   it('serves /metrics to its bearer token and /api/events to the CLI token, each only there', async () => {
     const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
     expect((await fetch(`${c.url}/metrics`, { headers: bearer(METRICS_TOKEN) })).status).toBe(200);
