@@ -165,7 +165,7 @@ function cases(now: number): QueryCase[] {
     { label: 'charts: passages per checkpoint per hour, today', run: (db) => passagesPerHour(db, { date: chinaDate(now) }, now) },
     { label: 'charts: passages per checkpoint per hour, past day', run: (db, k) => passagesPerHour(db, { date: chinaDate(day(k)), site: SITE }, now) },
     { label: 'charts: refusals by reason per day, 14 days', run: (db) => refusalsByReason(db, { days: 14 }, now) },
-    { label: 'charts: refusals by reason per day, 31 days (the most)', run: (db) => refusalsByReason(db, { days: 31 }, now) },
+    { label: 'charts: refusals by reason per day, 90 days (the most)', run: (db) => refusalsByReason(db, { days: 90 }, now) },
     { label: 'charts: fever alerts per day, 30 days', run: (db) => feverAlertsPerDay(db, { days: 30 }, now) },
     { label: 'charts: fever alerts per day, 90 days (the most)', run: (db) => feverAlertsPerDay(db, { days: 90 }, now) },
     { label: 'events by reason code and day (FEVER)', run: (db, k) => db.query(`SELECT id, at, checkpoint, subject, temperature FROM events WHERE reasons @> ARRAY['FEVER'] AND at >= $1 AND at < $2 ORDER BY at`, [new Date(day(k)).toISOString(), new Date(day(k) + DAY).toISOString()]) },

@@ -274,7 +274,7 @@ function frame(content: HTMLElement): HTMLElement {
     el('div', { class: 'filters' },
       el('label', {}, bi('场区', 'Site'), ' ', select('c-site', state.site, [['', '全部 all']], (v) => (state.site = v))),
       el('label', {}, bi('日期', 'Date'), ' ', date),
-      el('label', {}, bi('拒绝原因', 'Refusals'), ' ', select('c-refusal-days', state.refusalDays, [['7', '7 天 days'], ['14', '14 天 days'], ['31', '31 天 days']], (v) => (state.refusalDays = v))),
+      el('label', {}, bi('拒绝原因', 'Refusals'), ' ', select('c-refusal-days', state.refusalDays, [['7', '7 天 days'], ['14', '14 天 days'], ['30', '30 天 days'], ['90', '90 天 days']], (v) => (state.refusalDays = v))),
       el('label', {}, bi('发热告警', 'Fever alerts'), ' ', select('c-fever-days', state.feverDays, [['14', '14 天 days'], ['30', '30 天 days'], ['90', '90 天 days']], (v) => (state.feverDays = v))),
       el('span', { class: 'hint', id: 'c-updated' })),
     el('div', { class: 'charts' },

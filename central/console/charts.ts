@@ -1,15 +1,14 @@
 // The console's charts (issue 12, item 7), in China Standard Time (UTC+8, no daylight
 // saving: a China day D is [D−1 16:00Z, D 16:00Z)): passages per checkpoint per hour of
-// one day, refusals per reason code per day, fever alerts per day. Buckets are computed
-// by epoch arithmetic in SQL, not by the database's time-zone tables, so PostgreSQL and
-// PGlite give the same days on any server setting. Counts only: no subject, no name.
+// one day, refusals per reason code per day, fever alerts per day. Buckets are
+// date_bin(…, at, <a China midnight>), not the database's time-zone tables, so PostgreSQL
+// and PGlite give the same days on any server setting. Counts only: no subject, no name.
 import { reason, isReasonCode } from '../../gateway/policy/reasons.js';
 import { DAY_MS, HOUR_MS, LOCAL_OFFSET_MS, localDay, parseInstant } from '../../gateway/policy/time.js';
 import type { Queryable } from '../db/adapter.js';
 
-/** Days a day chart may span, today included: refusals read events (bounded for speed), fever reads alerts. */
-export const MAX_REFUSAL_DAYS = 31;
-export const MAX_FEVER_DAYS = 90;
+/** Days a day chart may span, today included. */
+export const MAX_CHART_DAYS = 90;
 export const DEFAULT_REFUSAL_DAYS = 14;
 export const DEFAULT_FEVER_DAYS = 30;
 
@@ -86,8 +85,8 @@ export function reasonLabel(code: string): Label {
   return { zh: r.zh, en: r.en };
 }
 
-// China day number of `at` (days since 1970-01-01 China time), in SQL.
-const DAY_SQL = `floor((extract(epoch FROM at) + ${LOCAL_OFFSET_MS / 1000}) / ${DAY_MS / 1000})::int`;
+/** Index of a bucket (date_bin's start, as the driver returns it) counted from `from` in steps of `step` ms. */
+const bucket = (start: Date | string, from: number, step: number): number => Math.round((new Date(start).getTime() - from) / step);
 
 export async function passagesPerHour(db: Queryable, q: { date: string; site?: string }, now: number): Promise<PassagesChart> {
   const from = chinaDayStart(q.date);
@@ -95,8 +94,8 @@ export async function passagesPerHour(db: Queryable, q: { date: string; site?: s
   const to = from + DAY_MS;
   const params: unknown[] = [iso(from), iso(to)];
   const siteWhere = q.site === undefined ? '' : ` AND site = $${params.push(q.site)}`;
-  const rows = await db.query<{ site: string; checkpoint: string; outcome: string; hour: number; n: number | string }>(
-    `SELECT site, checkpoint, outcome, floor(extract(epoch FROM at - $1::timestamptz) / 3600)::int AS hour, count(*) AS n
+  const rows = await db.query<{ site: string; checkpoint: string; outcome: string; hour: Date | string; n: number | string }>(
+    `SELECT site, checkpoint, outcome, date_bin('1 hour', at, $1::timestamptz) AS hour, count(*) AS n
        FROM events WHERE at >= $1::timestamptz AND at < $2::timestamptz${siteWhere}
       GROUP BY 1, 2, 3, 4`,
     params,
@@ -122,8 +121,9 @@ export async function passagesPerHour(db: Queryable, q: { date: string; site?: s
     const e = entry(r.site, r.checkpoint);
     const which = r.outcome === 'admit' ? 'admitted' : r.outcome === 'refuse' ? 'refused' : 'referred';
     const n = Number(r.n);
+    const h = bucket(r.hour, from, HOUR_MS);
     // An event stamped later than `now` (a gateway clock ahead) still counts in its hour.
-    e[which][r.hour] = (e[which][r.hour] ?? 0) + n;
+    e[which][h] = (e[which][h] ?? 0) + n;
     e.totals[which] += n;
   }
   const checkpoints = [...byKey.values()].sort((a, b) => (a.site === b.site ? cmp(a.checkpoint, b.checkpoint) : cmp(a.site, b.site)));
@@ -133,66 +133,66 @@ export async function passagesPerHour(db: Queryable, q: { date: string; site?: s
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The last `days` China-time days up to and including today. */
-export function daySpan(days: number, max: number, now: number): DaySpan & { first: number } {
-  if (!Number.isInteger(days) || days < 1 || days > max) throw new RangeError(`days: expected 1-${max}, got ${days}`);
+export function daySpan(days: number, now: number): DaySpan {
+  if (!Number.isInteger(days) || days < 1 || days > MAX_CHART_DAYS) throw new RangeError(`days: expected 1-${MAX_CHART_DAYS}, got ${days}`);
   const today = localDay(now);
   const first = today - days + 1;
   const list = Array.from({ length: days }, (_, i) => new Date((first + i) * DAY_MS).toISOString().slice(0, 10));
-  return { first, days: list, from: iso(first * DAY_MS - LOCAL_OFFSET_MS), to: iso((today + 1) * DAY_MS - LOCAL_OFFSET_MS) };
+  return { days: list, from: iso(first * DAY_MS - LOCAL_OFFSET_MS), to: iso((today + 1) * DAY_MS - LOCAL_OFFSET_MS) };
 }
 
 export async function refusalsByReason(db: Queryable, q: { days: number; site?: string }, now: number): Promise<RefusalsChart> {
-  const span = daySpan(q.days, MAX_REFUSAL_DAYS, now);
+  const span = daySpan(q.days, now);
   const params: unknown[] = [span.from, span.to];
   const siteWhere = q.site === undefined ? '' : ` AND site = $${params.push(q.site)}`;
-  // code NULL: the day's count of refused passages; else the count per reason code.
-  const rows = await db.query<{ day: number; code: string | null; n: number | string }>(
-    `WITH r AS MATERIALIZED (
-       SELECT ${DAY_SQL} AS day, reasons FROM events
-        WHERE outcome = 'refuse' AND at >= $1::timestamptz AND at < $2::timestamptz${siteWhere})
-     SELECT day, NULL::text AS code, count(*) AS n FROM r GROUP BY day
-     UNION ALL
-     SELECT day, c.code, count(*) AS n FROM r CROSS JOIN LATERAL unnest(r.reasons) AS c(code) GROUP BY day, c.code`,
+  // One pass, grouped by the whole reasons array (a handful of distinct combinations):
+  // the day's refusals are the sum over its combinations, a code's count the sum over
+  // those holding it. Reads only the partial index events_refused_at (migration 10).
+  const rows = await db.query<{ day: Date | string; reasons: string[]; n: number | string }>(
+    `SELECT date_bin('1 day', at, $1::timestamptz) AS day, reasons, count(*) AS n
+       FROM events WHERE outcome = 'refuse' AND at >= $1::timestamptz AND at < $2::timestamptz${siteWhere}
+      GROUP BY 1, 2`,
     params,
   );
+  const from = Date.parse(span.from);
   const refused = span.days.map(() => 0);
   const byCode = new Map<string, ReasonSeries>();
   for (const r of rows) {
-    const i = r.day - span.first;
+    const i = bucket(r.day, from, DAY_MS);
     if (i < 0 || i >= span.days.length) continue;
     const n = Number(r.n);
-    if (r.code === null) {
-      refused[i] = n;
-      continue;
+    refused[i] = (refused[i] ?? 0) + n;
+    for (const code of new Set(r.reasons)) {
+      let s = byCode.get(code);
+      if (s === undefined) {
+        s = { code, ...reasonLabel(code), counts: span.days.map(() => 0), total: 0 };
+        byCode.set(code, s);
+      }
+      s.counts[i] = (s.counts[i] ?? 0) + n;
+      s.total += n;
     }
-    let s = byCode.get(r.code);
-    if (s === undefined) {
-      s = { code: r.code, ...reasonLabel(r.code), counts: span.days.map(() => 0), total: 0 };
-      byCode.set(r.code, s);
-    }
-    s.counts[i] = n;
-    s.total += n;
   }
   const reasons = [...byCode.values()].sort((a, b) => b.total - a.total || cmp(a.code, b.code));
   return { days: span.days, from: span.from, to: span.to, refused, reasons };
 }
 
 export async function feverAlertsPerDay(db: Queryable, q: { days: number; site?: string }, now: number): Promise<FeverChart> {
-  const span = daySpan(q.days, MAX_FEVER_DAYS, now);
+  const span = daySpan(q.days, now);
   const params: unknown[] = [span.from, span.to];
   const siteWhere = q.site === undefined ? '' : ` AND site = $${params.push(q.site)}`;
   // The same occurrence count as the alerts inbox: the gateway's `count`, absent = 1.
-  const rows = await db.query<{ day: number; site: string; n: number | string }>(
-    `SELECT ${DAY_SQL} AS day, site,
+  const rows = await db.query<{ day: Date | string; site: string; n: number | string }>(
+    `SELECT date_bin('1 day', at, $1::timestamptz) AS day, site,
             sum(CASE WHEN jsonb_typeof(payload->'count') = 'number' THEN GREATEST((payload->>'count')::numeric::bigint, 1) ELSE 1 END) AS n
        FROM alerts WHERE kind = 'fever' AND at >= $1::timestamptz AND at < $2::timestamptz${siteWhere}
       GROUP BY 1, 2`,
     params,
   );
+  const from = Date.parse(span.from);
   const total = span.days.map(() => 0);
   const bySite = new Map<string, number[]>();
   for (const r of rows) {
-    const i = r.day - span.first;
+    const i = bucket(r.day, from, DAY_MS);
     if (i < 0 || i >= span.days.length) continue;
     const n = Number(r.n);
     total[i] = (total[i] ?? 0) + n;

@@ -10,8 +10,7 @@ import { HttpError, sendError } from '../../gateway/http/errors.js';
 import {
   DEFAULT_FEVER_DAYS,
   DEFAULT_REFUSAL_DAYS,
-  MAX_FEVER_DAYS,
-  MAX_REFUSAL_DAYS,
+  MAX_CHART_DAYS,
   chinaDate,
   chinaDayStart,
   feverAlertsPerDay,
@@ -44,11 +43,11 @@ function siteOf(q: Record<string, string>): { site?: string } {
   return { site };
 }
 
-function daysOf(q: Record<string, string>, fallback: number, max: number): number {
+function daysOf(q: Record<string, string>, fallback: number): number {
   const v = q['days'];
   if (v === undefined) return fallback;
   const n = DAYS.test(v) ? Number(v) : Number.NaN;
-  if (!(n >= 1 && n <= max)) throw new HttpError(400, 'BAD_PARAMETER', `days: expected a whole number 1-${max}, got "${v.slice(0, 20)}"`);
+  if (!(n >= 1 && n <= MAX_CHART_DAYS)) throw new HttpError(400, 'BAD_PARAMETER', `days: expected a whole number 1-${MAX_CHART_DAYS}, got "${v.slice(0, 20)}"`);
   return n;
 }
 
@@ -73,14 +72,14 @@ export function mountCharts(r: express.Router, ctx: ConsoleContext): void {
     const q = strictQuery(req, ['days', 'site']);
     const now = ctx.now();
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ at: new Date(now).toISOString(), ...(await refusalsByReason(ctx.db(), { days: daysOf(q, DEFAULT_REFUSAL_DAYS, MAX_REFUSAL_DAYS), ...siteOf(q) }, now)) });
+    res.json({ at: new Date(now).toISOString(), ...(await refusalsByReason(ctx.db(), { days: daysOf(q, DEFAULT_REFUSAL_DAYS), ...siteOf(q) }, now)) });
   });
 
   r.get('/api/charts/fever', async (req, res) => {
     const q = strictQuery(req, ['days', 'site']);
     const now = ctx.now();
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ at: new Date(now).toISOString(), ...(await feverAlertsPerDay(ctx.db(), { days: daysOf(q, DEFAULT_FEVER_DAYS, MAX_FEVER_DAYS), ...siteOf(q) }, now)) });
+    res.json({ at: new Date(now).toISOString(), ...(await feverAlertsPerDay(ctx.db(), { days: daysOf(q, DEFAULT_FEVER_DAYS), ...siteOf(q) }, now)) });
   });
 
   for (const [route, asset] of Object.entries(VENDOR)) {

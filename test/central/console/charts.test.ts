@@ -143,7 +143,7 @@ describe('chart query arguments', () => {
   it('refuses a date that is no calendar day and a day count out of range', async () => {
     const db = { query: async () => [], exec: async () => undefined };
     await expect(passagesPerHour(db, { date: '2026-02-30' }, DAY_END)).rejects.toThrow(/date: expected YYYY-MM-DD/);
-    await expect(refusalsByReason(db, { days: 32 }, DAY_END)).rejects.toThrow(/days: expected 1-31/);
+    await expect(refusalsByReason(db, { days: 91 }, DAY_END)).rejects.toThrow(/days: expected 1-90/);
     await expect(feverAlertsPerDay(db, { days: 0 }, DAY_END)).rejects.toThrow(/days: expected 1-90/);
   });
 });
