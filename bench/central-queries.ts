@@ -23,6 +23,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { alertsInbox } from '../central/console/alerts.js';
+import { chinaDate, feverAlertsPerDay, passagesPerHour, refusalsByReason } from '../central/console/charts.js';
 import { checkpointsOverview } from '../central/console/checkpoints.js';
 import { recordPublication } from '../central/console/published.js';
 import { openDb, type Db } from '../central/db/adapter.js';
@@ -161,6 +162,12 @@ function cases(now: number): QueryCase[] {
     { label: 'events by checkpoint and time (one day)', run: (db, k) => db.query('SELECT id, at, lane, outcome, reasons FROM events WHERE site = $1 AND checkpoint = $2 AND at >= $3 AND at < $4 ORDER BY at', [SITE, cp((k * 13) % CHECKPOINTS), new Date(day(k)).toISOString(), new Date(day(k) + DAY).toISOString()]) },
     { label: '/api/events: newest 1000 of one checkpoint', run: (db, k) => newestEvents(db, { checkpoint: cp((k * 13) % CHECKPOINTS), limit: 1000 }) },
     { label: 'events by pseudonym and time (30 days)', run: async (db, k) => db.query('SELECT id, at, checkpoint, lane, outcome FROM events WHERE subject = $1 AND at >= $2 AND at < $3 ORDER BY at', [await subject(db, k), new Date(now - 30 * DAY).toISOString(), new Date(now).toISOString()]) },
+    { label: 'charts: passages per checkpoint per hour, today', run: (db) => passagesPerHour(db, { date: chinaDate(now) }, now) },
+    { label: 'charts: passages per checkpoint per hour, past day', run: (db, k) => passagesPerHour(db, { date: chinaDate(day(k)), site: SITE }, now) },
+    { label: 'charts: refusals by reason per day, 14 days', run: (db) => refusalsByReason(db, { days: 14 }, now) },
+    { label: 'charts: refusals by reason per day, 90 days (the most)', run: (db) => refusalsByReason(db, { days: 90 }, now) },
+    { label: 'charts: fever alerts per day, 30 days', run: (db) => feverAlertsPerDay(db, { days: 30 }, now) },
+    { label: 'charts: fever alerts per day, 90 days (the most)', run: (db) => feverAlertsPerDay(db, { days: 90 }, now) },
     { label: 'events by reason code and day (FEVER)', run: (db, k) => db.query(`SELECT id, at, checkpoint, subject, temperature FROM events WHERE reasons @> ARRAY['FEVER'] AND at >= $1 AND at < $2 ORDER BY at`, [new Date(day(k)).toISOString(), new Date(day(k) + DAY).toISOString()]) },
   ];
 }

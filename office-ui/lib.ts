@@ -62,11 +62,14 @@ export function showError(err: unknown): void {
   p.hidden = false;
 }
 
-let rerender: () => Promise<void> = async () => undefined;
-/** The shell's re-render of the page shown (after an action changed its data). */
-export function refresh(): Promise<void> {
-  return rerender();
+let rerender: (auto: boolean) => Promise<void> = async () => undefined;
+/**
+ * The shell's re-render of the page shown: after an action changed its data, or `auto`
+ * (a page's own deferred live update: its GETs then do not count as activity).
+ */
+export function refresh(auto = false): Promise<void> {
+  return rerender(auto);
 }
-export function onRefresh(fn: () => Promise<void>): void {
+export function onRefresh(fn: (auto: boolean) => Promise<void>): void {
   rerender = fn;
 }

@@ -3,18 +3,19 @@
 // 30 s as a fallback.
 import { $, csrf, onRefresh, setBackground, showError, type Page } from './lib.js';
 import { alertsPage } from './page-alerts.js';
+import { chartsPage } from './page-charts.js';
 import { checkpointsPage } from './page-checkpoints.js';
 
 const PAGES: Record<string, Page> = {
   checkpoints: checkpointsPage,
   alerts: alertsPage,
+  charts: chartsPage,
 };
 /** Nav entries whose page is not built yet. */
 const COMING: Record<string, string> = {
   screening: '每日筛查 · Screening',
   visitors: '访客与外包 · Visitors',
   tracing: '流调 · Tracing',
-  charts: '图表 · Charts',
   audit: '审计 · Audit',
 };
 const FALLBACK_REFRESH_MS = 30_000;
@@ -53,7 +54,7 @@ async function refreshPage(auto = false): Promise<void> {
     }
   }
 }
-onRefresh(() => refreshPage());
+onRefresh((auto) => refreshPage(auto));
 
 function show(): void {
   const wanted = location.hash.slice(1);

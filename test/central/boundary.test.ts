@@ -32,6 +32,9 @@ describe('program boundaries', () => {
       'gateway/updates/errors.js',
       // The keyed pseudonym (pure): the office maps its roster to what events carry.
       'gateway/telemetry/pseudonym.js',
+      // The reason catalogue and China-time days (pure): the charts name reasons in words, by China day.
+      'gateway/policy/reasons.js',
+      'gateway/policy/time.js',
       // The office console reuses the gateway's HTTP edge pieces (no lane, store or device code).
       'gateway/guards/pin.js',
       'gateway/http/access.js',
