@@ -411,14 +411,15 @@ async function showPassage(id: string, at: string, lane: string): Promise<void> 
     el<HTMLInputElement>('q-from').value = checkpointLocalInput(t - 60_000);
     el<HTMLInputElement>('q-to').value = checkpointLocalInput(t + 120_000);
     el<HTMLSelectElement>('q-lane').value = lane;
-    for (const id of ['q-outcome', 'q-credential', 'q-subject']) el<HTMLInputElement | HTMLSelectElement>(id).value = '';
+    for (const field of ['q-outcome', 'q-credential', 'q-subject']) el<HTMLInputElement | HTMLSelectElement>(field).value = '';
     await search();
     row = document.querySelector<HTMLElement>(`#ledger ${selector}`);
   }
-  if (row === null) return;
-  row.scrollIntoView({ block: 'center' });
-  row.classList.add('shown');
-  window.setTimeout(() => row.classList.remove('shown'), 4000);
+  const found = row;
+  if (found === null) return;
+  found.scrollIntoView({ block: 'center' });
+  found.classList.add('shown');
+  window.setTimeout(() => found.classList.remove('shown'), 4000);
 }
 
 // ---- zones: people inside now, against the limit; the guard corrects the count ----
@@ -519,27 +520,22 @@ function emptyRow(): HTMLTableRowElement {
   return tr;
 }
 
+/** A big number with its label (today's counts, the screening counts). */
+function totalBox(series: string, n: number, label: Text): HTMLElement {
+  const box = document.createElement('div');
+  box.className = 'total';
+  box.dataset['series'] = series;
+  const b = document.createElement('b');
+  b.textContent = String(n);
+  box.append(b, bilingual(label, 'div'));
+  return box;
+}
+
 async function refreshStats(): Promise<void> {
   const s = await api<{ totals: Record<string, number>; hours: HourBucket[] }>('/api/guard/stats');
   el('totals').replaceChildren(
-    ...(['admit', 'refuse', 'refer'] as const).map((o) => {
-      const box = document.createElement('div');
-      box.className = 'total';
-      box.dataset['series'] = o;
-      const n = document.createElement('b');
-      n.textContent = String(s.totals[o] ?? 0);
-      box.append(n, bilingual(outcomeText(o), 'div'));
-      return box;
-    }),
-    (() => {
-      const box = document.createElement('div');
-      box.className = 'total';
-      box.dataset['series'] = 'override';
-      const n = document.createElement('b');
-      n.textContent = String(s.totals['override'] ?? 0);
-      box.append(n, bilingual(textOf(texts, 'kindOverride'), 'div'));
-      return box;
-    })(),
+    ...(['admit', 'refuse', 'refer'] as const).map((o) => totalBox(o, s.totals[o] ?? 0, outcomeText(o))),
+    totalBox('override', s.totals['override'] ?? 0, textOf(texts, 'kindOverride')),
   );
   el('chart').replaceChildren(chartSvg(s.hours), chartLegend());
 }
@@ -597,19 +593,10 @@ async function refreshScreening(): Promise<void> {
   const date = screeningDatePicked ? input.value : '';
   const r = await api<ScreeningReport>(`/api/guard/screening${date === '' ? '' : `?date=${encodeURIComponent(date)}`}`);
   if (!screeningDatePicked) input.value = r.date;
-  const total = (series: string, n: number, label: Text): HTMLElement => {
-    const box = document.createElement('div');
-    box.className = 'total';
-    box.dataset['series'] = series;
-    const b = document.createElement('b');
-    b.textContent = String(n);
-    box.append(b, bilingual(label, 'div'));
-    return box;
-  };
   el('screening-totals').replaceChildren(
-    total('workers', r.workers, textOf(texts, 'screeningWorkers')),
-    total('screened', r.screened.length, textOf(texts, 'screened')),
-    total('not-screened', r.notScreened.length, textOf(texts, 'notScreened')),
+    totalBox('workers', r.workers, textOf(texts, 'screeningWorkers')),
+    totalBox('screened', r.screened.length, textOf(texts, 'screened')),
+    totalBox('not-screened', r.notScreened.length, textOf(texts, 'notScreened')),
   );
   const category = (c: string): string => texts.categories[c]?.zh ?? c;
   const none = (key: string): HTMLTableRowElement => {

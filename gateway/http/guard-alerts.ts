@@ -47,7 +47,6 @@ export interface AlertRow {
 const RANK: Record<StoredAlert['severity'], number> = { info: 0, warning: 1, critical: 2 };
 
 interface Occurrence {
-  key: string;
   alerts: StoredAlert[];
   state: AlertRowState;
   at: number;
@@ -87,7 +86,7 @@ export function alertRows(alerts: readonly StoredAlert[], events: ReadonlyMap<st
   for (const a of alerts) {
     const key = a.eventId ?? a.id;
     const o = byKey.get(key);
-    if (o === undefined) byKey.set(key, { key, alerts: [a], state: 'open', at: a.at, event: a.eventId === null ? undefined : events.get(a.eventId) });
+    if (o === undefined) byKey.set(key, { alerts: [a], state: 'open', at: a.at, event: a.eventId === null ? undefined : events.get(a.eventId) });
     else {
       o.alerts.push(a);
       o.at = Math.max(o.at, a.at);

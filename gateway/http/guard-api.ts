@@ -128,6 +128,11 @@ export function answeredPassage(store: Pick<GuardApiDeps['store'], 'queryEvents'
   return { id: before.id, seq: before.seq, at: new Date(before.at).toISOString(), outcome: before.outcome, name: before.subjectName };
 }
 
+/** A ledger row for the console, an override with the passage it answers. */
+function guardEventOf(store: Pick<GuardApiDeps['store'], 'queryEvents'>, e: LedgerEntry): GuardEvent {
+  return toGuardEvent(e, answeredPassage(store, e));
+}
+
 /** Routes reachable without a session (they still refuse cross-site requests). */
 export const PUBLIC_GUARD_ROUTES: readonly string[] = ['POST /guard/login', 'GET /guard/alerts/count'];
 
@@ -292,7 +297,7 @@ export function guardRouter(deps: GuardApiDeps): Router {
     requireCsrf,
   ];
   const laneById = (id: string): LaneHandle | undefined => deps.lanes.find((l) => l.id === id);
-  const guardEvent = (e: LedgerEntry): GuardEvent => toGuardEvent(e, answeredPassage(deps.store, e));
+  const guardEvent = (e: LedgerEntry): GuardEvent => guardEventOf(deps.store, e);
   const noStore: RequestHandler = (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();
@@ -553,7 +558,7 @@ function streamForGuard(req: Request, res: Response, deps: GuardApiDeps, alive: 
   for (const l of deps.lanes) write('lane', l.snapshot());
   const offs = [
     deps.bus.on('lane', (s: LaneSnapshot) => write('lane', s)),
-    deps.bus.on('ledger', (row: LedgerEntry) => write('ledger', toGuardEvent(row, answeredPassage(deps.store, row)))),
+    deps.bus.on('ledger', (row: LedgerEntry) => write('ledger', guardEventOf(deps.store, row))),
     deps.bus.on('link', (s: LinkStatus) => write('link', s)),
   ];
   const heartbeat = setInterval(() => {
