@@ -9,7 +9,9 @@ export interface Text {
 
 export interface GuardTexts {
   ui: Record<string, Text>;
+  /** In the guard's words: 放行 / 拒绝 / 转人工. */
   outcomes: Record<string, Text>;
+  alertKinds: Record<string, Text>;
   categories: Record<string, Text>;
   overrideReasons: { code: string; zh: string; en: string }[];
   reasons: Record<string, Text>;
@@ -37,19 +39,68 @@ export interface GuardEvent {
   name: string | null;
   actor: string | null;
   note: string | null;
+  /** On an override: the refused or referred passage it answers. */
+  answers: { id: string; seq: number; at: string; outcome: 'admit' | 'refuse' | 'refer'; name: string | null } | null;
 }
 
-export interface StoredAlert {
-  id: string;
-  at: number;
+/** One row of the alert list (gateway/http/guard-alerts.ts AlertRow). */
+export interface AlertRow {
+  ids: string[];
+  state: 'open' | 'info' | 'done';
   lane: string | null;
-  kind: string;
   severity: 'info' | 'warning' | 'critical';
-  code: string;
-  eventId: string | null;
-  detail: string | null;
+  kinds: string[];
+  codes: string[];
+  count: number;
+  first: number;
+  last: number;
+  passage: {
+    id: string;
+    seq: number;
+    at: string;
+    kind: string;
+    outcome: 'admit' | 'refuse' | 'refer';
+    name: string | null;
+    reasons: { code: string; zh: string; en: string }[];
+  } | null;
   ackedBy: string | null;
   ackedAt: number | null;
+  detail: string | null;
+}
+
+/** The ids to acknowledge for "acknowledge all shown": every open row's, in batches the API takes. */
+export function ackBatches(rows: readonly AlertRow[], size: number): string[][] {
+  const ids = rows.filter((r) => r.state === 'open').flatMap((r) => r.ids);
+  const out: string[][] = [];
+  for (let i = 0; i < ids.length; i += size) out.push(ids.slice(i, i + size));
+  return out;
+}
+
+/** What a row says, in words: its passage's reasons, else the text of each code, else the kind. */
+export function alertLines(row: AlertRow, texts: GuardTexts): Text[] {
+  if (row.passage !== null && row.passage.reasons.length > 0) return row.passage.reasons.map((r) => ({ zh: r.zh, en: r.en }));
+  const lines = row.codes.flatMap((c) => {
+    const t = texts.reasons[c];
+    return t === undefined ? [] : [t];
+  });
+  if (lines.length > 0) return lines;
+  return row.kinds.map((k) => texts.alertKinds[k] ?? textOf(texts, 'alerts'));
+}
+
+export interface ScreenedWorker {
+  staffId: string;
+  name: string;
+  category: string;
+  firstAt: string;
+  lane: string;
+  outcome: 'admit' | 'refuse' | 'refer';
+}
+
+export interface ScreeningReport {
+  date: string;
+  workers: number;
+  screened: ScreenedWorker[];
+  notScreened: { staffId: string; name: string; category: string }[];
 }
 
 export interface HourBucket {
@@ -133,6 +184,11 @@ export function checkpointInstant(local: string): string | null {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }
 
+/** Epoch ms as a datetime-local field's "2024-12-04T08:05", checkpoint time (the inverse of checkpointInstant). */
+export function checkpointLocalInput(at: number): string {
+  return dateTime(at).replace(' ', 'T');
+}
+
 /** One decimal, as on the kiosk. */
 export function celsius(t: number | null): string {
   return t === null || !Number.isFinite(t) ? '' : `${t.toFixed(1)} °C`;
@@ -161,20 +217,18 @@ export interface ChartModel {
   height: number;
   /** Bottom of the plot area. */
   baseline: number;
-  /** Largest value on the y axis (a "nice" number ≥ the largest count). */
+  /** Largest value on the y axis: a whole number of grid steps ≥ the largest count. */
   max: number;
   bars: ChartBar[];
   /** x of each hour label (every third hour). */
   hourLabels: { hour: number; x: number }[];
-  /** y gridlines with their values. */
+  /** y gridlines with their values: whole numbers (people), at most six. */
   grid: { value: number; y: number }[];
 }
 
-function niceMax(n: number): number {
-  if (n <= 5) return 5;
-  const p = 10 ** Math.floor(Math.log10(n));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= n) return m * p;
-  return 10 * p;
+/** A whole step of 1, 2 or 5 × 10^k that covers `n` in at most five steps (n ≥ 5 assumed). */
+function gridStep(n: number): number {
+  for (let p = 1; ; p *= 10) for (const m of [1, 2, 5]) if (m * p * 5 >= n) return m * p;
 }
 
 /** Grouped bars, three per hour (admitted, refused, referred), 24 hours across. */
@@ -186,7 +240,9 @@ export function chartModel(hours: readonly HourBucket[], width = 480, height = 1
   const plotW = width - left - right;
   const plotH = height - top - bottom;
   const baseline = top + plotH;
-  const max = niceMax(Math.max(0, ...hours.flatMap((h) => SERIES.map((s) => h[s]))));
+  const largest = Math.max(5, ...hours.flatMap((h) => SERIES.map((s) => h[s])));
+  const step = gridStep(largest);
+  const max = step * Math.ceil(largest / step);
   const slot = plotW / 24;
   const barW = Math.max(1, (slot - 2) / 3);
   const bars: ChartBar[] = [];
@@ -200,6 +256,6 @@ export function chartModel(hours: readonly HourBucket[], width = 480, height = 1
     });
   }
   const hourLabels = Array.from({ length: 8 }, (_, i) => ({ hour: i * 3, x: left + i * 3 * slot + slot / 2 }));
-  const grid = [0, 0.5, 1].map((f) => ({ value: Math.round(max * f * 10) / 10, y: baseline - f * plotH }));
+  const grid = Array.from({ length: max / step + 1 }, (_, i) => ({ value: i * step, y: baseline - ((i * step) / max) * plotH }));
   return { width, height, baseline, max, bars, hourLabels, grid };
 }

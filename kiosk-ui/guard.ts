@@ -1,21 +1,26 @@
-// The guard console: sign-in, then live lanes, alerts, zone counts, feed, today's counts,
-// expected visitors, ledger search and export, and the override and zone-count dialogs. Texts come from the
-// catalogue the server put on <body>; data goes in through textContent only.
+// The guard console: sign-in, then live lanes, alerts (one row per passage, repeats folded),
+// zone counts, feed, today's counts, daily screening, expected visitors, ledger search and
+// export, and the override and zone-count dialogs. Texts come from the catalogue the server
+// put on <body>; data goes in through textContent only.
 import {
   SERIES,
+  ackBatches,
+  alertLines,
   celsius,
   chartModel,
   checkpointInstant,
+  checkpointLocalInput,
   clockTime,
   dateTime,
   feedMatches,
   textOf,
   zoneCount,
   zoneLoad,
+  type AlertRow,
   type GuardEvent,
   type GuardTexts,
   type HourBucket,
-  type StoredAlert,
+  type ScreeningReport,
   type Text,
   type ZoneView,
 } from './guard-view.js';
@@ -25,11 +30,17 @@ const texts = JSON.parse(body.dataset['texts'] ?? '{}') as GuardTexts;
 const laneList = JSON.parse(body.dataset['lanes'] ?? '[]') as { id: string; name: string }[];
 const FEED_MAX = 100;
 const POLL_MS = 5000;
+/** Alert ids per acknowledgement request (the API's ACK_IDS_MAX). */
+const ACK_BATCH = 250;
 
 let csrfToken = '';
 let feed: GuardEvent[] = [];
 let stream: EventSource | null = null;
 let pollTimer: number | undefined;
+let loginTimer: number | undefined;
+let alertRowsShown: AlertRow[] = [];
+/** Whether the guard picked a screening date; otherwise the panel follows today. */
+let screeningDatePicked = false;
 let refreshTimer: number | undefined;
 let overrideLane = '';
 let correctedZone = '';
@@ -99,6 +110,8 @@ function cell(content: string | Node, cls?: string): HTMLTableCellElement {
 }
 
 const outcomeText = (o: string): Text => texts.outcomes[o] ?? { zh: o, en: o };
+/** A ledger row's outcome as the guard says it; an override is 人工放行. */
+const passageOutcome = (kind: string, outcome: string): Text => (kind === 'override' ? textOf(texts, 'kindOverride') : outcomeText(outcome));
 const laneName = (id: string): string => laneList.find((l) => l.id === id)?.name ?? id;
 
 // ---- HTTP ----
@@ -129,6 +142,10 @@ function showLogin(message?: Text): void {
   stream?.close();
   stream = null;
   window.clearInterval(pollTimer);
+  // The same open-alert count as the console's, for the guard about to sign in.
+  window.clearInterval(loginTimer);
+  void refreshOpenCount();
+  loginTimer = window.setInterval(() => void refreshOpenCount(), POLL_MS);
   body.dataset['view'] = 'login';
   el('login').hidden = false;
   el('console').hidden = true;
@@ -172,7 +189,17 @@ async function signOut(): Promise<void> {
   showLogin();
 }
 
+async function refreshOpenCount(): Promise<void> {
+  try {
+    const res = await fetch('/api/guard/alerts/count', { credentials: 'same-origin' });
+    if (res.ok) setAlertCount(((await res.json()) as { unacked: number }).unacked);
+  } catch (err) {
+    console.error(err);
+  }
+}
+
 function startConsole(guard: { id: string; name: string }, token: string): void {
+  window.clearInterval(loginTimer);
   csrfToken = token;
   body.dataset['view'] = 'console';
   el('login').hidden = true;
@@ -217,7 +244,7 @@ function connectStream(): void {
 function scheduleRefresh(): void {
   window.clearTimeout(refreshTimer);
   refreshTimer = window.setTimeout(() => {
-    void Promise.all([refreshStatus(), refreshAlerts(), refreshZones(), refreshStats(), refreshExpected()]).catch(onFailure);
+    void Promise.all([refreshStatus(), refreshAlerts(), refreshZones(), refreshStats(), refreshScreening(), refreshExpected()]).catch(onFailure);
   }, 250);
 }
 
@@ -226,7 +253,7 @@ async function refreshAll(): Promise<void> {
     const page = await api<{ events: GuardEvent[] }>('/api/guard/ledger?limit=50');
     feed = page.events;
     paintFeed();
-    await Promise.all([refreshStatus(), refreshAlerts(), refreshZones(), refreshStats(), refreshExpected(), search()]);
+    await Promise.all([refreshStatus(), refreshAlerts(), refreshZones(), refreshStats(), refreshScreening(), refreshExpected(), search()]);
   } catch (err) {
     onFailure(err);
   }
@@ -295,51 +322,104 @@ function setAlertCount(n: number): void {
 }
 
 async function refreshAlerts(): Promise<void> {
-  const { alerts, unacked } = await api<{ alerts: StoredAlert[]; unacked: number }>('/api/guard/alerts?limit=50');
+  const { rows, unacked } = await api<{ rows: AlertRow[]; unacked: number }>('/api/guard/alerts?limit=100');
   setAlertCount(unacked);
-  const list = el('alerts');
-  if (alerts.length === 0) {
-    list.replaceChildren(bilingual(textOf(texts, 'noAlerts'), 'div'));
-    return;
-  }
-  list.replaceChildren(
-    ...alerts.map((a) => {
-      const li = document.createElement('li');
-      li.dataset['alert'] = a.id;
-      li.dataset['severity'] = a.severity;
-      li.dataset['acked'] = String(a.ackedAt !== null);
-      const what = document.createElement('div');
-      what.className = 'what';
-      what.dataset['code'] = a.code;
-      const said = texts.reasons[a.code];
-      what.append(`${clockTime(a.at)} ${a.lane === null ? '' : laneName(a.lane)} `, said === undefined ? a.code : bilingual(said), ` · ${a.kind}`);
-      li.append(what);
-      if (a.detail) {
-        const d = document.createElement('div');
-        d.className = 'detail';
-        d.textContent = a.detail;
-        li.append(d);
-      }
-      if (a.ackedAt === null) {
-        li.append(actionButton('ack', textOf(texts, 'acknowledge'), () => void ack(a.id)));
-      } else {
-        const by = document.createElement('div');
-        by.className = 'acked';
-        by.append(bilingual(textOf(texts, 'acknowledgedBy')), `: ${a.ackedBy ?? ''} ${clockTime(a.ackedAt)}`);
-        li.append(by);
-      }
-      return li;
-    }),
-  );
+  alertRowsShown = rows;
+  el<HTMLButtonElement>('ack-all').disabled = !rows.some((r) => r.state === 'open');
+  el('alerts').replaceChildren(...(rows.length > 0 ? rows.map(alertItem) : [bilingual(textOf(texts, 'noAlerts'), 'div')]));
 }
 
-async function ack(id: string): Promise<void> {
+/** One row: when, where, what kind, how often; what happened in words; acknowledge, or who did. */
+function alertItem(r: AlertRow): HTMLLIElement {
+  const li = document.createElement('li');
+  li.dataset['state'] = r.state;
+  li.dataset['severity'] = r.severity;
+  li.dataset['count'] = String(r.count);
+  li.dataset['kinds'] = r.kinds.join(' ');
+  li.dataset['codes'] = r.codes.join(' ');
+  if (r.passage !== null) li.dataset['event'] = r.passage.id;
+  // The technical detail (English, for the office) on hover only.
+  if (r.detail) li.title = r.detail;
+  const what = document.createElement('div');
+  what.className = 'what';
+  const [first, last] = [clockTime(r.first), clockTime(r.last)];
+  what.append(`${first === last ? last : `${first}–${last}`} ${r.lane === null ? '' : laneName(r.lane)} `);
+  for (const k of r.kinds) {
+    const kind = bilingual(texts.alertKinds[k] ?? textOf(texts, 'alerts'));
+    kind.classList.add('kind');
+    what.append(kind, ' ');
+  }
+  if (r.count > 1) {
+    const times = document.createElement('b');
+    times.className = 'times';
+    times.textContent = `×${r.count}`;
+    what.append(times);
+  }
+  const said = document.createElement('div');
+  said.className = 'said';
+  const p = r.passage;
+  if (p !== null) {
+    const outcome = bilingual(passageOutcome(p.kind, p.outcome));
+    outcome.classList.add('badge');
+    outcome.dataset['outcome'] = p.kind === 'override' ? 'override' : p.outcome;
+    said.append(...(p.name === null ? [] : [`${p.name} `]), outcome);
+  }
+  for (const t of alertLines(r, texts)) said.append(bilingual(t, 'div'));
+  if (p !== null) said.append(passageLink(textOf(texts, 'alertPassage'), p.id, p.at, r.lane ?? ''));
+  li.append(what, said);
+  if (r.state === 'open') li.append(actionButton('ack', textOf(texts, 'acknowledge'), () => void acknowledge([r.ids])));
+  else {
+    const side = document.createElement('div');
+    side.className = r.state === 'done' ? 'acked' : r.state;
+    if (r.state === 'info') side.append(bilingual(textOf(texts, 'alertInfo')));
+    else side.append(bilingual(textOf(texts, 'acknowledgedBy')), `: ${r.ackedBy ?? ''} ${r.ackedAt === null ? '' : clockTime(r.ackedAt)}`);
+    li.append(side);
+  }
+  return li;
+}
+
+/** Acknowledges exactly these alerts (what the guard had on screen), batch by batch. */
+async function acknowledge(batches: string[][]): Promise<void> {
   try {
-    await api(`/api/guard/alerts/${encodeURIComponent(id)}/ack`, { method: 'POST', body: '{}' });
+    for (const ids of batches) await api('/api/guard/alerts/ack', { method: 'POST', body: JSON.stringify({ ids }) });
   } catch (err) {
     onFailure(err);
   }
   await refreshAlerts().catch(onFailure);
+}
+
+/** A link that brings a passage's ledger row into view: in the feed, else found in the ledger. */
+function passageLink(label: Text, id: string, at: string, lane: string): HTMLAnchorElement {
+  const a = document.createElement('a');
+  a.href = '#ledger-panel';
+  a.className = 'passage-link';
+  a.dataset['passage'] = id;
+  a.append(bilingual(label));
+  a.addEventListener('click', (ev) => {
+    ev.preventDefault();
+    void showPassage(id, at, lane).catch(onFailure);
+  });
+  return a;
+}
+
+async function showPassage(id: string, at: string, lane: string): Promise<void> {
+  const selector = `tr[data-event="${CSS.escape(id)}"]`;
+  let row = document.querySelector<HTMLElement>(`#feed ${selector}`) ?? document.querySelector<HTMLElement>(`#ledger ${selector}`);
+  if (row === null) {
+    // Not on screen: search the ledger for its lane around its minute.
+    const t = Date.parse(at);
+    el<HTMLInputElement>('q-from').value = checkpointLocalInput(t - 60_000);
+    el<HTMLInputElement>('q-to').value = checkpointLocalInput(t + 120_000);
+    el<HTMLSelectElement>('q-lane').value = lane;
+    for (const field of ['q-outcome', 'q-credential', 'q-subject']) el<HTMLInputElement | HTMLSelectElement>(field).value = '';
+    await search();
+    row = document.querySelector<HTMLElement>(`#ledger ${selector}`);
+  }
+  const found = row;
+  if (found === null) return;
+  found.scrollIntoView({ block: 'center' });
+  found.classList.add('shown');
+  window.setTimeout(() => found.classList.remove('shown'), 4000);
 }
 
 // ---- zones: people inside now, against the limit; the guard corrects the count ----
@@ -395,7 +475,7 @@ function eventRow(e: GuardEvent): HTMLTableRowElement {
   tr.dataset['event'] = e.id;
   tr.dataset['outcome'] = e.outcome;
   tr.dataset['kind'] = e.kind;
-  const outcome = bilingual(e.kind === 'override' ? textOf(texts, 'kindOverride') : outcomeText(e.outcome));
+  const outcome = bilingual(passageOutcome(e.kind, e.outcome));
   outcome.classList.add('badge');
   const reasons = document.createElement('div');
   for (const r of e.reasons) reasons.append(bilingual(r, 'div'));
@@ -404,6 +484,14 @@ function eventRow(e: GuardEvent): HTMLTableRowElement {
     n.className = 'note';
     n.textContent = `“${e.note}”`;
     reasons.append(n);
+  }
+  if (e.answers !== null) {
+    // The refused (or referred) passage this override answers.
+    const a = e.answers;
+    const link = passageLink(textOf(texts, 'overrideAnswers'), a.id, a.at, e.lane);
+    link.classList.add('answers');
+    link.append(`: ${clockTime(a.at)} ${a.name ?? ''} `, bilingual(outcomeText(a.outcome)));
+    reasons.append(link);
   }
   tr.append(
     cell(clockTime(e.at), 'time'),
@@ -432,27 +520,22 @@ function emptyRow(): HTMLTableRowElement {
   return tr;
 }
 
+/** A big number with its label (today's counts, the screening counts). */
+function totalBox(series: string, n: number, label: Text): HTMLElement {
+  const box = document.createElement('div');
+  box.className = 'total';
+  box.dataset['series'] = series;
+  const b = document.createElement('b');
+  b.textContent = String(n);
+  box.append(b, bilingual(label, 'div'));
+  return box;
+}
+
 async function refreshStats(): Promise<void> {
   const s = await api<{ totals: Record<string, number>; hours: HourBucket[] }>('/api/guard/stats');
   el('totals').replaceChildren(
-    ...(['admit', 'refuse', 'refer'] as const).map((o) => {
-      const box = document.createElement('div');
-      box.className = 'total';
-      box.dataset['series'] = o;
-      const n = document.createElement('b');
-      n.textContent = String(s.totals[o] ?? 0);
-      box.append(n, bilingual(outcomeText(o), 'div'));
-      return box;
-    }),
-    (() => {
-      const box = document.createElement('div');
-      box.className = 'total';
-      box.dataset['series'] = 'override';
-      const n = document.createElement('b');
-      n.textContent = String(s.totals['override'] ?? 0);
-      box.append(n, bilingual(textOf(texts, 'kindOverride'), 'div'));
-      return box;
-    })(),
+    ...(['admit', 'refuse', 'refer'] as const).map((o) => totalBox(o, s.totals[o] ?? 0, outcomeText(o))),
+    totalBox('override', s.totals['override'] ?? 0, textOf(texts, 'kindOverride')),
   );
   el('chart').replaceChildren(chartSvg(s.hours), chartLegend());
 }
@@ -502,6 +585,50 @@ function chartLegend(): HTMLElement {
     box.append(item);
   }
   return box;
+}
+
+// ---- daily screening: which rostered workers passed a lane today, and who not yet ----
+async function refreshScreening(): Promise<void> {
+  const input = el<HTMLInputElement>('screening-date');
+  const date = screeningDatePicked ? input.value : '';
+  const r = await api<ScreeningReport>(`/api/guard/screening${date === '' ? '' : `?date=${encodeURIComponent(date)}`}`);
+  if (!screeningDatePicked) input.value = r.date;
+  el('screening-totals').replaceChildren(
+    totalBox('workers', r.workers, textOf(texts, 'screeningWorkers')),
+    totalBox('screened', r.screened.length, textOf(texts, 'screened')),
+    totalBox('not-screened', r.notScreened.length, textOf(texts, 'notScreened')),
+  );
+  const category = (c: string): string => texts.categories[c]?.zh ?? c;
+  const none = (key: string): HTMLTableRowElement => {
+    const tr = document.createElement('tr');
+    const td = cell(bilingual(textOf(texts, key)));
+    td.colSpan = 5;
+    tr.append(td);
+    return tr;
+  };
+  el('not-screened').replaceChildren(
+    ...(r.notScreened.length === 0
+      ? [none('screeningEveryone')]
+      : r.notScreened.map((w) => {
+          const tr = document.createElement('tr');
+          tr.dataset['staff'] = w.staffId;
+          tr.append(cell(w.name), cell(category(w.category)), cell(w.staffId));
+          return tr;
+        })),
+  );
+  el('screened').replaceChildren(
+    ...(r.screened.length === 0
+      ? [none('screeningNobody')]
+      : r.screened.map((w) => {
+          const tr = document.createElement('tr');
+          tr.dataset['staff'] = w.staffId;
+          tr.dataset['outcome'] = w.outcome;
+          const outcome = bilingual(outcomeText(w.outcome));
+          outcome.classList.add('badge');
+          tr.append(cell(clockTime(w.firstAt), 'time'), cell(w.name), cell(category(w.category)), cell(laneName(w.lane)), cell(outcome));
+          return tr;
+        })),
+  );
 }
 
 async function refreshExpected(): Promise<void> {
@@ -608,7 +735,7 @@ function formDialog(name: string, failed: Text, send: () => Promise<void>): (pre
 
 // ---- override ----
 const overrideDialog = formDialog('override', textOf(texts, 'overrideFailed'), async () => {
-  const reason = el<HTMLSelectElement>('override-reason').value;
+  const reason = document.querySelector<HTMLInputElement>('input[name="override-reason"]:checked')?.value ?? '';
   const note = el<HTMLTextAreaElement>('override-note').value.trim();
   const r = await api<{ pulsed: boolean }>(`/api/lanes/${encodeURIComponent(overrideLane)}/override`, {
     method: 'POST',
@@ -621,6 +748,7 @@ function openOverride(lane: string): void {
   overrideDialog(() => {
     overrideLane = lane;
     el('override-lane').textContent = laneName(lane);
+    for (const r of document.querySelectorAll<HTMLInputElement>('input[name="override-reason"]')) r.checked = false;
     el<HTMLTextAreaElement>('override-note').value = '';
   });
 }
@@ -635,7 +763,7 @@ const zoneDialog = formDialog('zone', textOf(texts, 'zoneCorrectFailed'), async 
 function openZoneCorrection(zn: ZoneView): void {
   zoneDialog(() => {
     correctedZone = zn.id;
-    el('zone-name').textContent = zn.id;
+    el('zone-name').textContent = zn.name;
     el<HTMLInputElement>('zone-count').value = String(zn.count);
     el<HTMLTextAreaElement>('zone-reason').value = '';
   });
@@ -655,7 +783,25 @@ function setUp(): void {
   ]);
   const subject = el<HTMLInputElement>('q-subject');
   subject.placeholder = `${textOf(texts, 'subject').zh} ${textOf(texts, 'subject').en}`;
-  el<HTMLSelectElement>('override-reason').replaceChildren(...texts.overrideReasons.map((r) => option(r.code, r)));
+  // The reasons as a list of choices whose text wraps: a select cut them off.
+  el('override-reasons').append(
+    ...texts.overrideReasons.map((r) => {
+      const label = document.createElement('label');
+      label.className = 'choice';
+      const input = document.createElement('input');
+      input.type = 'radio';
+      input.name = 'override-reason';
+      input.value = r.code;
+      input.required = true;
+      label.append(input, bilingual(r));
+      return label;
+    }),
+  );
+  el('ack-all').addEventListener('click', () => void acknowledge(ackBatches(alertRowsShown, ACK_BATCH)));
+  el('screening-date').addEventListener('change', () => {
+    screeningDatePicked = el<HTMLInputElement>('screening-date').value !== '';
+    void refreshScreening().catch(onFailure);
+  });
   el<HTMLFormElement>('login-form').addEventListener('submit', (ev) => void signIn(ev));
   el('sign-out').addEventListener('click', () => void signOut());
   el<HTMLFormElement>('ledger-form').addEventListener('submit', (ev) => {

@@ -19,6 +19,7 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import type { Approval } from '../policy/types.js';
 import { ScreeningError, screeningDay, screeningDayOf, screeningReport, type ScreeningSource } from '../screening/report.js';
 import { csvHeader, csvRow } from './csv.js';
+import { alertRows } from './guard-alerts.js';
 import { HttpError, describeValue, issueMessage } from './errors.js';
 import { toPublicEvent, type PublicEvent } from './events.js';
 import type { HealthReport } from './health.js';
@@ -44,6 +45,7 @@ export interface GuardApiDeps {
   sessions: SessionManager;
   store: {
     queryEvents(q: LedgerQuery): LedgerEntry[];
+    ledgerByIds(ids: readonly string[]): LedgerEntry[];
     ledgerHourly(from: number, to: number): LedgerHourCount[];
     approvalsAll(): Approval[];
   } & ScreeningSource &
@@ -88,21 +90,58 @@ function toCorrectionView(c: ZoneCorrection): ZoneCorrectionView {
   return { ...c, at: new Date(c.at).toISOString() };
 }
 
+/** The refused or referred passage a guard's override answers. */
+export interface AnsweredPassage {
+  id: string;
+  seq: number;
+  at: string;
+  outcome: LedgerEntry['outcome'];
+  name: string | null;
+}
+
 /** A ledger row as the guard sees it: the public event plus the local name and who signed. */
 export interface GuardEvent extends PublicEvent {
   name: string | null;
   actor: string | null;
   note: string | null;
+  /** On an override: the passage it answers (see answeredPassage); null otherwise. */
+  answers: AnsweredPassage | null;
 }
 
-export function toGuardEvent(e: LedgerEntry): GuardEvent {
-  return { ...toPublicEvent(e), name: e.subjectName, actor: e.actor ?? null, note: e.note ?? null };
+export function toGuardEvent(e: LedgerEntry, answers: AnsweredPassage | null = null): GuardEvent {
+  return { ...toPublicEvent(e), name: e.subjectName, actor: e.actor ?? null, note: e.note ?? null, answers };
+}
+
+/** An override answers the lane's last passage when that was refused or referred this long before at most. */
+export const OVERRIDE_ANSWERS_WITHIN_MS = 10 * 60_000;
+
+/**
+ * The passage an override answers: the lane's last passage before it, when that was
+ * refused or referred (a refusal, a timeout, a gate that did not open) within
+ * OVERRIDE_ANSWERS_WITHIN_MS. The lane refuses an override while it handles someone, so
+ * that passage is the one the guard saw at the gate.
+ */
+export function answeredPassage(store: Pick<GuardApiDeps['store'], 'queryEvents'>, e: LedgerEntry): AnsweredPassage | null {
+  if (e.kind !== 'override') return null;
+  const [before] = store.queryEvents({ lane: e.lane, beforeSeq: e.seq, from: e.at - OVERRIDE_ANSWERS_WITHIN_MS, limit: 1 });
+  if (before === undefined || before.kind === 'override' || before.outcome === 'admit') return null;
+  return { id: before.id, seq: before.seq, at: new Date(before.at).toISOString(), outcome: before.outcome, name: before.subjectName };
+}
+
+/** A ledger row for the console, an override with the passage it answers. */
+function guardEventOf(store: Pick<GuardApiDeps['store'], 'queryEvents'>, e: LedgerEntry): GuardEvent {
+  return toGuardEvent(e, answeredPassage(store, e));
 }
 
 /** Routes reachable without a session (they still refuse cross-site requests). */
-export const PUBLIC_GUARD_ROUTES: readonly string[] = ['POST /guard/login'];
+export const PUBLIC_GUARD_ROUTES: readonly string[] = ['POST /guard/login', 'GET /guard/alerts/count'];
+
+/** At most this many alert ids in one acknowledgement (the console sends more in batches). */
+export const ACK_IDS_MAX = 250;
 
 export const LEDGER_PAGE_MAX = 500;
+/** Open alerts the alert list reads at most (the count above comes from SQL, not from them). */
+export const ALERT_ROWS_OPEN_MAX = 1000;
 export const CSV_MAX_ROWS = 100_000;
 const HEARTBEAT_MS = 15_000;
 
@@ -125,6 +164,18 @@ const overrideBody = z.object(
     note: shortText('expected a short note (1-200 characters)'),
   },
   { error: 'expected a JSON object like {"reason": "OVERRIDE_IDENTITY_VERIFIED", "note": "..."}' },
+);
+
+const ackBody = z.object(
+  {
+    ids: z
+      .array(z.string({ error: 'expected alert ids (strings)' }).min(1, 'expected an alert id').max(64, 'expected an alert id of at most 64 characters'), {
+        error: 'expected the alert ids as an array of strings',
+      })
+      .min(1, 'expected at least one alert id')
+      .max(ACK_IDS_MAX, `expected at most ${ACK_IDS_MAX} alert ids; send more in batches`),
+  },
+  { error: 'expected a JSON object like {"ids": ["<alert id>", ...]}' },
 );
 
 const zoneCountBody = z.object(
@@ -246,6 +297,7 @@ export function guardRouter(deps: GuardApiDeps): Router {
     requireCsrf,
   ];
   const laneById = (id: string): LaneHandle | undefined => deps.lanes.find((l) => l.id === id);
+  const guardEvent = (e: LedgerEntry): GuardEvent => guardEventOf(deps.store, e);
   const noStore: RequestHandler = (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();
@@ -312,7 +364,7 @@ export function guardRouter(deps: GuardApiDeps): Router {
     const p = parseParams(ledgerParams, req);
     const limit = p.limit ?? 100;
     const rows = deps.store.queryEvents({ ...ledgerQuery(p, deps.pseudonym), limit });
-    const events = rows.map(toGuardEvent);
+    const events = rows.map(guardEvent);
     const last = events.at(-1);
     res.json({ events, nextBefore: events.length >= limit && last !== undefined ? last.seq : null });
   });
@@ -346,8 +398,30 @@ export function guardRouter(deps: GuardApiDeps): Router {
       }),
       req,
     );
-    const alerts = deps.store.queryAlerts({ unackedOnly: p.unacked === 'true', limit: p.limit ?? 100 });
-    res.json({ alerts, unacked: deps.store.unackedAlertCount() });
+    const alerts = deps.store.queryAlerts({ open: p.unacked === 'true', limit: p.limit ?? 100 });
+    // Every alert still to acknowledge is in a row, however old, and the latest others.
+    const open = p.unacked === 'true' ? alerts : deps.store.queryAlerts({ open: true, limit: ALERT_ROWS_OPEN_MAX });
+    const all = [...new Map([...open, ...alerts].map((a) => [a.id, a])).values()].sort((x, y) => y.at - x.at);
+    const eventIds = [...new Set(all.flatMap((a) => (a.eventId === null ? [] : [a.eventId])))];
+    const events = new Map(deps.store.ledgerByIds(eventIds).map((e) => [e.id, e]));
+    res.json({ alerts, rows: alertRows(all, events), unacked: deps.store.unackedAlertCount() });
+  });
+
+  // The count alone, for the sign-in page: a guard arriving for a shift sees what is open.
+  router.get('/guard/alerts/count', sameOriginOnly, noStore, (_req, res) => {
+    res.json({ unacked: deps.store.unackedAlertCount() });
+  });
+
+  // Acknowledge the alerts the guard had on screen (a row, or every row shown), and only those.
+  const ackExample = '{"ids": ["<alert id>", ...]}';
+  router.post('/guard/alerts/ack', ...session, jsonBody(ackExample), (req, res) => {
+    const body = parseBody(ackBody, req, ackExample);
+    const guardId = sessionOf(res).guardId;
+    const at = deps.now();
+    let acked = 0;
+    for (const id of new Set(body.ids)) if (deps.store.ackAlert(id, guardId, at)) acked += 1;
+    logger.info({ guard: guardId, alerts: acked }, 'alerts acknowledged');
+    res.json({ acked, ackedBy: guardId, unacked: deps.store.unackedAlertCount() });
   });
 
   router.post('/guard/alerts/:id/ack', ...session, (req, res) => {
@@ -426,7 +500,7 @@ export function guardRouter(deps: GuardApiDeps): Router {
       throw err;
     }
     logger.warn({ guard: guardId, lane: laneId, reason: body.reason, event: result.event.id, pulsed: result.pulsed }, 'guard override');
-    res.json({ event: toGuardEvent(result.event), pulsed: result.pulsed });
+    res.json({ event: guardEvent(result.event), pulsed: result.pulsed });
   });
 
   router.get('/guard/zones', ...session, noStore, (_req, res) => {
@@ -484,7 +558,7 @@ function streamForGuard(req: Request, res: Response, deps: GuardApiDeps, alive: 
   for (const l of deps.lanes) write('lane', l.snapshot());
   const offs = [
     deps.bus.on('lane', (s: LaneSnapshot) => write('lane', s)),
-    deps.bus.on('ledger', (row: LedgerEntry) => write('ledger', toGuardEvent(row))),
+    deps.bus.on('ledger', (row: LedgerEntry) => write('ledger', guardEventOf(deps.store, row))),
     deps.bus.on('link', (s: LinkStatus) => write('link', s)),
   ];
   const heartbeat = setInterval(() => {

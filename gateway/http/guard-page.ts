@@ -1,16 +1,29 @@
 // The guard console page: kiosk-ui/guard.html with the catalogue's texts and the lane
 // list put into data attributes (HTML-escaped; the script reads them from dataset, so
 // no inline script is needed under the self-only CSP).
-import { CATEGORY_TEXT, OVERRIDE_REASON_CODES, REASON_CODES, UI_TEXT, outcomeText, overrideReason, reason } from '../policy/reasons.js';
+import {
+  ALERT_CODE_TEXT,
+  ALERT_KIND_TEXT,
+  CATEGORY_TEXT,
+  OVERRIDE_REASON_CODES,
+  REASON_CODES,
+  UI_TEXT,
+  guardOutcomeText,
+  overrideReason,
+  reason,
+} from '../policy/reasons.js';
 import type { Text } from '../policy/types.js';
 import { escapeHtml } from './kiosk-page.js';
 
 export interface GuardTexts {
   ui: Record<string, Text>;
+  /** Outcomes in the guard's words (放行 / 拒绝 / 转人工), not the kiosk's instructions. */
   outcomes: Record<string, Text>;
+  /** What each alert kind is called. */
+  alertKinds: Record<string, Text>;
   categories: Record<string, Text>;
   overrideReasons: { code: string; zh: string; en: string }[];
-  /** Text of every code an alert can carry (reason and override codes), without parameters. */
+  /** Text of every code an alert can carry (reason, override, device and update codes), without parameters. */
   reasons: Record<string, Text>;
 }
 
@@ -18,15 +31,19 @@ export interface GuardTexts {
 export function guardTexts(): GuardTexts {
   return {
     ui: { ...UI_TEXT },
-    outcomes: { ...outcomeText },
+    outcomes: { ...guardOutcomeText },
+    alertKinds: { ...ALERT_KIND_TEXT },
     categories: { ...CATEGORY_TEXT },
     overrideReasons: OVERRIDE_REASON_CODES.map((c) => {
       const r = overrideReason(c);
       return { code: r.code, zh: r.zh, en: r.en };
     }),
-    reasons: Object.fromEntries(
-      [...REASON_CODES.map((c) => reason(c)), ...OVERRIDE_REASON_CODES.map((c) => overrideReason(c))].map((r) => [r.code, { zh: r.zh, en: r.en }]),
-    ),
+    reasons: {
+      ...Object.fromEntries(
+        [...REASON_CODES.map((c) => reason(c)), ...OVERRIDE_REASON_CODES.map((c) => overrideReason(c))].map((r) => [r.code, { zh: r.zh, en: r.en }]),
+      ),
+      ...ALERT_CODE_TEXT,
+    },
   };
 }
 

@@ -4,7 +4,7 @@
 // Kept free of I/O and Node imports so the browser side can import it as is.
 import { CREDENTIAL_FAILURES, type Category } from '../credentials/types.js';
 import { displayDate } from './time.js';
-import type { Outcome, Reason, Text } from './types.js';
+import type { AlertKind, Outcome, Reason, Text } from './types.js';
 
 export const REASON_CODES = [
   ...CREDENTIAL_FAILURES,
@@ -490,6 +490,13 @@ export const outcomeText: Readonly<Record<Outcome, Text>> = {
   refer: { zh: '请等待工作人员', en: 'Please wait for staff' },
 };
 
+/** What happened to a passage, as the guard says it (the kiosk's instructions are outcomeText). */
+export const guardOutcomeText: Readonly<Record<Outcome, Text>> = {
+  admit: { zh: '放行', en: 'Admitted' },
+  refuse: { zh: '拒绝', en: 'Refused' },
+  refer: { zh: '转人工', en: 'Referred' },
+};
+
 // ---- Guard override reasons: the pick-list of the guard console. The guard's free text
 // goes beside the chosen code (ledger `note`), never into these texts.
 export const OVERRIDE_REASON_CODES = [
@@ -520,6 +527,52 @@ export function overrideReason(code: OverrideReasonCode): Reason {
   const t = OVERRIDE_TEXT[code];
   return { code, zh: t.zh, en: t.en };
 }
+
+// ---- Alerts as the guard console names them: every kind an alert is raised with, and
+// the codes alerts carry that are neither reason nor override codes (devices, tailgating,
+// zone corrections, rejected updates). Kinds and codes travel over MQTT as they are; these
+// texts are for people.
+/** Alert kinds raised by the gateway's own code beside the policy's AlertKind. */
+export type RaisedAlertKind = AlertKind | 'device-down' | 'device-up' | 'guard-override' | 'tailgate' | 'update-rejected' | 'zone-corrected';
+
+export const ALERT_KIND_TEXT: Readonly<Record<RaisedAlertKind, Text>> = {
+  fever: { zh: '发热', en: 'Fever' },
+  'health-code': { zh: '健康码或核酸异常', en: 'Health code or test' },
+  'risk-area': { zh: '风险地区', en: 'Risk area' },
+  watchlist: { zh: '管控名单', en: 'Watchlist' },
+  'visitor-refused': { zh: '访客被拒', en: 'Visitor refused' },
+  'forged-pass': { zh: '可疑通行码', en: 'Suspect pass' },
+  'device-fault': { zh: '设备故障', en: 'Device fault' },
+  'gate-held': { zh: '闸机未开', en: 'Gate stayed shut' },
+  'soft-rule': { zh: '放行但需关注', en: 'Admitted with a warning' },
+  'anti-passback': { zh: '反潜回', en: 'Anti-passback' },
+  'device-down': { zh: '设备断开', en: 'Device down' },
+  'device-up': { zh: '设备恢复', en: 'Device back' },
+  'guard-override': { zh: '人工放行', en: 'Guard override' },
+  tailgate: { zh: '无放行通过', en: 'Passage without admission' },
+  'update-rejected': { zh: '更新被拒收', en: 'Update rejected' },
+  'zone-corrected': { zh: '人数更正', en: 'Count corrected' },
+};
+
+/** Texts of the alert codes that are not reason or override codes. */
+export const ALERT_CODE_TEXT: Readonly<Record<string, Text>> = {
+  DEVICE_UP_SCANNER: { zh: '扫码器已恢复', en: 'Scanner back in service' },
+  DEVICE_UP_THERMOMETER: { zh: '测温仪已恢复', en: 'Thermometer back in service' },
+  DEVICE_UP_RELAY: { zh: '闸机已恢复', en: 'Gate back in service' },
+  DEVICE_UP_SENSOR: { zh: '通行传感器已恢复', en: 'Passage sensor back in service' },
+  DEVICE_DOWN_SENSOR: { zh: '通行传感器断开，区域人数暂停计数', en: 'Passage sensor down: the zone count is paused' },
+  PASSAGE_WITHOUT_ADMISSION: { zh: '有人未经放行通过（尾随或强行通过）', en: 'Someone went through without admission (tailgating or a forced gate)' },
+  ZONE_COUNT_CORRECTED: { zh: '区域人数已更正', en: 'Zone count corrected' },
+  UPDATE_MALFORMED: { zh: '收到无法读取的更新', en: 'An update could not be read' },
+  UPDATE_KIND_UNKNOWN: { zh: '收到未知类型的更新', en: 'An update of an unknown kind' },
+  UPDATE_KEY_UNKNOWN: { zh: '更新的签名密钥未登记', en: 'An update signed with an unknown key' },
+  UPDATE_SIGNATURE_INVALID: { zh: '更新签名验证未通过', en: 'An update failed signature verification' },
+  UPDATE_KIND_MISMATCH: { zh: '更新类型与发送通道不符', en: 'An update arrived on the wrong topic' },
+  UPDATE_WRONG_TARGET: { zh: '更新不是发给本卡口的', en: 'An update meant for another checkpoint' },
+  UPDATE_VERSION_STALE: { zh: '更新版本不比现行版本新', en: 'An update no newer than the one in force' },
+  UPDATE_SCHEMA_INVALID: { zh: '更新内容格式有误', en: 'An update with invalid content' },
+  UPDATE_APPLY_FAILED: { zh: '更新未能写入', en: 'An update could not be saved' },
+};
 
 // ---- Screen texts of the guard console (and the kiosk's fixed labels). Keys are stable;
 // the console looks them up by key, so a missing key shows as the key itself in tests.
@@ -562,14 +615,22 @@ export const UI_TEXT = {
   allLanes: { zh: '全部通道', en: 'All lanes' },
   allOutcomes: { zh: '全部结果', en: 'All outcomes' },
   allCredentials: { zh: '全部凭证', en: 'All credentials' },
-  outcomeAdmit: { zh: '通行', en: 'Admitted' },
-  outcomeRefuse: { zh: '拒绝', en: 'Refused' },
-  outcomeRefer: { zh: '转人工', en: 'Referred' },
   kindOverride: { zh: '人工放行', en: 'Override' },
   alerts: { zh: '告警', en: 'Alerts' },
   acknowledge: { zh: '确认', en: 'Acknowledge' },
   acknowledgedBy: { zh: '确认人', en: 'Acknowledged by' },
   noAlerts: { zh: '暂无告警', en: 'No alerts' },
+  acknowledgeAllShown: { zh: '全部确认', en: 'Acknowledge all shown' },
+  alertInfo: { zh: '提示，无需确认', en: 'No acknowledgement needed' },
+  alertPassage: { zh: '查看通行记录', en: 'Show the passage' },
+  overrideAnswers: { zh: '处理的通行', en: 'For the passage' },
+  screening: { zh: '每日筛查', en: 'Daily screening' },
+  screeningDate: { zh: '日期', en: 'Date' },
+  screeningWorkers: { zh: '应筛查', en: 'Workers' },
+  screened: { zh: '已筛查', en: 'Screened' },
+  notScreened: { zh: '未筛查', en: 'Not screened' },
+  screeningEveryone: { zh: '全部已筛查', en: 'Everyone screened' },
+  screeningNobody: { zh: '尚无人筛查', en: 'Nobody screened yet' },
   expected: { zh: '今日预约来访', en: "Today's expected visitors" },
   arrived: { zh: '已到', en: 'Arrived' },
   notYet: { zh: '未到', en: 'Not yet' },
@@ -605,7 +666,7 @@ export const UI_TEXT = {
   zoneEntryLanes: { zh: '入口', en: 'Entry' },
   zoneExitLanes: { zh: '出口', en: 'Exit' },
   zoneResetAt: { zh: '每日清零', en: 'Daily reset' },
-  antiPassback: { zh: '防反潜回', en: 'Anti-passback' },
+  antiPassback: { zh: '反潜回', en: 'Anti-passback' },
   antiPassbackOff: { zh: '关闭', en: 'Off' },
   antiPassbackHard: { zh: '严格', en: 'Hard' },
   antiPassbackSoft: { zh: '仅告警', en: 'Soft' },

@@ -93,6 +93,8 @@ export interface SqliteStore extends Store {
   outboxAppend(msg: OutboxMessage, createdAt?: number): number;
   /** Ledger rows with fromSeq <= seq <= toSeq, oldest first, read as appendDecision reads a row back. */
   ledgerRange(fromSeq: number, toSeq: number): LedgerEntry[];
+  /** The ledger rows with these ids (unknown ids are left out), newest first. */
+  ledgerByIds(ids: readonly string[]): LedgerEntry[];
   /** The ledger's highest seq, 0 when empty. */
   lastSeq(): number;
   /** Ledger rows per hour since `from` (inclusive) until `to` (exclusive), by kind and outcome. */
@@ -286,6 +288,7 @@ class SqliteStoreImpl implements SqliteStore {
   readonly #insertLedger: Database.Statement<[Record<string, unknown>]>;
   readonly #ledgerBySeq: Database.Statement<[number], LedgerRow>;
   #ledgerRange: Database.Statement<[number, number], LedgerRow> | undefined;
+  #ledgerByIds: Database.Statement<[string], LedgerRow> | undefined;
   readonly #insertOutbox: Database.Statement<[string, string, number, number]>;
   readonly #outboxPending: Database.Statement<[number, number], OutboxDbRow>;
   readonly #markDelivered: Database.Statement<[number, number]>;
@@ -609,6 +612,15 @@ class SqliteStoreImpl implements SqliteStore {
     return this.#ledgerRange.all(fromSeq, toSeq).map(ledgerFromRow);
   }
 
+  ledgerByIds(ids: readonly string[]): LedgerEntry[] {
+    if (!Array.isArray(ids) || ids.length > MAX_QUERY_LIMIT || ids.some((id) => typeof id !== 'string')) {
+      throw invalidQuery('ledgerByIds ids', ids, `an array of at most ${MAX_QUERY_LIMIT} event ids`);
+    }
+    if (ids.length === 0) return [];
+    this.#ledgerByIds ??= this.#db.prepare(`SELECT ${this.#ledgerColumns} FROM ledger WHERE id IN (SELECT value FROM json_each(?)) ORDER BY seq DESC`);
+    return this.#ledgerByIds.all(JSON.stringify(ids)).map(ledgerFromRow);
+  }
+
   lastSeq(): number {
     return (this.#db.prepare('SELECT max(seq) AS n FROM ledger').get() as { n: number | null }).n ?? 0;
   }
@@ -627,7 +639,9 @@ class SqliteStoreImpl implements SqliteStore {
     this.#alertStmts = {
       insert,
       ack: this.#db.prepare('UPDATE alerts SET acked_by = ?, acked_at = ? WHERE id = ? AND acked_at IS NULL'),
-      unacked: this.#db.prepare('SELECT count(*) AS n FROM alerts WHERE acked_at IS NULL'),
+      // What a guard has to look at: one per passage (a decision's alerts share its event id)
+      // or per alert of no passage; info alerts (a device back) need no acknowledgement.
+      unacked: this.#db.prepare("SELECT count(DISTINCT coalesce(event_id, id)) AS n FROM alerts WHERE acked_at IS NULL AND severity <> 'info'"),
       append: this.#db.transaction((alert: AlertRecord, toOutbox: (a: AlertRecord) => OutboxMessage | null) => {
         try {
           insert.run({
@@ -684,6 +698,7 @@ class SqliteStoreImpl implements SqliteStore {
       where.push('lane = @lane');
     }
     if (q.unackedOnly === true) where.push('acked_at IS NULL');
+    if (q.open === true) where.push("acked_at IS NULL AND severity <> 'info'");
     const sql =
       `SELECT ${ALERT_COLUMNS} FROM alerts` + (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') + ' ORDER BY seq DESC LIMIT @limit';
     let stmt = this.#alertQueries.get(sql);

@@ -209,6 +209,8 @@ export interface AlertQuery {
   to?: number;
   lane?: string;
   unackedOnly?: boolean;
+  /** Only alerts still to acknowledge: unacknowledged and not `info`. */
+  open?: boolean;
   limit?: number;
 }
 
@@ -219,5 +221,9 @@ export interface AlertStore {
   queryAlerts(q: AlertQuery): StoredAlert[];
   /** Record who acknowledged it; false when unknown or already acknowledged. */
   ackAlert(id: string, guardId: string, at: number): boolean;
+  /**
+   * What is left to acknowledge: passages (the alerts of one ledger event count once) and
+   * alerts of no passage, unacknowledged and not `info` (info needs no acknowledgement).
+   */
   unackedAlertCount(): number;
 }

@@ -178,6 +178,14 @@ export class AlertRaiser {
 type DeviceName = keyof LaneSnapshot['devices'];
 const DEVICE_NAMES: readonly DeviceName[] = ['scanner', 'thermometer', 'relay', 'sensor'];
 
+/** The code of a device's down or up alert: DEVICE_DOWN_THERMOMETER, DEVICE_UP_RELAY, ... */
+export function deviceAlertCode(up: boolean, device: DeviceName): string {
+  return `DEVICE_${up ? 'UP' : 'DOWN'}_${device.toUpperCase()}`;
+}
+
+/** Every code DeviceAlerts can raise (the console has a text for each). */
+export const DEVICE_ALERT_CODES: readonly string[] = DEVICE_NAMES.flatMap((d) => [deviceAlertCode(false, d), deviceAlertCode(true, d)]);
+
 /**
  * Device down/up alerts from successive lane snapshots: only transitions count, so a
  * device that stays down raises one alert, not one per snapshot.
@@ -200,7 +208,7 @@ export class DeviceAlerts {
       this.#last.set(key, up);
       // The first look is the baseline; a device that starts down is still worth an alert.
       if (was === up || (was === undefined && up)) continue;
-      const code = `DEVICE_${up ? 'UP' : 'DOWN'}_${name.toUpperCase()}`;
+      const code = deviceAlertCode(up, name);
       this.#raise({
         lane: snapshot.lane,
         kind: up ? 'device-up' : 'device-down',

@@ -152,7 +152,7 @@ describe('guard console in Chromium', () => {
   });
 
   it('acknowledges the red-code alert under the guard id and lowers the count', async () => {
-    const alert = page.locator('#alerts li[data-acked="false"]', { has: page.locator('[data-code="HEALTH_CODE_RED"]') }).first();
+    const alert = page.locator('#alerts li[data-state="open"][data-codes~="HEALTH_CODE_RED"]').first();
     await alert.waitFor();
     // All decisions are stored by now; the server's count is the reference.
     const before = await page.evaluate(async () => ((await (await fetch('/api/guard/alerts')).json()) as { unacked: number }).unacked);
@@ -160,7 +160,7 @@ describe('guard console in Chromium', () => {
     await expect.poll(async () => Number(await page.locator('#alert-count').innerText())).toBe(before);
     await page.screenshot({ path: shot('console-2-overview.png'), fullPage: true });
     await alert.locator('button.ack').click();
-    const acked = page.locator('#alerts li[data-acked="true"]', { has: page.locator('[data-code="HEALTH_CODE_RED"]') }).first();
+    const acked = page.locator('#alerts li[data-state="done"][data-codes~="HEALTH_CODE_RED"]').first();
     await acked.waitFor();
     const text = await acked.innerText();
     expect(text).toContain('健康码为红码');
@@ -172,7 +172,7 @@ describe('guard console in Chromium', () => {
     const before = await pulses();
     await page.click('#lanes .lane[data-lane="in-1"] button.override');
     await page.waitForSelector('#override-dialog[open]');
-    await page.selectOption('#override-reason', 'OVERRIDE_IDENTITY_VERIFIED');
+    await page.check('input[name="override-reason"][value="OVERRIDE_IDENTITY_VERIFIED"]');
     await page.fill('#override-note', '当面核实身份证，李四');
     await page.screenshot({ path: shot('console-3-override-dialog.png') });
     await page.click('#override-confirm');
@@ -187,7 +187,7 @@ describe('guard console in Chromium', () => {
     expect(text).toContain('人工放行：已当面核实证件');
     const ledger = await page.evaluate(async () => (await (await fetch('/api/guard/ledger?limit=1')).json()) as { events: { kind: string; actor: string; note: string }[] });
     expect(ledger.events[0]).toMatchObject({ kind: 'override', actor: 'G-01', note: '当面核实身份证，李四' });
-    await page.locator('#alerts li', { hasText: 'guard-override' }).first().waitFor();
+    await page.locator('#alerts li[data-codes="OVERRIDE_IDENTITY_VERIFIED"]', { hasText: '人工放行' }).first().waitFor();
     await page.screenshot({ path: shot('console-4-after-override.png'), fullPage: true });
   });
 

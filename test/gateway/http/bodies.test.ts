@@ -42,6 +42,7 @@ const ROUTES: Route[] = [
     headers: () => ({ cookie: guard.cookie, 'x-csrf-token': guard.csrf, origin: h.url }),
   },
   { name: 'zone count', path: '/api/guard/zones/canteen/count', body: { count: 3, reason: 'r' }, headers: () => ({ cookie: guard.cookie, 'x-csrf-token': guard.csrf, origin: h.url }) },
+  { name: 'acknowledge alerts', path: '/api/guard/alerts/ack', body: { ids: ['a-1'] }, headers: () => ({ cookie: guard.cookie, 'x-csrf-token': guard.csrf, origin: h.url }) },
 ];
 
 async function post(route: Route, body: Uint8Array | string, headers: Record<string, string>): Promise<Response> {

@@ -1,6 +1,9 @@
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GuardEvent } from '../../../gateway/http/guard-api.js';
+import type { AlertRow } from '../../../gateway/http/guard-alerts.js';
+import { OVERRIDE_ANSWERS_WITHIN_MS, answeredPassage, type GuardEvent } from '../../../gateway/http/guard-api.js';
+import { decisionOutbox } from '../../../gateway/telemetry/alerts.js';
+import { topicsFor } from '../../../gateway/telemetry/topics.js';
 import { LaneOverrideError } from '../../../gateway/lane/lane.js';
 import { reason } from '../../../gateway/policy/reasons.js';
 import type { NewLedgerEntry, StoredAlert } from '../../../gateway/store/types.js';
@@ -168,6 +171,53 @@ describe('guard feed, alerts and status', () => {
     expect(unacked.alerts.map((a) => a.id)).toEqual(['a-2']);
   });
 
+  it('lists a refusal that raised three alerts as one row, and acknowledges every alert shown in one request', async () => {
+    const h = await start();
+    const s = await signIn(h);
+    const ctx = { site: 'site-a', checkpoint: 'gate-1' };
+    const toOutbox = decisionOutbox(h.store, topicsFor({ prefix: 'checkpoints', site: 'site-a', checkpoint: 'gate-1' }), ctx);
+    const refusal = row({
+      outcome: 'refuse',
+      subjectName: '赵访客',
+      category: 'visitor',
+      reasons: [reason('HEALTH_CODE_RED'), reason('TRAVEL_RISK_AREA', { level: 'high' }), reason('VISITOR_NO_APPROVAL')],
+      alerts: [
+        { kind: 'health-code', severity: 'critical', code: 'HEALTH_CODE_RED' },
+        { kind: 'risk-area', severity: 'critical', code: 'TRAVEL_RISK_AREA' },
+        { kind: 'visitor-refused', severity: 'warning', code: 'VISITOR_NO_APPROVAL' },
+      ],
+    });
+    h.store.appendDecision(refusal, toOutbox);
+    h.store.appendAlert({ id: 'up-1', at: NOW, lane: 'north', kind: 'device-up', severity: 'info', code: 'DEVICE_UP_THERMOMETER', eventId: null, detail: 'thermometer back in service' }, () => null);
+    h.store.appendAlert({ id: 'down-1', at: NOW, lane: 'north', kind: 'device-down', severity: 'critical', code: 'DEVICE_DOWN_SCANNER', eventId: null, detail: null }, () => null);
+
+    type Rows = { rows: AlertRow[]; unacked: number; alerts: StoredAlert[] };
+    const list = (await (await fetch(`${h.url}/api/guard/alerts`, { headers: s.get })).json()) as Rows;
+    expect(list.alerts).toHaveLength(5);
+    expect(list.unacked).toBe(2); // the passage and the scanner; the thermometer back needs nothing
+    expect(list.rows.map((r) => [r.state, r.kinds, r.count])).toEqual([
+      ['open', ['device-down'], 1],
+      ['open', ['health-code', 'risk-area', 'visitor-refused'], 1],
+      ['info', ['device-up'], 1],
+    ]);
+    expect(list.rows[1]!.passage).toMatchObject({ id: refusal.id, outcome: 'refuse', name: '赵访客' });
+    const open = (await (await fetch(`${h.url}/api/guard/alerts/count`)).json()) as { unacked: number };
+    expect(open.unacked).toBe(2);
+
+    const shown = list.rows.filter((r) => r.state === 'open').flatMap((r) => r.ids);
+    // Raised after the guard looked: not among the ids sent, so it stays open.
+    h.store.appendAlert({ id: 'late', at: NOW, lane: 'south', kind: 'tailgate', severity: 'warning', code: 'PASSAGE_WITHOUT_ADMISSION', eventId: null, detail: null }, () => null);
+    const ack = await fetch(`${h.url}/api/guard/alerts/ack`, { method: 'POST', headers: s.post, body: JSON.stringify({ ids: shown }) });
+    expect(ack.status).toBe(200);
+    expect(await ack.json()).toEqual({ acked: 4, ackedBy: 'G-01', unacked: 1 });
+    const after = (await (await fetch(`${h.url}/api/guard/alerts?unacked=true`, { headers: s.get })).json()) as Rows;
+    expect(after.alerts.map((a) => a.id)).toEqual(['late']);
+
+    const bad = await fetch(`${h.url}/api/guard/alerts/ack`, { method: 'POST', headers: s.post, body: JSON.stringify({ ids: [] }) });
+    expect(bad.status).toBe(400);
+    expect((await errorOf(bad)).message).toContain('at least one alert id');
+  });
+
   it('reports each lane with its devices, the MQTT link, the outbox depth and the open alerts', async () => {
     const h = await start();
     const s = await signIn(h);
@@ -201,6 +251,39 @@ describe('guard override', () => {
       { lane: 'north', guardId: 'G-01', why: { code: 'OVERRIDE_IDENTITY_VERIFIED', zh: '人工放行：已当面核实证件', en: 'Guard override: credentials checked in person' }, note: '当面核实身份证' },
     ]);
     expect(h.store.queryEvents({ limit: 1 })[0]).toMatchObject({ kind: 'override', actor: 'G-01', note: '当面核实身份证' });
+  });
+
+  it("links an override to the lane's refused passage it answers, and not to an admitted or a stale one", async () => {
+    const h = await start();
+    const s = await signIn(h);
+    const override = async (lane: string): Promise<GuardEvent> => {
+      const res = await fetch(`${h.url}/api/lanes/${lane}/override`, {
+        method: 'POST',
+        headers: s.post,
+        body: JSON.stringify({ reason: 'OVERRIDE_IDENTITY_VERIFIED', note: '当面核实' }),
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { event: GuardEvent }).event;
+    };
+    const refused = h.store.appendDecision(row({ at: NOW - 60_000, outcome: 'refuse', subjectName: '李四', reasons: [reason('HEALTH_CODE_RED')] }), () => null);
+    h.store.appendDecision(row({ at: NOW - 30_000, lane: 'south', outcome: 'admit' }), () => null);
+    const first = await override('north');
+    expect(first.answers).toEqual({ id: refused.id, seq: refused.seq, at: new Date(refused.at).toISOString(), outcome: 'refuse', name: '李四' });
+    // A second override answers nothing: the refusal was answered by the first.
+    expect((await override('north')).answers).toBeNull();
+    // The south lane's last passage was admitted.
+    expect((await override('south')).answers).toBeNull();
+    // The ledger and the live feed give the same link.
+    const page = (await (await fetch(`${h.url}/api/guard/ledger?lane=north`, { headers: s.get })).json()) as { events: GuardEvent[] };
+    expect(page.events.map((e) => e.answers?.id ?? null)).toEqual([null, refused.id, null]);
+    // A refusal longer ago than OVERRIDE_ANSWERS_WITHIN_MS is not what a guard answers now.
+    const stale = h.store.appendDecision(row({ at: NOW - OVERRIDE_ANSWERS_WITHIN_MS - 1, lane: 'east', outcome: 'refuse' }), () => null);
+    const late = h.store.appendDecision(row({ at: NOW, lane: 'east', kind: 'override', outcome: 'admit', subjectRef: null, subjectName: null, actor: 'G-01', note: 'n' }), () => null);
+    expect(answeredPassage(h.store, late)).toBeNull();
+    const inTime = h.store.appendDecision(row({ at: stale.at + OVERRIDE_ANSWERS_WITHIN_MS, lane: 'west', kind: 'override', outcome: 'admit', actor: 'G-01', note: 'n' }), () => null);
+    h.store.appendDecision(row({ at: stale.at, lane: 'west', outcome: 'refer' }), () => null);
+    // Only passages before the override (by ledger order) count, even at an earlier time.
+    expect(answeredPassage(h.store, inTime)).toBeNull();
   });
 
   it('requires a reason from the pick-list and a note, and a configured lane', async () => {

@@ -20,6 +20,7 @@ const router = guardRouter({
   sessions: new SessionManager({ ttlMs: 1000, idleMs: 1000 }),
   store: {
     queryEvents: () => [],
+    ledgerByIds: () => [],
     ledgerHourly: () => [],
     approvalsAll: () => [],
     rosterAll: () => [],
@@ -55,6 +56,7 @@ function bodyFor(method: string, path: string): string | undefined {
   if (method === 'GET') return undefined;
   if (path.includes('override')) return JSON.stringify({ reason: 'OVERRIDE_OTHER', note: 'test' });
   if (path.includes('zones')) return JSON.stringify({ count: 3, reason: 'test' });
+  if (path === '/guard/alerts/ack') return JSON.stringify({ ids: ['a-1'] });
   return '{}';
 }
 
@@ -75,7 +77,7 @@ afterAll(async () => {
 });
 
 describe('guard routes', () => {
-  it('are enumerated from the router, and sign-in is the only one without a session', () => {
+  it('are enumerated from the router, and only sign-in and the open-alert count need no session', () => {
     const names = ROUTES.map((r) => r.name);
     expect(names).toEqual(
       expect.arrayContaining([
@@ -86,7 +88,9 @@ describe('guard routes', () => {
         'GET /guard/ledger',
         'GET /guard/ledger.csv',
         'GET /guard/alerts',
+        'GET /guard/alerts/count',
         'POST /guard/alerts/:id/ack',
+        'POST /guard/alerts/ack',
         'GET /guard/expected',
         'GET /guard/stats',
         'GET /guard/screening',
@@ -96,8 +100,8 @@ describe('guard routes', () => {
         'POST /guard/zones/:zone/count',
       ]),
     );
-    expect(PUBLIC_GUARD_ROUTES).toEqual(['POST /guard/login']);
-    expect(PROTECTED.length).toBe(ROUTES.length - 1);
+    expect(PUBLIC_GUARD_ROUTES).toEqual(['POST /guard/login', 'GET /guard/alerts/count']);
+    expect(PROTECTED.length).toBe(ROUTES.length - 2);
   });
 
   it.each(PROTECTED)('$name refuses a request without a session', async ({ method, path }) => {
@@ -156,6 +160,13 @@ describe('guard routes', () => {
     const res = await fetch(urlOf(h, path), { method, headers, body: bodyFor(method, path) ?? '{}' });
     expect(res.status).toBe(403);
     expect((await errorOf(res)).code).toBe('CROSS_SITE');
+  });
+
+  it('tells the sign-in page how many alerts are open, and nothing else, without a session', async () => {
+    const res = await fetch(`${h.url}/api/guard/alerts/count`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.json()).toEqual({ unacked: 1 });
   });
 
   it('leaves the guard page itself public: it is the sign-in form', async () => {

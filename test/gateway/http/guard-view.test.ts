@@ -1,6 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { todayStats, type HourBucket } from '../../../gateway/http/guard-api.js';
-import { celsius, chartModel, checkpointInstant, clockTime, dateTime, feedMatches, textOf, zoneCount, zoneLoad, type GuardEvent } from '../../../kiosk-ui/guard-view.js';
+import { guardTexts } from '../../../gateway/http/guard-page.js';
+import {
+  ackBatches,
+  alertLines,
+  celsius,
+  chartModel,
+  checkpointInstant,
+  checkpointLocalInput,
+  clockTime,
+  dateTime,
+  feedMatches,
+  textOf,
+  zoneCount,
+  zoneLoad,
+  type AlertRow,
+  type GuardEvent,
+} from '../../../kiosk-ui/guard-view.js';
 
 function hours(fill: Partial<Record<number, Partial<HourBucket>>> = {}): HourBucket[] {
   return Array.from({ length: 24 }, (_, hour) => ({ hour, admit: 0, refuse: 0, refer: 0, ...fill[hour] }));
@@ -9,7 +25,7 @@ function hours(fill: Partial<Record<number, Partial<HourBucket>>> = {}): HourBuc
 describe('hour chart', () => {
   it('draws one bar per non-zero count, scaled to a round maximum, inside the plot', () => {
     const m = chartModel(hours({ 8: { admit: 40, refuse: 3 }, 17: { refer: 1 } }), 720, 220);
-    expect(m.max).toBe(50);
+    expect(m.max).toBe(40);
     expect(m.bars.map((b) => [b.hour, b.series, b.n])).toEqual([
       [8, 'admit', 40],
       [8, 'refuse', 3],
@@ -33,6 +49,20 @@ describe('hour chart', () => {
     expect(m.hourLabels.map((l) => l.hour)).toEqual([0, 3, 6, 9, 12, 15, 18, 21]);
   });
 
+  it('labels the y axis with whole numbers only, never 12.5 people', () => {
+    for (const top of [1, 5, 6, 7, 12, 23, 25, 26, 99, 101, 240, 1234]) {
+      const m = chartModel(hours({ 9: { admit: top } }));
+      const values = m.grid.map((g) => g.value);
+      expect(values.every(Number.isInteger), `${top}: ${values.join(', ')}`).toBe(true);
+      expect(values[0]).toBe(0);
+      expect(values.at(-1)).toBe(m.max);
+      expect(m.max).toBeGreaterThanOrEqual(top);
+      expect(values.length).toBeLessThanOrEqual(6);
+      expect(values.length).toBeGreaterThanOrEqual(2);
+    }
+    expect(chartModel(hours({ 9: { admit: 23 } })).grid.map((g) => g.value)).toEqual([0, 5, 10, 15, 20, 25]);
+  });
+
   it('ignores hours outside the day', () => {
     expect(chartModel([{ hour: 24, admit: 3, refuse: 0, refer: 0 }]).bars).toEqual([]);
   });
@@ -53,7 +83,7 @@ describe('console helpers', () => {
   });
 
   it('shows a missing label as its key, so a gap is visible', () => {
-    expect(textOf({ ui: {}, outcomes: {}, categories: {}, overrideReasons: [], reasons: {} }, 'nope')).toEqual({ zh: 'nope', en: 'nope' });
+    expect(textOf({ ui: {}, outcomes: {}, alertKinds: {}, categories: {}, overrideReasons: [], reasons: {} }, 'nope')).toEqual({ zh: 'nope', en: 'nope' });
   });
 
   it('sums passages by outcome and hour and counts overrides and faults apart', () => {
@@ -103,5 +133,51 @@ describe('console times', () => {
     expect(checkpointInstant('2024-12-04T00:05:09')).toBe(new Date(at).toISOString());
     expect(checkpointInstant('')).toBeNull();
     expect(checkpointInstant('2024-13-40T99:99')).toBeNull();
+  });
+
+  it('fills a search field with China time, which reads back as the same minute', () => {
+    expect(checkpointLocalInput(at)).toBe('2024-12-04T00:05');
+    expect(checkpointInstant(checkpointLocalInput(at))).toBe('2024-12-03T16:05:00.000Z');
+  });
+});
+
+describe('alert rows on the console', () => {
+  const texts = guardTexts();
+  function row(over: Partial<AlertRow>): AlertRow {
+    return {
+      ids: ['a-1'],
+      state: 'open',
+      lane: 'in-1',
+      severity: 'critical',
+      kinds: ['device-up'],
+      codes: ['DEVICE_UP_THERMOMETER'],
+      count: 1,
+      first: 0,
+      last: 0,
+      passage: null,
+      ackedBy: null,
+      ackedAt: null,
+      detail: null,
+      ...over,
+    };
+  }
+
+  it("says a passage's alerts with its reasons, and other alerts with the text of their code, never the code", () => {
+    const passage = { id: 'e', seq: 1, at: '', kind: 'decision', outcome: 'refuse' as const, name: null, reasons: [{ code: 'TEMP_FEVER', zh: '体温偏高（38.2℃）', en: 'Temperature too high (38.2 °C)' }] };
+    expect(alertLines(row({ passage, codes: ['TEMP_FEVER'] }), texts)).toEqual([{ zh: '体温偏高（38.2℃）', en: 'Temperature too high (38.2 °C)' }]);
+    expect(alertLines(row({}), texts)).toEqual([{ zh: '测温仪已恢复', en: 'Thermometer back in service' }]);
+    // A code from a newer gateway than this console: the kind's name, not the code.
+    expect(alertLines(row({ kinds: ['tailgate'], codes: ['SOMETHING_NEW'] }), texts)).toEqual([{ zh: '无放行通过', en: 'Passage without admission' }]);
+  });
+
+  it('acknowledges the open rows shown, in batches the API takes, and never information or done rows', () => {
+    const rows = [
+      row({ ids: ['a', 'b', 'c'] }),
+      row({ state: 'info', ids: ['i'] }),
+      row({ state: 'done', ids: ['d'] }),
+      row({ ids: ['e', 'f'] }),
+    ];
+    expect(ackBatches(rows, 2)).toEqual([['a', 'b'], ['c', 'e'], ['f']]);
+    expect(ackBatches([], 2)).toEqual([]);
   });
 });

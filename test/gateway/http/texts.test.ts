@@ -6,8 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { guardTexts } from '../../../gateway/http/guard-page.js';
 import { kioskTexts } from '../../../gateway/http/kiosk-page.js';
 import { DEVICE_NAMES } from '../../../kiosk-ui/kiosk-view.js';
+import { ALERT_KINDS, DEVICE_ALERT_CODES } from '../../../gateway/telemetry/alerts.js';
+import { UPDATE_ERROR_CODES } from '../../../gateway/updates/errors.js';
 import {
+  ALERT_KIND_TEXT,
   CATEGORY_TEXT,
+  guardOutcomeText,
   OVERRIDE_REASON_CODES,
   REASON_CODES,
   UI_TEXT,
@@ -46,7 +50,43 @@ describe('message catalogue', () => {
   });
 
   it('has texts for every outcome and category the console shows', () => {
-    for (const t of [...Object.values(outcomeText), ...Object.values(CATEGORY_TEXT)]) bothTexts(t.zh, t.en);
+    for (const t of [...Object.values(outcomeText), ...Object.values(guardOutcomeText), ...Object.values(CATEGORY_TEXT)]) bothTexts(t.zh, t.en);
+  });
+
+  it("names outcomes on the console in the guard's words, not with the kiosk's instructions", () => {
+    expect(guardTexts().outcomes).toEqual({
+      admit: { zh: '放行', en: 'Admitted' },
+      refuse: { zh: '拒绝', en: 'Refused' },
+      refer: { zh: '转人工', en: 'Referred' },
+    });
+  });
+
+  it('names every alert kind the gateway raises in both languages', () => {
+    const kinds = guardTexts().alertKinds;
+    for (const kind of [...ALERT_KINDS, 'soft-rule', 'anti-passback']) {
+      const t = kinds[kind];
+      expect(t, kind).toBeDefined();
+      bothTexts(t!.zh, t!.en);
+    }
+    expect(Object.keys(kinds).sort()).toEqual(Object.keys(ALERT_KIND_TEXT).sort());
+  });
+
+  it('has a text in both languages for every code an alert can carry', () => {
+    const texts = guardTexts().reasons;
+    const codes = [
+      ...REASON_CODES,
+      ...OVERRIDE_REASON_CODES,
+      ...DEVICE_ALERT_CODES,
+      ...UPDATE_ERROR_CODES,
+      'PASSAGE_WITHOUT_ADMISSION',
+      'ZONE_COUNT_CORRECTED',
+    ];
+    expect(DEVICE_ALERT_CODES).toContain('DEVICE_UP_THERMOMETER');
+    for (const code of codes) {
+      const t = texts[code];
+      expect(t, code).toBeDefined();
+      bothTexts(t!.zh, t!.en);
+    }
   });
 
   it('knows every label the console page and script ask for', () => {

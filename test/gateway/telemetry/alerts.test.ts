@@ -55,6 +55,28 @@ describe('the alert store', () => {
     expect(store.queryAlerts({ lane: 'lane-1' })[0]).toMatchObject({ ackedBy: 'guard-7', ackedAt: 1_670_000_002_000 });
   });
 
+  it('counts a passage with several alerts once, and device-back (info) alerts not at all', () => {
+    const passage = randomUUID();
+    for (const [kind, code] of [
+      ['health-code', 'HEALTH_CODE_RED'],
+      ['risk-area', 'TRAVEL_RISK_AREA'],
+      ['visitor-refused', 'VISITOR_NO_APPROVAL'],
+    ] as const) {
+      store.appendAlert(alert({ kind, code, eventId: passage }), () => null);
+    }
+    const down = alert({ kind: 'device-down', code: 'DEVICE_DOWN_THERMOMETER' });
+    store.appendAlert(down, () => null);
+    store.appendAlert(alert({ kind: 'device-up', severity: 'info', code: 'DEVICE_UP_THERMOMETER' }), () => null);
+    expect(store.unackedAlertCount()).toBe(2);
+    const [first] = store.queryAlerts({ unackedOnly: true }).filter((a) => a.eventId === passage);
+    expect(store.ackAlert(first!.id, 'guard-7', 1_670_000_002_000)).toBe(true);
+    expect(store.unackedAlertCount()).toBe(2); // two alerts of the passage are still open
+    for (const a of store.queryAlerts({ unackedOnly: true }).filter((x) => x.eventId === passage)) store.ackAlert(a.id, 'guard-7', 1_670_000_002_000);
+    expect(store.unackedAlertCount()).toBe(1);
+    expect(store.ackAlert(down.id, 'guard-7', 1_670_000_003_000)).toBe(true);
+    expect(store.unackedAlertCount()).toBe(0);
+  });
+
   it('refuses a malformed alert or a repeated id and writes nothing', () => {
     const bad = alert({ code: 'lower case' });
     expect(() => store.appendAlert(bad, () => null)).toThrow(/STORE_INVALID_ROW.*code/);
