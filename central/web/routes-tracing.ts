@@ -50,12 +50,10 @@ interface Asked {
 
 /** The request's reason (refused first, before anything else is looked at), person and window. */
 function askedOf(req: Request, ctx: ConsoleContext): Asked {
-  const raw: unknown = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>)['reason'] : undefined;
-  if (req.body !== undefined) {
-    const reason = meaningfulReason(raw);
-    if (reason === null) {
-      throw new HttpError(400, 'TRACE_REASON_REQUIRED', `body field 'reason': say why this tracing is needed, at least ${MIN_REASON_CHARS} letters or digits (e.g. "发热病例 E1001 的密接排查"); every query is recorded with it`);
-    }
+  // A body that is not JSON at all is BAD_BODY (parseBody below); one without a reason is this.
+  const reason = meaningfulReason(typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>)['reason'] : undefined);
+  if (reason === null && req.body !== undefined) {
+    throw new HttpError(400, 'TRACE_REASON_REQUIRED', `body field 'reason': say why this tracing is needed, at least ${MIN_REASON_CHARS} letters or digits (e.g. "发热病例 E1001 的密接排查"); every query is recorded with it`);
   }
   const body = parseBody(traceBody, req, TRACE_EXAMPLE);
   const subject = ctx.sites?.pseudonymOf(body.site, body.staffId) ?? null;
@@ -66,7 +64,7 @@ function askedOf(req: Request, ctx: ConsoleContext): Asked {
   const to = epochMs(body.to, 'to');
   const problem = windowProblem(from, to, body.minutes);
   if (problem !== null) throw new HttpError(400, 'BAD_BODY', `body field ${problem}`);
-  return { q: { site: body.site, staffId: body.staffId, subject, from, to, minutes: body.minutes }, reason: meaningfulReason(body.reason)! };
+  return { q: { site: body.site, staffId: body.staffId, subject, from, to, minutes: body.minutes }, reason: reason! };
 }
 
 async function run(req: Request, res: Response, ctx: ConsoleContext, exported: boolean): Promise<{ asked: Asked; person: RosterPerson; result: TraceResult }> {
@@ -78,13 +76,13 @@ async function run(req: Request, res: Response, ctx: ConsoleContext, exported: b
   return { asked, person, result };
 }
 
-export const TRACE_CSV_COLUMNS = [
+const TRACE_CSV_COLUMNS = [
   'traced_site', 'traced_staff_id', 'passage_time', 'checkpoint', 'lane', 'kind', 'outcome',
   'contact_name', 'contact_staff_id', 'contact_department', 'contact_pseudonym', 'contact_time', 'offset_min',
 ] as const;
 
 /** One line per (passage, contact); a passage without contacts is one line with the contact cells empty. */
-export function traceCsv(q: TraceRequest, result: TraceResult): string {
+function traceCsv(q: TraceRequest, result: TraceResult): string {
   const line = (cells: (string | number | null)[]): string => `${cells.map(csvCell).join(',')}\r\n`;
   let out = `${CSV_BOM}${TRACE_CSV_COLUMNS.join(',')}\r\n`;
   for (const p of result.passages) {
