@@ -7,7 +7,9 @@
 // The fill: N events over the 12 months before NOW, ~100 checkpoints, 20 000 pseudonyms,
 // 2 % refused for FEVER; alerts = 1 % of N (five kinds, bursts at a checkpoint, some with a
 // gateway `count`), stats every 10 min for the last 7 days, a birth per checkpoint with a
-// few older sessions in the history, 90 online and 10 offline. Payload columns hold `{}`:
+// few older sessions in the history, 90 online and 10 offline; an office roster of all
+// 20 000 pseudonyms; and for contact tracing, a crowd of 100 others within ±10 min of each
+// of the traced persons' passages of the last 15 days. Payload columns hold `{}`:
 // no console query reads them, and the real ~600-byte payloads would only slow the fill.
 // event_keys/alert_keys (ingest dedupe) are not filled: no console query reads them.
 // "Cold" is cold for PostgreSQL's connection and plan caches only: the shared server is
@@ -16,7 +18,7 @@
 // Env: BENCH_QUERIES_EVENTS (10000000), BENCH_QUERIES_CHECKPOINTS (100),
 // BENCH_QUERIES_REPEATS (30), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test),
 // BENCH_QUERIES_KEEP=1 (keep the schema; its name is printed).
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,6 +28,7 @@ import { alertsInbox } from '../central/console/alerts.js';
 import { chinaDate, feverAlertsPerDay, passagesPerHour, refusalsByReason } from '../central/console/charts.js';
 import { checkpointsOverview } from '../central/console/checkpoints.js';
 import { recordPublication } from '../central/console/published.js';
+import { recordedTrace, traceLog } from '../central/console/tracing.js';
 import { openDb, type Db } from '../central/db/adapter.js';
 import { migrate } from '../central/db/migrations.js';
 import { Partitions, addMonths, monthOf } from '../central/db/partitions.js';
@@ -42,6 +45,10 @@ const SUBJECTS = 20_000;
 const TARGET_MS = 300;
 const DAY = 86_400_000;
 const SITE = 'mine-a';
+
+/** The subjects the per-person queries look up (parameter sets k = 0…4). */
+const TRACED = [0, 1, 2, 3, 4].map((k) => (k * 7919) % SUBJECTS);
+const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
 
 const cp = (i: number): string => `gate-${String(i).padStart(3, '0')}`;
 
@@ -134,11 +141,34 @@ async function fill(db: Db, now: number): Promise<void> {
       await recordPublication(db, { site: SITE, target: 'all', kind, version, at: now - DAY });
     }
   });
+  // Shift changes on the traced persons' lanes: 100 others (pseudonyms of the fill) within
+  // ±10 min of each of their passages of the last 15 days, so a trace finds crowds (the
+  // regular fill puts the next passage on a lane 300 events away, beyond ±15 min).
+  await timed('crowds around the traced persons\' passages', () =>
+    db.query(
+      `INSERT INTO events (id, site, checkpoint, seq, at, lane, kind, outcome, reasons, credential, subject, category, temperature, historical, payload)
+       SELECT gen_random_uuid(), e.site, e.checkpoint, 0, e.at + make_interval(secs => (g - 50) * 12), e.lane, 'decision', 'admit', ARRAY[]::text[],
+              'health-pass', 'p1_' || substr(md5(((abs(hashtext(e.at::text)) + g * 197) % $3)::text), 1, 22), 'employee', 36.5, false, '{}'::jsonb
+         FROM events e, generate_series(0, 99) AS g
+        WHERE e.subject = ANY($1::text[]) AND e.at >= $2::timestamptz`,
+      [TRACED.map((i) => `p1_${md5(String(i)).slice(0, 22)}`), new Date(now - 15 * DAY).toISOString(), SUBJECTS],
+    ),
+  );
+  // The office roster: every pseudonym of the fill, so tracing maps contacts to names.
+  await timed(`office roster ${SUBJECTS}`, () =>
+    db.query(
+      `INSERT INTO office_roster (site, staff_id, name, category, department, team, active, pseudonym, entry, updated_at)
+       SELECT $1, 'E' || lpad(i::text, 5, '0'), '员工' || i, 'employee', '部门' || (i % 40), NULL, true,
+              'p1_' || substr(md5(i::text), 1, 22), '{}'::jsonb, $2::timestamptz
+         FROM generate_series(0, $3::int - 1) AS i`,
+      [SITE, new Date(now).toISOString(), SUBJECTS],
+    ),
+  );
   await timed('VACUUM ANALYZE (what autovacuum would have done)', () =>
     // Only this schema's tables: a bare VACUUM would walk every schema of the shared database.
     // One statement each: VACUUM cannot run inside the implicit transaction of a multi-statement query.
     (async () => {
-      for (const t of ['events', 'alerts', 'stats', 'checkpoint_status_history', 'checkpoints', 'seq_watermarks', 'published_updates']) await db.exec(`VACUUM ANALYZE ${t}`);
+      for (const t of ['events', 'alerts', 'stats', 'checkpoint_status_history', 'checkpoints', 'seq_watermarks', 'published_updates', 'office_roster']) await db.exec(`VACUUM ANALYZE ${t}`);
     })(),
   );
   console.log(`  fill: total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -152,7 +182,7 @@ interface QueryCase {
 
 function cases(now: number): QueryCase[] {
   const day = (k: number): number => Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), new Date(now).getUTCDate()) - (3 + (k % 5) * 37) * DAY;
-  const subject = async (db: Db, k: number): Promise<string> => (await db.query<{ s: string }>(`SELECT 'p1_' || substr(md5($1::text), 1, 22) AS s`, [(k * 7919) % SUBJECTS]))[0]!.s;
+  const subject = async (db: Db, k: number): Promise<string> => (await db.query<{ s: string }>(`SELECT 'p1_' || substr(md5($1::text), 1, 22) AS s`, [TRACED[k % TRACED.length]]))[0]!.s;
   return [
     { label: 'baseline: count(*) of one day of events (raw SQL)', run: (db, k) => db.query('SELECT count(*) FROM events WHERE at >= $1 AND at < $2', [new Date(day(k)).toISOString(), new Date(day(k) + DAY).toISOString()]) },
     { label: 'checkpoints overview (all checkpoints)', run: (db) => checkpointsOverview(db, {}, now) },
@@ -168,6 +198,16 @@ function cases(now: number): QueryCase[] {
     { label: 'charts: refusals by reason per day, 90 days (the most)', run: (db) => refusalsByReason(db, { days: 90 }, now) },
     { label: 'charts: fever alerts per day, 30 days', run: (db) => feverAlertsPerDay(db, { days: 30 }, now) },
     { label: 'charts: fever alerts per day, 90 days (the most)', run: (db) => feverAlertsPerDay(db, { days: 90 }, now) },
+    // A person's 14 days (~20 passages at 10 M events) and everyone on the same lane within
+    // ±N of each, recorded in trace_queries by the same statement (what POST /api/tracing runs).
+    ...[15, 120].map((minutes): QueryCase => ({
+      label: `contact tracing: 14 days, ±${minutes} min, recorded`,
+      run: async (db, k) => {
+        const s = await subject(db, k);
+        return recordedTrace(db, { site: SITE, staffId: `E${String(TRACED[k % TRACED.length]).padStart(5, '0')}`, subject: s, from: now - 14 * DAY, to: now, minutes }, { at: now, officerId: 'bench', role: 'duty-leader', client: 'bench', reason: 'bench run', export: false });
+      },
+    })),
+    { label: 'tracing log, first page (50 of the bench\'s queries)', run: (db) => traceLog(db, { limit: 50 }) },
     { label: 'events by reason code and day (FEVER)', run: (db, k) => db.query(`SELECT id, at, checkpoint, subject, temperature FROM events WHERE reasons @> ARRAY['FEVER'] AND at >= $1 AND at < $2 ORDER BY at`, [new Date(day(k)).toISOString(), new Date(day(k) + DAY).toISOString()]) },
   ];
 }
@@ -205,6 +245,10 @@ export async function benchCentralQueries(): Promise<void> {
       const verdict = Math.max(cold, p99) <= TARGET_MS ? 'ok' : `MISSES ${TARGET_MS} ms`;
       console.log(`${c.label.padEnd(54)} cold ${cold.toFixed(1).padStart(7)} ms  warm p50 ${p50.toFixed(1).padStart(7)} ms  p99 ${p99.toFixed(1).padStart(7)} ms  ${verdict}`);
     }
+    const traced = await db.query<{ minutes: number; passages: string; contacts: string }>(
+      'SELECT minutes, round(avg(passages), 1)::text AS passages, round(avg(contacts), 1)::text AS contacts FROM trace_queries GROUP BY minutes ORDER BY minutes',
+    );
+    for (const t of traced) console.log(`contact tracing ±${t.minutes} min: ${t.passages} passages and ${t.contacts} contact rows per query on average`);
     console.log(`target: each console query ≤ ${TARGET_MS} ms`);
   } finally {
     await db.close().catch(() => undefined);

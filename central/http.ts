@@ -12,6 +12,7 @@ import type { ChangeFeed } from './web/changes.js';
 import type { ConsoleContext } from './web/context.js';
 import { mountPages } from './web/pages.js';
 import { mountCharts } from './web/routes-charts.js';
+import { mountTracing } from './web/routes-tracing.js';
 import type { UpdatePusher } from './push.js';
 import type { SiteKeys } from './sites.js';
 
@@ -91,6 +92,7 @@ export function createHttpApp(
   // One module per page; each adds its /api/… routes.
   mountPages(app, ctx);
   mountCharts(app, ctx);
+  mountTracing(app, ctx);
     },
   });
   return app;

@@ -4,19 +4,21 @@
 import { $, csrf, onRefresh, setBackground, showError, type Page } from './lib.js';
 import { alertsPage } from './page-alerts.js';
 import { chartsPage } from './page-charts.js';
+import { auditPage } from './page-audit.js';
 import { checkpointsPage } from './page-checkpoints.js';
+import { tracingPage } from './page-tracing.js';
 
 const PAGES: Record<string, Page> = {
   checkpoints: checkpointsPage,
   alerts: alertsPage,
   charts: chartsPage,
+  tracing: tracingPage,
+  audit: auditPage,
 };
 /** Nav entries whose page is not built yet. */
 const COMING: Record<string, string> = {
   screening: '每日筛查 · Screening',
   visitors: '访客与外包 · Visitors',
-  tracing: '流调 · Tracing',
-  audit: '审计 · Audit',
 };
 const FALLBACK_REFRESH_MS = 30_000;
 

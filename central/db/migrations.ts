@@ -294,6 +294,46 @@ CREATE INDEX office_roster_pseudonym ON office_roster (pseudonym) WHERE pseudony
 `,
   },
   {
+    version: 9,
+    name: 'console: contact-tracing queries, append-only',
+    sql: `
+-- Every contact-tracing query and export of the console: who asked, when, from where,
+-- why, what, and how many rows it returned. Written in the same statement that reads
+-- the results (central/console/tracing.ts), so no result leaves without its row.
+CREATE TABLE trace_queries (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at          timestamptz NOT NULL,
+  officer_id  text NOT NULL,  -- no foreign key: the row outlives the account
+  role        text NOT NULL,
+  client      text NOT NULL,
+  reason      text NOT NULL CHECK (length(reason) BETWEEN 1 AND 500),
+  export      boolean NOT NULL,  -- true: the CSV export, itself a query
+  site        text NOT NULL,
+  staff_id    text NOT NULL,
+  subject     text NOT NULL,     -- the pseudonym the staff id maps to at that site
+  from_at     timestamptz NOT NULL,
+  to_at       timestamptz NOT NULL,
+  minutes     integer NOT NULL,
+  passages    integer NOT NULL,
+  contacts    integer NOT NULL,  -- (passage, other person) rows
+  people      integer NOT NULL,  -- distinct other persons
+  truncated   boolean NOT NULL
+);
+-- The audit page lists newest first, paged by (at, id).
+CREATE INDEX trace_queries_at ON trace_queries (at DESC, id DESC);
+-- Append-only: no console route updates or deletes, and the database refuses it too.
+CREATE FUNCTION trace_queries_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  RAISE EXCEPTION 'trace_queries is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END
+$fn$;
+CREATE TRIGGER trace_queries_no_update_delete BEFORE UPDATE OR DELETE ON trace_queries
+  FOR EACH ROW EXECUTE FUNCTION trace_queries_append_only();
+CREATE TRIGGER trace_queries_no_truncate BEFORE TRUNCATE ON trace_queries
+  FOR EACH STATEMENT EXECUTE FUNCTION trace_queries_append_only();
+`,
+  },
+  {
     version: 10,
     name: 'charts: refused passages by time',
     sql: `

@@ -4,7 +4,7 @@
 // page. The page re-fetches on a notice; no data travels over the stream.
 import type { Classified } from '../classify.js';
 
-export type ChangeKind = 'events' | 'alerts' | 'status';
+export type ChangeKind = 'events' | 'alerts' | 'status' | 'tracing';
 
 export class ChangeFeed {
   #subs = new Set<(kinds: ChangeKind[]) => void>();

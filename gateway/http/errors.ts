@@ -28,6 +28,9 @@ export type HttpErrorCode =
   | 'ACCOUNT_LOCKED'
   /** The office console: signed in, but the officer's role does not allow this. */
   | 'ROLE_REQUIRED'
+  /** Contact tracing without a meaningful reason (and a site the office holds no pseudonym key for). */
+  | 'TRACE_REASON_REQUIRED'
+  | 'SITE_UNKNOWN'
   | 'RATE_LIMITED'
   | 'LANE_BUSY'
   | 'RELAY_DOWN'

@@ -39,6 +39,8 @@ describe('program boundaries', () => {
       'gateway/guards/pin.js',
       'gateway/http/access.js',
       'gateway/http/body.js',
+      // Contact-tracing export: the ledger export's CSV cells (BOM, CRLF, formulas defused).
+      'gateway/http/csv.js',
       'gateway/http/errors.js',
       'gateway/http/hosts.js',
       'gateway/http/security.js',

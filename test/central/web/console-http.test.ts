@@ -4,28 +4,13 @@
 // allow-list; sign-out with the CSRF token; roles; the two bearer tokens.
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type express from 'express';
 import { recentAudit } from '../../../central/web/audit.js';
 import { OFFICE_COOKIE } from '../../../central/web/app.js';
 import { Cleanup } from '../../gateway/telemetry/helpers.js';
-import { PASSWORD, T0, errorCode, signIn, signInRequest, startConsole, type Console } from './helpers.js';
+import { PASSWORD, T0, errorCode, routesOf, signIn, signInRequest, startConsole, type Console } from './helpers.js';
 
 const METRICS_TOKEN = 'm'.repeat(40);
 const CLI_TOKEN = 'c'.repeat(43);
-
-/** Every route the app declares, as "METHOD /path" (walking mounted routers too). */
-function routesOf(app: express.Express): string[] {
-  const out: string[] = [];
-  type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
-  const walk = (stack: Layer[]): void => {
-    for (const layer of stack) {
-      if (layer.route) for (const m of Object.keys(layer.route.methods)) out.push(`${m.toUpperCase()} ${layer.route.path}`);
-      else if (layer.handle?.stack) walk(layer.handle.stack);
-    }
-  };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
-  return out;
-}
 
 /** GET with a Host header of our choosing (fetch sets its own). */
 function getWithHost(base: string, path: string, host: string): Promise<{ status: number; body: string }> {
@@ -58,7 +43,7 @@ describe('office console HTTP', () => {
   it('refuses every route but the sign-in page, its assets and /healthz without a session (401), and from another site with one (403)', async () => {
     const routes = routesOf(c.app);
     // The enumeration sees the console's and the service's routes.
-    expect(routes).toEqual(expect.arrayContaining(['GET /', 'GET /api/events', 'GET /metrics', 'DELETE /api/session', 'GET /api/audit', 'GET /api/checkpoints', 'GET /api/alerts', 'POST /api/alerts/ack', 'GET /api/stream', 'GET /api/charts/passages', 'GET /api/charts/refusals', 'GET /api/charts/fever', 'GET /assets/vendor/uplot.js', 'GET /assets/vendor/uplot.css', ...OPEN]));
+    expect(routes).toEqual(expect.arrayContaining(['GET /', 'GET /api/events', 'GET /metrics', 'DELETE /api/session', 'GET /api/audit', 'GET /api/checkpoints', 'GET /api/alerts', 'POST /api/alerts/ack', 'GET /api/stream', 'GET /api/charts/passages', 'GET /api/charts/refusals', 'GET /api/charts/fever', 'GET /assets/vendor/uplot.js', 'GET /assets/vendor/uplot.css', 'GET /api/tracing/sites', 'POST /api/tracing', 'POST /api/tracing/export', 'GET /api/audit/tracing', ...OPEN]));
     const s = await signIn(c, 'wang.li');
     for (const route of [...routes, 'GET /no-such-page']) {
       const [method = 'GET', path = '/'] = route.split(' ');

@@ -8,6 +8,7 @@ import { createMetrics } from '../../../central/metrics.js';
 import type { ConsoleDeps } from '../../../central/web/app.js';
 import type { ChangeFeed } from '../../../central/web/changes.js';
 import { Officers } from '../../../central/web/officers.js';
+import type { SiteKeys } from '../../../central/sites.js';
 import type { Cleanup } from '../../gateway/telemetry/helpers.js';
 import { testDb, type Engine, type TestDb } from '../helpers.js';
 
@@ -25,7 +26,7 @@ export interface Console {
   sameOrigin: Record<string, string>;
 }
 
-export async function startConsole(cleanup: Cleanup, engine: Engine = 'postgres', o: Partial<ConsoleDeps> = {}, changes?: ChangeFeed): Promise<Console> {
+export async function startConsole(cleanup: Cleanup, engine: Engine = 'postgres', o: Partial<ConsoleDeps> = {}, changes?: ChangeFeed, sites?: SiteKeys): Promise<Console> {
   const db = await testDb(cleanup, engine);
   const clock = { now: T0 };
   const now = (): number => clock.now;
@@ -54,7 +55,7 @@ export async function startConsole(cleanup: Cleanup, engine: Engine = 'postgres'
     now,
     ...o,
   };
-  const app = createHttpApp({ health, metrics: createMetrics(false), db: () => db.db, ...(changes ? { changes } : {}) }, deps);
+  const app = createHttpApp({ health, metrics: createMetrics(false), db: () => db.db, ...(changes ? { changes } : {}), ...(sites ? { sites } : {}) }, deps);
   const server: Server = await listen(app, '127.0.0.1', 0);
   cleanup.add(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const port = (server.address() as AddressInfo).port;
@@ -107,4 +108,18 @@ export function eventStream(res: Response): { until(s: string): Promise<void>; t
     },
     text: () => text,
   };
+}
+
+/** Every route the app declares, as "METHOD /path" (walking mounted routers too). */
+export function routesOf(app: express.Express): string[] {
+  const out: string[] = [];
+  type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
+  const walk = (stack: Layer[]): void => {
+    for (const layer of stack) {
+      if (layer.route) for (const m of Object.keys(layer.route.methods)) out.push(`${m.toUpperCase()} ${layer.route.path}`);
+      else if (layer.handle?.stack) walk(layer.handle.stack);
+    }
+  };
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+  return out;
 }
