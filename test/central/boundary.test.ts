@@ -32,6 +32,9 @@ describe('program boundaries', () => {
       'gateway/updates/errors.js',
       // The keyed pseudonym (pure): the office maps its roster to what events carry.
       'gateway/telemetry/pseudonym.js',
+      // Visitor approvals and crews: the office refuses what a gateway would (pure zod checks, shared types).
+      'gateway/store/validate.js',
+      'gateway/policy/types.js',
       // The office console reuses the gateway's HTTP edge pieces (no lane, store or device code).
       'gateway/guards/pin.js',
       'gateway/http/access.js',
