@@ -38,6 +38,8 @@ describe('visitor approvals and crews pushed to real gateways', () => {
     expect(approval.status).toBe(201);
     const a = (await approval.json()) as { id: string; pushed: { checkpoint: string; kind: string }[] };
     expect(a.pushed.map((p) => `${p.checkpoint}:${p.kind}`)).toEqual(['gate-1:approvals']);
+    await waitFor('gate-1 confirms the approval', async () => chipsOf((await listed(s.office.url, admin)).approvals[0]) === 'gate-1:confirmed', 30_000);
+    process.stderr.write(`[visitors] approval created → confirmed by gate-1 on the console in ${Date.now() - now} ms (polled)\n`);
     const crew = await admin.post('/api/visitors/crews', {
       site: s.site,
       responsible: '赵工',
