@@ -64,7 +64,7 @@ export class VisitorSync {
     this.#d = deps;
   }
 
-  /** The newest push that failed (the broker down, …); cleared by a sync without failures. */
+  /** Why the last sync could not push everything (the broker down, …); null after one that could. */
   get lastFailure(): { at: string; message: string } | null {
     return this.#lastFailure;
   }
@@ -94,8 +94,7 @@ export class VisitorSync {
       const known = (await knownCheckpoints(db, site)).map((k) => k.checkpoint);
       for (const kind of VISITOR_KINDS) await this.#syncKind(db, site, kind, known, by, out);
     }
-    if (out.failed.length > 0) this.#lastFailure = { at: new Date(this.#d.now()).toISOString(), message: out.failed[0]!.message };
-    else if (out.pushed.length > 0) this.#lastFailure = null;
+    this.#lastFailure = out.failed.length > 0 ? { at: new Date(this.#d.now()).toISOString(), message: out.failed[0]!.message } : null;
     if (out.pushed.length > 0) this.#d.onPushed?.();
     return out;
   }

@@ -114,12 +114,12 @@ export function mountVisitors(r: express.Router, ctx: ConsoleContext): void {
     if (ctx.pusher?.canPush !== true) throw new HttpError(503, 'PUSH_UNAVAILABLE', 'the office cannot sign updates (no updates.signingKeyFile configured): nothing was stored');
   };
 
+  /** Audits the change (before pushing: the row exists whatever the push does), then pushes the sets it changed. */
   const afterChange = async (req: express.Request, res: express.Response, action: AuditAction, site: string, detail: Record<string, unknown>): Promise<SyncOutcome> => {
     const officer = sessionOf(res).officerId;
-    const outcome = await sync.sync([site], officer);
     // No names or subject ids in the audit: the entry id leads to them.
-    await audit(ctx.db(), { at: ctx.now(), officerId: officer, action, client: clientOf(req), detail: { site, ...detail, pushed: outcome.pushed.map((p) => `${p.checkpoint}:${p.kind}`), failed: outcome.failed.length } });
-    return outcome;
+    await audit(ctx.db(), { at: ctx.now(), officerId: officer, action, client: clientOf(req), detail: { site, ...detail } });
+    return sync.sync([site], officer);
   };
 
   r.get('/api/visitors', async (req, res) => {

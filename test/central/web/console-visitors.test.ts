@@ -41,17 +41,24 @@ interface Setup {
   admin: SignedIn;
   leader: SignedIn;
   viewer: SignedIn;
+  /** The office's broker connection: cut it (publishes fail) and make it again. */
+  link: { cut(): Promise<void>; restore(): Promise<void> };
 }
 
-async function setup(cleanup: Cleanup, engine: Engine, o: { signingKey?: boolean } = {}): Promise<Setup> {
-  const prefix = `test-visitors-${randomUUID().slice(0, 8)}`;
-  const sub = await subscribe(cleanup, SHARED_BROKER, [`${prefix}/#`]);
-  const client: MqttClient = connect(SHARED_BROKER, { clientId: `office-visitors-${randomUUID().slice(0, 8)}` });
+async function brokerClient(cleanup: Cleanup): Promise<MqttClient> {
+  const client = connect(SHARED_BROKER, { clientId: `office-visitors-${randomUUID().slice(0, 8)}` });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
   });
   cleanup.add(() => client.endAsync());
+  return client;
+}
+
+async function setup(cleanup: Cleanup, engine: Engine, o: { signingKey?: boolean } = {}): Promise<Setup> {
+  const prefix = `test-visitors-${randomUUID().slice(0, 8)}`;
+  const sub = await subscribe(cleanup, SHARED_BROKER, [`${prefix}/#`]);
+  let client = await brokerClient(cleanup);
   const changes = new ChangeFeed({ minGapMs: 0 });
   cleanup.add(() => changes.close());
   const sites = new SiteKeys();
@@ -74,7 +81,13 @@ async function setup(cleanup: Cleanup, engine: Engine, o: { signingKey?: boolean
   await c.officers.add({ id: 'admin.chen', name: '陈管理', role: 'admin', secret: PASSWORD }, 'cli:test');
   await c.officers.add({ id: 'wang.li', name: '王丽', role: 'duty-leader', secret: PASSWORD }, 'cli:test');
   await c.officers.add({ id: 'zhao.min', name: '赵敏', role: 'viewer', secret: PASSWORD }, 'cli:test');
-  return { c, prefix, sub, changes, admin: await signIn(c, 'admin.chen'), leader: await signIn(c, 'wang.li'), viewer: await signIn(c, 'zhao.min') };
+  const link = {
+    cut: () => client.endAsync(),
+    restore: async () => {
+      client = await brokerClient(cleanup);
+    },
+  };
+  return { c, prefix, sub, changes, link, admin: await signIn(c, 'admin.chen'), leader: await signIn(c, 'wang.li'), viewer: await signIn(c, 'zhao.min') };
 }
 
 function post(s: Setup, who: SignedIn, route: string, body: unknown): Promise<Response> {
@@ -301,7 +314,8 @@ describe('visitors and contractors routes', () => {
         `admin.chen visitor-approval-revoked ${created.id}`,
         `admin.chen crew-revoked ${crewId}`,
       ]);
-      expect(audit[0]!.detail).toMatchObject({ site: SITE, checkpoints: ['gate-1'], pushed: ['gate-1:approvals'], failed: 0 });
+      expect(audit[0]!.detail).toEqual({ site: SITE, id: created.id, checkpoints: ['gate-1'] });
+      expect(audit[1]!.detail).toEqual({ site: SITE, id: crewId, members: 2, checkpoints: 'all' });
       expect(JSON.stringify(audit)).not.toContain('V-110101199001011234');
     }, 60_000);
   });
@@ -312,6 +326,27 @@ describe('visitors and contractors routes', () => {
     const got = new Promise<string[]>((resolve) => feed.subscribe(resolve));
     feed.committed([{ type: 'response' } as never]);
     expect(await got).toEqual(['updates']);
+  });
+
+  it('keeps an entry whose push the broker did not take, shows it not sent, and pushes it at the next status notice', async () => {
+    const s = await setup(cleanup, 'postgres');
+    await s.link.cut();
+    const res = await post(s, s.admin, '/api/visitors/approvals', approval());
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { id: string; pushed: unknown[]; failed: { checkpoint: string; kind: string; message: string }[] };
+    expect(body.pushed).toEqual([]);
+    expect(body.failed).toEqual([expect.objectContaining({ checkpoint: 'gate-1', kind: 'approvals' })]);
+    const shown = (await (await fetch(`${s.c.url}/api/visitors`, { headers: s.viewer.get })).json()) as { syncFailure: { message: string } | null; approvals: Row[] };
+    expect(shown.syncFailure?.message).toContain('approvals for mine-a/gate-1 not published');
+    expect(shown.approvals[0]!.gateways.map((g) => `${g.checkpoint}:${g.state}`)).toEqual(['gate-1:unsent']);
+
+    await s.link.restore();
+    const stats = classify(`checkpoints/${SITE}/gate-1/stats`, Buffer.from(JSON.stringify({ v: 1, at: iso(T0), site: SITE, checkpoint: 'gate-1', since: iso(T0 - HOUR), lanes: {}, outboxDepth: 0, unackedAlerts: 0 })), 'checkpoints', loadValidators());
+    s.changes.committed([stats]);
+    await waitFor('the set pushed by the next sync', () => pushed(s, 'gate-1', 'approvals').length === 1);
+    expect((pushed(s, 'gate-1', 'approvals')[0]!.data as { entries: { id: string }[] }).entries.map((e) => e.id)).toEqual([body.id]);
+    await waitFor('the failure cleared', async () => ((await (await fetch(`${s.c.url}/api/visitors`, { headers: s.viewer.get })).json()) as { syncFailure: unknown }).syncFailure === null);
+    expect((await list(s)).approvals[0]!.gateways.map((g) => `${g.checkpoint}:${g.state}`)).toEqual(['gate-1:waiting']);
   });
 
   it('pushes the site-wide set to a checkpoint first seen after the push, on its birth', async () => {
