@@ -66,15 +66,15 @@ export async function revokeEntry(db: Queryable, kind: VisitorKind, id: string, 
   return row === undefined ? { ok: false, why: 'unknown' } : { ok: false, why: 'revoked', by: row.revoked_by, at: iso(row.revoked_at) };
 }
 
-export interface KnownCheckpoint {
+export type KnownCheckpoint = {
   site: string;
   checkpoint: string;
   state: string;
-}
+};
 
 /** The checkpoints known from a status message (the `checkpoints` table). */
 export async function knownCheckpoints(db: Queryable, site?: string): Promise<KnownCheckpoint[]> {
-  return db.query<{ site: string; checkpoint: string; state: string } & Record<string, unknown>>(
+  return db.query<KnownCheckpoint>(
     `SELECT site, checkpoint, state FROM checkpoints ${site === undefined ? '' : 'WHERE site = $1'} ORDER BY site, checkpoint`,
     site === undefined ? [] : [site],
   );

@@ -88,11 +88,12 @@ export function mountVisitors(r: express.Router, ctx: ConsoleContext): void {
     });
   }
 
+  /** The configured sites (with their names), then those only known from a checkpoint's status. */
   const sitesKnown = async (): Promise<{ id: string; name: string | null }[]> => {
     const named = ctx.sites?.list() ?? [];
-    const seen = new Set(named.map((s) => s.id));
-    const fromStatus = (await knownCheckpoints(ctx.db())).map((k) => k.site).filter((s) => !seen.has(s) && (seen.add(s), true));
-    return [...named, ...fromStatus.map((id) => ({ id, name: null }))];
+    const fromStatus = new Set((await knownCheckpoints(ctx.db())).map((k) => k.site));
+    for (const s of named) fromStatus.delete(s.id);
+    return [...named, ...[...fromStatus].map((id) => ({ id, name: null }))];
   };
 
   /** The site is known and so is every checkpoint named; the window ends in the future. */
