@@ -13,6 +13,7 @@ import type { ConsoleContext } from './web/context.js';
 import { mountPages } from './web/pages.js';
 import { mountCharts } from './web/routes-charts.js';
 import { mountTracing } from './web/routes-tracing.js';
+import { mountVisitors } from './web/routes-visitors.js';
 import type { UpdatePusher } from './push.js';
 import type { SiteKeys } from './sites.js';
 
@@ -93,6 +94,7 @@ export function createHttpApp(
   mountPages(app, ctx);
   mountCharts(app, ctx);
   mountTracing(app, ctx);
+  mountVisitors(app, ctx);
     },
   });
   return app;

@@ -7,6 +7,7 @@ import { chartsPage } from './page-charts.js';
 import { auditPage } from './page-audit.js';
 import { checkpointsPage } from './page-checkpoints.js';
 import { tracingPage } from './page-tracing.js';
+import { visitorsPage } from './page-visitors.js';
 
 const PAGES: Record<string, Page> = {
   checkpoints: checkpointsPage,
@@ -14,11 +15,11 @@ const PAGES: Record<string, Page> = {
   charts: chartsPage,
   tracing: tracingPage,
   audit: auditPage,
+  visitors: visitorsPage,
 };
 /** Nav entries whose page is not built yet. */
 const COMING: Record<string, string> = {
   screening: '每日筛查 · Screening',
-  visitors: '访客与外包 · Visitors',
 };
 const FALLBACK_REFRESH_MS = 30_000;
 

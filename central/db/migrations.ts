@@ -294,6 +294,72 @@ CREATE INDEX office_roster_pseudonym ON office_roster (pseudonym) WHERE pseudony
 `,
   },
   {
+    version: 8,
+    name: 'console: visitor approvals, contractor crews and the per-checkpoint pushes that carried them',
+    sql: `
+-- Visitor approvals the epidemic office made. entry = the gateway's Approval exactly as
+-- pushed (id, subjectId, approver, hostDepartment, validFrom, validUntil, checkpoints?,
+-- maxUses?). subject_name stays at the office (never pushed); pseudonym = the site's
+-- keyed pseudonym of subject_id (what the gateways' events carry), when the office holds
+-- the site's secret. checkpoints NULL = every checkpoint of the site.
+CREATE TABLE office_approvals (
+  id               text PRIMARY KEY,
+  site             text NOT NULL,
+  subject_id       text NOT NULL,
+  subject_name     text,
+  pseudonym        text,
+  approver         text NOT NULL,
+  host_department  text NOT NULL,
+  valid_from       timestamptz NOT NULL,
+  valid_until      timestamptz NOT NULL,
+  max_uses         integer,
+  checkpoints      text[],
+  entry            jsonb NOT NULL,
+  created_by       text NOT NULL,
+  created_at       timestamptz NOT NULL,
+  revoked_by       text,
+  revoked_at       timestamptz
+);
+CREATE INDEX office_approvals_site_until ON office_approvals (site, valid_until);
+-- Contractor crews registered with the office. entry = the gateway's CrewRegistration as
+-- pushed. checkpoints (office only: a registration names none) limits where it is pushed;
+-- NULL = every checkpoint of the site.
+CREATE TABLE office_crews (
+  id           text PRIMARY KEY,
+  site         text NOT NULL,
+  responsible  text NOT NULL,
+  members      text[] NOT NULL,
+  valid_from   timestamptz NOT NULL,
+  valid_until  timestamptz NOT NULL,
+  itinerary    jsonb NOT NULL,
+  checkpoints  text[],
+  entry        jsonb NOT NULL,
+  created_by   text NOT NULL,
+  created_at   timestamptz NOT NULL,
+  revoked_by   text,
+  revoked_at   timestamptz
+);
+CREATE INDEX office_crews_site_until ON office_crews (site, valid_until);
+-- Every approvals / crews set the office pushed to one checkpoint (these kinds replace the
+-- whole set at a gateway, so each push carries the full set for that checkpoint):
+-- entry_ids = the ids it carried. The gateway's answer is in update_responses under
+-- (site, checkpoint, kind, transaction).
+CREATE TABLE visitor_pushes (
+  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  site         text NOT NULL,
+  checkpoint   text NOT NULL,
+  kind         text NOT NULL CHECK (kind IN ('approvals', 'crews')),
+  version      bigint NOT NULL,
+  transaction  text NOT NULL,
+  entry_ids    text[] NOT NULL,
+  pushed_by    text NOT NULL,
+  pushed_at    timestamptz NOT NULL
+);
+CREATE INDEX visitor_pushes_checkpoint ON visitor_pushes (site, checkpoint, kind, version);
+CREATE INDEX visitor_pushes_entries ON visitor_pushes USING gin (entry_ids);
+`,
+  },
+  {
     version: 9,
     name: 'console: contact-tracing queries, append-only',
     sql: `

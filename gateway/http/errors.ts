@@ -36,7 +36,10 @@ export type HttpErrorCode =
   | 'RELAY_DOWN'
   | 'ALERT_UNKNOWN'
   | 'ZONE_UNKNOWN'
-  | 'ALERTS_UNAVAILABLE';
+  | 'ALERTS_UNAVAILABLE'
+  /** The office console cannot sign updates (no signing key): nothing was stored. */
+  | 'PUSH_UNAVAILABLE'
+  | 'ALREADY_REVOKED';
 
 export interface ErrorBody {
   error: { code: HttpErrorCode; message: string };

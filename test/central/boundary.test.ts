@@ -35,6 +35,9 @@ describe('program boundaries', () => {
       // The reason catalogue and China-time days (pure): the charts name reasons in words, by China day.
       'gateway/policy/reasons.js',
       'gateway/policy/time.js',
+      // Visitor approvals and crews: the office refuses what a gateway would (pure zod checks, shared types).
+      'gateway/store/validate.js',
+      'gateway/policy/types.js',
       // The office console reuses the gateway's HTTP edge pieces (no lane, store or device code).
       'gateway/guards/pin.js',
       'gateway/http/access.js',

@@ -44,7 +44,7 @@ for (const engine of ENGINES) {
     let p: Record<string, string>;
     beforeEach(async () => {
       cleanup = new Cleanup();
-      c = await startConsole(cleanup, engine, {}, undefined, traceKeys());
+      c = await startConsole(cleanup, engine, {}, undefined, { sites: traceKeys() });
       await c.officers.add({ id: 'wang.li', name: '王丽', role: 'duty-leader', secret: PASSWORD }, 'cli:test');
       await c.officers.add({ id: 'zhao.min', name: '赵敏', role: 'viewer', secret: PASSWORD }, 'cli:test');
       p = await seedTracing(c.db.db, T);

@@ -8,6 +8,7 @@ import { createMetrics } from '../../../central/metrics.js';
 import type { ConsoleDeps } from '../../../central/web/app.js';
 import type { ChangeFeed } from '../../../central/web/changes.js';
 import { Officers } from '../../../central/web/officers.js';
+import type { UpdatePusher } from '../../../central/push.js';
 import type { SiteKeys } from '../../../central/sites.js';
 import type { Cleanup } from '../../gateway/telemetry/helpers.js';
 import { testDb, type Engine, type TestDb } from '../helpers.js';
@@ -26,7 +27,14 @@ export interface Console {
   sameOrigin: Record<string, string>;
 }
 
-export async function startConsole(cleanup: Cleanup, engine: Engine = 'postgres', o: Partial<ConsoleDeps> = {}, changes?: ChangeFeed, sites?: SiteKeys): Promise<Console> {
+export async function startConsole(
+  cleanup: Cleanup,
+  engine: Engine = 'postgres',
+  o: Partial<ConsoleDeps> = {},
+  changes?: ChangeFeed,
+  /** The signed-update pusher and the sites' keys, for pages that push (built on the test db). */
+  more: { pusher?: (db: TestDb['db'], now: () => number) => UpdatePusher; sites?: SiteKeys } = {},
+): Promise<Console> {
   const db = await testDb(cleanup, engine);
   const clock = { now: T0 };
   const now = (): number => clock.now;
@@ -55,7 +63,17 @@ export async function startConsole(cleanup: Cleanup, engine: Engine = 'postgres'
     now,
     ...o,
   };
-  const app = createHttpApp({ health, metrics: createMetrics(false), db: () => db.db, ...(changes ? { changes } : {}), ...(sites ? { sites } : {}) }, deps);
+  const app = createHttpApp(
+    {
+      health,
+      metrics: createMetrics(false),
+      db: () => db.db,
+      ...(changes ? { changes } : {}),
+      ...(more.pusher ? { pusher: more.pusher(db.db, now) } : {}),
+      ...(more.sites ? { sites: more.sites } : {}),
+    },
+    deps,
+  );
   const server: Server = await listen(app, '127.0.0.1', 0);
   cleanup.add(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const port = (server.address() as AddressInfo).port;
