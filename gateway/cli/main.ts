@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, configPathFromEnv, loadConfig } from '../config/load.js';
-import { resolveLaneProfiles } from '../config/profiles.js';
+import { checkConfig } from '../config/check.js';
 import { CATEGORIES, HEALTH_CODES, RISK_LEVELS } from '../credentials/types.js';
 import { generateIssuerKeys, issuePass, issueVehiclePass } from '../credentials/issue.js';
 import { parseRosterCsv } from '../store/roster-csv.js';
@@ -293,10 +293,12 @@ export function buildProgram(): Command {
     .command('config')
     .description('gateway configuration')
     .command('check [file]')
-    .description('validate a configuration file and list every problem (default GATEWAY_CONFIG or config/gateway.yaml)')
-    .action((file: string | undefined) => {
-      const loaded = loadConfig(file ?? configPathFromEnv());
-      resolveLaneProfiles(loaded); // the profiles and zones it names, too
+    .description('check a configuration file and the files, folders and profiles it names; list every problem (default GATEWAY_CONFIG or config/gateway.yaml; exit 78 when any)')
+    .action(async (file: string | undefined) => {
+      const checked = await checkConfig(file ?? configPathFromEnv());
+      for (const note of checked.notes) process.stderr.write(`note: ${note}\n`);
+      const loaded = checked.loaded;
+      if (loaded === null) throw new ConfigError(checked.file, checked.problems);
       process.stdout.write(`${loaded.file}: OK (${loaded.config.lanes.length} lane${loaded.config.lanes.length === 1 ? '' : 's'}, site ${loaded.config.site}, checkpoint ${loaded.config.checkpoint})\n`);
     });
 
@@ -314,7 +316,7 @@ async function run(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
-      return 1;
+      return 78; // EX_CONFIG, as the gateway exits on the same problems
     }
     const e = err as { code?: unknown; message?: string };
     if (err instanceof CliError || typeof e.code === 'string') {
