@@ -175,6 +175,31 @@ describe('start-up', () => {
 });
 
 describe('command line', () => {
+  it('ends quietly with 0 when the reader of its output goes away (events | head -1)', () => {
+    const dir = tempDir('epipe-');
+    const config = writeConfig(dir, `it-${randomBytes(3).toString('hex')}`);
+    const store = openStore(path.join(dir, 'data'));
+    try {
+      // 1000 rows of JSON are far more than a pipe holds: the writes go on after head has gone.
+      for (let i = 0; i < 1000; i++) {
+        store.appendDecision(
+          { id: `epipe-${i}`, at: Date.now() - i * 1000, lane: 'in-1', kind: 'decision', outcome: 'admit', reasons: [], alerts: [], credential: 'staff-badge', subjectRef: null, subjectName: null, category: 'employee', temperature: 36.5 },
+          () => null,
+        );
+      }
+    } finally {
+      store.close();
+    }
+    const r = spawnSync('bash', ['-c', 'set -o pipefail; "$0" dist/gateway/cli/main.js events --json --limit 1000 | head -1', process.execPath], {
+      cwd: ROOT,
+      env: { ...process.env, GATEWAY_CONFIG: config },
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
   it('issues a pass with a QR image and prints only the pass on stdout', async () => {
     const dir = tempDir('qr-');
     const png = path.join(dir, 'pass.png');
