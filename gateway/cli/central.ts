@@ -12,6 +12,7 @@ import { generateIssuerKeys, ISSUER_KID_PATTERN } from '../credentials/issue.js'
 import { isUpdateError } from '../updates/errors.js';
 import { ALL, UPDATE_KINDS, checkSingleCheckpoint, isUpdateKind, peekTransaction, prepareUpdateData, type UpdateEnvelope } from '../updates/envelope.js';
 import { signUpdate } from '../updates/sign.js';
+import { chinaTime } from '../display-time.js';
 import { readHidden } from './guards.js';
 
 export const DEMO_CENTRAL_KEY = 'config/demo/central-1.private.jwk.json';
@@ -276,7 +277,7 @@ export function registerCentral(program: Command): void {
       const { readEvents } = await import('../../central/cli.js');
       const { events, source } = await readEvents(o.config, q);
       const { formatEvent } = await import('../../central/query.js');
-      for (const e of [...events].reverse()) process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${formatEvent(e)}\n`);
+      for (const e of [...events].reverse()) process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${formatEvent({ ...e, at: chinaTime(e.at) })}\n`);
       process.stderr.write(`${events.length} event${events.length === 1 ? '' : 's'} (${source})\n`);
     });
 
@@ -314,9 +315,8 @@ export function registerCentral(program: Command): void {
       const { withOfficers } = await import('../../central/cli.js');
       const list = await withOfficers(o.config, (accounts) => accounts.list());
       for (const x of list) {
-        const locked = x.lockedUntil === null ? null : new Date(x.lockedUntil).toISOString();
-        if (o.json) process.stdout.write(`${JSON.stringify({ id: x.id, name: x.name, role: x.role, lockedUntil: locked })}\n`);
-        else process.stdout.write(`${x.id.padEnd(16)}  ${x.role.padEnd(11)}  ${x.name}${locked ? `  LOCKED until ${locked}` : ''}\n`);
+        if (o.json) process.stdout.write(`${JSON.stringify({ id: x.id, name: x.name, role: x.role, lockedUntil: x.lockedUntil === null ? null : new Date(x.lockedUntil).toISOString() })}\n`);
+        else process.stdout.write(`${x.id.padEnd(16)}  ${x.role.padEnd(11)}  ${x.name}${x.lockedUntil === null ? '' : `  LOCKED until ${chinaTime(x.lockedUntil)}`}\n`);
       }
       process.stderr.write(`${list.length} officer${list.length === 1 ? '' : 's'}\n`);
     });

@@ -2,6 +2,7 @@
 // read from standard input (typed without echo on a terminal, or piped), never from the
 // command line, where it would show in the process list and the shell history.
 import type { Command } from 'commander';
+import { chinaTime } from '../display-time.js';
 import { configPathFromEnv, loadConfig } from '../config/load.js';
 import { GuardAccounts } from '../guards/accounts.js';
 import { GuardError } from '../guards/errors.js';
@@ -104,9 +105,9 @@ export function registerGuardCommands(program: Command): void {
       withAccounts(o.config, (accounts) => {
         const now = Date.now();
         for (const g of accounts.list()) {
-          const locked = g.lockedUntil !== null && g.lockedUntil > now ? new Date(g.lockedUntil).toISOString() : null;
-          if (o.json) process.stdout.write(`${JSON.stringify({ id: g.id, name: g.name, createdAt: new Date(g.createdAt).toISOString(), lockedUntil: locked })}\n`);
-          else process.stdout.write(`${g.id.padEnd(16)}  ${g.name}  added ${new Date(g.createdAt).toISOString()}${locked ? `  LOCKED until ${locked}` : ''}\n`);
+          const locked = g.lockedUntil !== null && g.lockedUntil > now ? g.lockedUntil : null;
+          if (o.json) process.stdout.write(`${JSON.stringify({ id: g.id, name: g.name, createdAt: new Date(g.createdAt).toISOString(), lockedUntil: locked === null ? null : new Date(locked).toISOString() })}\n`);
+          else process.stdout.write(`${g.id.padEnd(16)}  ${g.name}  added ${chinaTime(g.createdAt)}${locked !== null ? `  LOCKED until ${chinaTime(locked)}` : ''}\n`);
         }
       }),
     );

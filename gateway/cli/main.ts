@@ -12,6 +12,8 @@ import { generateIssuerKeys, issuePass, issueVehiclePass } from '../credentials/
 import { parseRosterCsv } from '../store/roster-csv.js';
 import { openStore } from '../store/index.js';
 import type { LedgerQuery } from '../store/types.js';
+import { chinaTime } from '../display-time.js';
+import { parseInstant } from '../policy/time.js';
 import { VERSION } from '../version.js';
 import { readSecret } from '../gateway.js';
 import { ScreeningError, screeningDay, screeningDayOf, screeningReport } from '../screening/report.js';
@@ -45,9 +47,10 @@ function readJson(file: string, what: string): unknown {
   }
 }
 
+/** A date or time without a zone is China time, as everywhere else ("2026-11-28 08:00"). */
 function parseTime(value: string, flag: string): number {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new CliError(`${flag}: expected an ISO date or timestamp (e.g. 2026-11-28T08:00:00+08:00), got "${value}"`);
+  const ms = parseInstant(value.trim().replace(/^(\d{4}-\d{2}-\d{2}) (\d)/, '$1T$2'));
+  if (Number.isNaN(ms)) throw new CliError(`${flag}: expected an ISO date or timestamp, China time unless it names a zone (e.g. 2026-11-28, 2026-11-28 08:00 or 2026-11-28T08:00:00Z), got "${value}"`);
   return ms;
 }
 
@@ -221,12 +224,12 @@ export function buildProgram(): Command {
 
   program
     .command('events')
-    .description('query the local ledger, newest first')
+    .description('query the local ledger, newest first (times in China time; --json: ISO in UTC)')
     .option('--config <file>', 'gateway config naming the data dir')
     .option('--lane <id>')
     .addOption(new Option('--outcome <outcome>').choices(['admit', 'refuse', 'refer']))
-    .option('--from <time>', 'ISO time, inclusive')
-    .option('--to <time>', 'ISO time, exclusive')
+    .option('--from <time>', 'ISO date or time, China time unless it names a zone; inclusive')
+    .option('--to <time>', 'the same, exclusive')
     .option('--limit <n>', 'at most this many rows (1-1000)', '50')
     .option('--json', 'one JSON object per line instead of a table')
     .action((o: { config?: string; lane?: string; outcome?: LedgerQuery['outcome']; from?: string; to?: string; limit: string; json?: boolean }) => {
@@ -244,7 +247,7 @@ export function buildProgram(): Command {
           } else {
             const temp = e.temperature === null ? '    -' : e.temperature.toFixed(1);
             const reasons = e.reasons.map((r) => r.code).join(',') || '-';
-            process.stdout.write(`${new Date(e.at).toISOString()}  #${e.seq}  ${e.lane}  ${e.outcome.padEnd(6)}  ${temp}  ${e.credential.padEnd(11)}  ${reasons}\n`);
+            process.stdout.write(`${chinaTime(e.at)}  #${e.seq}  ${e.lane}  ${e.outcome.padEnd(6)}  ${temp}  ${e.credential.padEnd(11)}  ${reasons}\n`);
           }
         }
       } finally {
@@ -279,7 +282,7 @@ export function buildProgram(): Command {
         }
         process.stdout.write(`screening ${report.date} (China time): ${report.screened.length} of ${report.workers} workers screened, ${report.notScreened.length} not yet\n`);
         for (const w of report.screened) {
-          process.stdout.write(`  screened      ${w.staffId.padEnd(12)} ${w.name}  ${w.firstAt}  ${w.lane}  ${w.outcome}\n`);
+          process.stdout.write(`  screened      ${w.staffId.padEnd(12)} ${w.name}  ${chinaTime(w.firstAt)}  ${w.lane}  ${w.outcome}\n`);
         }
         for (const w of report.notScreened) process.stdout.write(`  not screened  ${w.staffId.padEnd(12)} ${w.name}\n`);
       } finally {

@@ -258,7 +258,7 @@ describe('command line', () => {
 });
 
 describe('daily screening report', () => {
-  it('lists the screened and not yet screened workers of a day, and refuses a bad date', async () => {
+  it('lists the screened and not yet screened workers of a day in China time, and refuses a bad date', async () => {
     const dir = tempDir('screening-');
     const config = writeConfig(dir, `it-${randomBytes(3).toString('hex')}`);
     const env = { GATEWAY_CONFIG: config };
@@ -280,6 +280,9 @@ describe('daily screening report', () => {
     expect(report.notScreened.map((w) => w.staffId)).toEqual(['E2']);
     const table = await cli(['report', 'screening', '--date', '2024-12-04'], env);
     expect(table.stdout).toContain('1 of 2 workers screened, 1 not yet');
+    expect(table.stdout).toMatch(/screened +E1 +工人E1 +2024-12-04 07:30:00 +in-1 +admit/); // China time, as the kiosk shows it
+    const events = await cli(['events', '--from', '2024-12-04', '--to', '2024-12-04 08:00'], env);
+    expect(events.stdout).toBe('2024-12-04 07:30:00  #1  in-1  admit   36.5  staff-badge  -\n');
     const bad = await cliFails(['report', 'screening', '--date', '2024-13-01'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--date: expected a calendar date YYYY-MM-DD');
