@@ -45,10 +45,11 @@ function cliClient(): string {
   return `cli:${user}`;
 }
 
-/** A password from standard input: typed twice without echo on a terminal, or the first piped line. */
-async function readPassword(): Promise<string> {
+/** A password from standard input: typed twice without echo on a terminal (`check`ed before the second time), or the first piped line. */
+async function readPassword(check: (password: string) => void): Promise<string> {
   if (process.stdin.isTTY) {
     const first = await readHidden('password (10-128 characters): ');
+    check(first);
     const again = await readHidden('password again: ');
     if (first !== again) throw new CentralCliError('the two passwords differ; nothing changed');
     return first;
@@ -292,7 +293,7 @@ export function registerCentral(program: Command): void {
     .action(async (officerId: string, o: { name: string; role: string; config?: string }) => {
       const { withOfficers } = await import('../../central/cli.js');
       const { checkSecret } = await import('../../central/web/officers.js');
-      const password = await readPassword();
+      const password = await readPassword(checkSecret);
       checkSecret(password);
       await withOfficers(o.config, (accounts) => accounts.add({ id: officerId, name: o.name, role: o.role, secret: password }, cliClient()));
       process.stderr.write(`officer ${officerId} (${o.name}, ${o.role}) added\n`);

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { chinaTime } from '../display-time.js';
 import { configPathFromEnv, loadConfig } from '../config/load.js';
-import { GuardAccounts } from '../guards/accounts.js';
+import { GuardAccounts, checkPin } from '../guards/accounts.js';
 import { GuardError } from '../guards/errors.js';
 import { openStore } from '../store/index.js';
 
@@ -63,6 +63,7 @@ export function readHidden(prompt: string): Promise<string> {
 async function readPin(): Promise<string> {
   if (process.stdin.isTTY) {
     const pin = await readHidden('PIN (6-12 digits): ');
+    checkPin(pin); // a PIN that cannot be right is refused before it is asked for again
     const again = await readHidden('PIN again: ');
     if (pin !== again) throw new GuardError('GUARD_INVALID_PIN', 'the two PINs differ; nothing changed');
     return pin;
@@ -81,6 +82,7 @@ export function registerGuardCommands(program: Command): void {
     .option('--config <file>', 'gateway config naming the data dir')
     .action((id: string, o: { name: string; config?: string }) =>
       withAccounts(o.config, async (accounts) => {
+        if (accounts.list().some((g) => g.id === id)) throw new GuardError('GUARD_EXISTS', `guard ${id} exists already; remove it first to change the PIN`);
         const pin = await readPin();
         const g = await accounts.add(id, o.name, pin);
         process.stderr.write(`guard ${g.id} (${g.name}) added\n`);
