@@ -14,6 +14,7 @@ import { ALL, UPDATE_KINDS, checkSingleCheckpoint, isUpdateKind, peekTransaction
 import { signUpdate } from '../updates/sign.js';
 import { chinaTime } from '../display-time.js';
 import { readHidden } from './guards.js';
+import { formatTailLine } from './tail-format.js';
 
 export const DEMO_CENTRAL_KEY = 'config/demo/central-1.private.jwk.json';
 
@@ -376,7 +377,7 @@ export function registerCentral(program: Command): void {
       .description('print events, alerts, daily screening summaries, status, stats and responses of every checkpoint; duplicates dropped')
       .option('--site <site>', 'only this site (default all sites)')
       .option('--count <n>', 'exit after this many messages (default: run until interrupted)')
-      .option('--json', 'one JSON object per line: {topic, payload}'),
+      .option('--json', 'one JSON object per line: {topic, payload} (default: readable lines, China time)'),
   ).action(async (o: BrokerFlags & { site?: string; count?: string; json?: boolean }) => {
     const site = o.site === undefined ? '+' : id(o.site, '--site');
     const max = o.count === undefined ? Infinity : Number(o.count);
@@ -405,7 +406,7 @@ export function registerCentral(program: Command): void {
           seen.add(key);
           if (seen.size > 1_000_000) seen.clear();
         }
-        process.stdout.write(o.json ? `${JSON.stringify({ topic, payload: body })}\n` : `${topic} ${text}\n`);
+        process.stdout.write(o.json ? `${JSON.stringify({ topic, payload: body })}\n` : `${formatTailLine(topic, text, o.prefix, Date.now())}\n`);
         printed += 1;
         if (printed >= max) resolve();
       });
