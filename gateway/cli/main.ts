@@ -9,7 +9,8 @@ import { ConfigError, configPathFromEnv, loadConfig } from '../config/load.js';
 import { checkConfig } from '../config/check.js';
 import { CATEGORIES, HEALTH_CODES, RISK_LEVELS } from '../credentials/types.js';
 import { generateIssuerKeys, issuePass, issueVehiclePass } from '../credentials/issue.js';
-import { parseRosterCsv } from '../store/roster-csv.js';
+import { parseRosterCsv, type RosterCsvError } from '../store/roster-csv.js';
+import { chineseRosterDialect, chineseWordsFor, decodeRosterBytes } from '../store/roster-csv-zh.js';
 import { openStore } from '../store/index.js';
 import type { LedgerQuery } from '../store/types.js';
 import { chinaTime } from '../display-time.js';
@@ -200,23 +201,34 @@ export function buildProgram(): Command {
     .command('roster')
     .description('the staff roster behind badge scans')
     .command('import <csv>')
-    .description('import staff from a CSV file (see docs/store.md); nothing is imported if any row is bad')
+    .description('import staff from a CSV file, English or a Chinese Excel export (UTF-8 or GB18030; see docs/store.md); nothing is imported if any row is bad')
     .option('--config <file>', 'gateway config naming the data dir (default GATEWAY_CONFIG or config/gateway.yaml)')
     .action((csv: string, o: { config?: string }) => {
-      let text: string;
+      let bytes: Buffer;
       try {
-        text = readFileSync(csv, 'utf8');
+        bytes = readFileSync(csv);
       } catch (err) {
         throw new CliError(`cannot read ${csv}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
-      const { entries, errors } = parseRosterCsv(text, Date.now());
+      if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+        throw new CliError(`${csv}: a UTF-16 file (Excel's "Unicode text"); save the sheet as "CSV UTF-8" or "CSV" instead`);
+      }
+      const { text, encoding } = decodeRosterBytes(bytes);
+      const dialect = chineseRosterDialect();
+      const { entries, errors } = parseRosterCsv(text, Date.now(), dialect);
       if (errors.length > 0) {
-        throw new CliError(`${csv}: ${errors.length} problem(s), nothing imported:\n  ${errors.map((e) => `line ${e.line}, column ${e.column}: ${e.message}`).join('\n  ')}`);
+        const describe = (e: RosterCsvError): string => {
+          const written = dialect.writtenAs(e.column);
+          const words = written === undefined ? [] : chineseWordsFor(e.column);
+          const hint = words.length > 0 && e.message.startsWith('expected one of') ? ` (或 ${words.join('、')})` : '';
+          return `line ${e.line}, column ${written === undefined ? e.column : `${written} (${e.column})`}: ${e.message}${hint}`;
+        };
+        throw new CliError(`${csv}: ${errors.length} problem(s), nothing imported${encoding === 'UTF-8' ? '' : ` (read as ${encoding})`}:\n  ${errors.map(describe).join('\n  ')}`);
       }
       const store = storeFromConfig(o.config);
       try {
         const n = store.rosterUpsert(entries);
-        process.stderr.write(`imported ${n} roster entr${n === 1 ? 'y' : 'ies'} into ${store.path}\n`);
+        process.stderr.write(`imported ${n} roster entr${n === 1 ? 'y' : 'ies'} into ${store.path}${encoding === 'UTF-8' ? '' : ` (the file was read as ${encoding}, as Excel on Chinese Windows saves CSV)`}\n`);
       } finally {
         store.close();
       }
