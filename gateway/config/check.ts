@@ -157,7 +157,7 @@ export async function checkConfig(file: string, env: Env = process.env): Promise
   }
 
   // Syntax errors first (the rest may follow from them), then by file (this one first) and line.
-  const rest = [...checked.problems.filter((p) => !checked.syntax.includes(p)), ...problems];
+  const rest = [...checked.problems, ...problems];
   rest.sort((x, y) => (x.file === y.file ? (x.line ?? 0) - (y.line ?? 0) : x.file === abs ? -1 : y.file === abs ? 1 : 0));
   const all = [...checked.syntax, ...rest];
   const loaded = all.length === 0 && checked.data !== null ? loadedFrom(checked.data, abs) : null;

@@ -29,10 +29,6 @@ export function formatProblem(p: ConfigProblem): string {
   return `${where}: ${p.key ? `${p.key}: ` : ''}${p.message}`;
 }
 
-function locate(file: string, problems: readonly (string | ConfigProblem)[]): ConfigProblem[] {
-  return problems.map((p) => (typeof p === 'string' ? { file, line: null, key: '', message: p } : p));
-}
-
 export class ConfigError extends CodedError<'CONFIG_INVALID'> {
   /** Every problem with its file and line. */
   readonly located: readonly ConfigProblem[];
@@ -43,7 +39,7 @@ export class ConfigError extends CodedError<'CONFIG_INVALID'> {
     readonly file: string,
     problems: readonly (string | ConfigProblem)[],
   ) {
-    const located = locate(file, problems);
+    const located = problems.map((p) => (typeof p === 'string' ? { file, line: null, key: '', message: p } : p));
     super('CONFIG_INVALID', `${file}: invalid configuration (${located.length} problem${located.length === 1 ? '' : 's'}):\n  ${located.map(formatProblem).join('\n  ')}`);
     this.located = located;
     this.problems = located.map((p) => {
@@ -111,10 +107,10 @@ export interface YamlCheck<T> {
   raw: unknown;
   /** The validated value; null when there is any problem. */
   data: T | null;
-  /** YAML syntax errors first (the rest may follow from them), then the others by line. */
-  problems: ConfigProblem[];
-  /** The syntax errors alone. */
+  /** YAML syntax errors: listed first, the other problems may follow from them. */
   syntax: ConfigProblem[];
+  /** Every other problem (environment, schema), by line. */
+  problems: ConfigProblem[];
 }
 
 /**
@@ -138,7 +134,7 @@ export function checkYamlConfig<S extends z.ZodType>(
   try {
     js = doc.toJS();
   } catch {
-    return { doc, lineCounter, raw: undefined, data: null, problems: syntax, syntax };
+    return { doc, lineCounter, raw: undefined, data: null, syntax, problems: [] };
   }
   const envProblems: string[] = [];
   const raw = prepare(js, envProblems);
@@ -149,8 +145,8 @@ export function checkYamlConfig<S extends z.ZodType>(
     problems.push(...result.error.issues.flatMap((issue) => describeIssue(issue, where)));
   }
   problems.sort((x, y) => (x.line ?? 0) - (y.line ?? 0));
-  const all = [...syntax, ...problems];
-  return { doc, lineCounter, raw, data: all.length === 0 && result.success ? result.data : null, problems: all, syntax };
+  const ok = syntax.length === 0 && problems.length === 0 && result.success;
+  return { doc, lineCounter, raw, data: ok ? result.data : null, syntax, problems };
 }
 
 /**
@@ -164,7 +160,7 @@ export function validateYamlConfig<S extends z.ZodType>(
   prepare: (raw: unknown, problems: string[]) => unknown = (raw) => raw,
 ): z.output<S> {
   const checked = checkYamlConfig(text, file, schema, prepare);
-  if (checked.data === null) throw new ConfigError(file, checked.problems);
+  if (checked.data === null) throw new ConfigError(file, [...checked.syntax, ...checked.problems]);
   return checked.data;
 }
 
