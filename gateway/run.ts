@@ -1,44 +1,72 @@
-// The gateway process after the early all-off (main.ts): load and check the configuration,
-// start every part, report "ready" (log line and systemd READY=1 with watchdog pings), and
-// shut down cleanly on SIGINT/SIGTERM.
+// The gateway process after the early all-off (main.ts): check the configuration and
+// everything it names (the same check as `config check`), start every part, report
+// "ready" (log line and systemd READY=1 with watchdog pings), and shut down cleanly on
+// SIGINT/SIGTERM.
+//
+// Exit codes: 78 (EX_CONFIG) for a problem in the configuration or a file it names, with
+// the same list `config check` prints; 1 for anything else that stops the start (the HTTP
+// port in use, a broker that cannot be started).
 import { performance } from 'node:perf_hooks';
-import { pino } from 'pino';
-import { ConfigError, configPathFromEnv, loadConfig } from './config/load.js';
+import { loadCheckedConfig } from './config/check.js';
+import { ConfigError, configPathFromEnv, type LoadedConfig } from './config/load.js';
+import { CredentialError } from './credentials/errors.js';
+import { logFormat } from './boot/log-format.js';
+import { createGatewayLogger } from './boot/logger.js';
 import { notifySystemd } from './boot/systemd.js';
-import { startGateway } from './gateway.js';
+import { GatewayStartError, startGateway } from './gateway.js';
+import { HttpStartError } from './http/access.js';
 import { VERSION } from './version.js';
 
+const EX_CONFIG = 78;
+
+function refuse(message: string, code: number): never {
+  process.stderr.write(`${message}\nThe gateway did not start.\n`);
+  process.exit(code);
+}
+
+/** A file the configuration names went bad between the check and its use: still configuration. */
+function isConfigFileError(err: unknown): boolean {
+  if (err instanceof CredentialError) return err.code.startsWith('TRUST_');
+  if (err instanceof GatewayStartError) return /^(SECRET_|MQTT_FILE_)/.test(err.code);
+  return err instanceof HttpStartError && err.code.startsWith('HTTP_METRICS_TOKEN');
+}
+
+/** What to do about a port that is taken, naming the setting that chose it. */
+function portInUseMessage(loaded: LoadedConfig, env: NodeJS.ProcessEnv): string {
+  const { host, port } = loaded.config.http;
+  const from = env['HTTP_PORT'] !== undefined ? `HTTP_PORT=${env['HTTP_PORT']} from the environment` : `http.port in ${loaded.file}`;
+  return (
+    `HTTP port ${port} on ${host} (${from}) is already in use (EADDRINUSE): another program or another gateway listens there. ` +
+    `Stop it, or start this gateway on a free port: HTTP_PORT=<port>, or http.port in ${loaded.file}.`
+  );
+}
+
 async function main(): Promise<void> {
-  let loaded;
+  const env = process.env;
+  const format = logFormat(env);
+  if (typeof format !== 'string') refuse(format.error, EX_CONFIG);
+  let loaded: LoadedConfig;
+  let notes: string[];
   try {
-    loaded = loadConfig(configPathFromEnv());
+    ({ loaded, notes } = await loadCheckedConfig(configPathFromEnv(env), env));
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\nThe gateway did not start.\n`);
-      process.exit(78); // EX_CONFIG
-    }
+    if (err instanceof ConfigError) refuse(err.message, EX_CONFIG);
     throw err;
   }
-  const logger = pino({
-    level: loaded.config.logLevel,
-    base: { site: loaded.config.site, checkpoint: loaded.config.checkpoint },
-    // QR payloads and names never reach the log, whatever a caller passes by mistake.
-    redact: { paths: ['payload', '*.payload', 'subjectName', '*.subjectName'], censor: '[redacted]' },
-  });
+  const logger = await createGatewayLogger({ level: loaded.config.logLevel, base: { site: loaded.config.site, checkpoint: loaded.config.checkpoint }, format });
+  for (const note of notes) logger.warn({ config: loaded.file }, note);
   let gateway;
   try {
     gateway = await startGateway(loaded, { logger });
   } catch (err) {
-    // Profiles and zones are checked while starting; they are configuration too.
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\nThe gateway did not start.\n`);
-      process.exit(78);
-    }
+    if (err instanceof ConfigError || isConfigFileError(err)) refuse((err as Error).message, EX_CONFIG);
+    const e = err as NodeJS.ErrnoException & { port?: number };
+    if (e.code === 'EADDRINUSE' && e.syscall === 'listen' && e.port === loaded.config.http.port) refuse(portInUseMessage(loaded, env), 1);
     throw err;
   }
   const readyMs = Math.round(performance.now());
   logger.info(
-    { version: VERSION, config: loaded.file, dataDir: loaded.paths.dataDir, readyMs, url: gateway.url },
+    { ready: true, version: VERSION, config: loaded.file, dataDir: loaded.paths.dataDir, readyMs, url: gateway.url },
     `ready: kiosk at ${gateway.url}/ (started in ${readyMs} ms)`,
   );
   const systemd = await notifySystemd(logger);
@@ -63,6 +91,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   const e = err as { code?: string; message?: string };
-  process.stderr.write(`checkpoint gateway failed to start: ${e.message ?? String(err)}\n`);
-  process.exit(1);
+  refuse(`checkpoint gateway failed to start: ${e.message ?? String(err)}`, 1);
 });

@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
+import { chinaTime } from '../display-time.js';
+import { logFormat } from './log-format.js';
 import { describeTarget, sendAllOff, type HidOffTarget, type OffTarget, type SerialOffTarget } from '../../drivers/relay/all-off.js';
 
 type Obj = Record<string, unknown>;
@@ -56,9 +58,10 @@ export function hostTimedRelays(doc: unknown): OffTarget[] {
   return [...serial.values(), ...hid.values()];
 }
 
-/** One pino-shaped JSON line on stdout, so the journal shows it with the rest. */
+/** One pino-shaped JSON line on stdout, so the journal shows it with the rest (readable on a terminal, like the rest). */
 function log(level: 30 | 40, msg: string, extra: Obj = {}): void {
-  process.stdout.write(`${JSON.stringify({ level, time: Date.now(), pid: process.pid, phase: 'early-off', ...extra, msg })}\n`);
+  if (logFormat() === 'pretty') process.stdout.write(`${chinaTime(Date.now(), { ms: true })} ${level === 30 ? 'INFO' : 'WARN'}: ${msg}\n`);
+  else process.stdout.write(`${JSON.stringify({ level, time: Date.now(), pid: process.pid, phase: 'early-off', ...extra, msg })}\n`);
 }
 
 /**

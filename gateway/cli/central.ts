@@ -12,7 +12,9 @@ import { generateIssuerKeys, ISSUER_KID_PATTERN } from '../credentials/issue.js'
 import { isUpdateError } from '../updates/errors.js';
 import { ALL, UPDATE_KINDS, checkSingleCheckpoint, isUpdateKind, peekTransaction, prepareUpdateData, type UpdateEnvelope } from '../updates/envelope.js';
 import { signUpdate } from '../updates/sign.js';
+import { chinaTime } from '../display-time.js';
 import { readHidden } from './guards.js';
+import { formatTailLine } from './tail-format.js';
 
 export const DEMO_CENTRAL_KEY = 'config/demo/central-1.private.jwk.json';
 
@@ -44,10 +46,11 @@ function cliClient(): string {
   return `cli:${user}`;
 }
 
-/** A password from standard input: typed twice without echo on a terminal, or the first piped line. */
-async function readPassword(): Promise<string> {
+/** A password from standard input: typed twice without echo on a terminal (`check`ed before the second time), or the first piped line. */
+async function readPassword(check: (password: string) => void): Promise<string> {
   if (process.stdin.isTTY) {
     const first = await readHidden('password (10-128 characters): ');
+    check(first);
     const again = await readHidden('password again: ');
     if (first !== again) throw new CentralCliError('the two passwords differ; nothing changed');
     return first;
@@ -114,6 +117,39 @@ async function connectBroker(flags: BrokerFlags, what: string): Promise<MqttClie
   return client;
 }
 
+/**
+ * The checkpoints of a site whose retained status says online. Mosquitto sends a
+ * subscription's retained messages before it answers the next SUBACK on the same
+ * connection, so once a second subscription is acknowledged every status is in.
+ */
+async function onlineCheckpoints(client: MqttClient, prefix: string, site: string): Promise<Set<string>> {
+  const statusTopic = `${prefix}/${site}/+/status`;
+  const online = new Set<string>();
+  const onStatus = (topic: string, payload: Buffer): void => {
+    const parts = topic.split('/');
+    if (parts.length !== statusTopic.split('/').length || parts.at(-1) !== 'status') return;
+    const cp = parts.at(-2) ?? '';
+    const text = payload.toString('utf8');
+    let state: unknown = text;
+    try {
+      state = (JSON.parse(text) as { state?: unknown }).state;
+    } catch {
+      // a plain "online"/"offline" payload
+    }
+    if (state === 'online') online.add(cp);
+    else online.delete(cp);
+  };
+  client.on('message', onStatus);
+  try {
+    await client.subscribeAsync(statusTopic, { qos: 0 });
+    await client.subscribeAsync(`${prefix}/${site}/cli-barrier-${randomUUID()}`, { qos: 0 });
+  } finally {
+    client.off('message', onStatus);
+  }
+  await client.unsubscribeAsync(statusTopic);
+  return online;
+}
+
 /** Entry kinds accept a bare array as their data: `[...]` means `{ entries: [...] }`. */
 function dataOf(kind: string, value: unknown): unknown {
   return Array.isArray(value) && !['policy', 'trust-keys'].includes(kind) ? { entries: value } : value;
@@ -178,29 +214,38 @@ export function registerCentral(program: Command): void {
   addBrokerOptions(
     central
       .command('publish <kind> [signed-file]')
-      .description('publish a signed update (file or stdin) and print the gateways\' responses')
+      .description("publish a signed update (file or stdin), print the gateways' responses, and return once every expected gateway answered")
       .requiredOption('--site <site>')
       .option('--checkpoint <id>', 'one checkpoint, or "all"', ALL)
-      .option('--wait <ms>', 'how long to wait for responses', '10000')
+      .option('--expect <ids>', 'with --checkpoint all: the checkpoints that must answer, comma separated (default: those whose retained status is online now)')
+      .option('--wait <ms>', 'how long to wait for the expected answers', '10000')
       .option('--retain', 'keep it on the broker, so gateways offline now get it when they connect'),
-  ).action(async (kind: string, file: string | undefined, o: BrokerFlags & { site: string; checkpoint: string; wait: string; retain?: boolean }) => {
+  ).action(async (kind: string, file: string | undefined, o: BrokerFlags & { site: string; checkpoint: string; expect?: string; wait: string; retain?: boolean }) => {
     if (!isUpdateKind(kind)) throw new CentralCliError(`kind "${kind}": expected one of ${UPDATE_KINDS.join(', ')}`);
     const site = id(o.site, '--site');
     const checkpoint = id(o.checkpoint, '--checkpoint', true);
+    if (o.expect !== undefined && checkpoint !== ALL) throw new CentralCliError('--expect: only with --checkpoint all (one checkpoint is the one expected)');
+    const listed = o.expect?.split(',').map((x) => x.trim()).filter((x) => x !== '').map((x) => id(x, '--expect'));
+    if (listed !== undefined && listed.length === 0) throw new CentralCliError('--expect: expected one or more checkpoint ids, comma separated');
     const token = readText(file ?? '-', 'signed update').trim();
     const transaction = peekTransaction(token);
     const waitMs = Number(o.wait);
     if (!Number.isFinite(waitMs) || waitMs < 0) throw new CentralCliError(`--wait: expected milliseconds, got "${o.wait}"`);
     const client = await connectBroker(o, 'publish');
+    const answered = new Set<string>();
     let rejected = 0;
-    let answered = 0;
+    let answers = 0;
+    let expected: Set<string>;
     try {
-      // Subscribe first, so a fast gateway's answer is not missed.
+      expected = checkpoint !== ALL ? new Set([checkpoint]) : listed !== undefined ? new Set(listed) : await onlineCheckpoints(client, o.prefix, site);
       const responses = `${o.prefix}/${site}/${checkpoint === ALL ? '+' : checkpoint}/response/${kind}`;
+      // Subscribe first, so a fast gateway's answer is not missed.
       await client.subscribeAsync(responses, { qos: 1 });
       const done = new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);
+        const allIn = (): boolean => expected.size > 0 && [...expected].every((c) => answered.has(c));
         client.on('message', (topic, payload) => {
+          if (!topic.endsWith(`/response/${kind}`)) return;
           let r: { transaction?: unknown; status?: unknown; checkpoint?: unknown; error?: { code?: unknown; message?: unknown } };
           try {
             r = JSON.parse(payload.toString('utf8')) as typeof r;
@@ -208,30 +253,36 @@ export function registerCentral(program: Command): void {
             return;
           }
           if (transaction !== null && r.transaction !== transaction) return;
-          answered += 1;
+          answers += 1;
           if (r.status !== 'applied') rejected += 1;
+          answered.add(topic.split('/').at(-3) ?? String(r.checkpoint));
           process.stdout.write(`${payload.toString('utf8')}\n`);
           const err = r.error ? `: ${String(r.error.code)} ${String(r.error.message)}` : '';
           process.stderr.write(`${topic}: ${String(r.status)}${err}\n`);
-          // One named checkpoint answers once; for "all" we wait the whole time.
-          if (checkpoint !== ALL) {
+          if (allIn()) {
             clearTimeout(timer);
             resolve();
           }
         });
       });
       await client.publishAsync(`${o.prefix}/${site}/${checkpoint}/cmd/${kind}`, token, { qos: 1, retain: o.retain === true });
-      process.stderr.write(`published ${kind} to ${site}/${checkpoint}${transaction ? ` (transaction ${transaction})` : ''}; waiting ${waitMs} ms for responses\n`);
+      const waitingFor =
+        expected.size > 0
+          ? `waiting up to ${waitMs} ms for ${[...expected].sort().join(', ')}${checkpoint === ALL ? (listed ? ' (--expect)' : ' (online now)') : ''}`
+          : `no checkpoint of ${site} is online now; waiting ${waitMs} ms for any answer`;
+      process.stderr.write(`published ${kind} to ${site}/${checkpoint}${transaction ? ` (transaction ${transaction})` : ''}; ${waitingFor}\n`);
       await done;
     } finally {
       await client.endAsync();
     }
-    if (answered === 0) {
-      throw new CentralCliError(
-        `no response within ${waitMs} ms (is the gateway connected? the broker queues the update for a gateway that connected before and it answers when it reconnects${o.retain ? '; the retained copy also reaches one that never connected' : '; --retain also reaches one that never connected'})`,
-      );
-    }
-    if (rejected > 0) throw new CentralCliError(`${rejected} of ${answered} response(s) rejected the update`);
+    const missing = [...expected].filter((c) => !answered.has(c)).sort();
+    const later = `the broker queues the update for a gateway that connected before and it answers when it reconnects${o.retain ? '; the retained copy also reaches one that never connected' : '; --retain also reaches one that never connected'}`;
+    if (answers === 0) throw new CentralCliError(`no response within ${waitMs} ms (is the gateway connected? ${later})`);
+    const problems = [
+      ...(missing.length > 0 ? [`no answer within ${waitMs} ms from ${missing.join(', ')} (answered: ${[...answered].sort().join(', ')}; ${later})`] : []),
+      ...(rejected > 0 ? [`${rejected} of ${answers} response(s) rejected the update`] : []),
+    ];
+    if (problems.length > 0) throw new CentralCliError(problems.join('; '));
   });
 
   // The office service itself and its database. Loaded on demand: the gateway's own
@@ -276,7 +327,7 @@ export function registerCentral(program: Command): void {
       const { readEvents } = await import('../../central/cli.js');
       const { events, source } = await readEvents(o.config, q);
       const { formatEvent } = await import('../../central/query.js');
-      for (const e of [...events].reverse()) process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${formatEvent(e)}\n`);
+      for (const e of [...events].reverse()) process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${formatEvent({ ...e, at: chinaTime(e.at) })}\n`);
       process.stderr.write(`${events.length} event${events.length === 1 ? '' : 's'} (${source})\n`);
     });
 
@@ -291,7 +342,7 @@ export function registerCentral(program: Command): void {
     .action(async (officerId: string, o: { name: string; role: string; config?: string }) => {
       const { withOfficers } = await import('../../central/cli.js');
       const { checkSecret } = await import('../../central/web/officers.js');
-      const password = await readPassword();
+      const password = await readPassword(checkSecret);
       checkSecret(password);
       await withOfficers(o.config, (accounts) => accounts.add({ id: officerId, name: o.name, role: o.role, secret: password }, cliClient()));
       process.stderr.write(`officer ${officerId} (${o.name}, ${o.role}) added\n`);
@@ -314,9 +365,8 @@ export function registerCentral(program: Command): void {
       const { withOfficers } = await import('../../central/cli.js');
       const list = await withOfficers(o.config, (accounts) => accounts.list());
       for (const x of list) {
-        const locked = x.lockedUntil === null ? null : new Date(x.lockedUntil).toISOString();
-        if (o.json) process.stdout.write(`${JSON.stringify({ id: x.id, name: x.name, role: x.role, lockedUntil: locked })}\n`);
-        else process.stdout.write(`${x.id.padEnd(16)}  ${x.role.padEnd(11)}  ${x.name}${locked ? `  LOCKED until ${locked}` : ''}\n`);
+        if (o.json) process.stdout.write(`${JSON.stringify({ id: x.id, name: x.name, role: x.role, lockedUntil: x.lockedUntil === null ? null : new Date(x.lockedUntil).toISOString() })}\n`);
+        else process.stdout.write(`${x.id.padEnd(16)}  ${x.role.padEnd(11)}  ${x.name}${x.lockedUntil === null ? '' : `  LOCKED until ${chinaTime(x.lockedUntil)}`}\n`);
       }
       process.stderr.write(`${list.length} officer${list.length === 1 ? '' : 's'}\n`);
     });
@@ -327,7 +377,7 @@ export function registerCentral(program: Command): void {
       .description('print events, alerts, daily screening summaries, status, stats and responses of every checkpoint; duplicates dropped')
       .option('--site <site>', 'only this site (default all sites)')
       .option('--count <n>', 'exit after this many messages (default: run until interrupted)')
-      .option('--json', 'one JSON object per line: {topic, payload}'),
+      .option('--json', 'one JSON object per line: {topic, payload} (default: readable lines, China time)'),
   ).action(async (o: BrokerFlags & { site?: string; count?: string; json?: boolean }) => {
     const site = o.site === undefined ? '+' : id(o.site, '--site');
     const max = o.count === undefined ? Infinity : Number(o.count);
@@ -356,7 +406,7 @@ export function registerCentral(program: Command): void {
           seen.add(key);
           if (seen.size > 1_000_000) seen.clear();
         }
-        process.stdout.write(o.json ? `${JSON.stringify({ topic, payload: body })}\n` : `${topic} ${text}\n`);
+        process.stdout.write(o.json ? `${JSON.stringify({ topic, payload: body })}\n` : `${formatTailLine(topic, text, o.prefix, Date.now())}\n`);
         printed += 1;
         if (printed >= max) resolve();
       });

@@ -12,6 +12,7 @@ import { HONEYWELL_VID } from '../../drivers/scanner/hid-pos.js';
 import { BYTE_SCANNER_SIMULATORS, createSimulator, THERMOMETER_SIMULATORS, type ByteScannerSimType, type SimFaults, type ThermometerSimType } from '../../drivers/sim/index.js';
 import { loadNodeHid, type HidDeviceInfo } from '../../drivers/transport/hid.js';
 import { SerialLink } from '../../drivers/transport/serial.js';
+import { chinaTime } from '../display-time.js';
 
 /** A usage problem: printed as "error: ..." with exit code 2 by the CLI's runner. */
 class DevicesCliError extends Error {
@@ -75,7 +76,7 @@ function symlinks(dir: string): Map<string, string[]> {
   return out;
 }
 
-interface Listed {
+export interface Listed {
   kind: 'serial' | 'hid' | 'input';
   path: string;
   stable: string[];
@@ -143,6 +144,27 @@ async function listDevices(): Promise<{ devices: Listed[]; notes: string[] }> {
   return { devices, notes };
 }
 
+/** The devices as a table with a header row; each device's stable paths and driver match on lines below it. */
+export function formatDeviceTable(devices: readonly Listed[]): string {
+  const rows = devices.map((d) => ({
+    mark: d.recognised ? '*' : ' ',
+    kind: d.kind,
+    path: d.path || '-',
+    usb: d.vendorId && d.productId ? `${d.vendorId}:${d.productId}` : '-',
+    serial: d.serialNumber ?? '-',
+    product: d.product ?? '-',
+  }));
+  const header = { mark: ' ', kind: 'KIND', path: 'PATH', usb: 'USB ID', serial: 'SERIAL', product: 'PRODUCT' };
+  const width = (k: 'kind' | 'path' | 'usb' | 'serial') => Math.max(...[header, ...rows].map((r) => r[k].length));
+  const [wk, wp, wu, ws] = [width('kind'), width('path'), width('usb'), width('serial')];
+  const line = (r: typeof header) => `${r.mark} ${r.kind.padEnd(wk)}  ${r.path.padEnd(wp)}  ${r.usb.padEnd(wu)}  ${r.serial.padEnd(ws)}  ${r.product}`.trimEnd();
+  const indent = ' '.repeat(2 + wk + 2);
+  return (
+    [line(header), ...devices.flatMap((d, i) => [line(rows[i] ?? header), ...d.stable.map((s) => `${indent}${s}`), ...(d.recognised ? [`${indent}→ ${d.recognised}`] : [])])].join('\n') +
+    '\n'
+  );
+}
+
 function parseIntFlag(value: string, flag: string, min: number, max: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new DevicesCliError(`${flag}: expected a whole number from ${min} to ${max}, got "${value}"`);
@@ -198,8 +220,8 @@ async function runSim(type: string, o: SimFlags): Promise<void> {
       ...(o.address !== undefined ? { address: parseIntFlag(o.address, '--address', 1, 247) } : {}),
       ...(o.feedback ? { feedback: true } : {}),
     });
-    sim.on('frame', (f: Buffer) => process.stdout.write(`${new Date().toISOString()} frame ${f.toString('hex').replace(/(..)(?!$)/g, '$1 ')}\n`));
-    sim.on('pulse', (p: { channel: number; ms: number }) => process.stdout.write(`${new Date().toISOString()} pulse channel ${p.channel} ${p.ms} ms\n`));
+    sim.on('frame', (f: Buffer) => process.stdout.write(`${chinaTime(Date.now(), { ms: true })} frame ${f.toString('hex').replace(/(..)(?!$)/g, '$1 ')}\n`));
+    sim.on('pulse', (p: { channel: number; ms: number }) => process.stdout.write(`${chinaTime(Date.now(), { ms: true })} pulse channel ${p.channel} ${p.ms} ms\n`));
     sim.start();
     onLine = async (line) => applyKnob(line, sim, say);
     stop = () => sim.stop();
@@ -298,19 +320,12 @@ export function registerDeviceCommands(program: Command): void {
     .option('--json', 'one JSON object per line')
     .action(async (o: { json?: boolean }) => {
       const { devices, notes } = await listDevices();
-      for (const d of devices) {
-        if (o.json) {
-          process.stdout.write(`${JSON.stringify(d)}\n`);
-          continue;
-        }
-        const usb = d.vendorId && d.productId ? `${d.vendorId}:${d.productId}` : '-';
-        process.stdout.write(
-          `${d.recognised ? '*' : ' '} ${d.kind.padEnd(6)} ${d.path.padEnd(16)} ${usb.padEnd(9)} ${d.serialNumber ? `serial ${d.serialNumber}  ` : ''}${d.product ?? ''}\n` +
-            d.stable.map((s) => `           ${s}\n`).join('') +
-            (d.recognised ? `           → ${d.recognised}\n` : ''),
-        );
+      if (o.json) for (const d of devices) process.stdout.write(`${JSON.stringify(d)}\n`);
+      else if (devices.length === 0) process.stdout.write('no serial ports, HID devices or keyboards found\n');
+      else {
+        process.stdout.write(formatDeviceTable(devices));
+        notes.unshift('* = a driver recognises it; → the config type(s) that fit; indented paths are the stable ones to put in the config');
       }
-      if (devices.length === 0 && !o.json) process.stdout.write('no serial ports, HID devices or keyboards found\n');
       for (const n of notes) process.stderr.write(`note: ${n}\n`);
     });
 

@@ -2,8 +2,9 @@
 // read from standard input (typed without echo on a terminal, or piped), never from the
 // command line, where it would show in the process list and the shell history.
 import type { Command } from 'commander';
+import { chinaTime } from '../display-time.js';
 import { configPathFromEnv, loadConfig } from '../config/load.js';
-import { GuardAccounts } from '../guards/accounts.js';
+import { GuardAccounts, checkPin } from '../guards/accounts.js';
 import { GuardError } from '../guards/errors.js';
 import { openStore } from '../store/index.js';
 
@@ -62,6 +63,7 @@ export function readHidden(prompt: string): Promise<string> {
 async function readPin(): Promise<string> {
   if (process.stdin.isTTY) {
     const pin = await readHidden('PIN (6-12 digits): ');
+    checkPin(pin); // a PIN that cannot be right is refused before it is asked for again
     const again = await readHidden('PIN again: ');
     if (pin !== again) throw new GuardError('GUARD_INVALID_PIN', 'the two PINs differ; nothing changed');
     return pin;
@@ -80,6 +82,7 @@ export function registerGuardCommands(program: Command): void {
     .option('--config <file>', 'gateway config naming the data dir')
     .action((id: string, o: { name: string; config?: string }) =>
       withAccounts(o.config, async (accounts) => {
+        if (accounts.list().some((g) => g.id === id)) throw new GuardError('GUARD_EXISTS', `guard ${id} exists already; remove it first to change the PIN`);
         const pin = await readPin();
         const g = await accounts.add(id, o.name, pin);
         process.stderr.write(`guard ${g.id} (${g.name}) added\n`);
@@ -104,9 +107,9 @@ export function registerGuardCommands(program: Command): void {
       withAccounts(o.config, (accounts) => {
         const now = Date.now();
         for (const g of accounts.list()) {
-          const locked = g.lockedUntil !== null && g.lockedUntil > now ? new Date(g.lockedUntil).toISOString() : null;
-          if (o.json) process.stdout.write(`${JSON.stringify({ id: g.id, name: g.name, createdAt: new Date(g.createdAt).toISOString(), lockedUntil: locked })}\n`);
-          else process.stdout.write(`${g.id.padEnd(16)}  ${g.name}  added ${new Date(g.createdAt).toISOString()}${locked ? `  LOCKED until ${locked}` : ''}\n`);
+          const locked = g.lockedUntil !== null && g.lockedUntil > now ? g.lockedUntil : null;
+          if (o.json) process.stdout.write(`${JSON.stringify({ id: g.id, name: g.name, createdAt: new Date(g.createdAt).toISOString(), lockedUntil: locked === null ? null : new Date(locked).toISOString() })}\n`);
+          else process.stdout.write(`${g.id.padEnd(16)}  ${g.name}  added ${chinaTime(g.createdAt)}${locked !== null ? `  LOCKED until ${chinaTime(locked)}` : ''}\n`);
         }
       }),
     );

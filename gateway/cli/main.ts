@@ -6,12 +6,15 @@ import { Command, CommanderError, Option } from 'commander';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, configPathFromEnv, loadConfig } from '../config/load.js';
-import { resolveLaneProfiles } from '../config/profiles.js';
+import { checkConfig } from '../config/check.js';
 import { CATEGORIES, HEALTH_CODES, RISK_LEVELS } from '../credentials/types.js';
 import { generateIssuerKeys, issuePass, issueVehiclePass } from '../credentials/issue.js';
-import { parseRosterCsv } from '../store/roster-csv.js';
+import { parseRosterCsv, type RosterCsvError } from '../store/roster-csv.js';
+import { chineseRosterDialect, chineseWordsFor, decodeRosterBytes } from '../store/roster-csv-zh.js';
 import { openStore } from '../store/index.js';
 import type { LedgerQuery } from '../store/types.js';
+import { chinaTime } from '../display-time.js';
+import { parseInstant } from '../policy/time.js';
 import { VERSION } from '../version.js';
 import { readSecret } from '../gateway.js';
 import { ScreeningError, screeningDay, screeningDayOf, screeningReport } from '../screening/report.js';
@@ -45,9 +48,10 @@ function readJson(file: string, what: string): unknown {
   }
 }
 
+/** A date or time without a zone is China time, as everywhere else ("2026-11-28 08:00"). */
 function parseTime(value: string, flag: string): number {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new CliError(`${flag}: expected an ISO date or timestamp (e.g. 2026-11-28T08:00:00+08:00), got "${value}"`);
+  const ms = parseInstant(value.trim().replace(/^(\d{4}-\d{2}-\d{2}) (\d)/, '$1T$2'));
+  if (Number.isNaN(ms)) throw new CliError(`${flag}: expected an ISO date or timestamp, China time unless it names a zone (e.g. 2026-11-28, 2026-11-28 08:00 or 2026-11-28T08:00:00Z), got "${value}"`);
   return ms;
 }
 
@@ -197,23 +201,34 @@ export function buildProgram(): Command {
     .command('roster')
     .description('the staff roster behind badge scans')
     .command('import <csv>')
-    .description('import staff from a CSV file (see docs/store.md); nothing is imported if any row is bad')
+    .description('import staff from a CSV file, English or a Chinese Excel export (UTF-8 or GB18030; see docs/store.md); nothing is imported if any row is bad')
     .option('--config <file>', 'gateway config naming the data dir (default GATEWAY_CONFIG or config/gateway.yaml)')
     .action((csv: string, o: { config?: string }) => {
-      let text: string;
+      let bytes: Buffer;
       try {
-        text = readFileSync(csv, 'utf8');
+        bytes = readFileSync(csv);
       } catch (err) {
         throw new CliError(`cannot read ${csv}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
-      const { entries, errors } = parseRosterCsv(text, Date.now());
+      if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+        throw new CliError(`${csv}: a UTF-16 file (Excel's "Unicode text"); save the sheet as "CSV UTF-8" or "CSV" instead`);
+      }
+      const { text, encoding } = decodeRosterBytes(bytes);
+      const dialect = chineseRosterDialect();
+      const { entries, errors } = parseRosterCsv(text, Date.now(), dialect);
       if (errors.length > 0) {
-        throw new CliError(`${csv}: ${errors.length} problem(s), nothing imported:\n  ${errors.map((e) => `line ${e.line}, column ${e.column}: ${e.message}`).join('\n  ')}`);
+        const describe = (e: RosterCsvError): string => {
+          const written = dialect.writtenAs(e.column);
+          const words = written === undefined ? [] : chineseWordsFor(e.column);
+          const hint = words.length > 0 && e.message.startsWith('expected one of') ? ` (或 ${words.join('、')})` : '';
+          return `line ${e.line}, column ${written === undefined ? e.column : `${written} (${e.column})`}: ${e.message}${hint}`;
+        };
+        throw new CliError(`${csv}: ${errors.length} problem(s), nothing imported${encoding === 'UTF-8' ? '' : ` (read as ${encoding})`}:\n  ${errors.map(describe).join('\n  ')}`);
       }
       const store = storeFromConfig(o.config);
       try {
         const n = store.rosterUpsert(entries);
-        process.stderr.write(`imported ${n} roster entr${n === 1 ? 'y' : 'ies'} into ${store.path}\n`);
+        process.stderr.write(`imported ${n} roster entr${n === 1 ? 'y' : 'ies'} into ${store.path}${encoding === 'UTF-8' ? '' : ` (the file was read as ${encoding}, as Excel on Chinese Windows saves CSV)`}\n`);
       } finally {
         store.close();
       }
@@ -221,12 +236,12 @@ export function buildProgram(): Command {
 
   program
     .command('events')
-    .description('query the local ledger, newest first')
+    .description('query the local ledger, newest first (times in China time; --json: ISO in UTC)')
     .option('--config <file>', 'gateway config naming the data dir')
     .option('--lane <id>')
     .addOption(new Option('--outcome <outcome>').choices(['admit', 'refuse', 'refer']))
-    .option('--from <time>', 'ISO time, inclusive')
-    .option('--to <time>', 'ISO time, exclusive')
+    .option('--from <time>', 'ISO date or time, China time unless it names a zone; inclusive')
+    .option('--to <time>', 'the same, exclusive')
     .option('--limit <n>', 'at most this many rows (1-1000)', '50')
     .option('--json', 'one JSON object per line instead of a table')
     .action((o: { config?: string; lane?: string; outcome?: LedgerQuery['outcome']; from?: string; to?: string; limit: string; json?: boolean }) => {
@@ -244,7 +259,7 @@ export function buildProgram(): Command {
           } else {
             const temp = e.temperature === null ? '    -' : e.temperature.toFixed(1);
             const reasons = e.reasons.map((r) => r.code).join(',') || '-';
-            process.stdout.write(`${new Date(e.at).toISOString()}  #${e.seq}  ${e.lane}  ${e.outcome.padEnd(6)}  ${temp}  ${e.credential.padEnd(11)}  ${reasons}\n`);
+            process.stdout.write(`${chinaTime(e.at)}  #${e.seq}  ${e.lane}  ${e.outcome.padEnd(6)}  ${temp}  ${e.credential.padEnd(11)}  ${reasons}\n`);
           }
         }
       } finally {
@@ -279,7 +294,7 @@ export function buildProgram(): Command {
         }
         process.stdout.write(`screening ${report.date} (China time): ${report.screened.length} of ${report.workers} workers screened, ${report.notScreened.length} not yet\n`);
         for (const w of report.screened) {
-          process.stdout.write(`  screened      ${w.staffId.padEnd(12)} ${w.name}  ${w.firstAt}  ${w.lane}  ${w.outcome}\n`);
+          process.stdout.write(`  screened      ${w.staffId.padEnd(12)} ${w.name}  ${chinaTime(w.firstAt)}  ${w.lane}  ${w.outcome}\n`);
         }
         for (const w of report.notScreened) process.stdout.write(`  not screened  ${w.staffId.padEnd(12)} ${w.name}\n`);
       } finally {
@@ -293,10 +308,12 @@ export function buildProgram(): Command {
     .command('config')
     .description('gateway configuration')
     .command('check [file]')
-    .description('validate a configuration file and list every problem (default GATEWAY_CONFIG or config/gateway.yaml)')
-    .action((file: string | undefined) => {
-      const loaded = loadConfig(file ?? configPathFromEnv());
-      resolveLaneProfiles(loaded); // the profiles and zones it names, too
+    .description('check a configuration file and the files, folders and profiles it names; list every problem (default GATEWAY_CONFIG or config/gateway.yaml; exit 78 when any)')
+    .action(async (file: string | undefined) => {
+      const checked = await checkConfig(file ?? configPathFromEnv());
+      for (const note of checked.notes) process.stderr.write(`note: ${note}\n`);
+      const loaded = checked.loaded;
+      if (loaded === null) throw new ConfigError(checked.file, checked.problems);
       process.stdout.write(`${loaded.file}: OK (${loaded.config.lanes.length} lane${loaded.config.lanes.length === 1 ? '' : 's'}, site ${loaded.config.site}, checkpoint ${loaded.config.checkpoint})\n`);
     });
 
@@ -306,7 +323,19 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * A reader that goes away (`events | head -1`) ends the output: stop quietly with 0, as
+ * if everything had been read, instead of an unhandled EPIPE with a stack.
+ */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream = process.stdout): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 async function run(argv: string[]): Promise<number> {
+  endQuietlyOnClosedPipe();
   try {
     await buildProgram().parseAsync(argv);
     return 0;
@@ -314,7 +343,7 @@ async function run(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
-      return 1;
+      return 78; // EX_CONFIG, as the gateway exits on the same problems
     }
     const e = err as { code?: unknown; message?: string };
     if (err instanceof CliError || typeof e.code === 'string') {

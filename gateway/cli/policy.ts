@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { configPathFromEnv, loadConfig } from '../config/load.js';
 import { loadProfileFile } from '../config/profiles.js';
 import { ReplayTally, type ReplayReport, type ReplayTallyOptions } from '../policy/replay.js';
+import { chinaTime } from '../display-time.js';
 import { parseInstant } from '../policy/time.js';
 import type { PolicyProfile } from '../policy/types.js';
 import { openStore } from '../store/index.js';
@@ -47,7 +48,7 @@ export function formatReplayReport(report: ReplayReport, profileName: string, ha
   if (report.examples.length > 0) lines.push('examples:');
   for (const e of report.examples) {
     lines.push(
-      `  #${e.seq}  ${new Date(e.at).toISOString()}  ${e.lane}  ${e.category ?? '-'}  ${e.from} → ${e.to}  ` +
+      `  #${e.seq}  ${chinaTime(e.at)}  ${e.lane}  ${e.category ?? '-'}  ${e.from} → ${e.to}  ` +
         `[${e.fromCodes.join(',') || '-'}] → [${e.toCodes.join(',') || '-'}]`,
     );
   }
@@ -92,7 +93,7 @@ export function registerPolicyCommands(program: Command): void {
         }
         process.stdout.write(`zone ${zone}: ${store.zoneFacts(zone, null).count} inside\n`);
         for (const c of store.zoneCorrections(zone)) {
-          process.stdout.write(`  ${new Date(c.at).toISOString()}  ${c.guard}  ${c.from} → ${c.to}  ${c.reason}\n`);
+          process.stdout.write(`  ${chinaTime(c.at)}  ${c.guard}  ${c.from} → ${c.to}  ${c.reason}\n`);
         }
       } finally {
         store.close();

@@ -15,47 +15,69 @@ function reason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** A trust folder read as far as it goes: the good keys and every bad file. */
+export interface TrustDirRead {
+  list: TrustList;
+  /** In file order; empty when every key file is good. */
+  problems: CredentialError[];
+}
+
 /**
  * Reads every `*.jwk.json` in `dir` (not recursive), in name order. Each must be an
  * Ed25519 public JWK with a kid (kty OKP, crv Ed25519, no "d"); kids must be unique.
- * Throws CredentialError (TRUST_DIR_UNREADABLE, TRUST_KEY_INVALID, TRUST_KEY_PRIVATE,
- * TRUST_KEY_DUPLICATE) naming the file. An empty directory gives an empty list: badges
- * still work, every pass is then PASS_UNKNOWN_KEY.
+ * Every bad file is a CredentialError (TRUST_DIR_UNREADABLE, TRUST_KEY_INVALID,
+ * TRUST_KEY_PRIVATE, TRUST_KEY_DUPLICATE) naming it; `config check` lists them all.
  */
-export async function loadTrustDir(dir: string): Promise<TrustList> {
+export async function readTrustDir(dir: string): Promise<TrustDirRead> {
   let names: string[];
   try {
     names = await readdir(dir);
   } catch (err) {
-    throw new CredentialError('TRUST_DIR_UNREADABLE', `cannot list the trust directory: ${reason(err)}`, dir);
+    return { list: new Map(), problems: [new CredentialError('TRUST_DIR_UNREADABLE', `cannot list the trust directory: ${reason(err)}`, dir)] };
   }
   const list = new Map<string, TrustedKey>();
   const fileOfKid = new Map<string, string>();
+  const problems: CredentialError[] = [];
   for (const name of names.filter((n) => n.endsWith(TRUST_FILE_SUFFIX)).sort()) {
     const file = path.join(dir, name);
-    let text: string;
     try {
-      if (!(await stat(file)).isFile()) {
-        throw new CredentialError('TRUST_KEY_INVALID', `expected a file holding one public JWK`, file);
-      }
-      text = await readFile(file, 'utf8');
+      const entry = await readKeyFile(file);
+      const other = fileOfKid.get(entry.kid);
+      if (other !== undefined) throw new CredentialError('TRUST_KEY_DUPLICATE', `kid ${JSON.stringify(entry.kid)} is already used by ${other}`, file);
+      fileOfKid.set(entry.kid, file);
+      list.set(entry.kid, entry);
     } catch (err) {
-      if (err instanceof CredentialError) throw err;
-      throw new CredentialError('TRUST_DIR_UNREADABLE', `cannot read: ${reason(err)}`, file);
+      if (!(err instanceof CredentialError)) throw err;
+      problems.push(err);
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      throw new CredentialError('TRUST_KEY_INVALID', `expected JSON (one public JWK): ${reason(err)}`, file);
-    }
-    const entry = await trustedKeyFromJwk(value, file);
-    const other = fileOfKid.get(entry.kid);
-    if (other !== undefined) {
-      throw new CredentialError('TRUST_KEY_DUPLICATE', `kid ${JSON.stringify(entry.kid)} is already used by ${other}`, file);
-    }
-    fileOfKid.set(entry.kid, file);
-    list.set(entry.kid, entry);
   }
+  return { list, problems };
+}
+
+async function readKeyFile(file: string): Promise<TrustedKey> {
+  let text: string;
+  try {
+    if (!(await stat(file)).isFile()) throw new CredentialError('TRUST_KEY_INVALID', `expected a file holding one public JWK`, file);
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (err instanceof CredentialError) throw err;
+    throw new CredentialError('TRUST_DIR_UNREADABLE', `cannot read: ${reason(err)}`, file);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new CredentialError('TRUST_KEY_INVALID', `expected JSON (one public JWK): ${reason(err)}`, file);
+  }
+  return trustedKeyFromJwk(value, file);
+}
+
+/**
+ * readTrustDir for start-up: throws the first problem. An empty directory gives an empty
+ * list: badges still work, every pass is then PASS_UNKNOWN_KEY.
+ */
+export async function loadTrustDir(dir: string): Promise<TrustList> {
+  const { list, problems } = await readTrustDir(dir);
+  if (problems[0] !== undefined) throw problems[0];
   return list;
 }

@@ -2,7 +2,8 @@
 // before it admits and counts in after; an exit lane counts out. Counts live in SQLite,
 // read at every passage, so they survive restarts and a guard's correction (CLI or
 // console) takes effect at the next scan.
-import { ConfigError, type LoadedConfig } from '../config/load.js';
+import { suggestion } from '../config/did-you-mean.js';
+import { ConfigError, formatPath, type LoadedConfig } from '../config/load.js';
 import type { ZoneAtPassage, ZoneRule } from '../policy/zones.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 
@@ -49,24 +50,42 @@ export function laneZone(
   };
 }
 
-/** The zone of each lane that has one. Throws ConfigError for unknown lanes or a lane in two zones. */
-export function laneZones(loaded: LoadedConfig, store: ZoneStore, onChange?: (zone: string) => void): Map<string, LaneZone> {
-  const { config } = loaded;
-  const laneIds = new Set(config.lanes.map((l) => l.id));
-  const sensed = new Set(config.lanes.filter((l) => l.passageSensor !== undefined).map((l) => l.id));
-  const out = new Map<string, LaneZone>();
-  const problems: string[] = [];
-  config.policy.zones.forEach((z, i) => {
-    const rule: ZoneRule = { id: z.id, limit: z.limit ?? null, antiPassback: z.antiPassback, windowMinutes: z.windowMinutes ?? null };
-    for (const [key, direction] of [['entryLanes', 'in'], ['exitLanes', 'out']] as const) {
+/** A zone's lane that names no lane, or a lane already in another zone; `config check` gives each its line. */
+export interface ZoneLaneProblem {
+  keyPath: (string | number)[];
+  message: string;
+}
+
+/** What is wrong with the zones' lane lists (pure; the config check and start-up share it). */
+export function zoneLaneProblems(zones: LoadedConfig['config']['policy']['zones'], lanes: Iterable<string>): ZoneLaneProblem[] {
+  const laneIds = new Set(lanes);
+  const zoneOf = new Map<string, string>();
+  const problems: ZoneLaneProblem[] = [];
+  zones.forEach((z, i) => {
+    for (const key of ['entryLanes', 'exitLanes'] as const) {
       z[key].forEach((lane, j) => {
-        const where = `policy.zones[${i}].${key}[${j}]`;
-        if (!laneIds.has(lane)) problems.push(`${where}: expected the id of a lane in lanes[], got "${lane}"`);
-        else if (out.has(lane)) problems.push(`${where}: lane "${lane}" already belongs to zone "${out.get(lane)?.zone}"; expected one zone per lane`);
-        else out.set(lane, laneZone(store, rule, direction, sensed.has(lane) ? 'sensor' : 'admission', onChange));
+        const keyPath = ['policy', 'zones', i, key, j];
+        if (!laneIds.has(lane)) problems.push({ keyPath, message: `expected the id of a lane in lanes[], got "${lane}"${suggestion(lane, laneIds)}` });
+        else if (zoneOf.has(lane)) problems.push({ keyPath, message: `lane "${lane}" already belongs to zone "${zoneOf.get(lane)}"; expected one zone per lane` });
+        else zoneOf.set(lane, z.id);
       });
     }
   });
-  if (problems.length > 0) throw new ConfigError(loaded.file, problems);
+  return problems;
+}
+
+/** The zone of each lane that has one. Throws ConfigError for unknown lanes or a lane in two zones. */
+export function laneZones(loaded: LoadedConfig, store: ZoneStore, onChange?: (zone: string) => void): Map<string, LaneZone> {
+  const { config } = loaded;
+  const problems = zoneLaneProblems(config.policy.zones, config.lanes.map((l) => l.id));
+  if (problems.length > 0) throw new ConfigError(loaded.file, problems.map((p) => `${formatPath(p.keyPath)}: ${p.message}`));
+  const sensed = new Set(config.lanes.filter((l) => l.passageSensor !== undefined).map((l) => l.id));
+  const out = new Map<string, LaneZone>();
+  for (const z of config.policy.zones) {
+    const rule: ZoneRule = { id: z.id, limit: z.limit ?? null, antiPassback: z.antiPassback, windowMinutes: z.windowMinutes ?? null };
+    for (const [key, direction] of [['entryLanes', 'in'], ['exitLanes', 'out']] as const) {
+      for (const lane of z[key]) out.set(lane, laneZone(store, rule, direction, sensed.has(lane) ? 'sensor' : 'admission', onChange));
+    }
+  }
   return out;
 }

@@ -49,11 +49,22 @@ interface RawRow {
   line: number;
 }
 
+/**
+ * How another spelling of the file maps onto the columns and words above (a Chinese
+ * Excel export: roster-csv-zh.ts). Both return the canonical form, or the input as is.
+ */
+export interface RosterCsvDialect {
+  /** The column a header cell names; undefined when the dialect does not know it. */
+  column(header: string): string | undefined;
+  /** A trimmed cell in the canonical words and formats (dates as ISO 8601). */
+  value(column: RosterCsvColumn, cell: string): string;
+}
+
 const TRUE_WORDS = new Set(['true', 'yes', 'y', '1']);
 const FALSE_WORDS = new Set(['false', 'no', 'n', '0']);
 
 /** Parse a roster CSV; every bad cell is reported, not just the first. `now` stamps updatedAt. */
-export function parseRosterCsv(text: string, now: number): RosterCsvResult {
+export function parseRosterCsv(text: string, now: number, dialect?: RosterCsvDialect): RosterCsvResult {
   const errors: RosterCsvError[] = [];
   const rows = readRows(text, errors);
 
@@ -65,7 +76,7 @@ export function parseRosterCsv(text: string, now: number): RosterCsvResult {
     return { entries: [], errors };
   }
 
-  const index = readHeader(header, errors);
+  const index = readHeader(header, errors, dialect);
   const entries: RosterEntry[] = [];
   const seen = new Map<string, number>();
 
@@ -79,7 +90,7 @@ export function parseRosterCsv(text: string, now: number): RosterCsvResult {
       });
       continue;
     }
-    const { staffId, entry } = readEntry(row, index, now, errors);
+    const { staffId, entry } = readEntry(row, index, now, errors, dialect);
     // A row with other errors still claims its staff id, so a later duplicate is reported too.
     if (staffId === undefined) continue;
     const first = seen.get(staffId);
@@ -141,11 +152,11 @@ function firstNonEmptyLineAfter(text: string, line: number): number {
   return line + 1;
 }
 
-function readHeader(header: RawRow, errors: RosterCsvError[]): Map<RosterCsvColumn, number> {
+function readHeader(header: RawRow, errors: RosterCsvError[], dialect?: RosterCsvDialect): Map<RosterCsvColumn, number> {
   const index = new Map<RosterCsvColumn, number>();
   const known = new Set<string>(ROSTER_CSV_COLUMNS);
   header.cells.forEach((raw, i) => {
-    const name = raw.trim().toLowerCase();
+    const name = dialect?.column(raw) ?? raw.trim().toLowerCase();
     if (!known.has(name)) {
       errors.push({
         line: header.line,
@@ -177,6 +188,7 @@ function readEntry(
   index: Map<RosterCsvColumn, number>,
   now: number,
   errors: RosterCsvError[],
+  dialect?: RosterCsvDialect,
 ): { staffId: string | undefined; entry: RosterEntry | undefined } {
   let ok = true;
   const fail = (column: RosterCsvColumn, message: string): undefined => {
@@ -186,7 +198,10 @@ function readEntry(
   };
   // Trimmed cells by column; a missing column has no entry (reported once, in the header).
   const raw = new Map<RosterCsvColumn, string>();
-  for (const [column, i] of index) raw.set(column, (row.cells[i] ?? '').trim());
+  for (const [column, i] of index) {
+    const v = (row.cells[i] ?? '').trim();
+    raw.set(column, dialect ? dialect.value(column, v) : v);
+  }
   const cell = (column: RosterCsvColumn): string | undefined => {
     const v = raw.get(column);
     if (v !== undefined && v.includes('\n')) {

@@ -97,7 +97,7 @@ describe('device configuration', () => {
     expect(text).toContain('lanes[0].relay.channel: expected a relay channel from 1');
     expect(text).toMatch(/lanes\[0\]\.relay\.profile/);
     expect(text).toContain('lanes[1].scanner.productId: expected a USB id');
-    expect(text).toMatch(/lanes\[1\]\.relay: .*extra/);
+    expect(text).toMatch(/line 16: lanes\[1\]\.relay\.extra: unknown key/);
   });
 
   it('refuses one serial port named by two devices, even across lanes', () => {

@@ -1,8 +1,10 @@
 // The CLI and start-up refusals as a user meets them: real processes, real files.
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { decide } from '../../gateway/policy/decide.js';
@@ -11,7 +13,7 @@ import { evaluatedFacts } from '../../gateway/policy/replay.js';
 import type { DecideInput } from '../../gateway/policy/types.js';
 import { openStore } from '../../gateway/store/index.js';
 import { pseudonymizer } from '../../gateway/telemetry/pseudonym.js';
-import { ROOT, cli, cliFails, guardGet, postJson, startGatewayProcess, tempDir, until, writeConfig } from './helpers.js';
+import { ROOT, cli, cliFails, guardGet, postJson, runProcess, startGatewayProcess, tempDir, until, writeConfig } from './helpers.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,22 +37,65 @@ describe('configuration check', () => {
     expect(stdout).toMatch(/gateway\.yaml: OK \(1 lane, site demo-mine, checkpoint mine-entrance\)/);
   });
 
-  it('lists every problem of a bad file and exits non-zero', async () => {
+  it('lists every problem of a bad file and exits 78', async () => {
     const dir = tempDir('cfg-bad-');
     const file = writeConfig(dir, 'Bad Site');
     writeFileSync(file, readFileSync(file, 'utf8').replace('relayPulseMs: 700', 'relayPulseMs: fast').replace('port: 8080', 'port: 99999'));
     const { code, stderr } = await cliFails(['config', 'check', file]);
-    expect(code).toBe(1);
+    expect(code).toBe(78);
     expect(stderr).toContain(`${file}: invalid configuration (3 problems)`);
-    expect(stderr).toMatch(/line \d+: site: expected a lowercase id/);
-    expect(stderr).toMatch(/line \d+: http\.port: .*<=65535/);
-    expect(stderr).toMatch(/line \d+: lanes\[0\]\.relayPulseMs: .*expected number/);
+    expect(stderr).toMatch(/gateway\.yaml:\d+: site: expected a lowercase id/);
+    expect(stderr).toMatch(/gateway\.yaml:\d+: http\.port: .*<=65535/);
+    expect(stderr).toMatch(/gateway\.yaml:\d+: lanes\[0\]\.relayPulseMs: .*expected number/);
+  });
+
+  it('lists the misspelt key, the missing secret and trust folder and the misspelt profile in one run, at their lines, and start-up says the same with exit 78', async () => {
+    const dir = tempDir('cfg-all-');
+    const file = path.join(dir, 'gateway.yaml');
+    writeFileSync(
+      file,
+      [
+        'site: cfg-check', // 1
+        'checkpoint: gate-1', // 2
+        `dataDir: ${dir}/data`, // 3
+        'http:', // 4
+        '  port: 8080', // 5
+        '  hots: 127.0.0.1', // 6
+        'privacy:', // 7
+        `  pseudonymSecretFile: ${dir}/no-such.secret`, // 8
+        'trust:', // 9
+        `  passIssuersDir: ${dir}/no-such-trust`, // 10
+        'policy:', // 11
+        '  profile: mine-entrence', // 12
+        'lanes:', // 13
+        '  - id: in-1', // 14
+        '    scanner: { type: sim }', // 15
+        '    thermometer: { type: sim }', // 16
+        '    relay: { type: sim }', // 17
+        '',
+      ].join('\n'),
+    );
+    const check = await cliFails(['config', 'check', file]);
+    expect(check.code).toBe(78);
+    expect(check.stderr).toBe(
+      [
+        `${file}: invalid configuration (4 problems):`,
+        `  ${file}:6: http.hots: unknown key; did you mean "host"?`,
+        `  ${file}:8: privacy.pseudonymSecretFile: cannot read the pseudonym secret ${dir}/no-such.secret: no such file or folder (ENOENT)`,
+        `  ${file}:10: trust.passIssuersDir: cannot use the folder of pass issuers ${dir}/no-such-trust: no such file or folder (ENOENT)`,
+        `  ${file}:12: policy.profile: no profile "mine-entrence" (expected a file ${path.join(ROOT, 'config/profiles/mine-entrence.yaml')}); did you mean "mine-entrance"?`,
+        '',
+      ].join('\n'),
+    );
+    const start = spawnSync(process.execPath, ['dist/gateway/main.js'], { cwd: ROOT, env: { ...process.env, GATEWAY_CONFIG: file, HTTP_PORT: '0' }, encoding: 'utf8' });
+    expect(start.status).toBe(78);
+    expect(start.stderr).toBe(`${check.stderr}The gateway did not start.\n`);
   });
 
   it('refuses to start the gateway on an invalid file, listing the problems', async () => {
     const dir = tempDir('cfg-start-');
     const file = writeConfig(dir, 'ok-site', 'unknownKey: 1\n');
-    await expect(startGatewayProcess({ site: 'ok-site', config: file })).rejects.toThrow(/exited with 78[\s\S]*Unrecognized key: "unknownKey"[\s\S]*did not start/);
+    await expect(startGatewayProcess({ site: 'ok-site', config: file })).rejects.toThrow(/exited with 78[\s\S]*unknownKey: unknown key[\s\S]*did not start/);
   });
 
   it('refuses a lane profile that does not exist, both in config check and at start', async () => {
@@ -58,13 +103,103 @@ describe('configuration check', () => {
     const file = writeConfig(dir, 'profile-site');
     writeFileSync(file, readFileSync(file, 'utf8').replace('    relayPulseMs: 700', '    relayPulseMs: 700\n    profile: no-such-post'));
     const check = await cliFails(['config', 'check', file]);
-    expect(check.code).toBe(1);
+    expect(check.code).toBe(78);
     expect(check.stderr).toContain('no-such-post');
     await expect(startGatewayProcess({ site: 'profile-site', config: file })).rejects.toThrow(/exited with 78[\s\S]*no-such-post/);
   });
 });
 
+describe('start-up', () => {
+  it('names HTTP_PORT when the port is in use, and exits 1 without a stack', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as net.AddressInfo;
+    try {
+      const dir = tempDir('port-');
+      const config = writeConfig(dir, `it-${randomBytes(3).toString('hex')}`);
+      const r = await runProcess(['dist/gateway/main.js'], { GATEWAY_CONFIG: config, HTTP_PORT: String(port) });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `HTTP port ${port} on 127.0.0.1 (HTTP_PORT=${port} from the environment) is already in use (EADDRINUSE): another program or another gateway listens there. ` +
+          `Stop it, or start this gateway on a free port: HTTP_PORT=<port>, or http.port in ${config}.\nThe gateway did not start.\n`,
+      );
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('logs readable coloured lines in China time on a terminal, the ready line in bold', async () => {
+    // script(1) gives the gateway a pseudo-terminal as stdout; TZ=UTC shows the stamps are China time anyway.
+    const dir = tempDir('pty-');
+    const config = writeConfig(dir, `it-${randomBytes(3).toString('hex')}`);
+    const env: Record<string, string | undefined> = { ...process.env, GATEWAY_CONFIG: config, HTTP_PORT: '0', TZ: 'UTC' };
+    delete env.LOG_FORMAT;
+    const child = spawn('script', ['-qec', `${process.execPath} dist/gateway/main.js`, '/dev/null'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    const lines: string[] = [];
+    createInterface({ input: child.stdout }).on('line', (l) => lines.push(l));
+    try {
+      const ready = await until('the ready line on the terminal', () => lines.find((l) => l.includes('ready: kiosk at')), 15_000);
+      const plain = ready.replace(/\x1b\[[0-9;]*m/g, '');
+      expect(plain).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} INFO: >>> ready: kiosk at http:\/\/127\.0\.0\.1:\d+\/ \(started in \d+ ms\)/);
+      expect(ready).toContain('\x1b[1m'); // bold
+      const stamp = Date.parse(`${plain.slice(0, 23).replace(' ', 'T')}+08:00`);
+      expect(Math.abs(stamp - Date.now())).toBeLessThan(3_600_000); // China time, not UTC (8 h apart)
+      expect(lines.some((l) => l.startsWith('{'))).toBe(false);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  it('logs JSON lines when piped, and readable lines without colour when LOG_FORMAT=pretty asks', async () => {
+    const site = `it-${randomBytes(3).toString('hex')}`;
+    const json = await startGatewayProcess({ site });
+    const jsonLogs = [...json.logs];
+    await json.stop();
+    const line = JSON.parse(jsonLogs.find((l) => l.includes('ready: kiosk at')) ?? '{}') as { level?: number; ready?: boolean; msg?: string };
+    expect(line).toMatchObject({ level: 30, ready: true, msg: expect.stringMatching(/^ready: kiosk at /) as unknown });
+
+    const pretty = await startGatewayProcess({ site, env: { LOG_FORMAT: 'pretty' } });
+    const prettyLogs = [...pretty.logs];
+    await pretty.stop();
+    expect(prettyLogs.find((l) => l.includes('ready: kiosk at'))).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} INFO: >>> ready: kiosk at /);
+    expect(prettyLogs.some((l) => l.startsWith('{') || l.includes('\x1b['))).toBe(false);
+  });
+
+  it('refuses an unknown LOG_FORMAT with exit 78, naming the variable', async () => {
+    const r = await runProcess(['dist/gateway/main.js'], { LOG_FORMAT: 'xml', HTTP_PORT: '0' });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toBe('environment LOG_FORMAT: expected json or pretty, got "xml"\nThe gateway did not start.\n');
+  });
+});
+
 describe('command line', () => {
+  it('ends quietly with 0 when the reader of its output goes away (events | head -1)', () => {
+    const dir = tempDir('epipe-');
+    const config = writeConfig(dir, `it-${randomBytes(3).toString('hex')}`);
+    const store = openStore(path.join(dir, 'data'));
+    try {
+      // 1000 rows of JSON are far more than a pipe holds: the writes go on after head has gone.
+      for (let i = 0; i < 1000; i++) {
+        store.appendDecision(
+          { id: `epipe-${i}`, at: Date.now() - i * 1000, lane: 'in-1', kind: 'decision', outcome: 'admit', reasons: [], alerts: [], credential: 'staff-badge', subjectRef: null, subjectName: null, category: 'employee', temperature: 36.5 },
+          () => null,
+        );
+      }
+    } finally {
+      store.close();
+    }
+    const r = spawnSync('bash', ['-c', 'set -o pipefail; "$0" dist/gateway/cli/main.js events --json --limit 1000 | head -1', process.execPath], {
+      cwd: ROOT,
+      env: { ...process.env, GATEWAY_CONFIG: config },
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
   it('issues a pass with a QR image and prints only the pass on stdout', async () => {
     const dir = tempDir('qr-');
     const png = path.join(dir, 'pass.png');
@@ -123,7 +258,7 @@ describe('command line', () => {
 });
 
 describe('daily screening report', () => {
-  it('lists the screened and not yet screened workers of a day, and refuses a bad date', async () => {
+  it('lists the screened and not yet screened workers of a day in China time, and refuses a bad date', async () => {
     const dir = tempDir('screening-');
     const config = writeConfig(dir, `it-${randomBytes(3).toString('hex')}`);
     const env = { GATEWAY_CONFIG: config };
@@ -145,6 +280,9 @@ describe('daily screening report', () => {
     expect(report.notScreened.map((w) => w.staffId)).toEqual(['E2']);
     const table = await cli(['report', 'screening', '--date', '2024-12-04'], env);
     expect(table.stdout).toContain('1 of 2 workers screened, 1 not yet');
+    expect(table.stdout).toMatch(/screened +E1 +工人E1 +2024-12-04 07:30:00 +in-1 +admit/); // China time, as the kiosk shows it
+    const events = await cli(['events', '--from', '2024-12-04', '--to', '2024-12-04 08:00'], env);
+    expect(events.stdout).toBe('2024-12-04 07:30:00  #1  in-1  admit   36.5  staff-badge  -\n');
     const bad = await cliFails(['report', 'screening', '--date', '2024-13-01'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--date: expected a calendar date YYYY-MM-DD');

@@ -40,6 +40,27 @@ describe('central tail', () => {
     ]);
   });
 
+  it('prints readable lines in China time without --json', async () => {
+    const site = `itt-${randomBytes(4).toString('hex')}`;
+    const child = spawn(process.execPath, ['dist/gateway/cli/main.js', 'central', 'tail', '--site', site, '--count', '2'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    let stderr = '';
+    createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await until('tail subscribed', () => (stderr.includes('tailing') ? true : undefined));
+    const pub = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { clientId: `it-pub-${site}` });
+    const event = { v: 1, id: randomUUID(), seq: 7, at: '2024-12-04T23:30:00.000Z', site, checkpoint: 'gate-1', lane: 'in-1', kind: 'decision', outcome: 'admit', reasons: [], alerts: [], credential: 'staff-badge', subject: 'p1_Yx3lQ0c2m5VbN8aK1tR9wE', category: 'employee', temperature: 36.5 };
+    await pub.publishAsync(`checkpoints/${site}/gate-1/events`, JSON.stringify(event), { qos: 1 });
+    await pub.publishAsync(`checkpoints/${site}/gate-1/alerts`, JSON.stringify({ v: 1, id: randomUUID(), at: '2024-12-04T23:31:00.000Z', lane: 'in-1', kind: 'fever', severity: 'critical', code: 'TEMP_FEVER', detail: 'Temperature 38.2 °C' }), { qos: 1 });
+    await pub.endAsync();
+    expect(await exited).toBe(0);
+    expect(lines).toEqual([
+      `2024-12-05 07:30:00  ${site}/gate-1  #7  in-1  admit   -  36.5 °C  staff-badge  employee  p1_Yx3lQ0c2m5VbN8aK1tR9wE`,
+      `2024-12-05 07:31:00  ${site}/gate-1  ALERT critical fever  in-1  TEMP_FEVER  Temperature 38.2 °C`,
+    ]);
+  });
+
   it('generates a central key pair and refuses to overwrite it', async () => {
     const dir = tempDir('central-keys-');
     await cli(['central', 'keys', 'generate', '--kid', 'office-2026', '--out', dir]);

@@ -82,7 +82,7 @@ lanes:
     expect(problems.find((p) => p.includes('mqtt.url'))).toMatch(/expected an mqtt:\/\/ or mqtts:\/\/ URL/);
     expect(problems.find((p) => p.includes('relayPulseMs'))).toMatch(/lanes\[0\]\.relayPulseMs: .*>=100/);
     expect(problems.find((p) => p.includes('scanner'))).toMatch(/lanes\[0\]\.scanner\.type: .*"sim"/);
-    expect(problems.find((p) => p.includes('colour'))).toMatch(/lanes\[0\]: .*colour/);
+    expect(problems.find((p) => p.includes('colour'))).toMatch(/^line 15: lanes\[0\]\.colour: unknown key; expected one of id, name, /);
   });
 
   it('names a missing required key and points at its parent', () => {
@@ -111,7 +111,7 @@ lanes:
   it('says which file could not be read', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
     const missing = path.join(dir, 'nope.yaml');
-    expect(() => loadConfig(missing, {})).toThrow(`${missing}: invalid configuration (1 problem):\n  cannot read the file: ENOENT`);
+    expect(() => loadConfig(missing, {})).toThrow(`${missing}: invalid configuration (1 problem):\n  ${missing}: cannot read the file: ENOENT`);
     writeFileSync(path.join(dir, 'ok.yaml'), minimal);
     expect(loadConfig(path.join(dir, 'ok.yaml'), {}).paths.dataDir).toBe(path.join(dir, 'data'));
   });
