@@ -11,6 +11,7 @@ import { mountConsole, requireRole, type ConsoleDeps } from './web/app.js';
 import type { ChangeFeed } from './web/changes.js';
 import type { ConsoleContext } from './web/context.js';
 import { mountPages } from './web/pages.js';
+import { mountScreening } from './web/routes-screening.js';
 import type { UpdatePusher } from './push.js';
 import type { SiteKeys } from './sites.js';
 
@@ -89,6 +90,7 @@ export function createHttpApp(
   };
   // One module per page; each adds its /api/… routes.
   mountPages(app, ctx);
+  mountScreening(app, ctx);
     },
   });
   return app;

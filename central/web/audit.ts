@@ -1,7 +1,7 @@
 // officer_audit: one row per state-changing action of the console and of `central officers`.
 import type { Queryable } from '../db/adapter.js';
 
-export type AuditAction = 'sign-in' | 'sign-in-failed' | 'lockout' | 'sign-out' | 'officer-added' | 'officer-removed' | 'alerts-acked';
+export type AuditAction = 'sign-in' | 'sign-in-failed' | 'lockout' | 'sign-out' | 'officer-added' | 'officer-removed' | 'alerts-acked' | 'roster-imported' | 'screening-exported';
 
 export interface AuditEntry {
   at: number;

@@ -4,7 +4,8 @@
 // page. The page re-fetches on a notice; no data travels over the stream.
 import type { Classified } from '../classify.js';
 
-export type ChangeKind = 'events' | 'alerts' | 'status';
+/** `updates`: a gateway answered an update the office pushed (update_responses). */
+export type ChangeKind = 'events' | 'alerts' | 'status' | 'updates';
 
 export class ChangeFeed {
   #subs = new Set<(kinds: ChangeKind[]) => void>();
@@ -21,6 +22,7 @@ export class ChangeFeed {
       if (it.type === 'event') kinds.push('events');
       else if (it.type === 'alert') kinds.push('alerts');
       else if (it.type === 'status' || it.type === 'stats') kinds.push('status');
+      else if (it.type === 'response') kinds.push('updates');
     }
     if (kinds.length > 0) this.changed(kinds);
   }

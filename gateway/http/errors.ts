@@ -28,6 +28,11 @@ export type HttpErrorCode =
   | 'ACCOUNT_LOCKED'
   /** The office console: signed in, but the officer's role does not allow this. */
   | 'ROLE_REQUIRED'
+  /** The office console's roster import and screening. */
+  | 'ROSTER_INVALID'
+  | 'SITE_UNKNOWN'
+  | 'PUSH_UNAVAILABLE'
+  | 'PUSH_FAILED'
   | 'RATE_LIMITED'
   | 'LANE_BUSY'
   | 'RELAY_DOWN'

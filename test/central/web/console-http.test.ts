@@ -58,7 +58,7 @@ describe('office console HTTP', () => {
   it('refuses every route but the sign-in page, its assets and /healthz without a session (401), and from another site with one (403)', async () => {
     const routes = routesOf(c.app);
     // The enumeration sees the console's and the service's routes.
-    expect(routes).toEqual(expect.arrayContaining(['GET /', 'GET /api/events', 'GET /metrics', 'DELETE /api/session', 'GET /api/audit', 'GET /api/checkpoints', 'GET /api/alerts', 'POST /api/alerts/ack', 'GET /api/stream', ...OPEN]));
+    expect(routes).toEqual(expect.arrayContaining(['GET /', 'GET /api/events', 'GET /metrics', 'DELETE /api/session', 'GET /api/audit', 'GET /api/checkpoints', 'GET /api/alerts', 'POST /api/alerts/ack', 'GET /api/stream', 'GET /api/screening', 'GET /api/screening.csv', 'POST /api/roster', ...OPEN]));
     const s = await signIn(c, 'wang.li');
     for (const route of [...routes, 'GET /no-such-page']) {
       const [method = 'GET', path = '/'] = route.split(' ');

@@ -25,7 +25,10 @@ export interface Console {
   sameOrigin: Record<string, string>;
 }
 
-export async function startConsole(cleanup: Cleanup, engine: Engine = 'postgres', o: Partial<ConsoleDeps> = {}, changes?: ChangeFeed): Promise<Console> {
+/** What createHttpApp takes besides the database: the pusher of signed updates and the sites' keys. */
+export type ConsoleExtras = Pick<Parameters<typeof createHttpApp>[0], 'pusher' | 'sites'>;
+
+export async function startConsole(cleanup: Cleanup, engine: Engine = 'postgres', o: Partial<ConsoleDeps> = {}, changes?: ChangeFeed, extras: ConsoleExtras = {}): Promise<Console> {
   const db = await testDb(cleanup, engine);
   const clock = { now: T0 };
   const now = (): number => clock.now;
@@ -52,7 +55,7 @@ export async function startConsole(cleanup: Cleanup, engine: Engine = 'postgres'
     now,
     ...o,
   };
-  const app = createHttpApp({ health, metrics: createMetrics(false), db: () => db.db, ...(changes ? { changes } : {}) }, deps);
+  const app = createHttpApp({ health, metrics: createMetrics(false), db: () => db.db, ...(changes ? { changes } : {}), ...extras }, deps);
   const server: Server = await listen(app, '127.0.0.1', 0);
   cleanup.add(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const port = (server.address() as AddressInfo).port;
