@@ -4,14 +4,15 @@
 import { $, csrf, onRefresh, setBackground, showError, type Page } from './lib.js';
 import { alertsPage } from './page-alerts.js';
 import { checkpointsPage } from './page-checkpoints.js';
+import { screeningPage } from './page-screening.js';
 
 const PAGES: Record<string, Page> = {
   checkpoints: checkpointsPage,
   alerts: alertsPage,
+  screening: screeningPage,
 };
 /** Nav entries whose page is not built yet. */
 const COMING: Record<string, string> = {
-  screening: '每日筛查 · Screening',
   visitors: '访客与外包 · Visitors',
   tracing: '流调 · Tracing',
   charts: '图表 · Charts',
