@@ -2,7 +2,7 @@
 // of the office roster with their first screening at any checkpoint, and who is not
 // screened yet, by department and team, with counts and a CSV export. Admins (the epidemic
 // office) import the site's roster here; the page shows each gateway's answer to the push.
-import { api, bi, csrf, el, role, showError, time, refresh, type Page } from './lib.js';
+import { api, bi, csrf, el, role, showError, refresh, type Page } from './lib.js';
 
 type Outcome = 'admit' | 'refuse' | 'refer';
 interface Person {
@@ -52,6 +52,9 @@ interface Problem {
 const OUTCOME: Record<Outcome, [string, string]> = { admit: ['通行', 'admit'], refuse: ['拒绝', 'refused'], refer: ['转人工', 'referred'] };
 const CATEGORY: Record<string, [string, string]> = { employee: ['职工', 'employee'], contractor: ['外委', 'contractor'] };
 const ANSWER: Record<string, [string, string]> = { applied: ['已应用', 'applied'], rejected: ['已拒绝', 'rejected'], ignored: ['已忽略', 'ignored'] };
+
+/** The day is a China-time day: its times are shown in China time, wherever the browser is. */
+const time = (iso: string | null): string => (iso === null ? '—' : new Date(iso).toLocaleString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' }));
 
 /** '' = today (the server's China-time day) and the office's first site. */
 const state = { date: '', site: '' };
@@ -130,7 +133,7 @@ function controls(r: ScreeningResponse): HTMLElement {
     });
     bar.append(el('label', {}, bi('矿区', 'Site'), ' ', site));
   }
-  if (r.screening !== null) {
+  if (r.screening !== null && (r.roster?.active ?? 0) > 0) {
     const p = new URLSearchParams({ site: r.screening.site, date: r.screening.date });
     bar.append(el('a', { href: `/api/screening.csv?${p}`, id: 'screening-export', class: 'button', download: `screening-${r.screening.site}-${r.screening.date}.csv` }, bi('导出 CSV', 'Export CSV')));
   }
@@ -139,12 +142,19 @@ function controls(r: ScreeningResponse): HTMLElement {
 
 function totals(s: Screening): HTMLElement {
   const box = (id: string, n: number, zh: string, en: string, cls = ''): HTMLElement => el('div', { class: `total ${cls}`, id }, el('b', {}, String(n)), el('div', {}, bi(zh, en)));
+  // How the first screenings ended: a refused or referred worker was screened too.
+  const outcomes = el('div', { class: 'total outcomes', id: 'total-outcomes' },
+    ...(['admit', 'refuse', 'refer'] as const).map((o) => el('div', { class: `outcome-count ${o}` }, el('b', {}, String(s.outcomes[o])), ' ', bi(OUTCOME[o][0], OUTCOME[o][1]))),
+    el('div', { class: 'for' }, bi('首次筛查结果', 'first screenings')));
   return el('div', { class: 'totals', id: 'screening-totals' },
     box('total-workers', s.workers, '应筛查', 'workers'),
     box('total-screened', s.screened, '已筛查', 'screened', 'ok'),
     box('total-not-screened', s.notScreened, '未筛查', 'not screened', s.notScreened > 0 ? 'missing' : ''),
-    ...(['admit', 'refuse', 'refer'] as const).map((o) => box(`total-${o}`, s.outcomes[o], `首次${OUTCOME[o][0]}`, `first ${OUTCOME[o][1]}`, o === 'admit' ? '' : o)));
+    outcomes);
 }
+
+/** hh:mm:ss in China time, for an answer of today's push. */
+const clock = (iso: string | null): string => (iso === null ? '—' : new Date(iso).toLocaleTimeString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' }));
 
 function category(c: string): string {
   const t = CATEGORY[c];
@@ -173,7 +183,7 @@ function group(g: Group): HTMLElement {
   ];
   const head = el('tr', {}, ...[['姓名', 'Name'], ['类别', 'Category'], ['状态', 'Status'], ['首次筛查', 'First screening'], ['检查站', 'Checkpoint'], ['结果', 'Outcome']].map(([zh, en]) => el('th', {}, bi(zh!, en!))));
   return el('section', { class: 'screening-group', 'data-department': g.department ?? '', 'data-team': g.team ?? '' },
-    el('h3', {}, title, ' ', el('span', { class: 'group-count' }, `${g.screened.length} / ${g.workers}`), g.notScreened.length > 0 ? el('span', { class: 'tag' }, bi(`未筛查 ${g.notScreened.length}`, 'not screened')) : null),
+    el('h3', {}, title, ' ', el('span', { class: 'group-count' }, `${g.screened.length} / ${g.workers}`), ' ', g.notScreened.length > 0 ? el('span', { class: 'tag' }, bi(`未筛查 ${g.notScreened.length}`, 'not screened')) : null),
     el('table', { class: 'grid' }, el('thead', {}, head), el('tbody', {}, ...rows)));
 }
 
@@ -189,7 +199,7 @@ function rosterPanel(r: ScreeningResponse): HTMLElement {
         return el('tr', { 'data-checkpoint': g.checkpoint, class: `answer ${g.status ?? 'waiting'}` },
           el('td', {}, el('b', {}, g.checkpoint)),
           el('td', {}, bi(zh, en), g.errorCode === null ? null : el('div', { class: 'for mono' }, g.errorCode)),
-          el('td', {}, time(g.at)));
+          el('td', { title: time(g.at) }, clock(g.at)));
       });
       panel.append(
         el('p', { class: 'hint' }, bi(`最近推送 版本 ${lp.version}，${time(lp.publishedAt)}${lp.publishedBy === null ? '' : `，${lp.publishedBy}`}`, 'latest push')),
@@ -203,23 +213,26 @@ function rosterPanel(r: ScreeningResponse): HTMLElement {
     form.dataset['site'] = site;
     if (r.canImport) panel.append(form);
     else panel.append(el('p', { class: 'hint', id: 'roster-cannot' }, bi('此矿区无法导入：需要该矿区的假名密钥和更新签名密钥。', 'Import needs the site\'s pseudonym secret and the update signing key in the office configuration.')));
-    if (importNote !== null) {
-      const note = el('div', { id: 'roster-result', class: importNote.ok ? 'import-ok' : 'import-error', role: 'status' }, el('p', {}, importNote.text));
-      if (!importNote.ok && importNote.problems.length > 0) {
-        note.append(el('table', { class: 'grid', id: 'roster-problems' },
-          el('thead', {}, el('tr', {}, el('th', {}, bi('行', 'Line')), el('th', {}, bi('列', 'Column')), el('th', {}, bi('问题', 'Problem')))),
-          el('tbody', {}, ...importNote.problems.map((p) => el('tr', {}, el('td', { class: 'num' }, String(p.line)), el('td', { class: 'mono' }, p.column), el('td', {}, p.message))))));
-      }
-      panel.append(note);
-    }
   }
   return panel;
+}
+
+/** What the last import said; a refused file's problems get the width of the page. */
+function importResult(): HTMLElement | null {
+  if (importNote === null || role !== 'admin') return null;
+  const note = el('div', { id: 'roster-result', class: importNote.ok ? 'import-ok' : 'import-error', role: 'status' }, el('p', {}, importNote.text));
+  if (!importNote.ok && importNote.problems.length > 0) {
+    note.append(el('table', { class: 'grid', id: 'roster-problems' },
+      el('thead', {}, el('tr', {}, el('th', {}, bi('行', 'Line')), el('th', {}, bi('列', 'Column')), el('th', {}, bi('问题', 'Problem')))),
+      el('tbody', {}, ...importNote.problems.map((p) => el('tr', {}, el('td', { class: 'num' }, String(p.line)), el('td', { class: 'mono' }, p.column), el('td', {}, p.message))))));
+  }
+  return note;
 }
 
 async function renderScreening(content: HTMLElement): Promise<void> {
   const r = await api<ScreeningResponse>(`/api/screening${query()}`);
   const s = r.screening;
-  const main = el('div', { class: 'screening-main' });
+  const main = el('div', { class: 'screening-main' }, importResult());
   if (s === null || (r.roster?.active === 0 && r.roster.inactive === 0)) {
     main.append(el('p', { class: 'placeholder', id: 'no-roster' }, bi('尚无花名册：请先导入。', 'No roster yet: import one first.')));
   } else {
