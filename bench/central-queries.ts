@@ -10,6 +10,9 @@
 // few older sessions in the history, 90 online and 10 offline. Payload columns hold `{}`:
 // no console query reads them, and the real ~600-byte payloads would only slow the fill.
 // event_keys/alert_keys (ingest dedupe) are not filled: no console query reads them.
+// The office roster: 10 000 active workers in 20 departments × 5 teams, 9 000 of them with
+// the pseudonyms the events carry (so each is screened most days) and 1 000 never seen,
+// plus 500 inactive and 500 visitors the screening leaves out.
 // "Cold" is cold for PostgreSQL's connection and plan caches only: the shared server is
 // not restarted and the OS page cache not dropped (other work runs on this machine).
 //
@@ -28,7 +31,10 @@ import { recordPublication } from '../central/console/published.js';
 import { openDb, type Db } from '../central/db/adapter.js';
 import { migrate } from '../central/db/migrations.js';
 import { Partitions, addMonths, monthOf } from '../central/db/partitions.js';
+import { rosterSummary } from '../central/console/roster.js';
+import { dailyScreening } from '../central/console/screening.js';
 import { newestEvents } from '../central/query.js';
+import { screeningDayOf } from '../gateway/screening/report.js';
 import { percentile } from './stats.js';
 
 const env = process.env;
@@ -133,11 +139,22 @@ async function fill(db: Db, now: number): Promise<void> {
       await recordPublication(db, { site: SITE, target: 'all', kind, version, at: now - DAY });
     }
   });
+  await timed('office roster 11 000 (10 000 active workers)', () =>
+    db.query(
+      `INSERT INTO office_roster (site, staff_id, name, category, department, team, active, pseudonym, entry, updated_at)
+       SELECT $1, 'W-' || k, '工人' || k, CASE WHEN k >= 10500 THEN 'visitor' WHEN k % 2 = 0 THEN 'employee' ELSE 'contractor' END,
+              '部门' || (k % 20), '班组' || (k % 5), k < 10000 OR k >= 10500,
+              -- 0-8999: subjects of the events; 9000 on: never seen
+              'p1_' || substr(md5((CASE WHEN k < 9000 THEN k ELSE $2::int + k END)::text), 1, 22), '{}'::jsonb, $3
+         FROM generate_series(0, 10999) AS k`,
+      [SITE, SUBJECTS, new Date(now).toISOString()],
+    ),
+  );
   await timed('VACUUM ANALYZE (what autovacuum would have done)', () =>
     // Only this schema's tables: a bare VACUUM would walk every schema of the shared database.
     // One statement each: VACUUM cannot run inside the implicit transaction of a multi-statement query.
     (async () => {
-      for (const t of ['events', 'alerts', 'stats', 'checkpoint_status_history', 'checkpoints', 'seq_watermarks', 'published_updates']) await db.exec(`VACUUM ANALYZE ${t}`);
+      for (const t of ['events', 'alerts', 'stats', 'checkpoint_status_history', 'checkpoints', 'seq_watermarks', 'published_updates', 'office_roster']) await db.exec(`VACUUM ANALYZE ${t}`);
     })(),
   );
   console.log(`  fill: total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -161,6 +178,10 @@ function cases(now: number): QueryCase[] {
     { label: 'events by checkpoint and time (one day)', run: (db, k) => db.query('SELECT id, at, lane, outcome, reasons FROM events WHERE site = $1 AND checkpoint = $2 AND at >= $3 AND at < $4 ORDER BY at', [SITE, cp((k * 13) % CHECKPOINTS), new Date(day(k)).toISOString(), new Date(day(k) + DAY).toISOString()]) },
     { label: '/api/events: newest 1000 of one checkpoint', run: (db, k) => newestEvents(db, { checkpoint: cp((k * 13) % CHECKPOINTS), limit: 1000 }) },
     { label: 'events by pseudonym and time (30 days)', run: async (db, k) => db.query('SELECT id, at, checkpoint, lane, outcome FROM events WHERE subject = $1 AND at >= $2 AND at < $3 ORDER BY at', [await subject(db, k), new Date(now - 30 * DAY).toISOString(), new Date(now).toISOString()]) },
+    // A China-time day around the same dates (noon UTC lies inside it).
+    { label: 'daily screening, 10 000 workers, one day', run: (db, k) => dailyScreening(db, SITE, screeningDayOf(day(k) + DAY / 2)) },
+    { label: 'daily screening, today (the page\'s default)', run: (db) => dailyScreening(db, SITE, screeningDayOf(now)) },
+    { label: 'roster summary (counts, last push)', run: (db) => rosterSummary(db, SITE) },
     { label: 'events by reason code and day (FEVER)', run: (db, k) => db.query(`SELECT id, at, checkpoint, subject, temperature FROM events WHERE reasons @> ARRAY['FEVER'] AND at >= $1 AND at < $2 ORDER BY at`, [new Date(day(k)).toISOString(), new Date(day(k) + DAY).toISOString()]) },
   ];
 }
