@@ -18,7 +18,8 @@
 //
 // Env: BENCH_QUERIES_EVENTS (10000000), BENCH_QUERIES_CHECKPOINTS (100),
 // BENCH_QUERIES_REPEATS (30), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test),
-// BENCH_QUERIES_KEEP=1 (keep the schema; its name is printed).
+// BENCH_QUERIES_KEEP=1 (keep the schema; its name is printed), BENCH_QUERIES_SCHEMA=<a kept
+// schema> (time the queries on it again: no fill, and it is kept).
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -187,14 +188,17 @@ function cases(now: number): QueryCase[] {
 }
 
 export async function benchCentralQueries(): Promise<void> {
-  const schema = `bench_q_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+  const reuse = env.BENCH_QUERIES_SCHEMA;
+  const schema = reuse ?? `bench_q_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-queries-'));
   const now = Date.now();
   console.log(`PostgreSQL ${PG_URL.replace(/:[^:@/]*@/, ':***@')}, schema ${schema}; ${EVENTS} events, ${Math.round(EVENTS / 100)} alerts, ${CHECKPOINTS} checkpoints, 12 months; ${REPEATS} warm repeats`);
   let db = await openDb({ url: PG_URL, dataDir, schema, poolSize: 2 });
   try {
-    await migrate(db);
-    await fill(db, now);
+    if (reuse === undefined) {
+      await migrate(db);
+      await fill(db, now);
+    }
     const sizes = await db.query<{ t: string; s: string }>(
       `SELECT 'events' AS t, pg_size_pretty(sum(pg_total_relation_size(c.oid))) AS s FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
         JOIN pg_namespace n ON n.oid = p.relnamespace WHERE n.nspname = current_schema() AND p.relname = 'events'`,
@@ -223,7 +227,7 @@ export async function benchCentralQueries(): Promise<void> {
   } finally {
     await db.close().catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
-    if (env.BENCH_QUERIES_KEEP === '1') console.log(`kept schema ${schema}`);
+    if (env.BENCH_QUERIES_KEEP === '1' || reuse !== undefined) console.log(`kept schema ${schema}`);
     else {
       const client = new pg.Client({ connectionString: PG_URL });
       await client.connect();

@@ -59,7 +59,8 @@ type Row = {
   team: string | null;
   checkpoint: string | null;
   lane: string | null;
-  at: Date | string | null;
+  /** ISO 8601 in UTC, made by the database: no timestamp parsing or formatting per row here. */
+  at: string | null;
   outcome: Outcome | null;
 };
 
@@ -73,9 +74,10 @@ export async function dailyScreening(db: Queryable, site: string, day: Screening
   // pseudonym at any checkpoint of the site: first by time, then checkpoint and seq so
   // two rows in the same millisecond always give the same answer. The day's first
   // passages are sorted once (DISTINCT ON) and hash-joined to the roster: cheaper than a
-  // semi-join on the roster's pseudonyms (measured: bench/central-queries.ts).
+  // semi-join on the roster's pseudonyms (figures: docs/central.md, Daily screening).
   const rows = await db.query<Row>(
-    `SELECT o.staff_id, o.name, o.category, o.department, o.team, f.checkpoint, f.lane, f.at, f.outcome
+    `SELECT o.staff_id, o.name, o.category, o.department, o.team, f.checkpoint, f.lane,
+            to_char(f.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, f.outcome
        FROM office_roster o
        LEFT JOIN (
          SELECT DISTINCT ON (e.subject) e.subject, e.checkpoint, e.lane, e.at, e.outcome
@@ -86,31 +88,35 @@ export async function dailyScreening(db: Queryable, site: string, day: Screening
       WHERE o.site = $1 AND o.active AND o.category = ANY($2::text[])`,
     [site, WORKER_CATEGORIES, new Date(day.from).toISOString(), new Date(day.to).toISOString()],
   );
-  const groups = new Map<string, ScreeningGroup>();
+  // department → team → group (a Map keeps null apart from any text).
+  const groups = new Map<string | null, Map<string | null, ScreeningGroup>>();
   const outcomes: Record<Outcome, number> = { admit: 0, refuse: 0, refer: 0 };
   let screened = 0;
   for (const r of rows) {
-    const key = JSON.stringify([r.department, r.team]);
-    let g = groups.get(key);
-    if (g === undefined) {
-      g = { department: r.department, team: r.team, workers: 0, screened: [], notScreened: [] };
-      groups.set(key, g);
-    }
+    let teams = groups.get(r.department);
+    if (teams === undefined) groups.set(r.department, (teams = new Map()));
+    let g = teams.get(r.team);
+    if (g === undefined) teams.set(r.team, (g = { department: r.department, team: r.team, workers: 0, screened: [], notScreened: [] }));
     g.workers += 1;
-    const person: RosterPerson = { staffId: r.staff_id, name: r.name, category: r.category };
+    // Object literals, not spreads: this loop runs once per worker (10 000 at a mine).
     if (r.at === null || r.checkpoint === null || r.lane === null || r.outcome === null) {
-      g.notScreened.push(person);
+      g.notScreened.push({ staffId: r.staff_id, name: r.name, category: r.category });
     } else {
-      g.screened.push({ ...person, at: new Date(r.at).toISOString(), checkpoint: r.checkpoint, lane: r.lane, outcome: r.outcome });
+      g.screened.push({ staffId: r.staff_id, name: r.name, category: r.category, at: r.at, checkpoint: r.checkpoint, lane: r.lane, outcome: r.outcome });
       outcomes[r.outcome] += 1;
       screened += 1;
     }
   }
-  const list = [...groups.values()].sort((a, b) => byName(a.department, b.department) || byName(a.team, b.team));
-  for (const g of list) {
-    g.screened.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.staffId < b.staffId ? -1 : 1));
-    g.notScreened.sort((a, b) => (a.staffId < b.staffId ? -1 : 1));
+  const list: ScreeningGroup[] = [];
+  for (const teams of groups.values()) {
+    for (const g of teams.values()) {
+      // ISO strings of one day sort as their times do.
+      g.screened.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.staffId < b.staffId ? -1 : 1));
+      g.notScreened.sort((a, b) => (a.staffId < b.staffId ? -1 : 1));
+      list.push(g);
+    }
   }
+  list.sort((a, b) => byName(a.department, b.department) || byName(a.team, b.team));
   return {
     site,
     date: day.date,
