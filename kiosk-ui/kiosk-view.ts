@@ -144,11 +144,15 @@ export function viewFor(s: KioskSnapshot, now: number, resetMs: number): KioskVi
  * never a name. Null: nothing to say (waiting).
  */
 export function spokenText(view: KioskView, headlineZh: string): string | null {
-  const say = (parts: string[]): string =>
-    parts
-      .map((p) => p.replace(/（[^）]*）|\([^)]*\)/g, '').replace(/℃/g, '度').trim())
-      .filter((p) => p !== '')
-      .join('，');
+  // Each clause once: 请稍候 + 已满员（3人，限3人），请稍候 → 请稍候，已满员.
+  const say = (parts: string[]): string => [
+    ...new Set(
+      parts
+        .flatMap((p) => p.replace(/（[^）]*）|\([^)]*\)/g, '').replace(/℃/g, '度').split('，'))
+        .map((p) => p.trim())
+        .filter((p) => p !== ''),
+    ),
+  ].join('，');
   switch (view.kind) {
     case 'waiting':
       return null;

@@ -146,6 +146,8 @@ describe('kiosk view', () => {
     const again = viewFor(snap({ state: 'measuring', prompt: reason('TEMP_RECHECK', { celsius: 37.4 }) }), T0, RESET);
     expect(spokenText(again, '')).toBe('体温37.4度，请再测一次');
     expect(spokenText(LINK_DOWN_VIEW, '暂停使用')).toBe('暂停使用');
+    const full = viewFor(snap({ state: 'showing', last: decision('refer', T0, { reasons: [reason('ZONE_FULL', { count: 3, limit: 3 })] }) }), T0, RESET);
+    expect(spokenText(full, '请稍候')).toBe('请稍候，已满员');
     expect(spokenText(viewFor(snap({}), T0, RESET), '请出示通行码')).toBeNull();
   });
 
