@@ -78,9 +78,9 @@ function fillPerson(kind: string, name: string | null, temperature: string | nul
 // on a small panel the scales soon stop mattering): the first that fits wins.
 // roomy: verdict stacked, every reason with its English and its next step on own lines;
 // inline: English right after the Chinese (wraps when long); compact: the verdict on one
-// line, only the first next step (of the most important reason that has one); minimal: English only
-// for the first reason. If even that overflows, the last reasons fold into one line
-// "另有N项原因，请联系工作人员"; the first reason is never folded.
+// line, only the first next step (of the most important reason that has one); minimal:
+// English only for the first reason. If even that overflows, the last reasons fold into
+// one line "另有N项原因，请联系工作人员"; the first reason is never folded.
 const FIT_LEVELS = ['roomy', 'inline', 'compact', 'minimal'] as const;
 const FIT_SCALES = [1, 0.85, 0.7, 0.55] as const;
 
