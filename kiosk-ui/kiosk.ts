@@ -218,7 +218,13 @@ function render(): void {
 // ---- the link to the gateway ----
 let linkTimer: number | undefined;
 
-/** Not connected now: unless the stream opens within LINK_GRACE_MS, go out of service. */
+let source: EventSource | null = null;
+
+/**
+ * Unless the stream says something within LINK_GRACE_MS (the gateway sends `alive` every
+ * second), go out of service: covers a broken connection and a gateway that hangs with it
+ * open. Then a fresh connection is tried, whose first events are the lane's snapshot.
+ */
 function watchLink(): void {
   if (linkTimer !== undefined) return;
   linkTimer = window.setTimeout(() => {
@@ -227,7 +233,20 @@ function watchLink(): void {
     snapshot = null;
     window.clearTimeout(repaintTimer);
     show(LINK_DOWN_VIEW);
+    // A stream that is open but silent is given up; one already closed has its retry queued.
+    if (source !== null) {
+      source.close();
+      source = null;
+      window.setTimeout(connect, retryMs);
+      retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
+    }
   }, LINK_GRACE_MS);
+}
+
+/** Something came from the gateway: it is alive for another LINK_GRACE_MS. */
+function heard(): void {
+  linkUp();
+  watchLink();
 }
 
 function linkUp(): void {
@@ -239,13 +258,16 @@ let retryMs = 1000;
 
 function connect(): void {
   watchLink();
-  const source = new EventSource(`/api/stream?lane=${encodeURIComponent(lane)}`);
-  source.addEventListener('open', () => {
+  const es = new EventSource(`/api/stream?lane=${encodeURIComponent(lane)}`);
+  source = es;
+  es.addEventListener('open', () => {
     retryMs = 1000;
-    linkUp();
+    heard();
     el('conn').hidden = true;
   });
-  source.addEventListener('lane', (ev: MessageEvent<string>) => {
+  es.addEventListener('alive', heard);
+  es.addEventListener('lane', (ev: MessageEvent<string>) => {
+    heard();
     let data: unknown;
     try {
       data = JSON.parse(ev.data);
@@ -256,13 +278,15 @@ function connect(): void {
     snapshot = data;
     render();
   });
-  source.addEventListener('error', () => {
+  es.addEventListener('error', () => {
+    if (source !== es) return; // one given up on by the silence timer
     el('conn').hidden = false;
     watchLink();
     // EventSource retries by itself while CONNECTING; once CLOSED (e.g. the server
     // answered with an error status) it gives up, so start a new one with backoff.
-    if (source.readyState === EventSource.CLOSED) {
-      source.close();
+    if (es.readyState === EventSource.CLOSED) {
+      es.close();
+      source = null;
       window.setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
     }

@@ -2,7 +2,9 @@
 // words each reason for the guard console and the ledger; the kiosk is read by the person
 // at the gate and by everyone queueing behind them, 2 m away, in about 2 seconds. So the
 // open lane view (access.ts kioskSnapshot) passes a decision's reasons through here:
-// - nothing on it tells why someone is on a watchlist (the guard console still does);
+// - nothing on it tells why someone is on a watchlist, nor that a test came back
+//   positive (a diagnosis, in front of the queue): both say "contact the staff" (the
+//   guard console still says why);
 // - the most important reason comes first (the one that says what to do right now);
 // - an instruction shared by several reasons is shown once.
 // Pure: no I/O, no DOM.
@@ -25,7 +27,8 @@ export const KIOSK_TEXT = {
 /** The public code that replaces every watchlist code on the open lane view. */
 export const CONTACT_STAFF = 'CONTACT_STAFF';
 
-const WATCHLIST = new Set(['WATCHLIST_CLOSE_CONTACT', 'WATCHLIST_ISOLATION', 'WATCHLIST_HOME_MONITORING']);
+/** Reasons the queue behind the person must not read. */
+const PRIVATE = new Set(['WATCHLIST_CLOSE_CONTACT', 'WATCHLIST_ISOLATION', 'WATCHLIST_HOME_MONITORING', 'TEST_POSITIVE']);
 
 /**
  * Order on the public screen, most important first; codes not listed keep the policy's
@@ -50,7 +53,7 @@ const RANK: Readonly<Record<string, number>> = {
 const UNRANKED = 4;
 
 function publicReason(r: Reason): Reason {
-  if (WATCHLIST.has(r.code)) return { code: CONTACT_STAFF, zh: KIOSK_TEXT.contactStaff.zh, en: KIOSK_TEXT.contactStaff.en };
+  if (PRIVATE.has(r.code)) return { code: CONTACT_STAFF, zh: KIOSK_TEXT.contactStaff.zh, en: KIOSK_TEXT.contactStaff.en };
   const out: Reason = { code: r.code, zh: r.zh, en: r.en };
   if (r.next !== undefined) out.next = { zh: r.next.zh, en: r.next.en };
   return out;
@@ -64,7 +67,7 @@ export function publicReasons(reasons: readonly Reason[]): Reason[] {
   const out: Reason[] = [];
   const seenNext = new Set<string>();
   for (const r of ordered) {
-    // Several watchlist entries are one "please contact the staff".
+    // Several private reasons are one "please contact the staff".
     if (r.code === CONTACT_STAFF && out.some((o) => o.code === CONTACT_STAFF)) continue;
     if (r.next !== undefined) {
       const key = `${r.next.zh}\u0000${r.next.en}`;

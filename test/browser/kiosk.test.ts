@@ -210,6 +210,18 @@ describe('kiosk screen in Chromium', () => {
     await mute.close();
   });
 
+  it('goes out of service when its gateway hangs with the connection open, and comes back when it runs again', { timeout: 60_000 }, async () => {
+    await view('waiting');
+    gw.child.kill('SIGSTOP'); // the process freezes; its sockets stay open
+    try {
+      await page.waitForSelector('body[data-view="out-of-service"]', { timeout: 15_000 });
+      expect(await page.locator('[data-view-of="out-of-service"]').innerText()).toContain('系统连接中断');
+    } finally {
+      gw.child.kill('SIGCONT');
+    }
+    await view('waiting');
+  });
+
   // Last: it kills the gateway and starts another on the same port.
   it('goes out of service within seconds of its gateway being killed, and comes back by itself when a gateway runs again', { timeout: 60_000 }, async () => {
     await view('waiting');

@@ -38,7 +38,9 @@ describe('the kiosk wording of a decision', () => {
 
   it('shows an instruction shared by several reasons once, at the first of them, and keeps every reason', () => {
     const out = publicReasons([reason('HEALTH_CODE_RED'), reason('TEST_POSITIVE'), reason('TEMP_FEVER', { celsius: 38.1 })]);
-    expect(out.map((r) => r.code)).toEqual(['HEALTH_CODE_RED', 'TEST_POSITIVE', 'TEMP_FEVER']);
+    // A positive test is a diagnosis: the queue reads "contact the staff", not the result.
+    expect(out.map((r) => r.code)).toEqual(['HEALTH_CODE_RED', CONTACT_STAFF, 'TEMP_FEVER']);
+    expect(JSON.stringify(out)).not.toMatch(/阳性|positive/i);
     expect(out[0]?.next?.zh).toBe('请在一旁等候，工作人员将与您联系');
     expect(out[1]?.next).toBeUndefined();
     expect(out[2]?.next?.zh).toBe('请在一旁休息，工作人员将为您安排');
