@@ -19,6 +19,7 @@ import { VERSION } from '../version.js';
 import { readSecret } from '../gateway.js';
 import { ScreeningError, screeningDay, screeningDayOf, screeningReport } from '../screening/report.js';
 import { pseudonymizer } from '../telemetry/pseudonym.js';
+import { registerBackupCommand } from './backup.js';
 import { registerCentral } from './central.js';
 import { registerDeviceCommands } from './devices.js';
 import { registerGuardCommands } from './guards.js';
@@ -319,6 +320,7 @@ export function buildProgram(): Command {
 
   registerPolicyCommands(program);
   registerDeviceCommands(program);
+  registerBackupCommand(program);
   registerCentral(program);
   return program;
 }
