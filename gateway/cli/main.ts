@@ -24,6 +24,7 @@ import { registerCentral } from './central.js';
 import { registerDeviceCommands } from './devices.js';
 import { registerGuardCommands } from './guards.js';
 import { registerPolicyCommands } from './policy.js';
+import { registerSetupCommand } from './setup.js';
 
 const DEMO_KEY = 'config/demo/issuer-1.private.jwk.json';
 
@@ -321,6 +322,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerDeviceCommands(program);
   registerBackupCommand(program);
+  registerSetupCommand(program);
   registerCentral(program);
   return program;
 }
