@@ -6,7 +6,8 @@
 // folder, `sudo` and `sudo -u checkpoint` as the test's own user, the gateway started the
 // way its systemd unit starts it, `systemctl stop/start` done by the test.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -276,6 +277,20 @@ describe('docs/install.md followed on a clean copy', () => {
     expect(check.out).toBe(`${config()}: OK (1 lane, site docs-site, checkpoint main-gate)\n`);
   }, 90_000);
 
+  /** A POST with the headers a reverse proxy forwards (fetch cannot set Host). */
+  function post(port: number, urlPath: string, headers: Record<string, string>, body: unknown): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const data = JSON.stringify(body);
+      const req = request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      req.end(data);
+    });
+  }
+
   /** The gateway as deploy/systemd/checkpoint-gateway.service starts it. */
   function startAsTheUnit(): Shell {
     const unit = readFileSync(path.join(copy, 'deploy/systemd/checkpoint-gateway.service'), 'utf8');
@@ -288,9 +303,20 @@ describe('docs/install.md followed on a clean copy', () => {
     return shell(`exec ${execStart}`, { ...installEnv, ...unitEnv }, workingDirectory);
   }
 
-  it('starts the gateway the way the unit does, on the written configuration, and backs it up while it runs', async () => {
+  it('starts the gateway the way the unit does, signs a guard in through what a TLS proxy forwards, and backs it up while it runs', async () => {
+    // Section 9's allowedHosts, for the console behind a TLS proxy.
+    const written = readFileSync(config(), 'utf8');
+    writeFileSync(config(), written.replace(`  port: ${gwPort}\n`, `  port: ${gwPort}\n  allowedHosts: [checkpoint-3.jinbei.lan]\n`));
+    expect((await run(SUDO_AS_SELF + local(block(INSTALL, 'check')), installEnv)).code).toBe(0);
     const gateway = startAsTheUnit();
     await gateway.waitFor(`ready: kiosk at http://127.0.0.1:${gwPort}/`, 60_000);
+    // What a proxy passing the browser's Host (Caddy; nginx with $http_host) forwards: the first guard signs in.
+    const signIn = (host: string) => post(gwPort, '/api/guard/login', { host, origin: 'https://checkpoint-3.jinbei.lan' }, { guardId: 'G-01', pin: '24681357' });
+    expect((await signIn('checkpoint-3.jinbei.lan')).status).toBe(200);
+    // A proxy that rewrote Host to the upstream's address: refused as cross-site, as the page says.
+    const rewritten = await signIn(`127.0.0.1:${gwPort}`);
+    expect(rewritten.status).toBe(403);
+    expect(rewritten.body).toContain('CROSS_SITE');
     // A pass of the site's own issuer (its private key was left in private/ for the office).
     const pass = (await run(`node dist/gateway/cli/main.js pass issue --key ${prefix}/etc/checkpoint/private/docs-site-issuer-1.private.jwk.json`)).out.trim();
     const scan = `curl -s -XPOST 127.0.0.1:${gwPort}/api/sim/lanes/in-1/temperature -H 'content-type: application/json' -d '{"celsius":36.5}'; curl -s -XPOST 127.0.0.1:${gwPort}/api/sim/lanes/in-1/scan -H 'content-type: application/json' -d '{"payload":"${pass}"}'; sleep 1`;
