@@ -7,17 +7,20 @@
 // The fill: N events over the 12 months before NOW, ~100 checkpoints, 20 000 pseudonyms,
 // 2 % refused for FEVER; alerts = 1 % of N (five kinds, bursts at a checkpoint, some with a
 // gateway `count`), stats every 10 min for the last 7 days, a birth per checkpoint with a
-// few older sessions in the history, 90 online and 10 offline; an office roster of all
-// 20 000 pseudonyms; and for contact tracing, a crowd of 100 others within ±10 min of each
+// few older sessions in the history, 90 online and 10 offline; for contact tracing, a crowd of 100 others within ±10 min of each
 // of the traced persons' passages of the last 15 days. Payload columns hold `{}`:
 // no console query reads them, and the real ~600-byte payloads would only slow the fill.
 // event_keys/alert_keys (ingest dedupe) are not filled: no console query reads them.
+// The office roster: 10 000 active workers in 20 departments × 5 teams, 9 000 of them with
+// the pseudonyms the events carry (so each is screened most days) and 1 000 never seen,
+// plus 500 inactive and 500 visitors the screening leaves out.
 // "Cold" is cold for PostgreSQL's connection and plan caches only: the shared server is
 // not restarted and the OS page cache not dropped (other work runs on this machine).
 //
 // Env: BENCH_QUERIES_EVENTS (10000000), BENCH_QUERIES_CHECKPOINTS (100),
 // BENCH_QUERIES_REPEATS (30), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test),
-// BENCH_QUERIES_KEEP=1 (keep the schema; its name is printed).
+// BENCH_QUERIES_KEEP=1 (keep the schema; its name is printed), BENCH_QUERIES_SCHEMA=<a kept
+// schema> (time the queries on it again: no fill, and it is kept).
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +35,10 @@ import { recordedTrace, traceLog } from '../central/console/tracing.js';
 import { openDb, type Db } from '../central/db/adapter.js';
 import { migrate } from '../central/db/migrations.js';
 import { Partitions, addMonths, monthOf } from '../central/db/partitions.js';
+import { rosterSummary } from '../central/console/roster.js';
+import { dailyScreening } from '../central/console/screening.js';
 import { newestEvents } from '../central/query.js';
+import { screeningDayOf } from '../gateway/screening/report.js';
 import { percentile } from './stats.js';
 
 const env = process.env;
@@ -154,14 +160,15 @@ async function fill(db: Db, now: number): Promise<void> {
       [TRACED.map((i) => `p1_${md5(String(i)).slice(0, 22)}`), new Date(now - 15 * DAY).toISOString(), SUBJECTS],
     ),
   );
-  // The office roster: every pseudonym of the fill, so tracing maps contacts to names.
-  await timed(`office roster ${SUBJECTS}`, () =>
+  await timed('office roster 11 000 (10 000 active workers)', () =>
     db.query(
       `INSERT INTO office_roster (site, staff_id, name, category, department, team, active, pseudonym, entry, updated_at)
-       SELECT $1, 'E' || lpad(i::text, 5, '0'), '员工' || i, 'employee', '部门' || (i % 40), NULL, true,
-              'p1_' || substr(md5(i::text), 1, 22), '{}'::jsonb, $2::timestamptz
-         FROM generate_series(0, $3::int - 1) AS i`,
-      [SITE, new Date(now).toISOString(), SUBJECTS],
+       SELECT $1, 'W-' || k, '工人' || k, CASE WHEN k >= 10500 THEN 'visitor' WHEN k % 2 = 0 THEN 'employee' ELSE 'contractor' END,
+              '部门' || (k % 20), '班组' || (k % 5), k < 10000 OR k >= 10500,
+              -- 0-8999: subjects of the events; 9000 on: never seen
+              'p1_' || substr(md5((CASE WHEN k < 9000 THEN k ELSE $2::int + k END)::text), 1, 22), '{}'::jsonb, $3
+         FROM generate_series(0, 10999) AS k`,
+      [SITE, SUBJECTS, new Date(now).toISOString()],
     ),
   );
   await timed('VACUUM ANALYZE (what autovacuum would have done)', () =>
@@ -208,19 +215,26 @@ function cases(now: number): QueryCase[] {
       },
     })),
     { label: 'tracing log, first page (50 of the bench\'s queries)', run: (db) => traceLog(db, { limit: 50 }) },
+    // A China-time day around the same dates (noon UTC lies inside it).
+    { label: 'daily screening, 10 000 workers, one day', run: (db, k) => dailyScreening(db, SITE, screeningDayOf(day(k) + DAY / 2)) },
+    { label: 'daily screening, today (the page\'s default)', run: (db) => dailyScreening(db, SITE, screeningDayOf(now)) },
+    { label: 'roster summary (counts, last push)', run: (db) => rosterSummary(db, SITE) },
     { label: 'events by reason code and day (FEVER)', run: (db, k) => db.query(`SELECT id, at, checkpoint, subject, temperature FROM events WHERE reasons @> ARRAY['FEVER'] AND at >= $1 AND at < $2 ORDER BY at`, [new Date(day(k)).toISOString(), new Date(day(k) + DAY).toISOString()]) },
   ];
 }
 
 export async function benchCentralQueries(): Promise<void> {
-  const schema = `bench_q_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+  const reuse = env.BENCH_QUERIES_SCHEMA;
+  const schema = reuse ?? `bench_q_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-queries-'));
   const now = Date.now();
   console.log(`PostgreSQL ${PG_URL.replace(/:[^:@/]*@/, ':***@')}, schema ${schema}; ${EVENTS} events, ${Math.round(EVENTS / 100)} alerts, ${CHECKPOINTS} checkpoints, 12 months; ${REPEATS} warm repeats`);
   let db = await openDb({ url: PG_URL, dataDir, schema, poolSize: 2 });
   try {
-    await migrate(db);
-    await fill(db, now);
+    if (reuse === undefined) {
+      await migrate(db);
+      await fill(db, now);
+    }
     const sizes = await db.query<{ t: string; s: string }>(
       `SELECT 'events' AS t, pg_size_pretty(sum(pg_total_relation_size(c.oid))) AS s FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
         JOIN pg_namespace n ON n.oid = p.relnamespace WHERE n.nspname = current_schema() AND p.relname = 'events'`,
@@ -253,7 +267,7 @@ export async function benchCentralQueries(): Promise<void> {
   } finally {
     await db.close().catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
-    if (env.BENCH_QUERIES_KEEP === '1') console.log(`kept schema ${schema}`);
+    if (env.BENCH_QUERIES_KEEP === '1' || reuse !== undefined) console.log(`kept schema ${schema}`);
     else {
       const client = new pg.Client({ connectionString: PG_URL });
       await client.connect();

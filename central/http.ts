@@ -14,6 +14,7 @@ import { mountPages } from './web/pages.js';
 import { mountCharts } from './web/routes-charts.js';
 import { mountTracing } from './web/routes-tracing.js';
 import { mountVisitors } from './web/routes-visitors.js';
+import { mountScreening } from './web/routes-screening.js';
 import type { UpdatePusher } from './push.js';
 import type { SiteKeys } from './sites.js';
 
@@ -95,6 +96,7 @@ export function createHttpApp(
   mountCharts(app, ctx);
   mountTracing(app, ctx);
   mountVisitors(app, ctx);
+  mountScreening(app, ctx);
     },
   });
   return app;

@@ -1,7 +1,8 @@
-// Short tones for the kiosk, synthesised with Web Audio (no sound files to serve).
+// Short tones for the kiosk, synthesised with Web Audio (no sound files to serve), played
+// where the PC has no Chinese voice (kiosk-voice.ts).
 // Admit: two rising notes. Refuse: two low falling notes. Refer: one middle note twice.
 // Browsers start audio only after a user gesture unless the kiosk's Chromium runs with
-// --autoplay-policy=no-user-gesture-required (see docs/http.md); without it the screen
+// --autoplay-policy=no-user-gesture-required (see docs/kiosk.md); without it the screen
 // still works, silently.
 
 export type ToneKind = 'admit' | 'refuse' | 'refer';

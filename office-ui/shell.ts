@@ -8,6 +8,7 @@ import { auditPage } from './page-audit.js';
 import { checkpointsPage } from './page-checkpoints.js';
 import { tracingPage } from './page-tracing.js';
 import { visitorsPage } from './page-visitors.js';
+import { screeningPage } from './page-screening.js';
 
 const PAGES: Record<string, Page> = {
   checkpoints: checkpointsPage,
@@ -16,10 +17,7 @@ const PAGES: Record<string, Page> = {
   tracing: tracingPage,
   audit: auditPage,
   visitors: visitorsPage,
-};
-/** Nav entries whose page is not built yet. */
-const COMING: Record<string, string> = {
-  screening: '每日筛查 · Screening',
+  screening: screeningPage,
 };
 const FALLBACK_REFRESH_MS = 30_000;
 
@@ -61,17 +59,15 @@ onRefresh((auto) => refreshPage(auto));
 
 function show(): void {
   const wanted = location.hash.slice(1);
-  const page = wanted in PAGES || wanted in COMING ? wanted : 'checkpoints';
-  $('page-title').textContent = PAGES[page]?.title ?? COMING[page] ?? '';
+  const page = wanted in PAGES ? wanted : 'checkpoints';
+  $('page-title').textContent = PAGES[page]?.title ?? '';
   for (const a of document.querySelectorAll<HTMLAnchorElement>('.nav a')) {
     if (a.dataset['page'] === page) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  const live = page in PAGES;
-  $('placeholder').hidden = live;
   if (page !== currentPage) $('content').replaceChildren();
   currentPage = page;
-  if (live) void refreshPage();
+  void refreshPage();
 }
 window.addEventListener('hashchange', show);
 show();

@@ -12,7 +12,9 @@ export type AuditAction =
   | 'visitor-approval-created'
   | 'visitor-approval-revoked'
   | 'crew-registered'
-  | 'crew-revoked';
+  | 'crew-revoked'
+  | 'roster-imported'
+  | 'screening-exported';
 
 export interface AuditEntry {
   at: number;

@@ -4,7 +4,7 @@
 // page. The page re-fetches on a notice; no data travels over the stream.
 import type { Classified } from '../classify.js';
 
-/** updates: a gateway answered a pushed update, or the console pushed one. */
+/** updates: a gateway answered a pushed update (update_responses), or the console pushed one. */
 export type ChangeKind = 'events' | 'alerts' | 'status' | 'updates' | 'tracing';
 
 export class ChangeFeed {

@@ -9,6 +9,7 @@ import type { DeviceStatus } from '../../drivers/types.js';
 import { CodedError } from '../errors.js';
 import type { DecisionView, LaneSnapshot } from '../lane/types.js';
 import { HttpError } from './errors.js';
+import { publicReasons } from './kiosk-texts.js';
 
 export type HttpStartErrorCode = 'HTTP_METRICS_TOKEN_UNREADABLE' | 'HTTP_METRICS_TOKEN_WEAK';
 
@@ -82,7 +83,8 @@ function publicDevice(d: DeviceStatus): DeviceStatus {
 }
 
 function publicDecision(d: DecisionView): DecisionView {
-  return { eventId: d.eventId, at: d.at, outcome: d.outcome, reasons: d.reasons, maskedName: d.maskedName, temperature: d.temperature };
+  // Reasons in the kiosk's public wording: e.g. never why someone is on a watchlist.
+  return { eventId: d.eventId, at: d.at, outcome: d.outcome, reasons: publicReasons(d.reasons), maskedName: d.maskedName, temperature: d.temperature };
 }
 
 /**

@@ -31,6 +31,10 @@ export type HttpErrorCode =
   /** Contact tracing without a meaningful reason (and a site the office holds no pseudonym key for). */
   | 'TRACE_REASON_REQUIRED'
   | 'SITE_UNKNOWN'
+  /** The office console's roster import and screening. */
+  | 'ROSTER_INVALID'
+  | 'PUSH_UNAVAILABLE'
+  | 'PUSH_FAILED'
   | 'RATE_LIMITED'
   | 'LANE_BUSY'
   | 'RELAY_DOWN'

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { LaneHandle } from '../lane/types.js';
 import { UI_TEXT, outcomeText, reason } from '../policy/reasons.js';
 import type { Text } from '../policy/types.js';
+import { KIOSK_TEXT } from './kiosk-texts.js';
 
 export interface KioskPaths {
   root: string;
@@ -45,7 +46,7 @@ export interface KioskPageValues {
   serverNow: number;
 }
 
-/** The kiosk's fixed texts, from the one catalogue (policy/reasons.ts): {{nameZh}} / {{nameEn}}. */
+/** The kiosk's fixed texts, from the catalogue (policy/reasons.ts) and its kiosk wording (kiosk-texts.ts): {{nameZh}} / {{nameEn}}. */
 export function kioskTexts(): Record<string, string> {
   const pairs: Record<string, Text> = {
     title: UI_TEXT.kioskTitle,
@@ -55,8 +56,12 @@ export function kioskTexts(): Record<string, string> {
     admit: outcomeText.admit,
     refuse: outcomeText.refuse,
     refer: outcomeText.refer,
+    waitHead: KIOSK_TEXT.waitHeadline,
+    selfHead: KIOSK_TEXT.selfHeadline,
+    more: KIOSK_TEXT.more,
     oos: UI_TEXT.kioskOutOfService,
     oosHint: UI_TEXT.kioskDeviceFault,
+    linkDown: KIOSK_TEXT.linkDown,
     reconnecting: UI_TEXT.reconnecting,
     noScript: UI_TEXT.enableJavaScript,
   };
@@ -95,6 +100,7 @@ export function unknownLanePage(requested: string, lanes: readonly LaneHandle[])
   return `<!doctype html>
 <html lang="zh-CN">
 <head><meta charset="utf-8"><title>未知通道 · Unknown lane</title>
+<link rel="stylesheet" href="/fonts/noto-sans-sc.css">
 <link rel="stylesheet" href="/kiosk.css"></head>
 <body class="plain">
 <main>

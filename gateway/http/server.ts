@@ -17,6 +17,7 @@ import { eventsResponse, parseEventsQuery } from './events.js';
 import type { HealthReport } from './health.js';
 import { guardRouter, type GuardApiDeps } from './guard-api.js';
 import { guardTexts, renderGuardPage } from './guard-page.js';
+import { FONT_CSS_PATH, FONT_FILE_ROUTE, loadKioskFont, type KioskFont } from './kiosk-font.js';
 import { findKioskPaths, renderKioskPage, unknownLanePage, type KioskPaths } from './kiosk-page.js';
 import { kioskSnapshot, metricsToken, noGuardConsole, readMetricsToken } from './access.js';
 import { allowedHostSet, hostAllowList } from './hosts.js';
@@ -148,6 +149,40 @@ export function createHttpApp(
       });
     });
   }
+
+  // The kiosk's self-hosted CJK font (kiosk-font.ts): its stylesheet, and only the font
+  // files that stylesheet names. A missing package leaves the kiosk on the PC's fonts.
+  let font: KioskFont | Error | undefined;
+  const kioskFont = (): KioskFont => {
+    if (font === undefined) {
+      try {
+        font = loadKioskFont();
+      } catch (err) {
+        font = err instanceof Error ? err : new Error(String(err));
+        logger.error({ err: font }, 'kiosk font unavailable; the kiosk falls back to the fonts installed on this PC');
+      }
+    }
+    if (font instanceof Error) throw new HttpError(404, 'NOT_FOUND', 'the kiosk font is not installed on this gateway');
+    return font;
+  };
+  app.get(FONT_CSS_PATH, (_req, res) => {
+    const css = kioskFont().css;
+    res.setHeader('Cache-Control', 'no-cache');
+    res.type('css').send(css);
+  });
+  app.get(/^\/fonts\//, (req, res, next) => {
+    const m = FONT_FILE_ROUTE.exec(req.path);
+    const f = kioskFont();
+    const file = m?.[2];
+    if (m === null || m[1] !== f.version || file === undefined || !f.files.has(file)) {
+      throw new HttpError(404, 'NOT_FOUND', `no font file ${req.path}`);
+    }
+    // The package version is in the path: a file never changes under its URL.
+    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    res.sendFile(file, { root: f.dir }, (err) => {
+      if (err) next(err);
+    });
+  });
 
   // ---- guard console ----
   if (deps.guard !== undefined) {

@@ -5,7 +5,12 @@ import type { Logger } from 'pino';
 import type { GatewayBus } from '../bus.js';
 import type { LaneHandle, LaneSnapshot } from '../lane/types.js';
 
-export const HEARTBEAT_MS = 15_000;
+/**
+ * A named `alive` event this often: the kiosk goes out of service after 3 s without any
+ * event, so it notices a gateway that hangs with the connection open, not only one whose
+ * connection breaks (a comment line would keep proxies awake but is invisible to EventSource).
+ */
+export const ALIVE_MS = 1_000;
 /** A client this far behind is dropped; it reconnects and gets a fresh snapshot. */
 const MAX_BUFFERED_BYTES = 1 << 20;
 /** Browsers wait this long before reconnecting after the stream ends. */
@@ -53,7 +58,7 @@ export function streamLanes(req: Request, res: Response, lanes: readonly LaneHan
   const unsubscribe = deps.bus.on('lane', (s) => {
     if (ids.has(s.lane)) write(frame(view(s)));
   });
-  const heartbeat = setInterval(() => write(': heartbeat\n\n'), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => write('event: alive\ndata: {}\n\n'), ALIVE_MS);
   heartbeat.unref();
 
   const cleanup = (): void => {

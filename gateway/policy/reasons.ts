@@ -1,6 +1,8 @@
 // THE message catalogue: every reason code a person or guard can see, in zh-CN and English,
 // with what to do next. The kiosk, the guard console and the ledger all show these texts,
 // so wording lives here and nowhere else. Codes are stable: reword the text, never the code.
+// The public kiosk screen rewords a few for the person at the gate (watchlist reasons,
+// a referral's headline): gateway/http/kiosk-texts.ts.
 // Kept free of I/O and Node imports so the browser side can import it as is.
 import { CREDENTIAL_FAILURES, type Category } from '../credentials/types.js';
 import { displayDate } from './time.js';

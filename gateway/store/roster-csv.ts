@@ -23,7 +23,15 @@ export const ROSTER_CSV_COLUMNS = [
   'leave_back',
 ] as const;
 export type RosterCsvColumn = (typeof ROSTER_CSV_COLUMNS)[number];
-const OPTIONAL_COLUMNS: ReadonlySet<RosterCsvColumn> = new Set(['active', 'leave_destination', 'leave_out', 'leave_back']);
+/**
+ * Optional columns only the central office's import reads (parseOfficeRosterCsv): where a
+ * person belongs, for the office's daily screening. Never pushed to a gateway, and unknown
+ * to the gateway's own importer (parseRosterCsv), which refuses them as before.
+ */
+export const OFFICE_ROSTER_COLUMNS = ['department', 'team'] as const;
+export type OfficeRosterColumn = (typeof OFFICE_ROSTER_COLUMNS)[number];
+type Column = RosterCsvColumn | OfficeRosterColumn;
+const OPTIONAL_COLUMNS: ReadonlySet<Column> = new Set(['active', 'leave_destination', 'leave_out', 'leave_back', ...OFFICE_ROSTER_COLUMNS]);
 
 /** Timestamps later than the import time by more than this are refused as typos. */
 export const FUTURE_TOLERANCE_MS = 10 * 60_000;
@@ -44,6 +52,18 @@ export interface RosterCsvResult {
   errors: RosterCsvError[];
 }
 
+/** The office's columns of one row; null for an empty cell or a column not in the file. */
+export interface OfficeRosterColumns {
+  department: string | null;
+  team: string | null;
+}
+
+export interface OfficeRosterCsvResult {
+  /** Only rows without errors, each with its office columns; use them only when errors is empty. */
+  rows: { entry: RosterEntry; office: OfficeRosterColumns }[];
+  errors: RosterCsvError[];
+}
+
 interface RawRow {
   cells: string[];
   line: number;
@@ -57,7 +77,7 @@ export interface RosterCsvDialect {
   /** The column a header cell names; undefined when the dialect does not know it. */
   column(header: string): string | undefined;
   /** A trimmed cell in the canonical words and formats (dates as ISO 8601). */
-  value(column: RosterCsvColumn, cell: string): string;
+  value(column: RosterCsvColumn | OfficeRosterColumn, cell: string): string;
 }
 
 const TRUE_WORDS = new Set(['true', 'yes', 'y', '1']);
@@ -65,19 +85,32 @@ const FALSE_WORDS = new Set(['false', 'no', 'n', '0']);
 
 /** Parse a roster CSV; every bad cell is reported, not just the first. `now` stamps updatedAt. */
 export function parseRosterCsv(text: string, now: number, dialect?: RosterCsvDialect): RosterCsvResult {
+  const { rows, errors } = parse_(text, now, ROSTER_CSV_COLUMNS, dialect);
+  return { entries: rows.map((r) => r.entry), errors };
+}
+
+/**
+ * The central office's import: the gateway's format plus the optional columns
+ * OFFICE_ROSTER_COLUMNS (department, team), with the same checks and error list.
+ */
+export function parseOfficeRosterCsv(text: string, now: number, dialect?: RosterCsvDialect): OfficeRosterCsvResult {
+  return parse_(text, now, [...ROSTER_CSV_COLUMNS, ...OFFICE_ROSTER_COLUMNS], dialect);
+}
+
+function parse_(text: string, now: number, columns: readonly Column[], dialect?: RosterCsvDialect): OfficeRosterCsvResult {
   const errors: RosterCsvError[] = [];
   const rows = readRows(text, errors);
 
   const header = rows[0];
   if (header === undefined) {
     if (errors.length === 0) {
-      errors.push({ line: 1, column: '', message: `expected a header row naming the columns: ${ROSTER_CSV_COLUMNS.join(',')}` });
+      errors.push({ line: 1, column: '', message: `expected a header row naming the columns: ${columns.join(',')}` });
     }
-    return { entries: [], errors };
+    return { rows: [], errors };
   }
 
-  const index = readHeader(header, errors, dialect);
-  const entries: RosterEntry[] = [];
+  const index = readHeader(header, columns, errors, dialect);
+  const entries: OfficeRosterCsvResult['rows'] = [];
   const seen = new Map<string, number>();
 
   for (const row of rows.slice(1)) {
@@ -90,7 +123,7 @@ export function parseRosterCsv(text: string, now: number, dialect?: RosterCsvDia
       });
       continue;
     }
-    const { staffId, entry } = readEntry(row, index, now, errors, dialect);
+    const { staffId, entry, office } = readEntry(row, index, now, errors, dialect);
     // A row with other errors still claims its staff id, so a later duplicate is reported too.
     if (staffId === undefined) continue;
     const first = seen.get(staffId);
@@ -103,11 +136,11 @@ export function parseRosterCsv(text: string, now: number, dialect?: RosterCsvDia
       continue;
     }
     seen.set(staffId, row.line);
-    if (entry !== undefined) entries.push(entry);
+    if (entry !== undefined) entries.push({ entry, office });
   }
   // In file order, as a person fixes them; the sort is stable so columns keep their order.
   errors.sort((x, y) => x.line - y.line);
-  return { entries, errors };
+  return { rows: entries, errors };
 }
 
 function readRows(text: string, errors: RosterCsvError[]): RawRow[] {
@@ -152,9 +185,9 @@ function firstNonEmptyLineAfter(text: string, line: number): number {
   return line + 1;
 }
 
-function readHeader(header: RawRow, errors: RosterCsvError[], dialect?: RosterCsvDialect): Map<RosterCsvColumn, number> {
-  const index = new Map<RosterCsvColumn, number>();
-  const known = new Set<string>(ROSTER_CSV_COLUMNS);
+function readHeader(header: RawRow, columns: readonly Column[], errors: RosterCsvError[], dialect?: RosterCsvDialect): Map<Column, number> {
+  const index = new Map<Column, number>();
+  const known = new Set<string>(columns);
   header.cells.forEach((raw, i) => {
     const name = dialect?.column(raw) ?? raw.trim().toLowerCase();
     if (!known.has(name)) {
@@ -163,19 +196,19 @@ function readHeader(header: RawRow, errors: RosterCsvError[], dialect?: RosterCs
         column: raw,
         message:
           name === ''
-            ? `column ${i + 1} has no name: expected one of ${ROSTER_CSV_COLUMNS.join(', ')}`
-            : `unknown column: expected one of ${ROSTER_CSV_COLUMNS.join(', ')}`,
+            ? `column ${i + 1} has no name: expected one of ${columns.join(', ')}`
+            : `unknown column: expected one of ${columns.join(', ')}`,
       });
       return;
     }
-    const col = name as RosterCsvColumn;
+    const col = name as Column;
     if (index.has(col)) {
       errors.push({ line: header.line, column: col, message: `expected each column once; it appears again as column ${i + 1}` });
       return;
     }
     index.set(col, i);
   });
-  for (const col of ROSTER_CSV_COLUMNS) {
+  for (const col of columns) {
     if (!index.has(col) && !OPTIONAL_COLUMNS.has(col)) {
       errors.push({ line: header.line, column: col, message: 'required column is missing from the header row' });
     }
@@ -185,24 +218,24 @@ function readHeader(header: RawRow, errors: RosterCsvError[], dialect?: RosterCs
 
 function readEntry(
   row: RawRow,
-  index: Map<RosterCsvColumn, number>,
+  index: Map<Column, number>,
   now: number,
   errors: RosterCsvError[],
   dialect?: RosterCsvDialect,
-): { staffId: string | undefined; entry: RosterEntry | undefined } {
+): { staffId: string | undefined; entry: RosterEntry | undefined; office: OfficeRosterColumns } {
   let ok = true;
-  const fail = (column: RosterCsvColumn, message: string): undefined => {
+  const fail = (column: Column, message: string): undefined => {
     errors.push({ line: row.line, column, message });
     ok = false;
     return undefined;
   };
   // Trimmed cells by column; a missing column has no entry (reported once, in the header).
-  const raw = new Map<RosterCsvColumn, string>();
+  const raw = new Map<Column, string>();
   for (const [column, i] of index) {
     const v = (row.cells[i] ?? '').trim();
     raw.set(column, dialect ? dialect.value(column, v) : v);
   }
-  const cell = (column: RosterCsvColumn): string | undefined => {
+  const cell = (column: Column): string | undefined => {
     const v = raw.get(column);
     if (v !== undefined && v.includes('\n')) {
       return fail(column, 'expected a single line of text, found a line break inside the value');
@@ -213,7 +246,7 @@ function readEntry(
     }
     return v;
   };
-  const oneOf = <T extends string>(column: RosterCsvColumn, values: readonly T[], optional: boolean): T | undefined => {
+  const oneOf = <T extends string>(column: Column, values: readonly T[], optional: boolean): T | undefined => {
     const v = cell(column);
     if (v === undefined || (v === '' && optional)) return undefined;
     const lower = v.toLowerCase();
@@ -223,7 +256,7 @@ function readEntry(
     }
     return match;
   };
-  const timestamp = (column: RosterCsvColumn): string | undefined => {
+  const timestamp = (column: Column): string | undefined => {
     const v = cell(column);
     if (v === undefined || v === '') return undefined;
     if (!isIsoTimestamp(v)) {
@@ -235,7 +268,7 @@ function readEntry(
     return v;
   };
   // Result and time make sense only together: report whichever half is missing.
-  const pair = (aCol: RosterCsvColumn, bCol: RosterCsvColumn): void => {
+  const pair = (aCol: Column, bCol: Column): void => {
     const aGiven = (raw.get(aCol) ?? '') !== '';
     const bGiven = (raw.get(bCol) ?? '') !== '';
     if (aGiven && !bGiven && index.has(bCol)) fail(bCol, `expected a value because ${aCol} is given`);
@@ -265,7 +298,7 @@ function readEntry(
   pair('travel_risk', 'travel_as_of');
 
   // Leave and return: a trip is a destination and a day out, the return once known.
-  const leaveDate = (column: RosterCsvColumn): string | undefined => {
+  const leaveDate = (column: Column): string | undefined => {
     const v = cell(column);
     if (v === undefined || v === '') return undefined;
     if (!isIsoDate(v) && !isIsoTimestamp(v)) {
@@ -296,8 +329,17 @@ function readEntry(
     else fail('active', `expected true or false (also yes/no, 1/0, or empty for true); got ${show(activeCell)}`);
   }
 
+  // The office's columns: free text like a name (one line, UTF-8, bounded), empty = none.
+  const placeCell = (column: OfficeRosterColumn): string | null => {
+    const v = cell(column);
+    if (v === undefined || v === '') return null;
+    if ([...v].length > MAX_NAME_LENGTH) return fail(column, `expected at most ${MAX_NAME_LENGTH} characters, found ${[...v].length}`) ?? null;
+    return v;
+  };
+  const office: OfficeRosterColumns = { department: placeCell('department'), team: placeCell('team') };
+
   if (!ok || staffId === undefined || name === undefined || category === undefined || healthCode === undefined) {
-    return { staffId, entry: undefined };
+    return { staffId, entry: undefined, office };
   }
   const health: HealthFacts = { healthCode };
   if (testResult !== undefined && sampledAt !== undefined) health.test = { result: testResult, sampledAt };
@@ -305,7 +347,7 @@ function readEntry(
   if (travelRisk !== undefined && travelAsOf !== undefined) health.travel = { riskLevel: travelRisk, visits: [], asOf: travelAsOf };
   const entry: RosterEntry = { staffId, name, category, health, active, updatedAt: now };
   if (destination !== undefined && destination !== '' && leaveOut !== undefined) entry.leave = { destination, out: leaveOut, back: leaveBack ?? null };
-  return { staffId, entry };
+  return { staffId, entry, office };
 }
 
 function show(v: string): string {

@@ -44,7 +44,8 @@ describe('office console HTTP', () => {
     const routes = routesOf(c.app);
     // The enumeration sees the console's and the service's routes.
     expect(routes).toEqual(expect.arrayContaining(['GET /', 'GET /api/events', 'GET /metrics', 'DELETE /api/session', 'GET /api/audit', 'GET /api/checkpoints', 'GET /api/alerts', 'POST /api/alerts/ack', 'GET /api/stream', 'GET /api/charts/passages', 'GET /api/charts/refusals', 'GET /api/charts/fever', 'GET /assets/vendor/uplot.js', 'GET /assets/vendor/uplot.css', 'GET /api/tracing/sites', 'POST /api/tracing', 'POST /api/tracing/export', 'GET /api/audit/tracing',
-      'GET /api/visitors', 'POST /api/visitors/approvals', 'POST /api/visitors/crews', 'POST /api/visitors/approvals/:id/revoke', 'POST /api/visitors/crews/:id/revoke', ...OPEN]));
+      'GET /api/visitors', 'POST /api/visitors/approvals', 'POST /api/visitors/crews', 'POST /api/visitors/approvals/:id/revoke', 'POST /api/visitors/crews/:id/revoke',
+      'POST /api/roster', 'GET /api/screening', 'GET /api/screening.csv', ...OPEN]));
     const s = await signIn(c, 'wang.li');
     for (const route of [...routes, 'GET /no-such-page']) {
       const [method = 'GET', path = '/'] = route.split(' ');

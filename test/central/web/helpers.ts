@@ -33,7 +33,7 @@ export async function startConsole(
   o: Partial<ConsoleDeps> = {},
   changes?: ChangeFeed,
   /** The signed-update pusher and the sites' keys, for pages that push (built on the test db). */
-  more: { pusher?: (db: TestDb['db'], now: () => number) => UpdatePusher; sites?: SiteKeys } = {},
+  more: { pusher?: UpdatePusher | ((db: TestDb['db'], now: () => number) => UpdatePusher); sites?: SiteKeys } = {},
 ): Promise<Console> {
   const db = await testDb(cleanup, engine);
   const clock = { now: T0 };
@@ -69,7 +69,7 @@ export async function startConsole(
       metrics: createMetrics(false),
       db: () => db.db,
       ...(changes ? { changes } : {}),
-      ...(more.pusher ? { pusher: more.pusher(db.db, now) } : {}),
+      ...(more.pusher ? { pusher: typeof more.pusher === 'function' ? more.pusher(db.db, now) : more.pusher } : {}),
       ...(more.sites ? { sites: more.sites } : {}),
     },
     deps,

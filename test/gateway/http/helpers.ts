@@ -293,6 +293,8 @@ export class SseReader {
   readonly #decoder = new TextDecoder();
   #buffer = '';
   readonly comments: string[] = [];
+  /** `alive` events seen (the stream's once-a-second liveness signal), counted and skipped. */
+  alive = 0;
 
   constructor(body: ReadableStream<Uint8Array>) {
     this.#reader = body.getReader();
@@ -319,7 +321,7 @@ export class SseReader {
     }
   }
 
-  /** Parses the next complete block that carries data; comment and retry blocks are recorded and skipped. */
+  /** Parses the next complete block that carries data; comment, retry and `alive` blocks are recorded and skipped. */
   #take(): SseEvent | null {
     for (;;) {
       const end = this.#buffer.indexOf('\n\n');
@@ -333,7 +335,8 @@ export class SseReader {
         else if (line.startsWith('event: ')) event = line.slice(7);
         else if (line.startsWith('data: ')) data.push(line.slice(6));
       }
-      if (data.length > 0) return { event, data: data.join('\n'), receivedAt: performance.now() };
+      if (event === 'alive') this.alive++;
+      else if (data.length > 0) return { event, data: data.join('\n'), receivedAt: performance.now() };
     }
   }
 

@@ -67,6 +67,7 @@ const ROUTES: [string, string, string?][] = [
   ['GET', '/?lane=north'],
   ['GET', '/guard'],
   ['GET', '/kiosk.css'],
+  ['GET', '/fonts/noto-sans-sc.css'],
   ['GET', '/kiosk.js'],
   ['GET', '/api/lanes'],
   ['GET', '/api/stream?lane=north'],

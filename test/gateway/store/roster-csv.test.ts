@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, parseRosterCsv, type RosterCsvError } from '../../../gateway/store/index.js';
+import { parseOfficeRosterCsv } from '../../../gateway/store/roster-csv.js';
 import { freshDir, removeDirs } from './helpers.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
@@ -180,5 +181,42 @@ describe('parseRosterCsv on a bad header or broken CSV', () => {
     const gbkAsUtf8 = Buffer.from([0xd5, 0xc5, 0xce, 0xb0]).toString('utf8'); // 张伟 in GBK
     const { errors } = parseRosterCsv(`${HEADER}\nE-1,${gbkAsUtf8},employee,green,,,,,\n`, NOW);
     expect(errors).toEqual([{ line: 2, column: 'name', message: expect.stringMatching(/expected UTF-8 text/) }]);
+  });
+});
+
+describe('parseOfficeRosterCsv (the central office\'s import)', () => {
+  const OFFICE = `${HEADER},department,team`;
+
+  it('reads the optional department and team beside the gateway\'s columns, empty cells as none', () => {
+    const text = `${OFFICE}\nE-1,张伟,employee,green,,,,,,采煤一队,甲班\nC-2,"李娜, 外包",contractor,green,,,,,,机电部,\n`;
+    const { rows, errors } = parseOfficeRosterCsv(text, NOW);
+    expect(errors).toEqual([]);
+    expect(rows).toEqual([
+      { entry: { staffId: 'E-1', name: '张伟', category: 'employee', health: { healthCode: 'green' }, active: true, updatedAt: NOW }, office: { department: '采煤一队', team: '甲班' } },
+      { entry: { staffId: 'C-2', name: '李娜, 外包', category: 'contractor', health: { healthCode: 'green' }, active: true, updatedAt: NOW }, office: { department: '机电部', team: null } },
+    ]);
+  });
+
+  it('reads a gateway roster file unchanged, with no department or team', () => {
+    const { rows, errors } = parseOfficeRosterCsv(fixture('roster-good.csv'), NOW);
+    expect(errors).toEqual([]);
+    expect(rows.map((r) => r.entry)).toEqual(parseRosterCsv(fixture('roster-good.csv'), NOW).entries);
+    expect(rows.every((r) => r.office.department === null && r.office.team === null)).toBe(true);
+  });
+
+  it('reports a bad office cell with its line and column, beside the other problems', () => {
+    const text = `${OFFICE}\nE-1,张伟,employee,green,,,,,,"采煤\n一队",甲班\nbad,王芳,employee,green,,,,,,${'部'.repeat(101)},\n`;
+    const { rows, errors } = parseOfficeRosterCsv(text, NOW);
+    expect(where(errors)).toEqual(['2:department', '4:staff_id', '4:department']);
+    expect(errors[2]?.message).toMatch(/expected at most 100 characters, found 101/);
+    expect(rows).toEqual([]);
+  });
+
+  it('leaves the gateway\'s own importer refusing the office columns', () => {
+    const { errors } = parseRosterCsv(`${OFFICE}\nE-1,张伟,employee,green,,,,,,采煤一队,甲班\n`, NOW);
+    expect(errors).toEqual([
+      { line: 1, column: 'department', message: expect.stringMatching(/unknown column: expected one of staff_id.*leave_back$/) },
+      { line: 1, column: 'team', message: expect.stringMatching(/unknown column/) },
+    ]);
   });
 });
