@@ -53,6 +53,7 @@ export const answersSchema = z.strictObject({
   dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
   site: configSchema.shape.site,
   checkpoint: configSchema.shape.checkpoint,
+  /** A profile of config/profiles (the configuration check says when there is none of that name). */
   profile: configSchema.shape.site.default('mine-entrance'),
   mqttUrl: z.url({ protocol: /^mqtts?$/, error: 'expected an mqtt:// or mqtts:// URL' }).default(DEFAULT_MQTT_URL),
   httpPort: z.number().int().min(1).max(65535).default(8080),
@@ -172,14 +173,14 @@ export function renderConfig(a: SetupAnswers, writtenAt: number): string {
 # against this file's folder. After any change: checkpoint-gateway config check ${setupPaths(a.dir).config}
 site: ${a.site}
 checkpoint: ${a.checkpoint}
-dataDir: ${path.resolve(a.dataDir)}      # the ledger (SQLite); back it up with \`checkpoint-gateway backup\`
+dataDir: ${stringify(path.resolve(a.dataDir)).trim()}      # the ledger (SQLite); back it up with \`checkpoint-gateway backup\`
 
 http:
   host: 127.0.0.1        # the kiosk browser runs on this PC; other PCs reach the console through a TLS proxy (docs/install.md)
   port: ${a.httpPort}
 
 mqtt:
-  url: ${a.mqttUrl}
+  url: ${stringify(a.mqttUrl).trim()}
 
 privacy:
   # The site's secret behind the pseudonyms: the same file on every checkpoint of the site and at the office.

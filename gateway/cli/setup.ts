@@ -6,7 +6,7 @@
 // line each, so a script (or a test) can answer them; `--answers file.yaml` runs it
 // unattended. On a terminal the PIN is typed without echo.
 import type { Command } from 'commander';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConfigError, readConfigFile, validateYamlConfig } from '../config/load.js';
@@ -220,9 +220,10 @@ async function askAll(p: Prompter): Promise<{ answers: SetupAnswers; pin: string
 
   const mqttUrl = await p.ask("Central office's MQTT broker", { def: DEFAULT_MQTT_URL, check: check(answersSchema.shape.mqttUrl) });
   const httpPort = Number(await p.ask('HTTP port of the kiosk and guard console', { def: '8080', check: (a) => (/^\d+$/.test(a) && Number(a) >= 1 && Number(a) <= 65535 ? null : 'expected a port number 1-65535') }));
-  const secret = await p.ask('Pseudonym secret: "new" for the first checkpoint of a site, else the path of the site\'s secret file', { def: 'new' });
-  const issuers = await p.ask('Pass issuers: the path of their public key file or folder (*.jwk.json) to import, or "new" for a key pair made here');
-  const office = await p.ask('Central office: the path of its public key file or folder (*.jwk.json), or "new" for a key pair made here');
+  const newOrExisting = (a: string): string | null => (a === 'new' || existsSync(path.resolve(a)) ? null : `no such file or folder: ${path.resolve(a)}`);
+  const secret = await p.ask('Pseudonym secret: "new" for the first checkpoint of a site, else the path of the site\'s secret file', { def: 'new', check: newOrExisting });
+  const issuers = await p.ask('Pass issuers: the path of their public key file or folder (*.jwk.json) to import, or "new" for a key pair made here', { check: newOrExisting });
+  const office = await p.ask('Central office: the path of its public key file or folder (*.jwk.json), or "new" for a key pair made here', { check: newOrExisting });
   const guardId = await p.ask('First guard: id', { def: 'G-01', check: (a) => guardCheck(() => checkGuardId(a)) });
   const guardName = await p.ask('First guard: name', { check: (a) => (a.length <= 64 ? null : 'expected at most 64 characters') });
   let pin: string;
