@@ -2,10 +2,21 @@
 // PATH: a machine whose timedatectl answers "no" gets a warning and an alert the guard
 // sees; "yes" gets neither. (The tool here is a two-line script standing in for
 // systemd's, which this container cannot run: it has no systemd as PID 1.)
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { guardGet, startGatewayProcess, tempDir, until, type GatewayProcess } from './helpers.js';
+
+/** Temporary folders of this file, removed after it. */
+const made: string[] = [];
+function madeDir(prefix: string): string {
+  const dir = tempDir(prefix);
+  made.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 let gw: GatewayProcess | undefined;
 afterEach(async () => {
@@ -15,7 +26,7 @@ afterEach(async () => {
 
 /** A folder holding a `timedatectl` that prints `answer`, to put first on PATH. */
 function timedatectlSaying(answer: string): string {
-  const bin = path.join(tempDir('clock-bin-'), 'bin');
+  const bin = path.join(madeDir('clock-bin-'), 'bin');
   mkdirSync(bin);
   writeFileSync(path.join(bin, 'timedatectl'), `#!/bin/sh\n[ "$*" = "show -p NTPSynchronized --value" ] || exit 1\necho ${answer}\n`);
   chmodSync(path.join(bin, 'timedatectl'), 0o755);

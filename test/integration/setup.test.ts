@@ -3,12 +3,23 @@
 // started on it: the first guard signs in, a pass of the site's own issuer is admitted,
 // a demo pass is not. Also unattended (`--answers`), importing public keys.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { generateIssuerKeys } from '../../gateway/credentials/index.js';
 import { ROOT, cli, cliFails, postJson, startGatewayProcess, tempDir, until, type GatewayProcess } from './helpers.js';
+
+/** Temporary folders of this file, removed after it. */
+const made: string[] = [];
+function madeDir(prefix: string): string {
+  const dir = tempDir(prefix);
+  made.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 let gw: GatewayProcess | undefined;
 afterEach(async () => {
@@ -48,7 +59,7 @@ async function scan(url: string, payload: string): Promise<void> {
 
 describe('setup', () => {
   it('asks its questions one by one on stdin, writes a configuration that passes config check, and the gateway starts on it', async () => {
-    const root = tempDir('setup-prompts-');
+    const root = madeDir('setup-prompts-');
     const etc = path.join(root, 'etc');
     const { code, stderr } = await setupAtPrompts([
       ['Folder for the configuration and keys [/etc/checkpoint]: ', etc],
@@ -123,7 +134,7 @@ describe('setup', () => {
   });
 
   it('stops with exit 2 and writes nothing when the input ends before the last answer', async () => {
-    const root = tempDir('setup-short-');
+    const root = madeDir('setup-short-');
     const etc = path.join(root, 'etc');
     const { code, stderr } = await setupAtPrompts([
       ['[/etc/checkpoint]: ', etc],
@@ -135,7 +146,7 @@ describe('setup', () => {
   });
 
   it('runs unattended from an answers file: imports the public keys, copies the site secret, writes a device path, and refuses the demo key', async () => {
-    const root = tempDir('setup-answers-');
+    const root = madeDir('setup-answers-');
     const office = path.join(root, 'from-office');
     mkdirSync(office);
     for (const kid of ['office-a', 'office-b']) writeFileSync(path.join(office, `${kid}.jwk.json`), JSON.stringify((await generateIssuerKeys(kid)).publicJwk));
@@ -193,7 +204,7 @@ describe('setup', () => {
   });
 
   it('lists every problem of an answers file at its line, exit 78', async () => {
-    const root = tempDir('setup-bad-answers-');
+    const root = madeDir('setup-bad-answers-');
     writeFileSync(path.join(root, 'answers.yaml'), ['site: Bad Site', 'checkpoint: all', 'issuers: new', 'guard: { id: G-1, name: x }', 'colour: red'].join('\n'));
     const { code, stderr } = await cliFails(['setup', '--answers', path.join(root, 'answers.yaml')]);
     expect(code).toBe(78);

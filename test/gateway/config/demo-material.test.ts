@@ -2,9 +2,9 @@
 // the configuration says `demo: true`; `config check` and the gateway's start-up (exit 78)
 // say so with the file and what to do.
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { checkConfig } from '../../../gateway/config/check.js';
 import { DEMO_PUBLIC_KEYS, demoKeyOf, isDemoSecret } from '../../../gateway/config/demo-material.js';
 import { formatProblem } from '../../../gateway/config/load.js';
@@ -12,11 +12,22 @@ import { generateIssuerKeys } from '../../../gateway/credentials/index.js';
 import { secretFromHex } from '../../../gateway/telemetry/pseudonym.js';
 import { ROOT, runProcess, tempDir } from '../../integration/helpers.js';
 
+/** Temporary folders of this file, removed after it. */
+const made: string[] = [];
+function madeDir(prefix: string): string {
+  const dir = tempDir(prefix);
+  made.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 const LANE = ['lanes:', '  - id: in-1', '    scanner: { type: sim }', '    thermometer: { type: sim }', '    relay: { type: sim }'];
 
 /** A site folder whose secret and keys are copies of the demo's under other names. */
 function demoCopies(): { dir: string; file: (demoLine: string) => string } {
-  const dir = tempDir('cfg-demo-');
+  const dir = madeDir('cfg-demo-');
   copyFileSync(path.join(ROOT, 'config/demo/pseudonym.secret'), path.join(dir, 'site.secret'));
   mkdirSync(path.join(dir, 'issuers'));
   copyFileSync(path.join(ROOT, 'config/trust/demo-issuer-1.jwk.json'), path.join(dir, 'issuers/health-office.jwk.json'));
