@@ -12,6 +12,7 @@ import { ConfigError, configPathFromEnv, type LoadedConfig } from './config/load
 import { CredentialError } from './credentials/errors.js';
 import { logFormat } from './boot/log-format.js';
 import { createGatewayLogger } from './boot/logger.js';
+import { reportClockSync } from './boot/clock.js';
 import { notifySystemd } from './boot/systemd.js';
 import { GatewayStartError, startGateway } from './gateway.js';
 import { HttpStartError } from './http/access.js';
@@ -70,6 +71,8 @@ async function main(): Promise<void> {
     `ready: kiosk at ${gateway.url}/ (started in ${readyMs} ms)`,
   );
   const systemd = await notifySystemd(logger);
+  // After "ready": the check runs a program, and the gate decides meanwhile.
+  void reportClockSync(logger, (alert) => gateway.alerts.raise(alert)).catch((err: unknown) => logger.error({ err }, 'clock check failed'));
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -87,7 +87,7 @@ export interface Listed {
   recognised: string | null;
 }
 
-async function listDevices(): Promise<{ devices: Listed[]; notes: string[] }> {
+export async function listDevices(): Promise<{ devices: Listed[]; notes: string[] }> {
   const notes: string[] = [];
   const devices: Listed[] = [];
   const { SerialPort } = await import('serialport');

@@ -19,10 +19,12 @@ import { VERSION } from '../version.js';
 import { readSecret } from '../gateway.js';
 import { ScreeningError, screeningDay, screeningDayOf, screeningReport } from '../screening/report.js';
 import { pseudonymizer } from '../telemetry/pseudonym.js';
+import { registerBackupCommand } from './backup.js';
 import { registerCentral } from './central.js';
 import { registerDeviceCommands } from './devices.js';
 import { registerGuardCommands } from './guards.js';
 import { registerPolicyCommands } from './policy.js';
+import { registerSetupCommand } from './setup.js';
 
 const DEMO_KEY = 'config/demo/issuer-1.private.jwk.json';
 
@@ -319,6 +321,8 @@ export function buildProgram(): Command {
 
   registerPolicyCommands(program);
   registerDeviceCommands(program);
+  registerBackupCommand(program);
+  registerSetupCommand(program);
   registerCentral(program);
   return program;
 }

@@ -24,6 +24,7 @@ import {
   type ConfigProblem,
   type LoadedConfig,
 } from './load.js';
+import { demoKeysIn, demoRemedy, isDemoSecret } from './demo-material.js';
 import { loadProfileFile, shippedProfilesDir } from './profiles.js';
 import { configSchema } from './schema.js';
 import { TRUST_FILE_SUFFIX, readTrustDir } from './trust.js';
@@ -107,6 +108,22 @@ export async function checkConfig(file: string, env: Env = process.env): Promise
     );
   }
 
+  // The demo's published keys and secret: refused unless the file says it is a demo.
+  const demo = raw['demo'] === true;
+  const demoUsed: string[] = [];
+  const secretBytes = secret ? secretFromHex(secret.text) : null;
+  if (secret && secretBytes && isDemoSecret(secretBytes)) {
+    if (demo) demoUsed.push('the demo pseudonym secret');
+    else {
+      problems.push(
+        at(
+          ['privacy', 'pseudonymSecretFile'],
+          `${secret.file} holds the demo pseudonym secret, published with the source code: anyone could map this site's pseudonyms back to staff ids; ${demoRemedy(abs, 'give the site a secret of its own')}`,
+        ),
+      );
+    }
+  }
+
   for (const [keyPath, what] of [
     [['trust', 'passIssuersDir'], 'pass issuers'],
     [['central', 'updateKeysDir'], 'central office update keys'],
@@ -115,6 +132,21 @@ export async function checkConfig(file: string, env: Env = process.env): Promise
     if (rel === undefined) continue;
     const folder = path.resolve(dir, rel);
     if (!isFolder(folder, (message) => problems.push(at([...keyPath], `cannot use the folder of ${what} ${folder}: ${message}`)))) continue;
+    for (const found of demoKeysIn(folder)) {
+      if (demo) demoUsed.push(found.what);
+      else {
+        const [danger, real] =
+          keyPath[0] === 'trust'
+            ? ['anyone can forge passes this gate admits', "the real issuers' public keys"]
+            : ['anyone can push updates (roster, watchlists, policy, keys) to this gate', "your central office's public key"];
+        problems.push(
+          at(
+            [...keyPath],
+            `${found.file} is ${found.what}, whose private key is published with the source code: ${danger}; ${demoRemedy(abs, `remove it from ${folder} and put ${real} there`)}`,
+          ),
+        );
+      }
+    }
     const { list, problems: bad } = await readTrustDir(folder);
     for (const p of bad) problems.push(at([...keyPath], p.message));
     if (list.size === 0 && bad.length === 0) {
@@ -125,6 +157,8 @@ export async function checkConfig(file: string, env: Env = process.env): Promise
       );
     }
   }
+
+  if (demoUsed.length > 0) notes.push(`demo: true: using ${[...new Set(demoUsed)].join(', ')}, published with the source code; never for a real gate`);
 
   const password = read(['mqtt', 'passwordFile'], 'MQTT password file');
   if (password && (password.text.split(/\r?\n/)[0] ?? '') === '') problems.push(at(['mqtt', 'passwordFile'], `${password.file}: expected the password on the first line, found an empty line`));

@@ -69,6 +69,11 @@ const profileOverrides = z
 
 export const configSchema = z
   .strictObject({
+    /**
+     * A demo or bench gateway: may use the demo keys and secret published with the code
+     * (config/demo, the demo trust keys). Without it the check refuses them (demo-material.ts).
+     */
+    demo: z.boolean().default(false),
     site: id,
     checkpoint: id.refine((v) => v !== 'all', 'expected a checkpoint id other than "all" (reserved: commands to every checkpoint of a site)'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

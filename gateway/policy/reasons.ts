@@ -535,7 +535,7 @@ export function overrideReason(code: OverrideReasonCode): Reason {
 // zone corrections, rejected updates). Kinds and codes travel over MQTT as they are; these
 // texts are for people.
 /** Alert kinds raised by the gateway's own code beside the policy's AlertKind. */
-export type RaisedAlertKind = AlertKind | 'device-down' | 'device-up' | 'guard-override' | 'tailgate' | 'update-rejected' | 'zone-corrected';
+export type RaisedAlertKind = AlertKind | 'device-down' | 'device-up' | 'guard-override' | 'tailgate' | 'update-rejected' | 'zone-corrected' | 'clock-unsynced';
 
 export const ALERT_KIND_TEXT: Readonly<Record<RaisedAlertKind, Text>> = {
   fever: { zh: '发热', en: 'Fever' },
@@ -554,6 +554,7 @@ export const ALERT_KIND_TEXT: Readonly<Record<RaisedAlertKind, Text>> = {
   tailgate: { zh: '无放行通过', en: 'Passage without admission' },
   'update-rejected': { zh: '更新被拒收', en: 'Update rejected' },
   'zone-corrected': { zh: '人数更正', en: 'Count corrected' },
+  'clock-unsynced': { zh: '时钟未同步', en: 'Clock not synchronised' },
 };
 
 /** Texts of the alert codes that are not reason or override codes. */
@@ -565,6 +566,7 @@ export const ALERT_CODE_TEXT: Readonly<Record<string, Text>> = {
   DEVICE_DOWN_SENSOR: { zh: '通行传感器断开，区域人数暂停计数', en: 'Passage sensor down: the zone count is paused' },
   PASSAGE_WITHOUT_ADMISSION: { zh: '有人未经放行通过（尾随或强行通过）', en: 'Someone went through without admission (tailgating or a forced gate)' },
   ZONE_COUNT_CORRECTED: { zh: '区域人数已更正', en: 'Zone count corrected' },
+  CLOCK_NOT_SYNCHRONISED: { zh: '系统时钟未与时间服务器同步，核酸时限和通行码有效期依赖准确时间', en: 'The system clock is not synchronised; test windows and pass expiry depend on it' },
   UPDATE_MALFORMED: { zh: '收到无法读取的更新', en: 'An update could not be read' },
   UPDATE_KIND_UNKNOWN: { zh: '收到未知类型的更新', en: 'An update of an unknown kind' },
   UPDATE_KEY_UNKNOWN: { zh: '更新的签名密钥未登记', en: 'An update signed with an unknown key' },

@@ -27,6 +27,7 @@ export const ALERT_KINDS = [
   'tailgate',
   'update-rejected',
   'zone-corrected',
+  'clock-unsynced',
 ] as const;
 export type KnownAlertKind = (typeof ALERT_KINDS)[number];
 

@@ -10,7 +10,7 @@ import { createSimulator, type ScannerSimulator, type ThermometerSimulator } fro
 import { SerialLink } from '../../drivers/transport/serial.js';
 import { ROOT, until } from '../integration/helpers.js';
 
-export const UNIT_FILE = path.join(ROOT, 'config/systemd/checkpoint-gateway.service');
+export const UNIT_FILE = path.join(ROOT, 'deploy/systemd/checkpoint-gateway.service');
 
 /** A systemd time span of the shipped unit in ms ("200ms", "2", "10s"). */
 export function unitSpanMs(key: string): number {

@@ -1,6 +1,7 @@
 // The whole configuration check (config check and start-up): every problem of the file,
 // the files and folders it names and its profiles in one run, each at file:line.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,8 +12,13 @@ import { formatProblem } from '../../../gateway/config/load.js';
 import { generateIssuerKeys } from '../../../gateway/credentials/index.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
-const SECRET = path.join(ROOT, 'config/demo/pseudonym.secret');
-const TRUST = path.join(ROOT, 'config/trust');
+// A site's own secret and issuer key: the demo's are refused without `demo: true`.
+const OWN = mkdtempSync(path.join(tmpdir(), 'cfg-check-own-'));
+const SECRET = path.join(OWN, 'pseudonym.secret');
+writeFileSync(SECRET, `${randomBytes(32).toString('hex')}\n`);
+const TRUST = path.join(OWN, 'trust');
+mkdirSync(TRUST);
+writeFileSync(path.join(TRUST, 'site-issuer-1.jwk.json'), JSON.stringify((await generateIssuerKeys('site-issuer-1')).publicJwk));
 
 /** Writes numbered YAML lines into a fresh folder; returns the folder and the file. */
 function yamlFile(lines: string[]): { dir: string; file: string } {
@@ -185,10 +191,12 @@ describe('configuration check', () => {
     expect(lines).toEqual([`${dir}/gateway.yaml: environment DATA_DIR: cannot create /etc/passwd/data: a part of the path is not a folder (ENOTDIR)`]);
   });
 
-  it('passes the demo configuration, noting nothing', async () => {
+  it('passes the demo configuration, noting only that it uses the demo material', async () => {
     const result = await checkConfig(path.join(ROOT, 'config/gateway.yaml'), {});
     expect(result.problems).toEqual([]);
-    expect(result.notes).toEqual([]);
+    expect(result.notes).toEqual([
+      'demo: true: using the demo pseudonym secret, the demo pass issuer (demo-issuer-1), the demo central office (demo-central-1), published with the source code; never for a real gate',
+    ]);
     expect(result.loaded?.config.checkpoint).toBe('mine-entrance');
   });
 
