@@ -1,8 +1,11 @@
 // config/central.yaml: the central office service's settings, validated with zod and
 // reported like the gateway's (every problem at once: file, line, key path, expected).
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { demoKeyOf, demoRemedy, isDemoSecret } from '../gateway/config/demo-material.js';
 import { applyDeployEnv, ConfigError, readConfigFile, validateYamlConfig } from '../gateway/config/load.js';
+import { secretFromHex } from '../gateway/telemetry/pseudonym.js';
 
 export { ConfigError };
 export const DEFAULT_CENTRAL_CONFIG = 'config/central.yaml';
@@ -10,6 +13,8 @@ export const DEFAULT_CENTRAL_CONFIG = 'config/central.yaml';
 const topicLevel = /^[^/+#\u0000$][^/+#\u0000]*$/;
 
 export const centralConfigSchema = z.strictObject({
+  /** Only a demo may use the demo's published secret and office key (as on the gateway). */
+  demo: z.boolean().default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Relative paths resolve against this file's folder. PGlite's data lives under it. */
   dataDir: z.string().min(1),
@@ -129,7 +134,45 @@ export function centralConfigPath(env: Env = process.env): string {
 
 export function loadCentralConfig(file: string, env: Env = process.env): LoadedCentralConfig {
   const { abs, text } = readConfigFile(file);
-  return parseCentralConfig(text, abs, env);
+  const loaded = parseCentralConfig(text, abs, env);
+  if (!loaded.config.demo) {
+    const problems = demoMaterialProblems(loaded);
+    if (problems.length > 0) throw new ConfigError(abs, problems);
+  }
+  return loaded;
+}
+
+/**
+ * The demo's secret and office key are published with the source: anyone could map the
+ * site's pseudonyms back to staff ids, or sign updates the gateways take. Unreadable or
+ * malformed files are left to the start-up, which names them.
+ */
+function demoMaterialProblems(loaded: LoadedCentralConfig): string[] {
+  const problems: string[] = [];
+  const read = (f: string): string | null => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch {
+      return null;
+    }
+  };
+  for (const [site, f] of Object.entries(loaded.paths.pseudonymSecretFiles)) {
+    const text = read(f);
+    const secret = text === null ? null : secretFromHex(text);
+    if (secret !== null && isDemoSecret(secret)) problems.push(`sites.${site}.pseudonymSecretFile: ${demoRemedy(loaded.file, `${f} is the demo pseudonym secret, published with the source code: use the site's own secret (the gateways' privacy.pseudonymSecretFile)`)}`);
+  }
+  const keyFile = loaded.paths.signingKeyFile;
+  const keyText = keyFile === null ? null : read(keyFile);
+  if (keyFile !== null && keyText !== null) {
+    let what: string | null = null;
+    try {
+      what = demoKeyOf(JSON.parse(keyText));
+    } catch {
+      what = null;
+    }
+    if (what !== null) problems.push(`updates.signingKeyFile: ${demoRemedy(loaded.file, `${keyFile} is ${what}'s private key, published with the source code: make the office's own with \`central keys generate\``)}`);
+  }
+  return problems;
 }
 
 /** Validate YAML text as if read from `file`; throws ConfigError listing every problem. */

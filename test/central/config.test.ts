@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +30,29 @@ describe('central office configuration', () => {
     expect(loaded.config.mqtt.protocolVersion).toBe('auto');
     expect(loaded.paths.signingKeyFile).toBe(path.resolve('config/demo/central-1.private.jwk.json'));
     expect(loaded.paths.dataDir).toBe(path.resolve('data/central'));
+  });
+
+  it('refuses the demo secret and the demo office key, wherever they lie, unless the file says demo: true', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'central-demo-'));
+    // Copies under other names are still the demo's: recognised by content.
+    writeFileSync(path.join(dir, 'site.secret'), readFileSync(path.resolve('config/demo/pseudonym.secret')));
+    writeFileSync(path.join(dir, 'office.private.jwk.json'), readFileSync(path.resolve('config/demo/central-1.private.jwk.json')));
+    const body = `dataDir: data\nmqtt:\n  clientId: office-1\nupdates:\n  signingKeyFile: office.private.jwk.json\nsites:\n  mine-a: { pseudonymSecretFile: site.secret }\n`;
+    const file = path.join(dir, 'central.yaml');
+    writeFileSync(file, body);
+    let err: unknown;
+    try {
+      loadCentralConfig(file, {});
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/sites\.mine-a\.pseudonymSecretFile: .*site\.secret is the demo pseudonym secret/);
+    expect(problems).toMatch(/updates\.signingKeyFile: .*the demo central office/);
+    expect(problems).toContain('demo: true');
+    writeFileSync(file, `demo: true\n${body}`);
+    expect(loadCentralConfig(file, {}).config.demo).toBe(true);
   });
 
   it('fills the defaults of a minimal file (gap repair after 30 s, MQTT 5, plain subscriptions)', () => {

@@ -164,6 +164,8 @@ export async function writeServiceConfig(o: ServiceConfigOptions): Promise<strin
   const { writeFile } = await import('node:fs/promises');
   const file = path.join(o.dataDir, `central-${o.clientId}.yaml`);
   const lines = [
+    // Tests sign with the demo office key and use the demo secret: only a demo may.
+    'demo: true',
     `logLevel: ${process.env.TEST_LOG ?? 'info'}`,
     `dataDir: ${JSON.stringify(o.dataDir)}`,
     ...(o.databaseUrl ? ['database:', `  url: ${JSON.stringify(o.databaseUrl)}`] : []),
