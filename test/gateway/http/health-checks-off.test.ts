@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kioskSnapshot } from '../../../gateway/http/access.js';
 import { guardTexts, renderGuardPage } from '../../../gateway/http/guard-page.js';
+import { buildHealthReport } from '../../../gateway/http/health.js';
 import { renderKioskPage } from '../../../gateway/http/kiosk-page.js';
 import type { LaneSnapshot } from '../../../gateway/lane/types.js';
 import { reason } from '../../../gateway/policy/reasons.js';
@@ -45,6 +46,17 @@ describe('the open lane view with health checks off', () => {
     expect(viewFor(admitted, T0 + 1000, 5000)).toMatchObject({ kind: 'admit', temperature: null });
     expect(viewFor({ ...admitted, state: 'measuring' }, T0 + 1000, 5000)).toEqual({ kind: 'measuring', prompt: ACCESS_ONLY_PROMPT });
     expect(viewFor({ ...snapshot(), state: 'measuring' }, T0, 5000)).toMatchObject({ prompt: { zh: '请测量体温' } });
+  });
+});
+
+describe('/healthz with health checks off', () => {
+  it('is not degraded by a thermometer the lane does not need', () => {
+    const down = { ...up, state: 'disconnected' as const };
+    const report = (s: LaneSnapshot) => buildHealthReport({ version: '1', startedAt: T0, site: 's', checkpoint: 'c', lanes: [s], mqtt: null, outboxDepth: 0, now: T0 });
+    const lane = snapshot({ state: 'idle', devices: { scanner: up, thermometer: down, relay: up } });
+    expect(report({ ...lane, healthChecks: 'off' }).status).toBe('ok');
+    expect(report(lane).status).toBe('degraded');
+    expect(report({ ...lane, healthChecks: 'off', devices: { scanner: up, thermometer: up, relay: down } }).status).toBe('degraded');
   });
 });
 
