@@ -1,6 +1,8 @@
 // policy.healthChecks (issue 14 item 4): on unless set off, and nothing else accepted.
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../../gateway/config/load.js';
+import { ConfigError, loadConfig, parseConfig } from '../../../gateway/config/load.js';
+import { resolveLaneProfiles } from '../../../gateway/config/profiles.js';
 
 const minimal = (policy = '') => `
 site: s1
@@ -33,5 +35,14 @@ describe('policy.healthChecks', () => {
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as ConfigError).problems.join('\n')).toContain('line 8: policy.healthChecks: expected on or off');
     }
+  });
+});
+
+describe('the access-only demo (config/access-only.yaml)', () => {
+  it('turns health checks off on a lane of the access-only profile', () => {
+    const loaded = loadConfig(path.resolve('config/access-only.yaml'), {});
+    expect(loaded.config.policy.healthChecks).toBe('off');
+    const profiles = resolveLaneProfiles(loaded);
+    expect(profiles.lanes.get('in-1')?.profile).toMatchObject({ name: 'access-only', healthChecks: 'off' });
   });
 });
