@@ -3,26 +3,31 @@
 // live. Pure: the caller reads the rows and the profile.
 import type { HealthFacts } from '../credentials/types.js';
 import { decide, normalizeRegion } from './decide.js';
+import { withoutHealthFacts } from './health-checks.js';
 import type { DecideInput, EvaluatedFacts, Outcome, PolicyProfile, Verdict } from './types.js';
 import { applyZone, type ZoneAtPassage } from './zones.js';
 
 /** The facts of one decide() call as kept in the ledger. */
 export function evaluatedFacts(input: DecideInput): EvaluatedFacts {
+  const facts = allFacts(input);
+  // Health checks off: decide() read no health claim, reading, travel record, risk area
+  // or leave, so none of them is kept (the profile's hash says health checks were off).
+  return input.profile.healthChecks === 'off' ? withoutHealthFacts(facts) : facts;
+}
+
+function allFacts(input: DecideInput): EvaluatedFacts {
   const c = input.credential;
-  // Health checks off: decide() read no health claim, reading, travel record or risk
-  // area, so none of them is kept (the profile's hash says health checks were off).
-  const health = input.profile.healthChecks !== 'off';
-  const visits = health && c.ok && Array.isArray(c.subject.health.travel?.visits) ? c.subject.health.travel.visits : [];
+  const visits = c.ok && Array.isArray(c.subject.health.travel?.visits) ? c.subject.health.travel.visits : [];
   const crews = Array.isArray(input.facts.crews) ? input.facts.crews : [];
-  const stops = health ? crews.flatMap((cr) => (Array.isArray(cr.itinerary) ? cr.itinerary : [])) : [];
+  const stops = crews.flatMap((cr) => (Array.isArray(cr.itinerary) ? cr.itinerary : []));
   const visited = new Set([...visits, ...stops].map((v) => normalizeRegion(v.region)));
   return {
     v: 1,
     now: input.now,
     credential: c.ok
-      ? { ok: true, kind: c.kind, category: c.subject.category, ...(health ? { health: healthOnly(c.subject.health) } : {}) }
+      ? { ok: true, kind: c.kind, category: c.subject.category, health: healthOnly(c.subject.health) }
       : { ok: false, kind: c.kind, code: c.code },
-    readings: health ? input.readings.map((r) => ({ celsius: r.celsius, at: r.at, ...(r.invalid === undefined ? {} : { invalid: r.invalid }) })) : [],
+    readings: input.readings.map((r) => ({ celsius: r.celsius, at: r.at, ...(r.invalid === undefined ? {} : { invalid: r.invalid }) })),
     // Subject ids and approver names stay out: decide() does not read them.
     watchlist: input.facts.watchlist.map((w) => ({ kind: w.kind, from: w.from, until: w.until ?? null })),
     // Checkpoints and use counts only when set, so rows of plain approvals keep their old shape.
@@ -35,15 +40,14 @@ export function evaluatedFacts(input: DecideInput): EvaluatedFacts {
     // Only areas a visit could match: no other area can change any profile's decision.
     riskAreas: input.facts.riskAreas.filter((a) => visited.has(normalizeRegion(a.region))),
     ...(input.facts.checkpoint !== undefined && input.facts.approvals.some((a) => a.checkpoints !== undefined) ? { checkpoint: input.facts.checkpoint } : {}),
-    // Leave dates belong to the test rule: not read with health checks off.
-    ...(health && input.facts.leave !== undefined && input.facts.leave.length > 0 ? { leave: input.facts.leave.map((l) => ({ out: l.out, back: l.back })) } : {}),
+    ...(input.facts.leave !== undefined && input.facts.leave.length > 0 ? { leave: input.facts.leave.map((l) => ({ out: l.out, back: l.back })) } : {}),
     // Crew id, responsible person and members stay out: decide() reads only dates and places.
     ...(crews.length > 0
       ? {
           crews: crews.map((cr) => ({
             validFrom: cr.validFrom,
             validUntil: cr.validUntil,
-            itinerary: health ? (Array.isArray(cr.itinerary) ? cr.itinerary : []).map((v) => ({ region: v.region, from: v.from, to: v.to })) : [],
+            itinerary: (Array.isArray(cr.itinerary) ? cr.itinerary : []).map((v) => ({ region: v.region, from: v.from, to: v.to })),
           })),
         }
       : {}),
