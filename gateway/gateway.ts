@@ -24,9 +24,11 @@ import { SessionManager } from './guards/sessions.js';
 import { startHttpServer } from './http/server.js';
 import { buildLaneDevices, buildPassageSensor, SharedModbusPorts } from './devices.js';
 import { CodedError } from './errors.js';
+import { withoutHealth } from './lane/health-strip.js';
 import { Lane, type LaneDevices } from './lane/lane.js';
 import type { LaneSimControls, LaneSnapshot } from './lane/types.js';
 import { UPDATE_KINDS } from './updates/envelope.js';
+import { healthChecksOf } from './policy/profiles.js';
 import type { PolicyProfile } from './policy/types.js';
 import { openStore } from './store/index.js';
 import type { AlertRecord, LedgerEntry, Store } from './store/types.js';
@@ -35,7 +37,7 @@ import { connectTelemetry, type Telemetry } from './telemetry/connect.js';
 import type { MqttCredentials } from './telemetry/link.js';
 import { StatsReporter } from './telemetry/stats.js';
 import { DailyScreeningSummary } from './screening/daily-summary.js';
-import { LivePolicy, LiveTrust } from './updates/live.js';
+import { LiveHealthChecks, LivePolicy, LiveTrust } from './updates/live.js';
 import { UpdateService, restoreUpdates } from './updates/service.js';
 import { eventMessage, type EventMessageContext } from './telemetry/event-message.js';
 import { pseudonymizer, secretFromHex } from './telemetry/pseudonym.js';
@@ -82,6 +84,7 @@ export function readSecret(file: string): Buffer {
 
 export interface LaneParts {
   laneConfig: LaneConfig;
+  /** The profile in force (a live view: it may change under the lane). With health checks off, nothing health-related is stored. */
   profile: PolicyProfile;
   store: Store;
   trust: TrustList;
@@ -161,7 +164,9 @@ export function buildLane(parts: LaneParts, devices: LaneDevices, sim: LaneSimCo
     pseudonym: pseudonymizer(parts.secret),
     record: (entry) => {
       const topics = { events: parts.eventsTopic, alerts: parts.alertsTopic ?? parts.eventsTopic.replace(/[^/]*$/, 'alerts') };
-      const row = store.appendDecision(entry, decisionOutbox(store, topics, parts.ctx));
+      // The guard for health checks off: whatever the lane hands over, nothing health-related is stored (nor published: the events and alerts are built from the stored row).
+      const stored = healthChecksOf(parts.profile) === 'off' ? withoutHealth(entry) : entry;
+      const row = store.appendDecision(stored, decisionOutbox(store, topics, parts.ctx));
       parts.afterRecord(row);
       return row;
     },
@@ -217,11 +222,13 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
 
   try {
     const bus = new GatewayBus((err, event) => logger.error({ err, event }, 'bus handler failed'));
-    const ctx = { site: config.site, checkpoint: config.checkpoint };
     // The last applied central-office policy and trust list (SQLite) win over the files.
-    const restored = await restoreUpdates(store, { profile, trust });
+    const restored = await restoreUpdates(store, { profile, trust, healthChecks: config.policy.healthChecks });
     if (restored.restored.length > 0) logger.info({ kinds: restored.restored }, 'using the last applied central-office updates');
-    const livePolicy = new LivePolicy(restored.profile);
+    const healthChecks = new LiveHealthChecks(restored.healthChecks);
+    if (healthChecks.current === 'off') logger.info('health checks off: every lane is access control only');
+    const ctx = { site: config.site, checkpoint: config.checkpoint, healthChecks: () => healthChecks.current };
+    const livePolicy = new LivePolicy(restored.profile, healthChecks);
     const liveTrust = new LiveTrust(restored.trust);
     const centralDir = config.central.updateKeysDir ? path.resolve(path.dirname(loaded.file), config.central.updateKeysDir) : null;
     const centralKeys = centralDir ? await loadTrustDir(centralDir) : new Map();
@@ -235,6 +242,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
       centralKeys,
       policy: livePolicy,
       policyBase: profile,
+      healthChecks: { live: healthChecks, configured: config.policy.healthChecks },
       trust: liveTrust,
       now,
       logger: logger.child({ part: 'updates' }),
@@ -266,10 +274,13 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
           checkpoint: config.checkpoint,
           version: VERSION,
           configHash,
+          healthChecks: healthChecks.current,
           lanes: laneSnapshots().map((l) => ({
             id: l.lane,
             state: l.state,
             devices: Object.fromEntries(Object.entries(l.devices).map(([k, d]) => [k, { type: d.type, state: d.state }])),
+            // A lane on an access-only profile checks no health even with the gateway's setting on.
+            ...(l.healthChecks === 'off' ? { healthChecks: 'off' as const } : {}),
           })),
           updates: Object.fromEntries(UPDATE_KINDS.map((k) => [k, updates.appliedVersion(k)])),
         }),
@@ -306,19 +317,21 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
           sharedPorts,
           ...(zones.has(laneConfig.id) ? { zone: zones.get(laneConfig.id) as LaneZone } : {}),
           // Lanes on the default profile follow the central office's policy updates;
-          // a lane naming another profile keeps that file's rules.
-          ...((laneConfig.profile ?? config.policy.profile) === config.policy.profile
-            ? { profile: livePolicy.view, policyId: () => ({ name: livePolicy.current.name, hash: cachedProfileHash(livePolicy.current) }) }
-            : (() => {
-                const own = profiles.lanes.get(laneConfig.id) ?? profiles.defaultProfile;
-                return { profile: own.profile, policyId: () => ({ name: own.profile.name, hash: own.hash }) };
-              })()),
+          // a lane naming another profile keeps that file's rules. Every lane follows the
+          // health checks setting.
+          ...(() => {
+            const live =
+              (laneConfig.profile ?? config.policy.profile) === config.policy.profile
+                ? livePolicy
+                : new LivePolicy((profiles.lanes.get(laneConfig.id) ?? profiles.defaultProfile).profile, healthChecks);
+            return { profile: live.view, policyId: () => ({ name: live.current.name, hash: cachedProfileHash(live.current) }) };
+          })(),
           store,
           trust: liveTrust.view,
           passRules: { maxLifetimeHours: config.credentials.maxPassLifetimeHours },
           secret,
           eventsTopic: topics.events,
-          ctx: { site: config.site, checkpoint: config.checkpoint },
+          ctx,
           showMs: config.http.kioskResetMs,
           now,
           logger: logger.child({ part: 'lane', lane: laneConfig.id }),
@@ -331,6 +344,12 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
         }).lane,
     );
     laneSnapshots = () => lanes.map((l) => l.snapshot());
+    // Health checks switched (a signed policy update): every lane at once, then the office.
+    healthChecks.onChange(() => {
+      logger.info({ healthChecks: healthChecks.current }, healthChecks.current === 'off' ? 'health checks off: every lane is access control only' : 'health checks on');
+      for (const lane of lanes) lane.policyChanged();
+      telemetry.link.republishStatus();
+    });
     zoneChanged = (zone) => {
       for (const lane of lanes) if (zones.get(lane.id)?.zone === zone && zones.get(lane.id)?.direction === 'in') lane.republish();
     };

@@ -264,6 +264,8 @@ interface LaneStatus {
   name: string;
   state: string;
   devices: Record<'scanner' | 'thermometer' | 'relay', { state: string; type: string; detail?: string }>;
+  /** off: the lane checks no health: no thermometer, no health wording. */
+  healthChecks?: 'off';
 }
 
 const LANE_STATE_KEY: Record<string, string> = {
@@ -288,11 +290,14 @@ async function refreshStatus(): Promise<void> {
       card.dataset['state'] = l.state;
       const h = document.createElement('h3');
       h.textContent = l.name;
-      const state = bilingual(textOf(texts, LANE_STATE_KEY[l.state] ?? l.state), 'div');
+      const accessOnly = l.healthChecks === 'off';
+      // Without health checks nobody is measured: a busy lane waits for a driver's pass.
+      const stateKey = accessOnly && l.state === 'measuring' ? 'laneBusy' : (LANE_STATE_KEY[l.state] ?? l.state);
+      const state = bilingual(textOf(texts, stateKey), 'div');
       state.classList.add('state');
       const list = document.createElement('ul');
       list.className = 'devices';
-      for (const d of ['scanner', 'thermometer', 'relay'] as const) {
+      for (const d of accessOnly ? (['scanner', 'relay'] as const) : (['scanner', 'thermometer', 'relay'] as const)) {
         const li = labelled(textOf(texts, d), bilingual(textOf(texts, DEVICE_STATE_KEY[l.devices[d].state] ?? l.devices[d].state)));
         li.dataset['device'] = d;
         li.dataset['state'] = l.devices[d].state;
@@ -300,7 +305,13 @@ async function refreshStatus(): Promise<void> {
       }
       const button = actionButton('danger override', textOf(texts, 'override'), () => openOverride(l.id));
       button.dataset['lane'] = l.id;
-      card.append(h, state, list, button);
+      card.append(h, state);
+      if (accessOnly) {
+        const mode = bilingual(textOf(texts, 'accessOnly'), 'div');
+        mode.classList.add('mode');
+        card.append(mode);
+      }
+      card.append(list, button);
       return card;
     }),
   );
@@ -777,7 +788,8 @@ function setUp(): void {
   for (const id of ['feed-lane', 'q-lane']) fillSelect(el<HTMLSelectElement>(id), textOf(texts, 'allLanes'), lanes);
   for (const id of ['feed-outcome', 'q-outcome']) fillSelect(el<HTMLSelectElement>(id), textOf(texts, 'allOutcomes'), outcomes);
   fillSelect(el<HTMLSelectElement>('q-credential'), textOf(texts, 'allCredentials'), [
-    ['health-pass', textOf(texts, 'credentialHealthPass')],
+    // With health checks off the same credential is just a pass.
+    ['health-pass', textOf(texts, document.body.dataset['healthChecks'] === 'off' ? 'credentialPass' : 'credentialHealthPass')],
     ['staff-badge', textOf(texts, 'credentialStaffBadge')],
     ['unknown', textOf(texts, 'credentialUnknown')],
   ]);

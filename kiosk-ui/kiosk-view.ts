@@ -44,6 +44,8 @@ export interface KioskSnapshot {
   devices: { scanner: KioskDevice; thermometer: KioskDevice; relay: KioskDevice };
   /** On a zone's entry lane: how full it is, with the text to show. */
   zone?: KioskOccupancy;
+  /** `off`: access control only; the screen shows no temperature or health wording. */
+  healthChecks?: 'off';
 }
 
 export interface KioskOccupancy {
@@ -95,6 +97,8 @@ export function referHeadline(reasons: readonly KioskReason[]): ReferHeadline {
 export const LINK_DOWN_VIEW: KioskView = { kind: 'out-of-service', down: [], link: true };
 
 export const DEFAULT_PROMPT: KioskText = { zh: '请测量体温', en: 'Please measure your temperature' };
+/** The same without health checks (a vehicle gate waiting for the driver always sends its own prompt). */
+export const ACCESS_ONLY_PROMPT: KioskText = { zh: '请稍候', en: 'Please wait' };
 
 export const DEVICE_NAMES: Record<DeviceName, KioskText> = {
   scanner: { zh: '扫码器', en: 'Code scanner' },
@@ -120,7 +124,7 @@ export function viewFor(s: KioskSnapshot, now: number, resetMs: number): KioskVi
   }
   if (s.state === 'measuring') {
     const p = s.prompt;
-    if (p === null) return { kind: 'measuring', prompt: DEFAULT_PROMPT };
+    if (p === null) return { kind: 'measuring', prompt: s.healthChecks === 'off' ? ACCESS_ONLY_PROMPT : DEFAULT_PROMPT };
     return { kind: REMEASURE_CODES.has(p.code) ? 'remeasure' : 'measuring', prompt: { zh: p.zh, en: p.en } };
   }
   const last = s.last;
@@ -130,7 +134,7 @@ export function viewFor(s: KioskSnapshot, now: number, resetMs: number): KioskVi
       headline: last.outcome === 'refer' ? referHeadline(last.reasons) : last.outcome,
       reasons: last.reasons,
       maskedName: last.maskedName,
-      temperature: formatTemperature(last.temperature),
+      temperature: s.healthChecks === 'off' ? null : formatTemperature(last.temperature),
       until: last.at + resetMs,
     };
   }
@@ -207,7 +211,8 @@ export function isKioskSnapshot(x: unknown): x is KioskSnapshot {
     typeof devices === 'object' &&
     devices !== null &&
     (Object.keys(DEVICE_NAMES) as DeviceName[]).every((d) => isDevice((devices as Record<string, unknown>)[d])) &&
-    (s['zone'] === undefined || isOccupancy(s['zone']))
+    (s['zone'] === undefined || isOccupancy(s['zone'])) &&
+    (s['healthChecks'] === undefined || s['healthChecks'] === 'off')
   );
 }
 

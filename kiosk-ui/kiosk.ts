@@ -276,6 +276,8 @@ function connect(): void {
     }
     if (!isKioskSnapshot(data) || data.lane !== lane) return;
     snapshot = data;
+    // Health checks off: kiosk.css hides the health reminder (the switch may come at any time).
+    body.dataset['healthChecks'] = data.healthChecks ?? 'on';
     render();
   });
   es.addEventListener('error', () => {

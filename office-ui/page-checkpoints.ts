@@ -10,7 +10,8 @@ interface Checkpoint {
   forMs: number | null;
   version: string | null;
   configHash: string | null;
-  lanes: { id: string; state: string | null; devices: { name: string; type: string | null; state: string | null }[] }[];
+  healthChecks: 'on' | 'off' | null;
+  lanes: { id: string; state: string | null; accessOnly?: true; devices: { name: string; type: string | null; state: string | null }[] }[];
   outboxDepth: number | null;
   lastEventAt: string | null;
   updates: { kind: string; applied: number | null; published: number | null; outOfDate: boolean }[];
@@ -23,12 +24,14 @@ async function renderCheckpoints(content: HTMLElement): Promise<void> {
   const rows = checkpoints.map((c) => {
     const [zh, en] = STATE[c.state];
     const state = el('td', {}, el('span', { class: `state ${c.state}` }, bi(zh, en)), c.forMs === null ? null : el('div', { class: 'for' }, duration(c.forMs)), c.cause === null || c.state !== 'offline' ? null : el('div', { class: 'for' }, c.cause));
-    const lanes = el('td', { class: 'lanes' }, ...c.lanes.map((l) => el('div', {}, el('b', {}, l.id), ` ${l.state ?? ''} `, ...l.devices.flatMap((d) => [el('span', { class: `device ${d.state === 'connected' ? 'ok' : 'bad'}`, title: d.type ?? '' }, `${d.name}: ${d.state ?? '?'}`), ' ']))));
+    // A lane without health checks: said per lane unless the whole checkpoint is so.
+    const accessOnly = (): HTMLElement => el('span', { class: 'tag access-only' }, bi('仅门禁', 'access only'));
+    const lanes = el('td', { class: 'lanes' }, ...c.lanes.map((l) => el('div', {}, el('b', {}, l.id), ` ${l.state ?? ''} `, l.accessOnly === true && c.healthChecks !== 'off' ? accessOnly() : null, ' ', ...l.devices.flatMap((d) => [el('span', { class: `device ${d.state === 'connected' ? 'ok' : 'bad'}`, title: d.type ?? '' }, `${d.name}: ${d.state ?? '?'}`), ' ']))));
     const updates = el('td', { class: 'updates' }, ...c.updates.map((u) => el('div', { class: u.outOfDate ? 'update stale' : 'update' }, `${u.kind} ${u.applied ?? '—'} / ${u.published ?? '—'} `, u.outOfDate ? el('span', { class: 'tag' }, bi('过期', 'out of date')) : null)));
     return el('tr', { 'data-checkpoint': c.checkpoint, class: `cp ${c.state}` },
       el('td', {}, el('b', {}, c.checkpoint), el('div', { class: 'for' }, c.site)),
       state,
-      el('td', {}, c.version ?? '—'),
+      el('td', {}, c.version ?? '—', c.healthChecks === 'off' ? el('div', {}, el('span', { class: 'tag access-only', title: 'policy.healthChecks: off' }, bi('健康查验已停用', 'health checks off'))) : null),
       el('td', { class: 'mono', title: c.configHash ?? '' }, c.configHash === null ? '—' : c.configHash.replace(/^sha256:/, '').slice(0, 8)),
       lanes,
       el('td', { class: 'num' }, c.outboxDepth === null ? '—' : String(c.outboxDepth)),

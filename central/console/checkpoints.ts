@@ -15,6 +15,8 @@ export interface LaneState {
   id: string;
   state: string | null;
   devices: DeviceState[];
+  /** Present when the lane checks no health (access control only), from its birth entry. */
+  accessOnly?: true;
 }
 
 export interface UpdateState {
@@ -40,6 +42,8 @@ export interface CheckpointOverviewRow {
   forMs: number | null;
   version: string | null;
   configHash: string | null;
+  /** policy.healthChecks as its latest birth says; null = not said (a gateway from before the switch). */
+  healthChecks: 'on' | 'off' | null;
   lanes: LaneState[];
   /** From the newest stats message. */
   outboxDepth: number | null;
@@ -114,6 +118,7 @@ export async function checkpointsOverview(db: Queryable, filter: OverviewFilter,
       forMs: since === null ? null : Math.max(0, now - Date.parse(since)),
       version: str(birth.version),
       configHash: str(birth.configHash),
+      healthChecks: birth.healthChecks === 'on' || birth.healthChecks === 'off' ? birth.healthChecks : null,
       lanes: Array.isArray(birth.lanes) ? birth.lanes.filter(isRecord).map(toLane) : [],
       outboxDepth: typeof r.outbox_depth === 'number' ? r.outbox_depth : null,
       statsAt: iso(r.stats_at),
@@ -132,6 +137,7 @@ function toLane(l: Record<string, unknown>): LaneState {
   return {
     id: String(l.id),
     state: str(l.state),
+    ...(l.healthChecks === 'off' ? { accessOnly: true as const } : {}),
     // By name: jsonb does not keep the gateway's key order.
     devices: Object.entries(devices).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, d]) => ({
       name,

@@ -178,6 +178,11 @@ export const configSchema = z
         profilesDir: z.string().min(1).optional(),
         /** Adjust the default profile only; lanes naming another profile get it as written. */
         overrides: profileOverrides.default({}),
+        /**
+         * off: every lane is access control only (no health claim read, shown, stored or
+         * published; no thermometer needed). A signed policy update may set it too.
+         */
+        healthChecks: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
         /** Places with a seat limit and/or anti-passback (canteen, bathhouse), by their lanes. */
         zones: z.array(zone).default([]),
       })

@@ -9,6 +9,7 @@ import type { DeviceStatus } from '../../drivers/types.js';
 import { CodedError } from '../errors.js';
 import type { DecisionView, LaneSnapshot } from '../lane/types.js';
 import { HttpError } from './errors.js';
+import { isHealthReason } from '../policy/health-checks.js';
 import { publicReasons } from './kiosk-texts.js';
 
 export type HttpStartErrorCode = 'HTTP_METRICS_TOKEN_UNREADABLE' | 'HTTP_METRICS_TOKEN_WEAK';
@@ -110,5 +111,11 @@ export function kioskSnapshot(s: LaneSnapshot, now: number, resetMs: number): La
     },
   };
   if (s.zone !== undefined) out.zone = s.zone;
+  if (s.healthChecks === 'off') {
+    // Access control only: nothing health-related on the open view, whatever the lane held.
+    out.healthChecks = 'off';
+    if (out.last !== null) out.last = { ...out.last, temperature: null, reasons: out.last.reasons.filter((r) => !isHealthReason(r)) };
+    if (out.prompt !== null && isHealthReason(out.prompt)) out.prompt = null;
+  }
   return out;
 }

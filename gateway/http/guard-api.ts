@@ -351,7 +351,7 @@ export function guardRouter(deps: GuardApiDeps): Router {
     res.json({
       lanes: deps.lanes.map((l) => {
         const snap = l.snapshot();
-        return { id: l.id, name: snap.name, state: snap.state, since: snap.since, devices: snap.devices };
+        return { id: l.id, name: snap.name, state: snap.state, since: snap.since, devices: snap.devices, ...(snap.healthChecks === 'off' ? { healthChecks: 'off' as const } : {}) };
       }),
       mqtt: report.mqtt,
       outboxDepth: report.outboxDepth,

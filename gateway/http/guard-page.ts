@@ -47,8 +47,10 @@ export function guardTexts(): GuardTexts {
   };
 }
 
-export function renderGuardPage(template: string, texts: GuardTexts, lanes: { id: string; name: string }[]): string {
+/** `healthChecks` off (every lane access control only): the console names nothing by health. */
+export function renderGuardPage(template: string, texts: GuardTexts, lanes: { id: string; name: string }[], healthChecks: 'on' | 'off' = 'on'): string {
   const values: Record<string, string> = {
+    healthChecks,
     texts: JSON.stringify(texts),
     lanes: JSON.stringify(lanes),
     title: `${texts.ui['consoleTitle']?.zh ?? ''} · ${texts.ui['consoleTitle']?.en ?? ''}`,

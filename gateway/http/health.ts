@@ -52,9 +52,9 @@ export function buildHealthReport(input: HealthInputs): HealthReport {
     const counters = input.counters?.get(s.lane);
     return { id: s.lane, state: s.state, devices: s.devices, ...(counters ? { counters } : {}) };
   });
-  const laneTrouble = lanes.some(
-    (l) => l.state === 'out-of-service' || Object.values(l.devices).some(deviceDown),
-  );
+  // A lane without health checks does not need its thermometer: one down is no trouble.
+  const needed = (s: LaneSnapshot): DeviceStatus[] => Object.entries(s.devices).filter(([k]) => k !== 'thermometer' || s.healthChecks !== 'off').map(([, d]) => d);
+  const laneTrouble = input.lanes.some((s) => s.state === 'out-of-service' || needed(s).some(deviceDown));
   const linkTrouble = input.mqtt !== null && input.mqtt.state === 'disconnected';
   return {
     status: laneTrouble || linkTrouble ? 'degraded' : 'ok',

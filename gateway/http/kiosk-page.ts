@@ -44,15 +44,22 @@ export interface KioskPageValues {
   laneName: string;
   resetMs: number;
   serverNow: number;
+  /** off: the page carries no temperature or health wording (access control only). Default on. */
+  healthChecks?: 'on' | 'off';
 }
 
-/** The kiosk's fixed texts, from the catalogue (policy/reasons.ts) and its kiosk wording (kiosk-texts.ts): {{nameZh}} / {{nameEn}}. */
-export function kioskTexts(): Record<string, string> {
+/**
+ * The kiosk's fixed texts, from the catalogue (policy/reasons.ts) and its kiosk wording
+ * (kiosk-texts.ts): {{nameZh}} / {{nameEn}}. With health checks off, no health wording:
+ * no mask reminder, and "please wait" where the thermometer prompt would be.
+ */
+export function kioskTexts(healthChecks: 'on' | 'off' = 'on'): Record<string, string> {
+  const health = healthChecks === 'on';
   const pairs: Record<string, Text> = {
     title: UI_TEXT.kioskTitle,
     waiting: reason('LANE_WAITING'),
-    reminder: UI_TEXT.kioskReminder,
-    measure: reason('TEMP_NEEDED'),
+    reminder: health ? UI_TEXT.kioskReminder : { zh: '', en: '' },
+    measure: health ? reason('TEMP_NEEDED') : KIOSK_TEXT.waitHeadline,
     admit: outcomeText.admit,
     refuse: outcomeText.refuse,
     refer: outcomeText.refer,
@@ -76,7 +83,8 @@ export function kioskTexts(): Record<string, string> {
 /** Fills the {{name}} placeholders of index.html; every value is HTML-escaped. */
 export function renderKioskPage(template: string, v: KioskPageValues): string {
   const values: Record<string, string> = {
-    ...kioskTexts(),
+    ...kioskTexts(v.healthChecks),
+    healthChecks: v.healthChecks ?? 'on',
     lane: v.lane,
     laneName: v.laneName,
     resetMs: String(v.resetMs),

@@ -131,10 +131,12 @@ export function createHttpApp(
       return;
     }
     const template = await readFile(join(kioskPaths().sourceDir, 'index.html'), 'utf8');
+    const snap = lane.snapshot();
     res.type('html').send(
       renderKioskPage(template, {
         lane: lane.id,
-        laneName: lane.snapshot().name,
+        laneName: snap.name,
+        healthChecks: snap.healthChecks ?? 'on',
         resetMs: deps.kioskResetMs,
         serverNow: Date.now(),
       }),
@@ -190,7 +192,9 @@ export function createHttpApp(
     app.get('/guard', async (_req, res) => {
       const template = await readFile(join(kioskPaths().sourceDir, 'guard.html'), 'utf8');
       res.setHeader('Cache-Control', 'no-store');
-      res.type('html').send(renderGuardPage(template, texts, lanes.map((l) => ({ id: l.id, name: l.snapshot().name }))));
+      const snaps = lanes.map((l) => l.snapshot());
+      const accessOnly = snaps.length > 0 && snaps.every((s) => s.healthChecks === 'off');
+      res.type('html').send(renderGuardPage(template, texts, snaps.map((s) => ({ id: s.lane, name: s.name })), accessOnly ? 'off' : 'on'));
     });
     app.use('/api', guardRouter({ ...deps.guard, lanes, bus: deps.bus, logger, health: deps.health }));
   }

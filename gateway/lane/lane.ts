@@ -219,12 +219,29 @@ export class Lane implements LaneHandle {
       last: this.#last,
       devices: { scanner: scanner.status, thermometer: thermometer.status, relay: relay.status, ...(sensor ? { sensor: sensor.status } : {}) },
       ...this.#occupancy(),
+      ...(this.#healthChecks() ? {} : { healthChecks: 'off' as const }),
     };
   }
 
   /** Show the lane again (its zone's count changed elsewhere: an exit, a beam, a correction). */
   republish(): void {
     this.#emit();
+  }
+
+  /**
+   * The profile in force changed (a policy update, health checks turned on or off): the
+   * devices the lane needs may have changed (no thermometer without health checks), and a
+   * person waiting to be measured is decided again under the new rules at once.
+   */
+  policyChanged(): void {
+    if (!this.#healthChecks()) this.#unpaired = null;
+    this.#onDeviceStatus();
+    if (this.#passage && this.#state === 'measuring') this.#evaluate();
+  }
+
+  /** False when the profile in force reads no health claim (access control only): no thermometer, no readings. */
+  #healthChecks(): boolean {
+    return this.#deps.profile.healthChecks !== 'off';
   }
 
   /** How full this entry lane's zone is, for its kiosk; nothing on other lanes or when the store cannot say. */
@@ -271,10 +288,14 @@ export class Lane implements LaneHandle {
     this.#unsubscribe.push(() => device.off(event, h));
   }
 
-  /** The devices without which nobody may pass (a passage sensor is not one of them). */
+  /**
+   * The devices without which nobody may pass (a passage sensor is not one of them, nor
+   * the thermometer when the lane checks no health).
+   */
   #downDevices(): (keyof typeof DEVICE_DOWN_CODES)[] {
     const devices = this.#deps.devices;
-    return (Object.keys(DEVICE_DOWN_CODES) as (keyof typeof DEVICE_DOWN_CODES)[]).filter((k) => devices[k].status.state !== 'connected');
+    const needed = (Object.keys(DEVICE_DOWN_CODES) as (keyof typeof DEVICE_DOWN_CODES)[]).filter((k) => k !== 'thermometer' || this.#healthChecks());
+    return needed.filter((k) => devices[k].status.state !== 'connected');
   }
 
   #deviceDownDecision(down: (keyof typeof DEVICE_DOWN_CODES)[]): Decision {
@@ -340,7 +361,8 @@ export class Lane implements LaneHandle {
     }
     const readings: TemperatureReading[] = [];
     const before = this.#unpaired;
-    if (before && this.#deps.now() - before.at <= this.#deps.config.temperatureWindowMs) {
+    // Without health checks no reading belongs to a passage.
+    if (before && this.#healthChecks() && this.#deps.now() - before.at <= this.#deps.config.temperatureWindowMs) {
       readings.push({ celsius: before.celsius, at: before.at });
     }
     this.#unpaired = null;
@@ -396,6 +418,8 @@ export class Lane implements LaneHandle {
   }
 
   #onReading(r: ThermometerReading): void {
+    // Without health checks a reading is not read at all, not even kept for the next scan.
+    if (!this.#healthChecks()) return;
     if (this.#passage && this.#state === 'measuring') {
       this.#passage.readings.push({ celsius: r.celsius, at: r.at });
       this.#evaluate();
@@ -410,6 +434,7 @@ export class Lane implements LaneHandle {
    * of the person waiting out the window; before a scan it only voids the unpaired reading.
    */
   #onInvalidReading(r: InvalidReading): void {
+    if (!this.#healthChecks()) return;
     if (this.#passage && this.#state === 'measuring') {
       this.#passage.readings.push({ celsius: Number.NaN, at: r.at, invalid: r.code });
       this.#evaluate();

@@ -33,6 +33,11 @@ export interface LaneSnapshot {
   devices: { scanner: DeviceStatus; thermometer: DeviceStatus; relay: DeviceStatus; sensor?: DeviceStatus };
   /** On a zone's entry lane: how full the zone is now, with the text the kiosk shows. */
   zone?: ZoneOccupancyView;
+  /**
+   * `off` when the lane checks no health (access control only): the kiosk and the console
+   * then show no temperature or health wording. Absent = health checks on.
+   */
+  healthChecks?: 'off';
 }
 
 export interface ZoneOccupancyView {

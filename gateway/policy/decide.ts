@@ -109,24 +109,37 @@ export function decide(input: DecideInput): Verdict {
 
   const subject = credential.subject;
   const facts = input.facts;
+  // Access control only: no health claim is read, no temperature asked for.
+  const health = profile.healthChecks !== 'off';
   const found = new Findings((rule) => enforcementOf(profile, subject.category, rule));
   found.rule = 'category';
   checkCategory(found, subject, profile);
-  found.rule = 'healthCode';
-  checkHealthCode(found, subject);
-  found.rule = 'travel';
-  checkTravel(found, subject, facts.riskAreas, profile, now);
-  found.rule = 'test';
-  checkTest(found, subject, profile, now, facts.leave);
+  if (health) {
+    found.rule = 'healthCode';
+    checkHealthCode(found, subject);
+    found.rule = 'travel';
+    checkTravel(found, subject, facts.riskAreas, profile, now);
+    found.rule = 'test';
+    checkTest(found, subject, profile, now, facts.leave);
+  }
   found.rule = 'watchlist';
   checkWatchlist(found, facts.watchlist, now);
   found.rule = 'approval';
   checkApproval(found, subject, facts.approvals, profile, now, facts.checkpoint);
   found.rule = 'crew';
-  checkCrew(found, subject, facts, profile, now);
+  checkCrew(found, subject, facts, profile, now, health);
   found.rule = 'vehicle';
   checkVehicle(found, subject, facts.vehicle, profile);
   found.rule = 'temperature';
+
+  if (!health) {
+    // Identity alone: admitted unless a rule of access (category, watchlist, approval,
+    // crew, vehicle) failed hard. No reading is asked for or kept.
+    if (found.reasons.length === 0) return softAdmit(found);
+    found.reasons.push(...found.soft);
+    found.alerts.push(...found.softAlerts);
+    return refusal(found, subject, profile, undefined);
+  }
 
   const temp = assessTemperature(Array.isArray(input.readings) ? input.readings : [], profile);
 
@@ -163,12 +176,17 @@ export function decide(input: DecideInput): Verdict {
   }
 }
 
-/** Admit; rules enforced soft that failed are recorded as reasons and raise alerts. */
-function softAdmit(found: Findings, celsius: number): Decision {
+/**
+ * Admit; rules enforced soft that failed are recorded as reasons and raise alerts.
+ * `celsius` is the reading relied on; none when health checks are off.
+ */
+function softAdmit(found: Findings, celsius?: number): Decision {
   const first = found.soft[0];
-  if (!first) return { outcome: 'admit', reasons: [], alerts: [], temperature: celsius };
-  const alerts: Alert[] = [{ kind: 'soft-rule', severity: 'warning', code: first.code }, ...found.softAlerts];
-  return { outcome: 'admit', reasons: [...found.soft], alerts: dedupeAlerts(alerts), temperature: celsius };
+  const decision: Decision = first
+    ? { outcome: 'admit', reasons: [...found.soft], alerts: dedupeAlerts([{ kind: 'soft-rule', severity: 'warning', code: first.code }, ...found.softAlerts]) }
+    : { outcome: 'admit', reasons: [], alerts: [] };
+  if (celsius !== undefined) decision.temperature = celsius;
+  return decision;
 }
 
 function credentialDecision(code: CredentialFailureCode): Decision {
@@ -447,7 +465,7 @@ export function crewInUse(category: Category, facts: LocalFacts, now: number): {
   return c === undefined ? null : { id: c.id, responsible: c.responsible };
 }
 
-function checkCrew(found: Findings, subject: Subject, facts: LocalFacts, profile: PolicyProfile, now: number): void {
+function checkCrew(found: Findings, subject: Subject, facts: LocalFacts, profile: PolicyProfile, now: number, health: boolean): void {
   if (!CREW_CATEGORIES.includes(subject.category)) return;
   const list = Array.isArray(facts.crews) ? facts.crews : [];
   const current = list.filter((c) => crewApplies(c, now));
@@ -460,7 +478,9 @@ function checkCrew(found: Findings, subject: Subject, facts: LocalFacts, profile
     else found.add(reason('CREW_NOT_REGISTERED'));
     return;
   }
-  // The crew's itinerary counts like the member's own travel visits, under the travel rule.
+  // The crew's itinerary counts like the member's own travel visits, under the travel rule
+  // (a travel record: not read with health checks off).
+  if (!health) return;
   const stops = current.flatMap((c) => (Array.isArray(c.itinerary) ? c.itinerary : []));
   const hits = riskVisits(stops, Array.isArray(facts.riskAreas) ? facts.riskAreas : [], profile.riskLookbackDays, now);
   if (hits.regions.length > 0) {

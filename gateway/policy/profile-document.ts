@@ -17,22 +17,27 @@ const celsius = z.number({ error: 'expected °C as a number' }).min(20, 'expecte
 
 const rules = z.strictObject({
   category: z.strictObject({ enforce, allowed: z.array(category).min(1, 'expected at least one category') }),
+  // The four health rules may be left out only with `healthChecks: off` (checked below).
   /** Soft applies to a yellow code only: red is always refused. */
-  healthCode: z.strictObject({ enforce }),
-  travel: z.strictObject({
-    enforce,
-    /** A stay in a medium/high area while it was listed counts for this many days after. */
-    lookbackDays: z.number({ error: 'expected a number of days' }).int('expected whole days').min(1, 'expected at least 1 day').max(365, 'expected at most 365 days'),
-  }),
+  healthCode: z.strictObject({ enforce }).optional(),
+  travel: z
+    .strictObject({
+      enforce,
+      /** A stay in a medium/high area while it was listed counts for this many days after. */
+      lookbackDays: z.number({ error: 'expected a number of days' }).int('expected whole days').min(1, 'expected at least 1 day').max(365, 'expected at most 365 days'),
+    })
+    .optional(),
   /** Soft applies to a missing, old or unreadable test only: positive is always refused. */
-  test: z.strictObject({ enforce, windowHours: hours }),
-  temperature: z.strictObject({
-    enforce: hardOnly,
-    feverThreshold: celsius,
-    plausibleMin: celsius,
-    plausibleMax: celsius,
-    implausibleRetries: z.number({ error: 'expected a count' }).int('expected a whole number').min(0).max(10, 'expected at most 10'),
-  }),
+  test: z.strictObject({ enforce, windowHours: hours }).optional(),
+  temperature: z
+    .strictObject({
+      enforce: hardOnly,
+      feverThreshold: celsius,
+      plausibleMin: celsius,
+      plausibleMax: celsius,
+      implausibleRetries: z.number({ error: 'expected a count' }).int('expected a whole number').min(0).max(10, 'expected at most 10'),
+    })
+    .optional(),
   watchlist: z.strictObject({ enforce: hardOnly }),
   approval: z.strictObject({ enforce, requiredFor: z.array(category) }),
   /** Vehicle gate only: a driver passes with a vehicle pass naming them; goods essential or within the daily limit. */
@@ -57,13 +62,37 @@ const categoryOverride = z.strictObject({
   approval: enforceOnly.optional(),
 });
 
+/** The rules a profile with health checks off may leave out (they are not read then). */
+const HEALTH_RULES = ['healthCode', 'travel', 'test', 'temperature'] as const;
+
 export const profileDocumentSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a lowercase id: letters, digits and "-", at most 32 characters'),
   description: z.strictObject({ zh: z.string(), en: z.string() }).optional(),
+  /** off: access control only; no health claim is read (docs/policy.md). Default on. */
+  healthChecks: z.enum(['on', 'off'], { error: 'expected on or off' }).optional(),
   rules,
   /** Per person category: overrides of the rules above for that category. */
   categories: z.partialRecord(category, categoryOverride).optional(),
 });
+
+/**
+ * Health rules a document with health checks on leaves out. Read from the raw data beside
+ * the schema (a zod refinement would only run once everything else is valid), so they are
+ * listed with every other problem at once.
+ */
+function missingHealthRules(data: unknown): DocumentIssue[] {
+  // An unreadable healthChecks is reported by the schema; what it meant is unknown.
+  if (!isRecord(data) || (data.healthChecks !== undefined && data.healthChecks !== 'on') || !isRecord(data.rules)) return [];
+  const present = data.rules;
+  return HEALTH_RULES.filter((rule) => present[rule] === undefined).map((rule) => ({
+    path: `rules.${rule}`,
+    message: 'missing; expected the rule (only a profile with healthChecks: off may leave it out)',
+  }));
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
 
 export type ProfileDocument = z.infer<typeof profileDocumentSchema>;
 
@@ -111,21 +140,19 @@ const DOC_PATH: Readonly<Record<string, string>> = {
  */
 export function compileProfileDocument(data: unknown, source: string): PolicyProfile {
   const parsed = profileDocumentSchema.safeParse(data);
-  if (!parsed.success) {
-    throw new ProfileDocumentError(
-      source,
-      parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: describe(i) })),
-    );
+  const missing = missingHealthRules(data);
+  if (!parsed.success || missing.length > 0) {
+    throw new ProfileDocumentError(source, [
+      ...(parsed.success ? [] : parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: describe(i) }))),
+      ...missing,
+    ]);
   }
   const doc = parsed.data;
   const r = doc.rules;
-  const enforceAll: EnforceMap = {
-    category: r.category.enforce,
-    healthCode: r.healthCode.enforce,
-    travel: r.travel.enforce,
-    test: r.test.enforce,
-    approval: r.approval.enforce,
-  };
+  const enforceAll: EnforceMap = { category: r.category.enforce, approval: r.approval.enforce };
+  if (r.healthCode) enforceAll.healthCode = r.healthCode.enforce;
+  if (r.travel) enforceAll.travel = r.travel.enforce;
+  if (r.test) enforceAll.test = r.test.enforce;
   const testWindowHoursByCategory: Partial<Record<Category, number>> = {};
   const enforceByCategory: Partial<Record<Category, EnforceMap>> = {};
   for (const [cat, o] of Object.entries(doc.categories ?? {}) as [Category, z.infer<typeof categoryOverride> | undefined][]) {
@@ -138,20 +165,22 @@ export function compileProfileDocument(data: unknown, source: string): PolicyPro
     }
     enforceByCategory[cat] = map;
   }
+  // A health rule left out (healthChecks: off) keeps the built-in parameters: never read.
   const overrides: ProfileOverrides = {
     name: doc.name,
-    testWindowHours: r.test.windowHours,
+    testWindowHours: r.test?.windowHours,
     testWindowHoursByCategory,
-    feverThreshold: r.temperature.feverThreshold,
-    plausibleMin: r.temperature.plausibleMin,
-    plausibleMax: r.temperature.plausibleMax,
-    implausibleRetries: r.temperature.implausibleRetries,
-    riskLookbackDays: r.travel.lookbackDays,
+    feverThreshold: r.temperature?.feverThreshold,
+    plausibleMin: r.temperature?.plausibleMin,
+    plausibleMax: r.temperature?.plausibleMax,
+    implausibleRetries: r.temperature?.implausibleRetries,
+    riskLookbackDays: r.travel?.lookbackDays,
     approvalRequiredFor: r.approval.requiredFor,
     allowedCategories: r.category.allowed,
     enforce: enforceAll,
     enforceByCategory,
     ...(r.vehicle === undefined ? {} : { vehicle: { essentialGoods: r.vehicle.essentialGoods, nonEssentialPerDay: r.vehicle.nonEssentialPerDay } }),
+    ...(doc.healthChecks === 'off' ? { healthChecks: 'off' as const } : {}),
   };
   try {
     return profileFromOverrides(overrides);

@@ -4,7 +4,7 @@
 // Fahrenheit number) must stop the gateway at start, not quietly admit everyone.
 import { CATEGORIES, GOODS_PATTERN, type Category } from '../credentials/types.js';
 import { CodedError } from '../errors.js';
-import { SOFT_RULES, type EnforceMap, type PolicyProfile, type VehicleRule } from './types.js';
+import { HEALTH_CHECKS, SOFT_RULES, type EnforceMap, type HealthChecks, type PolicyProfile, type VehicleRule } from './types.js';
 
 /** The source's rules: 48 h test, 37.3 °C, 14 days, visitors need an approval. */
 export const MINE_ENTRANCE: PolicyProfile = deepFreeze({
@@ -37,7 +37,8 @@ export type ProfileIssueCode =
   | 'EMPTY'
   | 'PLAUSIBLE_RANGE_INVERTED'
   | 'THRESHOLD_OUTSIDE_PLAUSIBLE'
-  | 'NOT_AN_ENFORCEMENT';
+  | 'NOT_AN_ENFORCEMENT'
+  | 'NOT_ON_OR_OFF';
 
 export interface ProfileIssue {
   /** Key path inside the profile, e.g. "testWindowHoursByCategory.visitor". */
@@ -81,6 +82,7 @@ const KEYS: readonly (keyof PolicyProfile)[] = [
   'enforce',
   'enforceByCategory',
   'vehicle',
+  'healthChecks',
 ];
 
 /**
@@ -119,6 +121,7 @@ export function profileFromOverrides(overrides: ProfileOverrides = {}, base: Pol
     enforce: pick('enforce'),
     enforceByCategory: pick('enforceByCategory'),
     vehicle: pick('vehicle'),
+    healthChecks: pick('healthChecks'),
   };
   const profile = checkProfile(merged, issues);
   if (issues.length > 0 || !profile) throw new PolicyProfileError(issues);
@@ -128,7 +131,7 @@ export function profileFromOverrides(overrides: ProfileOverrides = {}, base: Pol
 /** Every problem with a complete profile; empty when it is usable. */
 export function validateProfile(profile: PolicyProfile): ProfileIssue[] {
   const issues: ProfileIssue[] = [];
-  checkProfile({ enforce: undefined, enforceByCategory: undefined, vehicle: undefined, ...profile }, issues);
+  checkProfile({ enforce: undefined, enforceByCategory: undefined, vehicle: undefined, healthChecks: undefined, ...profile }, issues);
   return issues;
 }
 
@@ -184,6 +187,9 @@ function checkProfile(p: Record<keyof PolicyProfile, unknown>, issues: ProfileIs
     }
   }
   if (p.vehicle !== undefined) vehicleRule(issues, p.vehicle);
+  if (p.healthChecks !== undefined && !(HEALTH_CHECKS as readonly unknown[]).includes(p.healthChecks)) {
+    issues.push({ path: 'healthChecks', code: 'NOT_ON_OR_OFF', message: `expected on or off, got ${String(p.healthChecks)}` });
+  }
   if (issues.length > start) return null;
   // Normal form, so equal rules give equal profiles (and hashes): profile-wide, only soft
   // rules are listed (hard is the default); per category, only what differs from that.
@@ -221,7 +227,25 @@ function checkProfile(p: Record<keyof PolicyProfile, unknown>, issues: ProfileIs
             nonEssentialPerDay: (p.vehicle as VehicleRule).nonEssentialPerDay,
           },
         }),
+    // Only when off, so every profile with health checks keeps its hash.
+    ...(p.healthChecks === 'off' ? { healthChecks: 'off' as const } : {}),
   };
+}
+
+/** `on` unless the profile turns health checks off. */
+export function healthChecksOf(profile: Pick<PolicyProfile, 'healthChecks'>): HealthChecks {
+  return profile.healthChecks === 'off' ? 'off' : 'on';
+}
+
+/**
+ * The profile a lane decides with under the gateway's `policy.healthChecks`: with `off`,
+ * the profile with health checks off (its name kept, its hash changed, so the ledger
+ * tells the two apart); with `on`, the profile as written (an access-only profile stays
+ * access-only). Frozen, like every profile.
+ */
+export function underHealthChecks(profile: PolicyProfile, gateway: HealthChecks): PolicyProfile {
+  if (gateway === 'on' || profile.healthChecks === 'off') return profile;
+  return deepFreeze({ ...profile, healthChecks: 'off' as const });
 }
 
 function vehicleRule(issues: ProfileIssue[], v: unknown): void {

@@ -608,6 +608,10 @@ export const UI_TEXT = {
   laneMeasuring: { zh: '测温中', en: 'Measuring' },
   laneShowing: { zh: '显示结果', en: 'Showing result' },
   laneOutOfService: { zh: '暂停使用', en: 'Out of service' },
+  /** A lane without health checks that is busy (a vehicle gate waiting for the driver): nobody is measured. */
+  laneBusy: { zh: '处理中', en: 'Busy' },
+  /** On a lane card when the lane checks no health (policy.healthChecks off, or an access-only profile). */
+  accessOnly: { zh: '仅门禁，不查验健康信息', en: 'Access control only: no health checks' },
   override: { zh: '人工放行', en: 'Open gate' },
   overrideReason: { zh: '放行原因', en: 'Reason' },
   overrideNote: { zh: '补充说明', en: 'Note' },
@@ -660,6 +664,8 @@ export const UI_TEXT = {
   temperature: { zh: '体温', en: 'Temperature' },
   guard: { zh: '值守人', en: 'Guard' },
   credentialHealthPass: { zh: '健康通行码', en: 'Health pass' },
+  /** The same credential, named without health wording when health checks are off. */
+  credentialPass: { zh: '通行码', en: 'Pass' },
   credentialStaffBadge: { zh: '工牌', en: 'Staff badge' },
   credentialUnknown: { zh: '未知', en: 'Unknown' },
   reconnecting: { zh: '正在重新连接…', en: 'Reconnecting…' },

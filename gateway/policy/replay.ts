@@ -3,11 +3,19 @@
 // live. Pure: the caller reads the rows and the profile.
 import type { HealthFacts } from '../credentials/types.js';
 import { decide, normalizeRegion } from './decide.js';
+import { withoutHealthFacts } from './health-checks.js';
 import type { DecideInput, EvaluatedFacts, Outcome, PolicyProfile, Verdict } from './types.js';
 import { applyZone, type ZoneAtPassage } from './zones.js';
 
 /** The facts of one decide() call as kept in the ledger. */
 export function evaluatedFacts(input: DecideInput): EvaluatedFacts {
+  const facts = allFacts(input);
+  // Health checks off: decide() read no health claim, reading, travel record, risk area
+  // or leave, so none of them is kept (the profile's hash says health checks were off).
+  return input.profile.healthChecks === 'off' ? withoutHealthFacts(facts) : facts;
+}
+
+function allFacts(input: DecideInput): EvaluatedFacts {
   const c = input.credential;
   const visits = c.ok && Array.isArray(c.subject.health.travel?.visits) ? c.subject.health.travel.visits : [];
   const crews = Array.isArray(input.facts.crews) ? input.facts.crews : [];
@@ -67,12 +75,19 @@ function healthOnly(h: HealthFacts): HealthFacts {
   return out;
 }
 
+/**
+ * What a passage decided with health checks off stands for under a profile that checks
+ * health: nothing is known, so every health rule fails closed (a code that is not a
+ * colour reads as not green; no travel record; no test).
+ */
+const NOT_READ: HealthFacts = { healthCode: 'not-read' as HealthFacts['healthCode'] };
+
 /** The decide() input these facts stand for, under `profile`. */
 export function inputFromFacts(f: EvaluatedFacts, profile: PolicyProfile): DecideInput {
   const c = f.credential;
   return {
     credential: c.ok
-      ? { ok: true, kind: c.kind, subject: { id: '', name: '', category: c.category, health: c.health } }
+      ? { ok: true, kind: c.kind, subject: { id: '', name: '', category: c.category, health: c.health ?? NOT_READ } }
       : { ok: false, kind: c.kind, code: c.code, detail: '' },
     readings: f.readings,
     facts: {

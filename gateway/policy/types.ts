@@ -176,6 +176,15 @@ export interface VehicleRule {
   nonEssentialPerDay: number;
 }
 
+/**
+ * Whether a checkpoint reads health claims at all. `off` turns it into plain access
+ * control: identity, category, watchlists, approvals, crews, vehicles and zones still
+ * apply; the health code, test, travel record, risk areas and temperature are neither
+ * read nor recorded (docs/policy.md "Access control only").
+ */
+export type HealthChecks = 'on' | 'off';
+export const HEALTH_CHECKS: readonly HealthChecks[] = ['on', 'off'];
+
 /** Rules a profile may enforce `soft` (admit, record the reason, alert). */
 export const SOFT_RULES = ['category', 'healthCode', 'travel', 'test', 'approval'] as const;
 export type SoftRule = (typeof SOFT_RULES)[number];
@@ -214,6 +223,11 @@ export interface PolicyProfile {
    * the goods must be essential or within the daily limit of non-essential entries.
    */
   vehicle?: VehicleRule;
+  /**
+   * `off`: access control only (see HealthChecks); the health rules' parameters above are
+   * then not read. Absent = `on`, so every profile written before this key keeps its hash.
+   */
+  healthChecks?: 'off';
 }
 
 export interface DecideInput {
@@ -236,7 +250,8 @@ export interface EvaluatedFacts {
   /** The `now` decide() was called with, epoch ms. */
   now: number;
   credential:
-    | { ok: true; kind: 'health-pass' | 'staff-badge'; category: Category; health: HealthFacts }
+    /** `health` is absent when the profile had health checks off: nothing of it was read. */
+    | { ok: true; kind: 'health-pass' | 'staff-badge'; category: Category; health?: HealthFacts }
     | { ok: false; kind: CredentialKind; code: CredentialFailureCode };
   readings: TemperatureReading[];
   watchlist: { kind: WatchlistKind; from: string; until: string | null }[];

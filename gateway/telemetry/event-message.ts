@@ -2,13 +2,19 @@
 // whitelist, so a field added to the ledger later (or the local-only subjectName) can
 // never reach the central office by accident.
 import type { Category, CredentialKind } from '../credentials/types.js';
-import type { Alert, Outcome } from '../policy/types.js';
+import { isHealthAlert, isHealthReason } from '../policy/health-checks.js';
+import type { Alert, HealthChecks, Outcome } from '../policy/types.js';
 import type { LedgerEntry } from '../store/types.js';
 import { isPseudonym } from './pseudonym.js';
 
 export interface EventMessageContext {
   site: string;
   checkpoint: string;
+  /**
+   * The gateway's health checks setting now. With `off` no event carries a temperature or
+   * a health reason or alert, even one built from a row stored before (a resend).
+   */
+  healthChecks?: () => HealthChecks;
 }
 
 /** Version 1 of the event payload. Fields are only ever added, never renamed. */
@@ -37,6 +43,7 @@ export interface EventMessageV1 {
 }
 
 export function toEventMessage(row: LedgerEntry, ctx: EventMessageContext): EventMessageV1 {
+  const health = ctx.healthChecks?.() !== 'off';
   return {
     v: 1,
     id: row.id,
@@ -47,15 +54,15 @@ export function toEventMessage(row: LedgerEntry, ctx: EventMessageContext): Even
     lane: row.lane,
     kind: row.kind,
     outcome: row.outcome,
-    reasons: row.reasons.map((r) => r.code),
-    alerts: row.alerts.map((a) => ({ kind: a.kind, severity: a.severity, code: a.code })),
+    reasons: row.reasons.filter((r) => health || !isHealthReason(r)).map((r) => r.code),
+    alerts: row.alerts.filter((a) => health || !isHealthAlert(a)).map((a) => ({ kind: a.kind, severity: a.severity, code: a.code })),
     credential: row.credential,
     // Fail closed for privacy: anything that is not a pseudonym (a raw id passed by
     // mistake) is withheld rather than published. Throwing instead would abort the
     // ledger transaction this is built in, losing the event.
     subject: row.subjectRef !== null && isPseudonym(row.subjectRef) ? row.subjectRef : null,
     category: row.category,
-    temperature: row.temperature,
+    temperature: health ? row.temperature : null,
   };
 }
 

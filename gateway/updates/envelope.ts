@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { TrustList } from '../credentials/trust-list.js';
 import { trustListFromJwks } from '../credentials/trust-list.js';
 import { profileFromOverrides, type ProfileOverrides } from '../policy/profiles.js';
-import type { Approval, CrewRegistration, PolicyProfile, RiskArea, WatchlistEntry } from '../policy/types.js';
+import type { Approval, CrewRegistration, HealthChecks, PolicyProfile, RiskArea, WatchlistEntry } from '../policy/types.js';
 import type { RosterEntry } from '../store/types.js';
 import { checkApprovals, checkCrews, checkRiskAreas, checkRosterEntries, checkWatchlistEntries, isIsoTimestamp } from '../store/validate.js';
 import { UpdateError } from './errors.js';
@@ -65,7 +65,11 @@ const dataSchemas = {
   'risk-areas': entries,
   approvals: entries,
   crews: entries,
-  policy: z.strictObject({ overrides: z.record(z.string(), z.unknown()) }),
+  policy: z.strictObject({
+    overrides: z.record(z.string(), z.unknown()),
+    /** Every lane, every profile: off = access control only. Absent = as the gateway's config says. */
+    healthChecks: z.enum(['on', 'off'], { error: 'expected on or off' }).optional(),
+  }),
   'trust-keys': z.strictObject({ keys: z.array(z.unknown()).max(1000) }),
   // Gap repair: the office asks for ledger rows it did not receive (docs/mqtt.md).
   resend: z
@@ -84,7 +88,7 @@ export type PreparedData =
   | { kind: 'risk-areas'; entries: RiskArea[] }
   | { kind: 'approvals'; entries: Approval[] }
   | { kind: 'crews'; entries: CrewRegistration[] }
-  | { kind: 'policy'; overrides: ProfileOverrides; profile: PolicyProfile }
+  | { kind: 'policy'; overrides: ProfileOverrides; profile: PolicyProfile; healthChecks?: HealthChecks }
   | { kind: 'trust-keys'; jwks: Record<string, unknown>[]; trust: TrustList }
   | { kind: 'resend'; fromSeq: number; toSeq: number };
 
@@ -196,6 +200,11 @@ export async function prepareUpdateData(envelope: UpdateEnvelope, policyBase?: P
   const parsed = schema.safeParse(envelope.data);
   if (!parsed.success) throw new UpdateError('UPDATE_SCHEMA_INVALID', `data: ${describe(parsed.error.issues)}`);
   const data = parsed.data as Record<string, unknown>;
+  // One place for the switch: beside the overrides it covers every lane; inside them it
+  // would cover the default profile's lanes only.
+  if (envelope.kind === 'policy' && isRecord(data.overrides) && Object.hasOwn(data.overrides, 'healthChecks')) {
+    throw new UpdateError('UPDATE_SCHEMA_INVALID', 'data.overrides.healthChecks: expected healthChecks beside overrides (data.healthChecks), where it applies to every lane');
+  }
   try {
     switch (envelope.kind) {
       case 'roster': {
@@ -226,7 +235,8 @@ export async function prepareUpdateData(envelope: UpdateEnvelope, policyBase?: P
       }
       case 'policy': {
         const overrides = data.overrides as ProfileOverrides;
-        return { kind: 'policy', overrides, profile: profileFromOverrides(overrides, policyBase) };
+        const healthChecks = data.healthChecks as HealthChecks | undefined;
+        return { kind: 'policy', overrides, profile: profileFromOverrides(overrides, policyBase), ...(healthChecks === undefined ? {} : { healthChecks }) };
       }
       case 'trust-keys': {
         const jwks = data.keys as Record<string, unknown>[];

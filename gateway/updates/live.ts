@@ -3,15 +3,52 @@
 // give them an object whose contents follow the latest applied update, so the next
 // decision uses it without rebuilding a lane.
 import type { TrustList, TrustedKey } from '../credentials/trust-list.js';
-import type { PolicyProfile } from '../policy/types.js';
+import { underHealthChecks } from '../policy/profiles.js';
+import type { HealthChecks, PolicyProfile } from '../policy/types.js';
+
+/**
+ * The gateway's `policy.healthChecks`: as configured, or as the last applied policy
+ * update set it. Every LivePolicy built on it follows a change at once.
+ */
+export class LiveHealthChecks {
+  #mode: HealthChecks;
+  readonly #listeners: (() => void)[] = [];
+
+  constructor(initial: HealthChecks) {
+    this.#mode = initial;
+  }
+
+  get current(): HealthChecks {
+    return this.#mode;
+  }
+
+  /** Synchronous: listeners run in the order they subscribed, before this returns. */
+  set(mode: HealthChecks): void {
+    if (mode === this.#mode) return;
+    this.#mode = mode;
+    for (const l of this.#listeners) l();
+  }
+
+  onChange(listener: () => void): void {
+    this.#listeners.push(listener);
+  }
+}
 
 export class LivePolicy {
+  #base: PolicyProfile;
   #current: PolicyProfile;
+  readonly #health: LiveHealthChecks | undefined;
   /** Hand this to the lanes: every read goes to the current profile. */
   readonly view: PolicyProfile;
 
-  constructor(initial: PolicyProfile) {
-    this.#current = initial;
+  /** With `health`, the profile in force has health checks off whenever the gateway's setting is off. */
+  constructor(initial: PolicyProfile, health?: LiveHealthChecks) {
+    this.#base = initial;
+    this.#health = health;
+    this.#current = this.#effective();
+    health?.onChange(() => {
+      this.#current = this.#effective();
+    });
     // A Proxy rather than copied getters: a field added to PolicyProfile later is
     // followed too, optional ones included.
     this.view = new Proxy({} as PolicyProfile, {
@@ -28,13 +65,19 @@ export class LivePolicy {
     });
   }
 
+  /** The profile in force (under the gateway's health checks setting). */
   get current(): PolicyProfile {
     return this.#current;
   }
 
   /** Synchronous swap: a decision sees the old or the new profile, never a mix. */
   set(profile: PolicyProfile): void {
-    this.#current = profile;
+    this.#base = profile;
+    this.#current = this.#effective();
+  }
+
+  #effective(): PolicyProfile {
+    return underHealthChecks(this.#base, this.#health?.current ?? 'on');
   }
 }
 

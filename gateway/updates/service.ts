@@ -7,14 +7,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { trustListFromJwks, type TrustList } from '../credentials/trust-list.js';
 import { profileFromOverrides, type ProfileOverrides } from '../policy/profiles.js';
-import type { PolicyProfile } from '../policy/types.js';
+import type { HealthChecks, PolicyProfile } from '../policy/types.js';
 import type { AlertRecord, LedgerEntry, OutboxMessage, Store } from '../store/types.js';
 import { alertOutbox, eventOutbox } from '../telemetry/alerts.js';
 import type { InboundCommand } from '../telemetry/link.js';
 import type { CheckpointTopics } from '../telemetry/topics.js';
 import { UpdateError, isUpdateError, type UpdateErrorCode } from './errors.js';
 import { UPDATE_KINDS, isUpdateKind, peekTransaction, verifyUpdate, type UpdateKind, type VerifiedUpdate } from './envelope.js';
-import type { LivePolicy, LiveTrust } from './live.js';
+import type { LiveHealthChecks, LivePolicy, LiveTrust } from './live.js';
 import { RejectionFolder, type RejectionLimits } from './rejections.js';
 
 export type UpdateStore = Pick<
@@ -67,6 +67,11 @@ export interface UpdateServiceOptions {
   policy: LivePolicy;
   /** What a policy update's overrides apply to: the configured default profile. */
   policyBase?: PolicyProfile;
+  /**
+   * The gateway's health checks setting, and what it falls back to when a policy update
+   * does not set it (the config's policy.healthChecks).
+   */
+  healthChecks?: { live: LiveHealthChecks; configured: HealthChecks };
   trust: LiveTrust;
   now: () => number;
   logger: Logger;
@@ -88,6 +93,8 @@ export const META = {
   transaction: (kind: UpdateKind) => `update.${kind}.transaction`,
   appliedAt: (kind: UpdateKind) => `update.${kind}.appliedAt`,
   policyOverrides: 'update.policy.overrides',
+  /** on / off as the last policy update set it; empty when it left it to the config. */
+  policyHealthChecks: 'update.policy.healthChecks',
   trustJwks: 'update.trust-keys.jwks',
 } as const;
 
@@ -104,7 +111,9 @@ export class UpdateService {
 
   constructor(options: UpdateServiceOptions) {
     this.#o = options;
-    const ctx = { site: options.site, checkpoint: options.checkpoint };
+    // A resend under health checks off goes out without health data, whenever the row was stored.
+    const health = options.healthChecks;
+    const ctx = { site: options.site, checkpoint: options.checkpoint, ...(health ? { healthChecks: () => health.live.current } : {}) };
     this.#toAlert = alertOutbox(options.topics, ctx);
     this.#toEvent = eventOutbox(options.topics, ctx);
     this.#folder = new RejectionFolder(options.rejections);
@@ -210,6 +219,7 @@ export class UpdateService {
             break;
           case 'policy':
             s.setMeta(META.policyOverrides, JSON.stringify(prepared.overrides));
+            s.setMeta(META.policyHealthChecks, prepared.healthChecks ?? '');
             break;
           case 'trust-keys':
             s.setMeta(META.trustJwks, JSON.stringify(prepared.jwks));
@@ -226,7 +236,12 @@ export class UpdateService {
       return this.#reject(topicKind, envelope.transaction, envelope.version, e);
     }
     // Committed: now the running lanes may see it.
-    if (prepared.kind === 'policy') this.#o.policy.set(prepared.profile);
+    if (prepared.kind === 'policy') {
+      // Both in one turn of the event loop: no decision sees the one without the other.
+      this.#o.policy.set(prepared.profile);
+      const h = this.#o.healthChecks;
+      if (h) h.live.set(prepared.healthChecks ?? h.configured);
+    }
     if (prepared.kind === 'trust-keys') this.#o.trust.replace(prepared.trust);
     logger.info({ kind: envelope.kind, version: envelope.version, transaction: envelope.transaction, ...extra }, 'update applied');
     this.#afterCommit();
@@ -377,23 +392,26 @@ function peekVersion(token: string): number | null {
  */
 export async function restoreUpdates(
   store: Pick<Store, 'getMeta'>,
-  fallback: { profile: PolicyProfile; trust: TrustList },
-): Promise<{ profile: PolicyProfile; trust: TrustList; restored: UpdateKind[] }> {
+  fallback: { profile: PolicyProfile; trust: TrustList; healthChecks?: HealthChecks },
+): Promise<{ profile: PolicyProfile; trust: TrustList; healthChecks: HealthChecks; restored: UpdateKind[] }> {
   const restored: UpdateKind[] = [];
   let profile = fallback.profile;
   let trust = fallback.trust;
+  let healthChecks = fallback.healthChecks ?? 'on';
   const overrides = store.getMeta(META.policyOverrides);
   if (overrides !== undefined) {
     // On top of the configured default profile, as when it was applied.
     profile = profileFromOverrides(JSON.parse(overrides) as ProfileOverrides, fallback.profile);
     restored.push('policy');
   }
+  const health = store.getMeta(META.policyHealthChecks);
+  if (health === 'on' || health === 'off') healthChecks = health;
   const jwks = store.getMeta(META.trustJwks);
   if (jwks !== undefined) {
     trust = await trustListFromJwks(JSON.parse(jwks) as Record<string, unknown>[]);
     restored.push('trust-keys');
   }
-  return { profile, trust, restored };
+  return { profile, trust, healthChecks, restored };
 }
 
 export { UPDATE_KINDS, isUpdateKind };

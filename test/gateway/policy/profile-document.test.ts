@@ -25,9 +25,9 @@ afterEach(removeDirs);
 const tempDir = (): string => freshDir('profiles-');
 
 describe('shipped checkpoint profiles', () => {
-  it('ships exactly the seven kinds of post, each valid and named after its file', () => {
+  it('ships exactly the seven kinds of post and access-only, each valid and named after its file', () => {
     const files = readdirSync(PROFILES_DIR).filter((f) => f.endsWith('.yaml')).sort();
-    expect(files).toEqual([...PROFILE_NAMES].map((n) => `${n}.yaml`).sort());
+    expect(files).toEqual([...PROFILE_NAMES, 'access-only'].map((n) => `${n}.yaml`).sort());
     for (const name of PROFILE_NAMES) {
       expect(SHIPPED[name].profile.name).toBe(name);
       expect(validateProfile(SHIPPED[name].profile)).toEqual([]);
