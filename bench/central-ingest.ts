@@ -48,6 +48,8 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const MOSQUITTO = '/usr/sbin/mosquitto';
 const PREFIX_BASE = `bench-${randomUUID().slice(0, 8)}`;
 const SUBJECT = 'p1_Yx3lQ0c2m5VbN8aK1tR9wE';
+/** /metrics needs a console session or this bearer token (http.metricsTokenFile). */
+const METRICS_TOKEN = randomUUID().replaceAll('-', '');
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -288,6 +290,8 @@ interface Service {
 
 async function startService(o: { store: Store; url: string; prefix: string; clientId: string; shared: boolean }): Promise<Service> {
   const file = path.join(o.store.dataDir, `${o.clientId}.yaml`);
+  const tokenFile = path.join(o.store.dataDir, 'metrics-token');
+  writeFileSync(tokenFile, `${METRICS_TOKEN}\n`, { mode: 0o600 });
   writeFileSync(file, [
     'logLevel: info',
     `dataDir: ${JSON.stringify(o.store.dataDir)}`,
@@ -298,7 +302,7 @@ async function startService(o: { store: Store; url: string; prefix: string; clie
     `  clientId: ${o.clientId}`,
     `  topicPrefix: ${o.prefix}`,
     ...(o.shared ? ['  sharedGroup: office'] : []),
-    'http: { host: 127.0.0.1, port: 0 }',
+    `http: { host: 127.0.0.1, port: 0, metricsTokenFile: ${JSON.stringify(tokenFile)} }`,
     // The shipped defaults (config/central.yaml) unless BENCH_CENTRAL_BATCH_MAX says otherwise.
     `ingest: { batchMax: ${BATCH_MAX}, batchMs: 50 }`,
     'gapRepair: { afterMs: 600000, retryMs: 600000, checkMs: 600000 }',
@@ -333,9 +337,14 @@ async function startService(o: { store: Store; url: string; prefix: string; clie
   };
 }
 
+async function metricsText(svc: Service): Promise<string> {
+  const res = await fetch(`${svc.http}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  if (!res.ok) throw new Error(`${svc.http}/metrics answered ${res.status}`);
+  return res.text();
+}
+
 async function metric(svc: Service, re: RegExp): Promise<number> {
-  const text = await (await fetch(`${svc.http}/metrics`)).text();
-  return Number(re.exec(text)?.[1] ?? 0);
+  return Number(re.exec(await metricsText(svc))?.[1] ?? 0);
 }
 const committedOf = (svc: Service): Promise<number> => metric(svc, /^central_rows_committed_total\{type="event"\} (\d+)/m);
 
@@ -343,7 +352,7 @@ const committedOf = (svc: Service): Promise<number> => metric(svc, /^central_row
 async function commitP99Ms(svcs: Service[]): Promise<number> {
   const buckets = new Map<number, number>();
   for (const s of svcs) {
-    const text = await (await fetch(`${s.http}/metrics`)).text();
+    const text = await metricsText(s);
     for (const m of text.matchAll(/^central_commit_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)) {
       const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
       buckets.set(le, (buckets.get(le) ?? 0) + Number(m[2]));
