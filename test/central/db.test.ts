@@ -112,6 +112,17 @@ describe.each(ENGINES)('office database on %s', (engine) => {
     expect(await commit([['alerts', { ...a, historical: true }]])).toMatchObject({ committed: {}, duplicates: 1 });
   });
 
+  it('stores the payload as it was sent: an integer written 7.0 is seq 7, and the same event written 7 is a duplicate', async () => {
+    const e = eventPayload(CTX, 7);
+    const sent = JSON.stringify(e).replace('"seq":7,', '"seq":7.0,');
+    expect(sent).toContain('"seq":7.0,');
+    expect((await commit([['events', sent]])).committed).toEqual({ event: 1 });
+    const rows = await t.db.query<{ seq: number; payload_seq: string }>(`SELECT seq, payload->>'seq' AS payload_seq FROM events`);
+    expect(rows).toEqual([{ seq: 7, payload_seq: '7.0' }]);
+    expect(await count('SELECT seq::int AS n FROM event_keys')).toBe(7);
+    expect(await commit([['events', { ...e, historical: true }]])).toMatchObject({ committed: {}, duplicates: 1, conflicts: [] });
+  });
+
   it('stores a message failing the schema in rejected_messages with a truncated payload', async () => {
     const huge = JSON.stringify({ ...eventPayload(CTX, 1), seq: 0, padding: 'x'.repeat(10_000) });
     const r = await commit([['events', huge], ['events', 'not json {'], ['alerts', { v: 1 }]]);
