@@ -48,6 +48,26 @@ describe.each(ENGINES)('office database on %s', (engine) => {
     expect(await count('SELECT count(*)::int AS n FROM schema_migrations WHERE version = 99')).toBe(0);
   });
 
+  it('runs a lone query outside any open transaction, and keeps the SQLSTATE of a refused value', async () => {
+    await t.db.exec('CREATE TABLE probe (a int PRIMARY KEY)');
+    let inserted!: () => void;
+    const insertedP = new Promise<void>((resolve) => (inserted = resolve));
+    const rolledBack = t.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO probe VALUES (1)');
+      inserted();
+      await new Promise((r) => setTimeout(r, 100));
+      throw new Error('roll back');
+    });
+    await insertedP;
+    // PostgreSQL answers from another connection, PGlite (one connection) after the
+    // rollback: never from inside the open transaction.
+    const seen = t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM probe');
+    await expect(rolledBack).rejects.toThrow('roll back');
+    expect(await seen).toEqual([{ n: 0 }]);
+    await expect(t.db.query('INSERT INTO probe VALUES (1), (1)')).rejects.toMatchObject({ code: '23505' });
+    await expect(t.db.query("SELECT '99999999999999999999'::bigint")).rejects.toMatchObject({ code: '22003' });
+  });
+
   it('partitions events and alerts by month and drops whole months older than the retention', async () => {
     const kinds = await t.db.query<{ relname: string; partstrat: string }>(
       `SELECT c.relname, p.partstrat FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid
