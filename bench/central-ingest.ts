@@ -15,7 +15,8 @@
 // max_queued_messages 0: the default 1000 would drop QoS 1 messages in the burst),
 // BENCH_CENTRAL_BATCH_MAX and BENCH_CENTRAL_CONCURRENCY (the service's ingest.batchMax
 // and ingest.concurrency, default 500 and 2 as shipped),
-// BENCH_CENTRAL_NODE_ARGS (node flags for the service processes, e.g. --cpu-prof).
+// BENCH_CENTRAL_NODE_ARGS (node flags for the service processes, e.g. --cpu-prof),
+// BENCH_CENTRAL_MAIN (the service's entry, default this build's dist/central/main.js).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,6 +48,8 @@ const PG_URL = env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tes
 /** Extra node flags for the service processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const NODE_ARGS = (env.BENCH_CENTRAL_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const ROOT = path.resolve(import.meta.dirname, '../..');
+/** The service to run (default this build's); another build's dist/central/main.js compares two versions. */
+const MAIN = path.resolve(env.BENCH_CENTRAL_MAIN ?? path.join(ROOT, 'dist/central/main.js'));
 const MOSQUITTO = '/usr/sbin/mosquitto';
 const PREFIX_BASE = `bench-${randomUUID().slice(0, 8)}`;
 const SUBJECT = 'p1_Yx3lQ0c2m5VbN8aK1tR9wE';
@@ -407,7 +410,7 @@ async function startService(o: { store: Store; url: string; prefix: string; clie
     'gapRepair: { afterMs: 600000, retryMs: 600000, checkMs: 600000 }',
     '',
   ].join('\n'));
-  const child = spawn(process.execPath, [...NODE_ARGS, path.join(ROOT, 'dist/central/main.js')], { env: { ...env, CENTRAL_CONFIG: file }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...NODE_ARGS, MAIN], { env: { ...env, CENTRAL_CONFIG: file }, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let http = '';
   let connected = false;
@@ -535,6 +538,7 @@ export async function benchCentralIngest(): Promise<void> {
   console.log(`${cpus().length} × ${cpus()[0]?.model ?? '?'}; K=${K} gateways, steady ${STEADY_S} s at 1 event/s each (${K}/s), burst ${BURST} each (${burstRows} rows); setups: ${SETUPS.join(', ')}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-broker-'));
   const mqtt = env.BENCH_MQTT_URL ? { url: env.BENCH_MQTT_URL, stop: () => undefined } : await privateBroker(dir);
+  console.log(`service ${path.relative(process.cwd(), MAIN) || MAIN}`);
   console.log(`broker ${env.BENCH_MQTT_URL ? mqtt.url : `private Mosquitto (${mqtt.url}, max_queued_messages 0)`}, service ingest batchMax ${BATCH_MAX} batchMs 50 concurrency ${CONCURRENCY}`);
   console.log('each service setup follows its own raw-subscriber baseline (run just before it, same broker and gateways)');
   const subscriber = async (tag: string): Promise<number> => {
