@@ -1,9 +1,12 @@
 // Central office ingest: K simulated gateways (real mqtt.js clients publishing the
 // gateway's own event payloads, QoS 1) against the built service (`node dist/central/
 // main.js`, one or two processes), in two phases: steady (1 event/s per gateway) and a
-// reconnect burst (BURST queued events per gateway at once, `historical`). Measured
-// against two baselines in the same run: a raw subscriber with no database and a raw
-// batched insert of the same rows into the same database.
+// reconnect burst (BURST queued events per gateway at once, `historical`). Each service
+// setup is measured against two baselines taken just before it: a raw subscriber with no
+// database (a process of its own, like the service) and a raw batched insert of the same
+// rows into the same database. Beside rows/s, the CPU each group of processes spent per
+// row during the burst (Linux /proc): on a shared machine rows/s follow the other jobs,
+// CPU per row far less.
 //
 // The publish time travels in the event's `at`; the office's `received_at` (now() of the
 // batch's transaction) is read back from the database, so a row's lag = received_at − at,
