@@ -49,7 +49,7 @@ export const INTEGRITY_CODE = 'INTEGRITY_CONFLICT';
 // one JSON array, zipped with their content hashes; the answer is one row: how many were
 // stored, and the ids that were already known (usually none) for the duplicate/conflict
 // check. seq goes through numeric because a payload may write an integer as 5.0.
-const INSERT_EVENTS = `
+const INSERT_EVENTS_TEMPLATE = `
 WITH input AS (SELECT m, hash FROM ROWS FROM (jsonb_array_elements($1::jsonb), unnest($2::text[])) AS x(m, hash)),
 fresh AS (
   INSERT INTO event_keys (id, site, checkpoint, seq, at, content_hash)
@@ -71,6 +71,8 @@ SELECT (SELECT count(*) FROM stored)::int AS stored,
 const WATERMARKS = `,
 watermarks AS (
   INSERT INTO seq_watermarks (site, checkpoint) SELECT p->>0, p->>1 FROM jsonb_array_elements($3::jsonb) AS p ON CONFLICT DO NOTHING)`;
+const INSERT_EVENTS = INSERT_EVENTS_TEMPLATE.replace('%WATERMARKS%', '');
+const INSERT_EVENTS_AND_WATERMARKS = INSERT_EVENTS_TEMPLATE.replace('%WATERMARKS%', WATERMARKS);
 
 const INSERT_ALERTS = `
 WITH input AS (SELECT m, hash FROM ROWS FROM (jsonb_array_elements($1::jsonb), unnest($2::text[])) AS x(m, hash)),
@@ -157,7 +159,7 @@ async function writeKeyed(
   let sql = INSERT_ALERTS;
   if (type === 'event') {
     const pairs = [...new Set(candidates.map((c) => JSON.stringify([c.site, c.checkpoint])))].filter((p) => !watermarked?.has(p)).sort();
-    sql = INSERT_EVENTS.replace('%WATERMARKS%', pairs.length > 0 ? WATERMARKS : '');
+    sql = pairs.length > 0 ? INSERT_EVENTS_AND_WATERMARKS : INSERT_EVENTS;
     if (pairs.length > 0) params.push(`[${pairs.join(',')}]`);
     result.watermarked.push(...pairs);
   }
