@@ -11,9 +11,15 @@ interface Base {
   checkpoint: string;
   body: Record<string, unknown>;
 }
+/** An event or alert: `text` is the payload as received (valid JSON), what the writer sends on. */
+interface Keyed extends Base {
+  id: string;
+  hash: string;
+  text: string;
+}
 export type Classified =
-  | (Base & { type: 'event'; id: string; hash: string })
-  | (Base & { type: 'alert'; id: string; hash: string })
+  | (Keyed & { type: 'event' })
+  | (Keyed & { type: 'alert' })
   | (Base & { type: 'status' })
   | (Base & { type: 'stats' })
   | (Base & { type: 'screening' })
@@ -32,46 +38,44 @@ const SCHEMA: Record<string, MessageSchema> = {
 };
 
 export function classify(topic: string, payload: Buffer, prefix: string, validators: Validators): Classified {
-  const reject = (reason: string): Classified => ({
-    type: 'rejected',
-    topic,
-    reason,
-    payload: payload.subarray(0, REJECTED_PAYLOAD_MAX).toString('utf8'),
-    bytes: payload.length,
-  });
-  if (!topic.startsWith(`${prefix}/`)) return reject(`topic outside the prefix ${prefix}`);
+  if (!topic.startsWith(`${prefix}/`)) return reject(topic, payload, `topic outside the prefix ${prefix}`);
   const levels = topic.slice(prefix.length + 1).split('/');
   const [site, checkpoint, channel, sub] = levels;
-  if (site === undefined || checkpoint === undefined || channel === undefined) return reject('topic: expected {prefix}/{site}/{checkpoint}/{channel}');
+  if (site === undefined || checkpoint === undefined || channel === undefined) return reject(topic, payload, 'topic: expected {prefix}/{site}/{checkpoint}/{channel}');
   const isResponse = channel === 'response' && levels.length === 4 && sub !== undefined && sub !== '';
-  if (!(channel in SCHEMA) || (channel === 'response' ? !isResponse : levels.length !== 3)) return reject(`topic: unknown channel ${levels.slice(2).join('/')}`);
-  if (payload.length === 0) return channel === 'status' ? { type: 'ignored', topic } : reject('empty payload');
+  if (!Object.hasOwn(SCHEMA, channel) || (channel === 'response' ? !isResponse : levels.length !== 3)) return reject(topic, payload, `topic: unknown channel ${levels.slice(2).join('/')}`);
+  if (payload.length === 0) return channel === 'status' ? { type: 'ignored', topic } : reject(topic, payload, 'empty payload');
+  const text = payload.toString('utf8');
   let body: unknown;
   try {
-    body = JSON.parse(payload.toString('utf8'));
+    body = JSON.parse(text);
   } catch {
-    return reject('not JSON');
+    return reject(topic, payload, 'not JSON');
   }
   const problem = checkAgainst(validators, SCHEMA[channel]!, body);
-  if (problem !== null) return reject(problem);
+  if (problem !== null) return reject(topic, payload, problem);
   const b = body as Record<string, unknown>;
   // A payload naming another checkpoint than its topic is refused, not filed under either.
-  for (const [k, v] of [['site', site], ['checkpoint', checkpoint]] as const) {
-    if (b[k] !== undefined && b[k] !== v) return reject(`${k} ${JSON.stringify(b[k])} differs from the topic's ${JSON.stringify(v)}`);
+  if (b.site !== undefined && b.site !== site) return reject(topic, payload, `site ${JSON.stringify(b.site)} differs from the topic's ${JSON.stringify(site)}`);
+  if (b.checkpoint !== undefined && b.checkpoint !== checkpoint) {
+    return reject(topic, payload, `checkpoint ${JSON.stringify(b.checkpoint)} differs from the topic's ${JSON.stringify(checkpoint)}`);
   }
-  const base = { topic, site, checkpoint, body: b };
+  // Object literals, no spreads: this runs for every message received.
   switch (channel) {
     case 'events':
-      return { ...base, type: 'event', id: String(b.id).toLowerCase(), hash: contentHash(b) };
     case 'alerts':
-      return { ...base, type: 'alert', id: String(b.id).toLowerCase(), hash: contentHash(b) };
+      return { type: channel === 'events' ? 'event' : 'alert', topic, site, checkpoint, body: b, id: String(b.id).toLowerCase(), hash: contentHash(b), text };
     case 'response':
-      return { ...base, type: 'response', kind: sub! };
+      return { type: 'response', topic, site, checkpoint, body: b, kind: sub! };
     case 'status':
-      return { ...base, type: 'status' };
+      return { type: 'status', topic, site, checkpoint, body: b };
     case 'stats':
-      return { ...base, type: 'stats' };
+      return { type: 'stats', topic, site, checkpoint, body: b };
     default:
-      return { ...base, type: 'screening' };
+      return { type: 'screening', topic, site, checkpoint, body: b };
   }
+}
+
+function reject(topic: string, payload: Buffer, reason: string): Classified {
+  return { type: 'rejected', topic, reason, payload: payload.subarray(0, REJECTED_PAYLOAD_MAX).toString('utf8'), bytes: payload.length };
 }

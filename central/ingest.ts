@@ -7,7 +7,7 @@ import { REJECTED_PAYLOAD_MAX, type Classified } from './classify.js';
 import type { Db } from './db/adapter.js';
 import type { Partitions } from './db/partitions.js';
 import type { CentralMetrics } from './metrics.js';
-import { monthsOf, writeBatch, type WriteResult } from './writer.js';
+import { Watermarked, monthsOf, writeBatch, type WriteResult } from './writer.js';
 
 export interface Pending {
   item: Classified;
@@ -49,6 +49,7 @@ export class Ingest {
   #retryMs = 0;
   #stopped = false;
   #lastCommitAt: number | null = null;
+  readonly #watermarked = new Watermarked();
 
   constructor(options: IngestOptions) {
     this.#o = options;
@@ -133,7 +134,7 @@ export class Ingest {
       const months = monthsOf(items, this.#now());
       this.#partitionsReady = this.#partitionsReady.catch(() => undefined).then(() => this.#o.partitions.ensure(months));
       await this.#partitionsReady;
-      result = await this.#o.db.transaction((tx) => writeBatch(tx, items, this.#now()));
+      result = await this.#o.db.transaction((tx) => writeBatch(tx, items, this.#now(), this.#watermarked));
     } catch (err) {
       this.#o.metrics.commitFailures.inc();
       // A partition dropped by another instance's retention job must be made again.
@@ -156,6 +157,7 @@ export class Ingest {
       result = isolated;
     }
     this.#retryMs = 0;
+    this.#watermarked.add(result.watermarked);
     this.#o.onDbState?.(true);
     const m = this.#o.metrics;
     m.commitSeconds.observe((performance.now() - started) / 1000);
@@ -175,14 +177,14 @@ export class Ingest {
 
   /** Each message in its own transaction; one the database refuses becomes a rejection. */
   async #isolate(items: Classified[]): Promise<WriteResult> {
-    const total: WriteResult = { committed: {}, duplicates: 0, conflicts: [] };
+    const total: WriteResult = { committed: {}, duplicates: 0, conflicts: [], watermarked: [] };
     for (const [i, item] of items.entries()) {
       let r: WriteResult;
       try {
         r = await this.#o.db.transaction((tx) => writeBatch(tx, [item], this.#now()));
       } catch (err) {
         if (!isDataError(err)) throw err; // not this message's fault: retry the batch later
-        const raw = item.type === 'rejected' || item.type === 'ignored' ? '' : JSON.stringify(item.body);
+        const raw = item.type === 'event' || item.type === 'alert' ? item.text : item.type === 'rejected' || item.type === 'ignored' ? '' : JSON.stringify(item.body);
         const rejected: Classified = {
           type: 'rejected',
           topic: item.topic,
@@ -197,6 +199,7 @@ export class Ingest {
       for (const [type, n] of Object.entries(r.committed)) total.committed[type] = (total.committed[type] ?? 0) + n;
       total.duplicates += r.duplicates;
       total.conflicts.push(...r.conflicts);
+      total.watermarked.push(...r.watermarked);
     }
     return total;
   }

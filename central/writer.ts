@@ -13,6 +13,23 @@ export interface WriteResult {
   committed: Record<string, number>;
   duplicates: number;
   conflicts: IntegrityConflict[];
+  /** Checkpoints whose seq_watermarks row this batch made sure of (for Watermarked.add once committed). */
+  watermarked: string[];
+}
+
+/**
+ * The checkpoints known to have their seq_watermarks row (rows that are never deleted),
+ * so a batch does not ask again for each of its checkpoints: one Ingest keeps one, and
+ * adds a batch's `watermarked` only after that batch committed.
+ */
+export class Watermarked {
+  readonly #known = new Set<string>();
+  has(key: string): boolean {
+    return this.#known.has(key);
+  }
+  add(keys: readonly string[]): void {
+    for (const k of keys) this.#known.add(k);
+  }
 }
 
 export interface IntegrityConflict {
@@ -27,32 +44,51 @@ export interface IntegrityConflict {
 
 export const INTEGRITY_CODE = 'INTEGRITY_CONFLICT';
 
-const INSERT_EVENTS = `
-WITH input AS (SELECT x, x->'m' AS m FROM jsonb_array_elements($1::jsonb) AS x),
+// One statement per batch for the keys and the rows (a data-modifying CTE: one round
+// trip; the rows only of ids new to the key table). The payloads travel as received, in
+// one JSON array, zipped with their content hashes; the answer is one row: how many were
+// stored, and the ids that were already known (usually none) for the duplicate/conflict
+// check. seq goes through numeric because a payload may write an integer as 5.0.
+const INSERT_EVENTS_TEMPLATE = `
+WITH input AS (SELECT m, hash FROM ROWS FROM (jsonb_array_elements($1::jsonb), unnest($2::text[])) AS x(m, hash)),
 fresh AS (
   INSERT INTO event_keys (id, site, checkpoint, seq, at, content_hash)
-  SELECT (x->>'id')::uuid, m->>'site', m->>'checkpoint', (m->>'seq')::bigint, (m->>'at')::timestamptz, x->>'hash' FROM input
+  SELECT (m->>'id')::uuid, m->>'site', m->>'checkpoint', (m->>'seq')::numeric::bigint, (m->>'at')::timestamptz, hash FROM input
   ON CONFLICT (id) DO NOTHING
-  RETURNING id)
-INSERT INTO events (id, site, checkpoint, seq, at, lane, kind, outcome, reasons, credential, subject, category, temperature, historical, payload)
-SELECT (x->>'id')::uuid, m->>'site', m->>'checkpoint', (m->>'seq')::bigint, (m->>'at')::timestamptz, m->>'lane', m->>'kind', m->>'outcome',
-       ARRAY(SELECT jsonb_array_elements_text(m->'reasons')), m->>'credential', m->>'subject', m->>'category',
-       (m->>'temperature')::double precision, coalesce((m->>'historical')::boolean, false), m
-  FROM input WHERE (x->>'id')::uuid IN (SELECT id FROM fresh)
-RETURNING id::text AS id`;
+  RETURNING id),
+stored AS (
+  INSERT INTO events (id, site, checkpoint, seq, at, lane, kind, outcome, reasons, credential, subject, category, temperature, historical, payload)
+  SELECT (m->>'id')::uuid, m->>'site', m->>'checkpoint', (m->>'seq')::numeric::bigint, (m->>'at')::timestamptz, m->>'lane', m->>'kind', m->>'outcome',
+         ARRAY(SELECT jsonb_array_elements_text(m->'reasons')), m->>'credential', m->>'subject', m->>'category',
+         (m->>'temperature')::double precision, coalesce((m->>'historical')::boolean, false), m
+    FROM input WHERE (m->>'id')::uuid IN (SELECT id FROM fresh)
+  RETURNING 1)%WATERMARKS%
+SELECT (SELECT count(*) FROM stored)::int AS stored,
+       ARRAY(SELECT (m->>'id')::uuid::text FROM input WHERE (m->>'id')::uuid NOT IN (SELECT id FROM fresh)) AS known`;
+
+// The gap detector's list of checkpoints (one row each, made with the first event), in
+// the same statement: $3 holds the batch's pairs not yet known to exist, sorted.
+const WATERMARKS = `,
+watermarks AS (
+  INSERT INTO seq_watermarks (site, checkpoint) SELECT p->>0, p->>1 FROM jsonb_array_elements($3::jsonb) AS p ON CONFLICT DO NOTHING)`;
+const INSERT_EVENTS = INSERT_EVENTS_TEMPLATE.replace('%WATERMARKS%', '');
+const INSERT_EVENTS_AND_WATERMARKS = INSERT_EVENTS_TEMPLATE.replace('%WATERMARKS%', WATERMARKS);
 
 const INSERT_ALERTS = `
-WITH input AS (SELECT x, x->'m' AS m FROM jsonb_array_elements($1::jsonb) AS x),
+WITH input AS (SELECT m, hash FROM ROWS FROM (jsonb_array_elements($1::jsonb), unnest($2::text[])) AS x(m, hash)),
 fresh AS (
   INSERT INTO alert_keys (id, at, content_hash)
-  SELECT (x->>'id')::uuid, (m->>'at')::timestamptz, x->>'hash' FROM input
+  SELECT (m->>'id')::uuid, (m->>'at')::timestamptz, hash FROM input
   ON CONFLICT (id) DO NOTHING
-  RETURNING id)
-INSERT INTO alerts (id, site, checkpoint, at, lane, kind, severity, code, event_id, detail, historical, payload)
-SELECT (x->>'id')::uuid, m->>'site', m->>'checkpoint', (m->>'at')::timestamptz, m->>'lane', m->>'kind', m->>'severity', m->>'code',
-       m->>'eventId', m->>'detail', coalesce((m->>'historical')::boolean, false), m
-  FROM input WHERE (x->>'id')::uuid IN (SELECT id FROM fresh)
-RETURNING id::text AS id`;
+  RETURNING id),
+stored AS (
+  INSERT INTO alerts (id, site, checkpoint, at, lane, kind, severity, code, event_id, detail, historical, payload)
+  SELECT (m->>'id')::uuid, m->>'site', m->>'checkpoint', (m->>'at')::timestamptz, m->>'lane', m->>'kind', m->>'severity', m->>'code',
+         m->>'eventId', m->>'detail', coalesce((m->>'historical')::boolean, false), m
+    FROM input WHERE (m->>'id')::uuid IN (SELECT id FROM fresh)
+  RETURNING 1)
+SELECT (SELECT count(*) FROM stored)::int AS stored,
+       ARRAY(SELECT (m->>'id')::uuid::text FROM input WHERE (m->>'id')::uuid NOT IN (SELECT id FROM fresh)) AS known`;
 
 /** The months (YYYY-MM, UTC) a batch writes events or alerts into. */
 export function monthsOf(items: readonly Classified[], now: number): string[] {
@@ -61,14 +97,14 @@ export function monthsOf(items: readonly Classified[], now: number): string[] {
   return [...months];
 }
 
-export async function writeBatch(tx: Queryable, items: readonly Classified[], now: number): Promise<WriteResult> {
-  const result: WriteResult = { committed: {}, duplicates: 0, conflicts: [] };
+export async function writeBatch(tx: Queryable, items: readonly Classified[], now: number, watermarked?: Watermarked): Promise<WriteResult> {
+  const result: WriteResult = { committed: {}, duplicates: 0, conflicts: [], watermarked: [] };
   const add = (type: string, n: number): void => {
     if (n > 0) result.committed[type] = (result.committed[type] ?? 0) + n;
   };
   for (const type of ['event', 'alert'] as const) {
     const keyed = items.filter((i): i is Keyed => i.type === type);
-    if (keyed.length > 0) await writeKeyed(tx, type, keyed, now, result, add);
+    if (keyed.length > 0) await writeKeyed(tx, type, keyed, now, result, add, watermarked);
   }
   for (const it of items) {
     switch (it.type) {
@@ -107,6 +143,7 @@ async function writeKeyed(
   now: number,
   result: WriteResult,
   add: (type: string, n: number) => void,
+  watermarked: Watermarked | undefined,
 ): Promise<void> {
   // Repeats inside the batch itself: the first occurrence is the candidate.
   const first = new Map<string, Keyed>();
@@ -118,21 +155,18 @@ async function writeKeyed(
   // Sorted by id: two batches written at once then take their key locks in one order, so
   // a message in both (a redelivery) makes one wait for the other, never a deadlock.
   const candidates = [...first.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const inserted = await tx.query<{ id: string }>(type === 'event' ? INSERT_EVENTS : INSERT_ALERTS, [
-    JSON.stringify(candidates.map((c) => ({ id: c.id, hash: c.hash, m: c.body }))),
-  ]);
-  add(type, inserted.length);
-  if (type === 'event' && inserted.length > 0) {
-    // The gap detector's list of checkpoints (one row each, made on the first event).
-    const pairs = [...new Set(candidates.map((c) => JSON.stringify([c.site, c.checkpoint])))].sort();
-    await tx.query(
-      `INSERT INTO seq_watermarks (site, checkpoint)
-       SELECT p->>0, p->>1 FROM jsonb_array_elements($1::jsonb) AS p ON CONFLICT DO NOTHING`,
-      [`[${pairs.join(',')}]`],
-    );
+  const params: unknown[] = [`[${candidates.map((c) => c.text).join(',')}]`, candidates.map((c) => c.hash)];
+  let sql = INSERT_ALERTS;
+  if (type === 'event') {
+    const pairs = [...new Set(candidates.map((c) => JSON.stringify([c.site, c.checkpoint])))].filter((p) => !watermarked?.has(p)).sort();
+    sql = pairs.length > 0 ? INSERT_EVENTS_AND_WATERMARKS : INSERT_EVENTS;
+    if (pairs.length > 0) params.push(`[${pairs.join(',')}]`);
+    result.watermarked.push(...pairs);
   }
-  const fresh = new Set(inserted.map((r) => r.id));
-  const known = [...candidates.filter((c) => !fresh.has(c.id)), ...repeats];
+  const [answer] = await tx.query<{ stored: number; known: string[] }>(sql, params);
+  add(type, answer?.stored ?? 0);
+  const knownIds = new Set(answer?.known ?? []);
+  const known = [...candidates.filter((c) => knownIds.has(c.id)), ...repeats];
   if (known.length === 0) return;
   const stored = await tx.query<{ id: string; content_hash: string }>(
     `SELECT id::text AS id, content_hash FROM ${type}_keys WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::uuid)`,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, contentHash } from '../../central/canonical.js';
+import { canonicalContent, canonicalJson, contentHash } from '../../central/canonical.js';
 
 /** The same value with every object's keys inserted in reverse order. */
 function reversedKeys(v: unknown): unknown {
@@ -41,4 +41,26 @@ describe('canonical content of a message', () => {
   it('keeps a "__proto__" key a publisher sent as content (JSON makes it an own key)', () => {
     expect(canonicalJson(JSON.parse('{"b":1,"__proto__":{"x":false}}'))).toBe('{"__proto__":{"x":false},"b":1}');
   });
+
+  it('writes a message without its top-level `historical` exactly as canonicalJson writes the rest', () => {
+    // The fast form (JSON.stringify with a key list) must give the text of the plain one,
+    // including where it steps aside: `historical` or an inherited key name deeper down.
+    const key = fc.oneof(fc.string(), fc.constantFrom('historical', '__proto__', 'constructor', 'toString', '1', '10', 'a'));
+    const value = fc.letrec((tie) => ({
+      json: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 1 }), fc.array(tie('json'), { maxLength: 3 }), tie('object')),
+      object: fc.dictionary(key, tie('json'), { maxKeys: 5 }),
+    }));
+    fc.assert(
+      fc.property(value.object, fc.boolean(), (v, historical) => {
+        const message = JSON.parse(JSON.stringify({ ...v, historical })) as Record<string, unknown>;
+        const rest = JSON.parse(JSON.stringify(message)) as Record<string, unknown>;
+        delete rest.historical;
+        expect(canonicalContent(message)).toBe(canonicalJson(rest));
+      }),
+      { numRuns: 3000 },
+    );
+    const withProto = JSON.parse('{"b":{"__proto__":{"x":1}},"a":{"y":2},"historical":true}') as Record<string, unknown>;
+    expect(canonicalContent(withProto)).toBe('{"a":{"y":2},"b":{"__proto__":{"x":1}}}');
+  });
 });
+

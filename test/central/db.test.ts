@@ -48,6 +48,26 @@ describe.each(ENGINES)('office database on %s', (engine) => {
     expect(await count('SELECT count(*)::int AS n FROM schema_migrations WHERE version = 99')).toBe(0);
   });
 
+  it('runs a lone query outside any open transaction, and keeps the SQLSTATE of a refused value', async () => {
+    await t.db.exec('CREATE TABLE probe (a int PRIMARY KEY)');
+    let inserted!: () => void;
+    const insertedP = new Promise<void>((resolve) => (inserted = resolve));
+    const rolledBack = t.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO probe VALUES (1)');
+      inserted();
+      await new Promise((r) => setTimeout(r, 100));
+      throw new Error('roll back');
+    });
+    await insertedP;
+    // PostgreSQL answers from another connection, PGlite (one connection) after the
+    // rollback: never from inside the open transaction.
+    const seen = t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM probe');
+    await expect(rolledBack).rejects.toThrow('roll back');
+    expect(await seen).toEqual([{ n: 0 }]);
+    await expect(t.db.query('INSERT INTO probe VALUES (1), (1)')).rejects.toMatchObject({ code: '23505' });
+    await expect(t.db.query("SELECT '99999999999999999999'::bigint")).rejects.toMatchObject({ code: '22003' });
+  });
+
   it('partitions events and alerts by month and drops whole months older than the retention', async () => {
     const kinds = await t.db.query<{ relname: string; partstrat: string }>(
       `SELECT c.relname, p.partstrat FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid
@@ -110,6 +130,17 @@ describe.each(ENGINES)('office database on %s', (engine) => {
     const a = alertPayload(CTX, e.id);
     expect((await commit([['events', e], ['alerts', a]])).committed).toEqual({ event: 1, alert: 1 });
     expect(await commit([['alerts', { ...a, historical: true }]])).toMatchObject({ committed: {}, duplicates: 1 });
+  });
+
+  it('stores the payload as it was sent: an integer written 7.0 is seq 7, and the same event written 7 is a duplicate', async () => {
+    const e = eventPayload(CTX, 7);
+    const sent = JSON.stringify(e).replace('"seq":7,', '"seq":7.0,');
+    expect(sent).toContain('"seq":7.0,');
+    expect((await commit([['events', sent]])).committed).toEqual({ event: 1 });
+    const rows = await t.db.query<{ seq: number; payload_seq: string }>(`SELECT seq, payload->>'seq' AS payload_seq FROM events`);
+    expect(rows).toEqual([{ seq: 7, payload_seq: '7.0' }]);
+    expect(await count('SELECT seq::int AS n FROM event_keys')).toBe(7);
+    expect(await commit([['events', { ...e, historical: true }]])).toMatchObject({ committed: {}, duplicates: 1, conflicts: [] });
   });
 
   it('stores a message failing the schema in rejected_messages with a truncated payload', async () => {
