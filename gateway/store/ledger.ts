@@ -3,9 +3,10 @@
 // contact tracing, gap repair, daily screening, policy replay, the vehicle rule).
 import type Database from 'better-sqlite3';
 import type { Outcome } from '../policy/types.js';
+import { type ChainRoom, type Columns, commitPersonal, ledgerContent, wellFormed } from './chain.js';
 import { StoreError } from './errors.js';
 import type { OutboxRoom } from './outbox.js';
-import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, checkLimit, hasColumn, invalidQuery, isUniqueViolation } from './sql.js';
+import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, checkLimit, hasColumn, hasTable, invalidQuery, isUniqueViolation } from './sql.js';
 import type { FirstPassage, LedgerEntry, LedgerHourCount, LedgerQuery, NewLedgerEntry, OutboxMessage, ReplayRow } from './types.js';
 import { OUTCOME_VALUES, checkLedgerEntry } from './validate.js';
 
@@ -54,6 +55,8 @@ export interface LedgerRoomOptions {
   outbox: OutboxRoom;
   /** Counts one use of an approval in the row's transaction (the facts room's approval_uses). */
   countApprovalUse: (key: string, at: number) => void;
+  /** Links each row into the hash chain in its transaction; absent before store schema 10. */
+  chain: ChainRoom | null;
 }
 
 export class LedgerRoom {
@@ -86,31 +89,27 @@ export class LedgerRoom {
       `, ${hasApprovalUses ? 'approver' : 'NULL AS approver'}` +
       `, ${hasCrews ? 'responsible, crew_id' : 'NULL AS responsible, NULL AS crew_id'}` +
       `, ${hasVehicles ? 'plate, goods' : 'NULL AS plate, NULL AS goods'}`;
-    const insert = db.prepare<[Record<string, unknown>]>(
-      `INSERT INTO ledger (id, at, lane, kind, outcome, reasons, alerts, credential, subject_ref, subject_name, category, temperature${hasActor ? ', actor, note' : ''}${this.#hasPolicy ? ', profile, profile_hash, facts' : ''}${hasApprovalUses ? ', approver, approval_key' : ''}${hasCrews ? ', responsible, crew_id' : ''}${hasVehicles ? ', plate, goods' : ''})
-       VALUES (@id, @at, @lane, @kind, @outcome, @reasons, @alerts, @credential, @subjectRef, @subjectName, @category, @temperature${hasActor ? ', @actor, @note' : ''}${this.#hasPolicy ? ', @profile, @profileHash, @facts' : ''}${hasApprovalUses ? ', @approver, @approvalKey' : ''}${hasCrews ? ', @responsible, @crewId' : ''}${hasVehicles ? ', @plate, @goods' : ''})`,
-    );
+    const chained = o.chain !== null && hasTable(db, 'chain');
+    const optional = [
+      ...(hasActor ? ['actor', 'note'] : []),
+      ...(this.#hasPolicy ? ['profile', 'profile_hash', 'facts'] : []),
+      ...(hasApprovalUses ? ['approver', 'approval_key'] : []),
+      ...(hasCrews ? ['responsible', 'crew_id'] : []),
+      ...(hasVehicles ? ['plate', 'goods'] : []),
+      ...(chained ? ['person_salt', 'person_commit', 'health_salt', 'health_commit'] : []),
+    ];
+    const insertColumns = [...BASE_COLUMNS.split(', ').filter((c) => c !== 'seq'), ...optional];
+    const insert = db.prepare<[Columns]>(`INSERT INTO ledger (${insertColumns.join(', ')}) VALUES (${insertColumns.map((c) => `@${c}`).join(', ')})`);
     this.#bySeq = db.prepare(`SELECT ${this.#columns} FROM ledger WHERE seq = ?`);
     this.#vehicleGoods = hasVehicles ? db.prepare("SELECT goods FROM ledger WHERE plate = ? AND at >= ? AND at < ? AND outcome = 'admit' ORDER BY seq") : null;
 
     this.#append = db.transaction((entry: NewLedgerEntry, toOutbox: (row: LedgerEntry) => OutboxMessage | null) => {
+      const stored = storedColumns(entry);
+      // The salts, commitments and content hash are the stored values' (chain.ts).
+      const columns = chained ? { ...stored, ...commitPersonal(stored) } : stored;
       let seq: number;
       try {
-        seq = Number(
-          insert.run({
-            ...entry,
-            reasons: JSON.stringify(entry.reasons),
-            alerts: JSON.stringify(entry.alerts),
-            ...(hasActor ? { actor: entry.actor ?? null, note: entry.note ?? null } : {}),
-            // Always a string or null for SQLite: the facts object is never bound as is.
-            profile: entry.profile ?? null,
-            profileHash: entry.profileHash ?? null,
-            facts: entry.facts ? JSON.stringify(entry.facts) : null,
-            ...(hasApprovalUses ? { approver: entry.approver ?? null, approvalKey: entry.approvalKey ?? null } : {}),
-            ...(hasCrews ? { responsible: entry.responsible ?? null, crewId: entry.crewId ?? null } : {}),
-            ...(hasVehicles ? { plate: entry.plate ?? null, goods: entry.goods ?? null } : {}),
-          }).lastInsertRowid,
-        );
+        seq = Number(insert.run(columns).lastInsertRowid);
       } catch (err) {
         if (isUniqueViolation(err, 'ledger.id')) {
           throw new StoreError(
@@ -123,16 +122,17 @@ export class LedgerRoom {
         }
         throw err;
       }
+      if (chained) o.chain?.append('ledger', seq, entry.at, ledgerContent(columns));
       // The use is counted in the row's own transaction: an admission without its count
       // (or a count without its admission) cannot survive a crash.
       if (entry.approvalKey) o.countApprovalUse(entry.approvalKey, entry.at);
       // Read back what was stored so the outbox message describes the row as committed.
-      const stored = this.#bySeq.get(seq);
-      if (stored === undefined) throw new Error(`ledger row ${seq} vanished inside its own transaction`);
-      const row = ledgerFromRow(stored);
-      const msg = toOutbox(row);
+      const row = this.#bySeq.get(seq);
+      if (row === undefined) throw new Error(`ledger row ${seq} vanished inside its own transaction`);
+      const committed = ledgerFromRow(row);
+      const msg = toOutbox(committed);
       if (msg !== null) o.outbox.insert(msg, entry.id);
-      return row;
+      return committed;
     });
   }
 
@@ -241,6 +241,40 @@ export class LedgerRoom {
       };
     }
   }
+}
+
+/**
+ * The entry as the ledger stores it, by column: JSON columns as their text, absent
+ * optionals as NULL, strings well-formed (as SQLite keeps them), so what is hashed is
+ * exactly what a verifier reads back.
+ */
+function storedColumns(e: NewLedgerEntry): Columns {
+  return {
+    id: wellFormed(e.id),
+    at: e.at,
+    lane: wellFormed(e.lane),
+    kind: e.kind,
+    outcome: e.outcome,
+    reasons: JSON.stringify(e.reasons),
+    alerts: JSON.stringify(e.alerts),
+    credential: wellFormed(e.credential),
+    subject_ref: wellFormed(e.subjectRef),
+    subject_name: wellFormed(e.subjectName),
+    category: e.category,
+    temperature: e.temperature,
+    actor: wellFormed(e.actor ?? null),
+    note: wellFormed(e.note ?? null),
+    profile: wellFormed(e.profile ?? null),
+    profile_hash: wellFormed(e.profileHash ?? null),
+    // Always a string or null for SQLite: the facts object is never bound as is.
+    facts: e.facts ? JSON.stringify(e.facts) : null,
+    approver: wellFormed(e.approver ?? null),
+    approval_key: wellFormed(e.approvalKey ?? null),
+    responsible: wellFormed(e.responsible ?? null),
+    crew_id: wellFormed(e.crewId ?? null),
+    plate: wellFormed(e.plate ?? null),
+    goods: wellFormed(e.goods ?? null),
+  };
 }
 
 function ledgerFromRow(r: LedgerRow): LedgerEntry {

@@ -13,13 +13,14 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Approval, CrewRegistration, LeaveRecord, RiskArea, WatchlistEntry } from '../policy/types.js';
 import { AlertRoom } from './alerts.js';
+import { ChainRoom, type ChainHead, type ChainRecord } from './chain.js';
 import { StoreError } from './errors.js';
 import { FactsRoom } from './facts.js';
 import { LedgerRoom } from './ledger.js';
 import { MetaRoom } from './meta.js';
-import { migrate, type Migration, MIGRATIONS } from './migrations.js';
+import { LATEST_SCHEMA_VERSION, migrate, type Migration, MIGRATIONS } from './migrations.js';
 import { OutboxRoom } from './outbox.js';
-import { errText } from './sql.js';
+import { errText, hasTable } from './sql.js';
 import type {
   AlertQuery,
   AlertRecord,
@@ -36,6 +37,7 @@ import type {
   Store,
   StoredAlert,
 } from './types.js';
+import { type ChainReport, verifyChain } from './verify.js';
 import { ZoneRoom } from './zones.js';
 
 export { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT } from './sql.js';
@@ -107,6 +109,15 @@ export interface SqliteStore extends Store {
   firstPassages(from: number, to: number): FirstPassage[];
   /** Admissions counted under an approval key (0 when none; always 0 before schema 6). */
   approvalUses(key: string): number;
+  /** The last row of the hash chain (published in …/stats); null before store schema 10. */
+  chainHead(): ChainHead | null;
+  /**
+   * Links a record whose content is its body (an applied update, a retention checkpoint) in
+   * the caller's transaction, or its own; returns the new head.
+   */
+  recordInChain(record: ChainRecord): ChainHead;
+  /** Walks the whole chain (docs/store.md "Verifying"); the CLI's `ledger verify` on a read-only connection. */
+  verifyChain(): ChainReport;
 }
 
 export interface StoreSettings {
@@ -146,6 +157,35 @@ export function openStore(dataDir: string, opts: OpenStoreOptions = {}): SqliteS
   }
 }
 
+/** The schema version that brought the hash chain. */
+export const CHAIN_SCHEMA_VERSION = 10;
+
+/**
+ * Verifies the hash chain of dataDir/gateway.sqlite on a read-only connection: no
+ * migration, no write, safe while the gateway runs (it reads one snapshot).
+ */
+export function verifyLedger(dataDir: string): ChainReport & { file: string } {
+  const file = join(resolve(dataDir), DATABASE_FILE);
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  } catch (err) {
+    throw new StoreError('STORE_OPEN_FAILED', `cannot open ${file} to verify it: ${errText(err)} (expected the gateway's SQLite file)`, { file }, err);
+  }
+  try {
+    const version = Number(db.pragma('user_version', { simple: true }));
+    if (version > LATEST_SCHEMA_VERSION) {
+      throw new StoreError('STORE_SCHEMA_TOO_NEW', `${file} has schema version ${version}, but this gateway knows versions up to ${LATEST_SCHEMA_VERSION}; verify it with the gateway that wrote it`, { file, found: version, known: LATEST_SCHEMA_VERSION });
+    }
+    if (version < CHAIN_SCHEMA_VERSION) {
+      throw new StoreError('STORE_NO_CHAIN', `${file} has schema version ${version}, older than the hash chain (${CHAIN_SCHEMA_VERSION}): start the gateway once to upgrade it, which chains its rows`, { file, found: version });
+    }
+    return { file, ...verifyChain(db) };
+  } finally {
+    db.close();
+  }
+}
+
 function configure(db: Database.Database, file: string): void {
   // WAL: readers (HTTP queries, CLI export) never block the lane's writes, and a commit
   // appends to one file instead of rewriting pages: the cheapest durable commit.
@@ -173,6 +213,7 @@ class SqliteStoreImpl implements SqliteStore {
   readonly #zones: ZoneRoom;
   readonly #alerts: AlertRoom;
   readonly #meta: MetaRoom;
+  readonly #chain: ChainRoom | null;
 
   constructor(db: Database.Database, file: string, schemaVersion: number, now: () => number) {
     this.#db = db;
@@ -180,12 +221,15 @@ class SqliteStoreImpl implements SqliteStore {
     this.schemaVersion = schemaVersion;
     this.#outbox = new OutboxRoom(db, now);
     this.#facts = new FactsRoom(db);
+    // Files opened with an older migration list (upgrade tests) have no chain.
+    this.#chain = hasTable(db, 'chain') ? new ChainRoom(db) : null;
     this.#ledger = new LedgerRoom(db, {
       file,
       outbox: this.#outbox,
       countApprovalUse: (key, at) => this.#facts.countApprovalUse(key, at),
+      chain: this.#chain,
     });
-    this.#zones = new ZoneRoom(db);
+    this.#zones = new ZoneRoom(db, this.#chain);
     this.#alerts = new AlertRoom(db, file, this.#outbox);
     this.#meta = new MetaRoom(db);
   }
@@ -217,6 +261,18 @@ class SqliteStoreImpl implements SqliteStore {
   }
   replayRows(q?: { from?: number; to?: number }): IterableIterator<ReplayRow> {
     return this.#ledger.replayRows(q);
+  }
+
+  // Hash chain
+  chainHead(): ChainHead | null {
+    return this.#chain?.head() ?? null;
+  }
+  recordInChain(record: ChainRecord): ChainHead {
+    if (this.#chain === null) throw new StoreError('STORE_INVALID_ROW', `${this.path} has no hash chain (store schema ${this.schemaVersion} < 10)`, {});
+    return this.#chain.record(record);
+  }
+  verifyChain(): ChainReport {
+    return verifyChain(this.#db);
   }
 
   // Outbox

@@ -1,7 +1,8 @@
 // Occupancy zones (store schema 5): how many are inside, who is inside (anti-passback),
 // and the guards' signed corrections of a count. Kept in SQLite so counts survive a restart.
 import type Database from 'better-sqlite3';
-import { invalidQuery, lazyStatements } from './sql.js';
+import { type ChainRoom, wellFormed, zoneCorrectionContent } from './chain.js';
+import { hasTable, invalidQuery, lazyStatements } from './sql.js';
 import type { ZoneCorrection } from './types.js';
 
 export type ZoneCorrectionInput = { zone: string; count: number; guard: string; reason: string; at: number };
@@ -10,10 +11,13 @@ export class ZoneRoom {
   readonly #db: Database.Database;
   // Prepared on first use: stores opened with an older migration list have no zone tables.
   readonly #stmt: ReturnType<typeof lazyStatements>;
+  /** Links each correction into the hash chain in its transaction; null before store schema 10. */
+  readonly #chain: ChainRoom | null;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, chain: ChainRoom | null) {
     this.#db = db;
     this.#stmt = lazyStatements(db);
+    this.#chain = chain !== null && hasTable(db, 'chain') ? chain : null;
   }
 
   #count(zone: string): number {
@@ -60,7 +64,7 @@ export class ZoneRoom {
     })();
   }
 
-  /** Records the correction and sets the count, in one transaction. */
+  /** Records the correction (linked into the chain) and sets the count, in one transaction. */
   correct(c: ZoneCorrectionInput): ZoneCorrection {
     if (!Number.isSafeInteger(c.count) || c.count < 0) throw invalidQuery('zone count', c.count, 'a whole number ≥ 0');
     for (const [k, v] of [['zone', c.zone], ['guard', c.guard], ['reason', c.reason]] as const) {
@@ -68,7 +72,10 @@ export class ZoneRoom {
     }
     return this.#db.transaction(() => {
       const from = this.#count(c.zone);
-      this.#stmt('INSERT INTO zone_corrections (zone, at, guard, from_count, to_count, reason) VALUES (?, ?, ?, ?, ?, ?)').run(c.zone, c.at, c.guard, from, c.count, c.reason);
+      // Well-formed as SQLite stores them, so the chain hashes what a verifier reads back.
+      const row = { zone: wellFormed(c.zone), at: c.at, guard: wellFormed(c.guard), from_count: from, to_count: c.count, reason: wellFormed(c.reason) };
+      const id = this.#stmt('INSERT INTO zone_corrections (zone, at, guard, from_count, to_count, reason) VALUES (@zone, @at, @guard, @from_count, @to_count, @reason)').run(row).lastInsertRowid;
+      this.#chain?.append('zone-correction', Number(id), c.at, zoneCorrectionContent(row));
       this.#setCount(c.zone, c.count, c.at);
       // An empty zone has nobody inside: no one is held by anti-passback after a reset.
       if (c.count === 0) this.#stmt('DELETE FROM zone_presence WHERE zone = ?').run(c.zone);
