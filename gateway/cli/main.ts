@@ -19,6 +19,7 @@ import { pseudonymizer } from '../telemetry/pseudonym.js';
 import { registerCentral } from './central.js';
 import { registerDeviceCommands } from './devices.js';
 import { registerGuardCommands } from './guards.js';
+import { registerLedgerCommands } from './ledger.js';
 import { registerPolicyCommands } from './policy.js';
 
 const DEMO_KEY = 'config/demo/issuer-1.private.jwk.json';
@@ -303,6 +304,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerDeviceCommands(program);
   registerCentral(program);
+  registerLedgerCommands(program);
   return program;
 }
 
