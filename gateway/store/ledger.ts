@@ -6,7 +6,7 @@ import type { Outcome } from '../policy/types.js';
 import { type ChainRoom, type Columns, commitPersonal, ledgerContent, wellFormed } from './chain.js';
 import { StoreError } from './errors.js';
 import type { OutboxRoom } from './outbox.js';
-import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, checkLimit, hasColumn, hasTable, invalidQuery, isUniqueViolation } from './sql.js';
+import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, checkLimit, hasColumn, invalidQuery, isUniqueViolation } from './sql.js';
 import type { FirstPassage, LedgerEntry, LedgerHourCount, LedgerQuery, NewLedgerEntry, OutboxMessage, ReplayRow } from './types.js';
 import { OUTCOME_VALUES, checkLedgerEntry } from './validate.js';
 
@@ -89,7 +89,7 @@ export class LedgerRoom {
       `, ${hasApprovalUses ? 'approver' : 'NULL AS approver'}` +
       `, ${hasCrews ? 'responsible, crew_id' : 'NULL AS responsible, NULL AS crew_id'}` +
       `, ${hasVehicles ? 'plate, goods' : 'NULL AS plate, NULL AS goods'}`;
-    const chained = o.chain !== null && hasTable(db, 'chain');
+    const chained = o.chain !== null;
     const optional = [
       ...(hasActor ? ['actor', 'note'] : []),
       ...(this.#hasPolicy ? ['profile', 'profile_hash', 'facts'] : []),
@@ -122,7 +122,7 @@ export class LedgerRoom {
         }
         throw err;
       }
-      if (chained) o.chain?.append('ledger', seq, entry.at, ledgerContent(columns));
+      o.chain?.append('ledger', seq, entry.at, ledgerContent(columns));
       // The use is counted in the row's own transaction: an admission without its count
       // (or a count without its admission) cannot survive a crash.
       if (entry.approvalKey) o.countApprovalUse(entry.approvalKey, entry.at);

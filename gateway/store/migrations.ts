@@ -2,7 +2,7 @@
 // which migrations have run; schema_migrations keeps a human-readable history beside it.
 // Rules: never edit a shipped migration, only append a new one with the next version.
 import type Database from 'better-sqlite3';
-import { chainExistingRows } from './chain.js';
+import { writeGenesis } from './chain.js';
 import { StoreError } from './errors.js';
 
 export interface Migration {
@@ -11,10 +11,8 @@ export interface Migration {
   name: string;
   /** SQL run inside one transaction together with the version bump. */
   up: string;
-  /** Rows to rewrite that SQL alone cannot compute (hashes), run after `up` in the same transaction. */
+  /** Rows SQL alone cannot compute (hashes), written after `up` in the same transaction. */
   data?: (db: Database.Database, now: () => number) => void;
-  /** SQL run after `data`, still in the same transaction (e.g. triggers that would refuse its writes). */
-  after?: string;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -279,7 +277,8 @@ export const MIGRATIONS: readonly Migration[] = [
     up: `
       -- A salt and a commitment per group of personal columns (chain.ts PERSONAL_GROUPS):
       -- person = subject_name, note, approver, approval_key, responsible, plate;
-      -- health = temperature, facts. NULL salt: the group is erased (or was empty).
+      -- health = temperature, facts. NULL salt: the group is erased, was empty, or the row
+      -- predates the chain (the genesis row says up to which seq).
       ALTER TABLE ledger ADD COLUMN person_salt BLOB;
       ALTER TABLE ledger ADD COLUMN person_commit BLOB;
       ALTER TABLE ledger ADD COLUMN health_salt BLOB;
@@ -297,12 +296,7 @@ export const MIGRATIONS: readonly Migration[] = [
         prev_hash BLOB    NOT NULL CHECK (length(prev_hash) = 32),
         hash      BLOB    NOT NULL CHECK (length(hash) = 32)
       );
-      -- Replaced by the triggers below once the existing rows carry their commitments.
       DROP TRIGGER ledger_no_update;
-    `,
-    // The rows made before the chain existed are chained as found, after a genesis row saying so.
-    data: chainExistingRows,
-    after: `
       -- What a row says happened never changes.
       CREATE TRIGGER ledger_facts_fixed BEFORE UPDATE OF seq, id, at, lane, kind, outcome, reasons, alerts, credential,
         subject_ref, category, actor, profile, profile_hash, crew_id, goods, person_commit, health_commit ON ledger
@@ -328,6 +322,8 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER zone_corrections_no_delete BEFORE DELETE ON zone_corrections
       BEGIN SELECT RAISE(ABORT, 'zone corrections are append-only: DELETE refused'); END;
     `,
+    // The genesis row, saying up to which seq the rows were made before the chain.
+    data: writeGenesis,
   },
 ];
 
@@ -371,7 +367,6 @@ export function migrate(
         version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
       db.exec(m.up);
       m.data?.(db, now);
-      if (m.after !== undefined) db.exec(m.after);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
         m.version,
         m.name,

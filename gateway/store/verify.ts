@@ -8,6 +8,7 @@ import {
   type ChainHead,
   type ChainKind,
   type Columns,
+  type GenesisBody,
   LEDGER_CHAIN_COLUMNS,
   PERSONAL_GROUPS,
   PERSONAL_GROUP_NAMES,
@@ -48,6 +49,8 @@ export interface ChainReport {
   erased: { person: number; health: number };
   /** The checkpoint row (chain seq) stating the cut the chain starts after; null when it starts at its genesis. */
   cutBy: number | null;
+  /** Rows the genesis row says were made before the chain (an upgraded ledger): not covered, not checked. */
+  before: { ledger: number; zoneCorrections: number };
   problem: ChainProblem | null;
 }
 
@@ -88,6 +91,18 @@ class Found extends Error {
   }
 }
 
+/** A body as stored; {} when it is no JSON object (its hash check then reports the row). */
+function parseBody<T>(body: string | null): T {
+  try {
+    const v: unknown = JSON.parse(body ?? '{}');
+    return (typeof v === 'object' && v !== null ? v : {}) as T;
+  } catch {
+    return {} as T;
+  }
+}
+
+const count = (v: unknown): number => (Number.isSafeInteger(v) && (v as number) > 0 ? (v as number) : 0);
+
 function label(table: ChainTable, seq: number): string {
   return table === 'ledger' ? `ledger seq ${seq}` : table === 'zone_corrections' ? `zone correction ${seq}` : `chain row ${seq}`;
 }
@@ -105,6 +120,7 @@ class Walk {
     records: { ledger: 0, zoneCorrections: 0, updates: 0, other: 0 },
     erased: { person: 0, health: 0 },
     cutBy: null,
+    before: { ledger: 0, zoneCorrections: 0 },
     problem: null,
   };
   #prevSeq = 0;
@@ -154,17 +170,22 @@ class Walk {
     if (first === undefined) this.#fail('deleted', 'chain', 1, null, 'the chain is empty: even its genesis row (chain row 1) is gone');
     if (first.seq === 1) {
       if (first.kind !== 'genesis') this.#fail('deleted', 'chain', 1, 1, `the chain does not begin with its genesis row: chain row 1 is a ${first.kind} row`);
+      // Rows up to these were made before the chain; the walk expects the ones after. (The
+      // body is hashed: a genesis claiming more rows than it did fails its own check.)
+      const before = parseBody<Partial<GenesisBody>>(first.body).before;
+      this.#lastRef.ledger = this.#report.before.ledger = count(before?.ledger);
+      this.#lastRef.zone_corrections = this.#report.before.zoneCorrections = count(before?.zoneCorrections);
       return;
     }
     const checkpoints = this.#db.prepare<[], { seq: number; body: string | null }>("SELECT seq, body FROM chain WHERE kind = 'checkpoint' ORDER BY seq DESC");
     for (const c of checkpoints.iterate()) {
-      const cut = (JSON.parse(c.body ?? '{}') as CutBody).cut;
+      const { cut } = parseBody<CutBody>(c.body);
       if (cut?.toSeq === first.seq - 1 && cut.lastHash === hex(first.prev_hash)) {
         this.#report.cutBy = c.seq;
         this.#prevSeq = first.seq - 1;
         this.#prevHash = first.prev_hash;
-        this.#lastRef.ledger = typeof cut.ledger === 'number' ? cut.ledger : 0;
-        this.#lastRef.zone_corrections = typeof cut.zoneCorrections === 'number' ? cut.zoneCorrections : 0;
+        this.#lastRef.ledger = count(cut.ledger);
+        this.#lastRef.zone_corrections = count(cut.zoneCorrections);
         return;
       }
     }

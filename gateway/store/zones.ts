@@ -2,7 +2,7 @@
 // and the guards' signed corrections of a count. Kept in SQLite so counts survive a restart.
 import type Database from 'better-sqlite3';
 import { type ChainRoom, wellFormed, zoneCorrectionContent } from './chain.js';
-import { hasTable, invalidQuery, lazyStatements } from './sql.js';
+import { invalidQuery, lazyStatements } from './sql.js';
 import type { ZoneCorrection } from './types.js';
 
 export type ZoneCorrectionInput = { zone: string; count: number; guard: string; reason: string; at: number };
@@ -17,7 +17,7 @@ export class ZoneRoom {
   constructor(db: Database.Database, chain: ChainRoom | null) {
     this.#db = db;
     this.#stmt = lazyStatements(db);
-    this.#chain = chain !== null && hasTable(db, 'chain') ? chain : null;
+    this.#chain = chain;
   }
 
   #count(zone: string): number {

@@ -2,8 +2,10 @@
 // update linked by SHA-256 in commit order; personal fields behind salted commitments, so
 // erasing them keeps the chain verifiable; a walk that names the first bad row.
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChainRoom, LEDGER_CHAIN_COLUMNS, LEDGER_CLEAR_COLUMNS, PERSONAL_GROUPS, ledgerContent } from '../../../gateway/store/chain.js';
+import { canonicalJson } from '../../../shared/canonical.js';
+import { ChainRoom, LEDGER_CHAIN_COLUMNS, LEDGER_CLEAR_COLUMNS, PERSONAL_GROUPS, flatCanonical, ledgerContent } from '../../../gateway/store/chain.js';
 import { MIGRATIONS, openStore, type SqliteStore } from '../../../gateway/store/index.js';
 import { catchError, closeAndRemove, entry, freshDir, track } from './helpers.js';
 
@@ -137,6 +139,18 @@ describe('the hash chain', () => {
     expect(problem(store)).toBe('deleted chain 1');
   });
 
+  it('writes a row\'s columns exactly as canonical JSON would (the fast path of the append)', () => {
+    const keys = [...LEDGER_CLEAR_COLUMNS].sort();
+    const value = fc.oneof(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.constant(null));
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...keys), value), (row) => {
+        const full = Object.fromEntries(keys.map((k) => [k, row[k] ?? null]));
+        expect(flatCanonical(keys, row)).toBe(canonicalJson(full));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('refuses a chain record of another kind or without a JSON object body', () => {
     const { store } = filled();
     expect(catchError(() => store.recordInChain({ kind: 'ledger' as 'update', at: 1, body: {} })).code).toBe('STORE_INVALID_ROW');
@@ -145,7 +159,7 @@ describe('the hash chain', () => {
 });
 
 describe('upgrading to the chain (schema 10)', () => {
-  it('chains the rows made before it, as found, after a genesis row saying so, and keeps them readable', () => {
+  it('starts the chain at a genesis row saying which rows came before it, leaves those as they were, and chains what follows', () => {
     const dir = freshDir();
     const old = openStore(dir, { migrations: MIGRATIONS.slice(0, 9), now: () => 1 });
     old.appendDecision(entry({ id: 'old-1', at: 100 }), () => null);
@@ -156,26 +170,35 @@ describe('upgrading to the chain (schema 10)', () => {
 
     const store = track(openStore(dir, { now: () => 1000 }));
     expect(store.queryEvents({ limit: 10 })).toEqual(before);
-    const db = track(new Database(store.path, { readonly: true }));
+    store.appendDecision(entry({ id: 'new-1' }), () => null);
+    store.zoneCorrect({ zone: 'canteen', count: 1, guard: 'G-01', reason: 'after', at: 1100 });
+    const db = track(new Database(store.path));
     expect(db.prepare('SELECT seq, kind, ref, at FROM chain ORDER BY seq').all()).toEqual([
       { seq: 1, kind: 'genesis', ref: null, at: 1000 },
-      { seq: 2, kind: 'ledger', ref: 1, at: 100 },
-      { seq: 3, kind: 'zone-correction', ref: 1, at: 150 },
-      { seq: 4, kind: 'ledger', ref: 2, at: 200 },
+      { seq: 2, kind: 'ledger', ref: 3, at: expect.any(Number) as unknown as number },
+      { seq: 3, kind: 'zone-correction', ref: 2, at: 1100 },
     ]);
     const genesis = JSON.parse((db.prepare('SELECT body FROM chain WHERE seq = 1').get() as { body: string }).body) as Record<string, unknown>;
-    expect(genesis).toMatchObject({ records: { ledger: 2, zoneCorrections: 1 } });
-    expect(String(genesis.reason)).toContain('chained as found');
-    store.appendDecision(entry({ id: 'new-1' }), () => null);
-    expect(store.verifyChain()).toMatchObject({ ok: true, records: { ledger: 3, zoneCorrections: 1 } });
+    expect(genesis).toMatchObject({ before: { ledger: 2, zoneCorrections: 1 } });
+    expect(String(genesis.reason)).toContain('not covered');
+    expect(store.verifyChain()).toMatchObject({ ok: true, before: { ledger: 2, zoneCorrections: 1 }, records: { ledger: 1, zoneCorrections: 1 } });
+    // The rows before the chain carry no commitments; erasing them is allowed and harms nothing.
+    expect(db.prepare('SELECT person_salt, person_commit FROM ledger WHERE seq = 1').get()).toEqual({ person_salt: null, person_commit: null });
+    db.prepare(`UPDATE ledger SET subject_name = NULL, note = NULL, approver = NULL, approval_key = NULL, responsible = NULL, plate = NULL,
+      temperature = NULL, facts = NULL WHERE seq <= 2`).run();
+    expect(store.verifyChain().ok).toBe(true);
+    // A genesis claiming more rows than it did (to hide one from the walk) fails its own hash.
+    db.exec('DROP TRIGGER chain_no_update');
+    db.prepare("UPDATE chain SET body = json_set(body, '$.before.ledger', 3) WHERE seq = 1").run();
+    expect(store.verifyChain().problem).toMatchObject({ kind: 'edited', table: 'chain', seq: 1 });
   });
 
   it('names in its triggers exactly the columns chain.ts hashes in clear and commits by group', () => {
     const m10 = MIGRATIONS.find((m) => m.version === 10)!;
-    const fixed = /BEFORE UPDATE OF ([^]*?) ON ledger\s+BEGIN/.exec(m10.after ?? '')?.[1]?.split(',').map((c) => c.trim());
+    const fixed = /BEFORE UPDATE OF ([^]*?) ON ledger\s+BEGIN/.exec(m10.up)?.[1]?.split(',').map((c) => c.trim());
     expect(fixed).toEqual(['seq', ...LEDGER_CLEAR_COLUMNS, 'person_commit', 'health_commit']);
     for (const [g, cols] of Object.entries(PERSONAL_GROUPS)) {
-      const of = new RegExp(`ledger_${g}_erase_only BEFORE UPDATE OF ([^]*?) ON ledger`).exec(m10.after ?? '')?.[1]?.split(',').map((c) => c.trim());
+      const of = new RegExp(`ledger_${g}_erase_only BEFORE UPDATE OF ([^]*?) ON ledger`).exec(m10.up)?.[1]?.split(',').map((c) => c.trim());
       expect(of).toEqual([...cols, `${g}_salt`]);
     }
   });
