@@ -67,7 +67,8 @@ type StatsHead = {
 };
 
 type Head = Omit<StatsHead, 'site' | 'checkpoint'>;
-type Cursor = Pick<StatsHead, 'received_at' | 'site' | 'checkpoint' | 'at'>;
+/** The last row read, its times as text: a JS Date would drop the microseconds of received_at. */
+type Cursor = { received_at: string; site: string; checkpoint: string; at: string };
 
 export class ChainCheck {
   readonly #o: ChainCheckOptions;
@@ -83,12 +84,13 @@ export class ChainCheck {
     const breaks = await this.#o.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(727400012)');
       // The cursor: the last row read, in the order rows are read.
-      const [c] = await tx.query<Cursor>('SELECT received_at, site, checkpoint, at FROM chain_check_state');
-      const cursor = c ?? { received_at: new Date(0), site: '', checkpoint: '', at: new Date(0) };
-      const rows = await tx.query<StatsHead>(
-        `SELECT site, checkpoint, (payload->'chain'->>'seq')::bigint AS seq, payload->'chain'->>'hash' AS hash, at, received_at
+      const [c] = await tx.query<Cursor>('SELECT received_at::text AS received_at, site, checkpoint, at::text AS at FROM chain_check_state');
+      const cursor = c ?? { received_at: '-infinity', site: '', checkpoint: '', at: '-infinity' };
+      const rows = await tx.query<StatsHead & { cursor: Cursor }>(
+        `SELECT site, checkpoint, (payload->'chain'->>'seq')::bigint AS seq, payload->'chain'->>'hash' AS hash, at, received_at,
+                json_build_object('received_at', received_at::text, 'site', site, 'checkpoint', checkpoint, 'at', at::text) AS cursor
            FROM stats
-          WHERE received_at >= $1 AND (received_at, site, checkpoint, at) > ($1, $2, $3, $4)
+          WHERE received_at >= $1::timestamptz AND (received_at, site, checkpoint, at) > ($1::timestamptz, $2, $3, $4::timestamptz)
             AND received_at <= now() - $5 * interval '1 millisecond' AND payload ? 'chain'
           ORDER BY received_at, site, checkpoint, at LIMIT ${READ_LIMIT}`,
         [cursor.received_at, cursor.site, cursor.checkpoint, cursor.at, this.#o.settleMs ?? DEFAULT_SETTLE_MS],
@@ -128,9 +130,9 @@ export class ChainCheck {
           [site, checkpoint, h.seq, h.hash, h.at, h.received_at],
         );
       }
-      const last = rows[rows.length - 1]!;
+      const last = rows[rows.length - 1]!.cursor;
       await tx.query(
-        `INSERT INTO chain_check_state (id, received_at, site, checkpoint, at) VALUES (true, $1, $2, $3, $4)
+        `INSERT INTO chain_check_state (id, received_at, site, checkpoint, at) VALUES (true, $1::timestamptz, $2, $3, $4::timestamptz)
          ON CONFLICT (id) DO UPDATE SET received_at = EXCLUDED.received_at, site = EXCLUDED.site, checkpoint = EXCLUDED.checkpoint, at = EXCLUDED.at`,
         [last.received_at, last.site, last.checkpoint, last.at],
       );

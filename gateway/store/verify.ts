@@ -157,6 +157,7 @@ class Walk {
       if (!(err instanceof Found)) throw err;
       this.#report.problem = err.problem;
     }
+    if (this.#report.verified > 0) this.#report.head = { seq: this.#prevSeq, hash: hex(this.#prevHash) };
     return this.#report;
   }
 
@@ -223,7 +224,6 @@ class Walk {
     else if (r.kind === 'update') rec.updates += 1;
     else rec.other += 1;
     this.#report.verified += 1;
-    this.#report.head = { seq: r.seq, hash: hex(r.hash) };
   }
 
   /** The row a ledger or zone-correction chain row points at, in order and present. */
