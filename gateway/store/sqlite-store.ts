@@ -4,9 +4,10 @@
 // happens to it, and a commit is one fsync on the lane's path, with no event-loop hop.
 //
 // This file opens the file and puts the rooms together behind the one `Store` face; each
-// room keeps the tables of one concern (docs/store.md, "Layout"): ledger.ts (ledger),
-// outbox.ts, facts.ts (roster and lists), zones.ts, alerts.ts (the guard console's
-// alerts), meta.ts (update bookkeeping and small settings). All share one connection, so
+// room keeps the tables of one concern (docs/store.md, "Layout"): ledger.ts and chain.ts
+// (the ledger and its hash chain; verify.ts walks it), outbox.ts, facts.ts (roster and
+// lists), zones.ts, alerts.ts (the guard console's alerts), meta.ts (update bookkeeping
+// and small settings). All share one connection, so
 // a room's write joins the transaction of another's (an alert inside a decision's).
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -116,7 +117,7 @@ export interface SqliteStore extends Store {
    * the caller's transaction, or its own; returns the new head.
    */
   recordInChain(record: ChainRecord): ChainHead;
-  /** Walks the whole chain (docs/store.md "Verifying"); the CLI's `ledger verify` on a read-only connection. */
+  /** Walks the whole chain on this connection (docs/store.md "Verifying"); `verifyLedger` does it read-only for the CLI. */
   verifyChain(): ChainReport;
 }
 
