@@ -4,12 +4,15 @@ import { benchCentralIngest } from './central-ingest.js';
 import { benchCentralQueries } from './central-queries.js';
 import { benchDecide } from './decide.js';
 import { benchKioskLatency } from './kiosk-latency.js';
+import { benchLedgerChain } from './ledger-chain.js';
 import { benchOutbox } from './outbox.js';
 import { benchStartup } from './startup.js';
 
 console.log(`node ${process.version}, ${new Date().toISOString()}`);
 console.log('\n# decide: one passage end to end (sequential)');
 await benchDecide();
+console.log('\n# ledger chain: migration 10 of an existing ledger, ledger verify, bytes per row');
+await benchLedgerChain();
 console.log('\n# startup: process start to "ready" log line');
 await benchStartup();
 console.log('\n# outbox: drain a 100 000-event backlog to the local broker vs a raw mqtt.js loop');

@@ -114,6 +114,12 @@ export const centralConfigSchema = z.strictObject({
   retention: z
     .strictObject({ months: z.number().int().min(1).max(1200).default(24) })
     .default({ months: 24 }),
+  integrity: z
+    .strictObject({
+      /** How often the stats' ledger chain heads are checked (central/chain-check.ts). */
+      chainCheckMs: z.number().int().min(50).default(60_000),
+    })
+    .default({ chainCheckMs: 60_000 }),
 });
 
 export type CentralConfig = z.infer<typeof centralConfigSchema>;

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import { VERSION } from '../gateway/version.js';
+import { ChainCheck } from './chain-check.js';
 import { classify, type Classified } from './classify.js';
 import type { LoadedCentralConfig } from './config.js';
 import { openDb, type Db } from './db/adapter.js';
@@ -41,6 +42,7 @@ export class CentralService {
   link!: OfficeLink;
   ingest!: Ingest;
   gaps!: GapDetector;
+  chainCheck!: ChainCheck;
   partitions!: Partitions;
   pusher!: UpdatePusher;
   sites!: SiteKeys;
@@ -183,6 +185,8 @@ export class CentralService {
     this.link.start();
     this.#every(config.gapRepair.checkMs, () => this.gaps.runOnce().then(() => undefined), 'gap detector');
     this.#every(RETENTION_EVERY_MS, () => this.#retention(), 'retention');
+    this.chainCheck = new ChainCheck({ db: this.db, partitions: this.partitions, logger: log, now: this.#now, onAlert: () => this.changes.changed(['alerts']) });
+    this.#every(config.integrity.chainCheckMs, () => this.chainCheck.runOnce().then(() => undefined), 'ledger chain check');
   }
 
   #every(ms: number, fn: () => Promise<void>, what: string): void {

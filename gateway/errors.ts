@@ -1,3 +1,3 @@
-// The base of the gateway's coded errors. Defined in drivers/errors.ts so that drivers
-// (which must never import the gateway) can share it; gateway modules import it from here.
-export { CodedError } from '../drivers/errors.js';
+// The base of the gateway's coded errors, from shared/ (neither gateway nor drivers), so
+// the pure core imports no driver module. Gateway modules import it from here.
+export { CodedError } from '../shared/errors.js';

@@ -363,6 +363,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
       outboxDepth: () => store.outboxDepth(),
       unackedAlerts: () => store.unackedAlertCount(),
       lastSeq: () => store.lastSeq(),
+      chainHead: () => store.chainHead(),
       lanes: lanes.map((l) => l.id),
       ...(config.policy.zones.length > 0
         ? { zones: () => Object.fromEntries(config.policy.zones.map((z) => [z.id, { count: store.zoneFacts(z.id, null).count, limit: z.limit ?? null }])) }

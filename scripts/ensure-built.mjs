@@ -7,7 +7,7 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const marker = path.join(root, 'dist/gateway/main.js');
-const sources = ['gateway', 'central', 'drivers', 'kiosk-ui', 'office-ui', 'bench'];
+const sources = ['gateway', 'central', 'drivers', 'shared', 'kiosk-ui', 'office-ui', 'bench'];
 const configs = ['tsconfig.json', 'tsconfig.build.json', 'kiosk-ui/tsconfig.json', 'office-ui/tsconfig.json', 'package.json'];
 
 function newest(dir) {

@@ -408,6 +408,35 @@ CREATE TRIGGER trace_queries_no_truncate BEFORE TRUNCATE ON trace_queries
 CREATE INDEX events_refused_at ON events (at) INCLUDE (site, reasons) WHERE outcome = 'refuse';
 `,
   },
+  {
+    version: 12,
+    name: 'ledger chain check: the chain head each checkpoint reported last, how far the stats were read',
+    sql: `
+-- The head of each checkpoint's ledger hash chain (…/stats chain) received last, by the
+-- office's clock: the one a later head must not fall behind (central/chain-check.ts).
+CREATE TABLE chain_heads (
+  site         text NOT NULL,
+  checkpoint   text NOT NULL,
+  seq          bigint NOT NULL,
+  hash         text NOT NULL,
+  at           timestamptz NOT NULL,
+  received_at  timestamptz NOT NULL,
+  PRIMARY KEY (site, checkpoint)
+);
+-- The last stats row checked, in the order the check reads them (one row).
+CREATE TABLE chain_check_state (
+  id           boolean PRIMARY KEY DEFAULT true CHECK (id),
+  received_at  timestamptz NOT NULL,
+  site         text NOT NULL,
+  checkpoint   text NOT NULL,
+  at           timestamptz NOT NULL
+);
+-- The check reads the stats received since its last run, and the stats of one chain seq
+-- (two hashes for one seq: a rebuilt ledger), each by an index.
+CREATE INDEX stats_received_at ON stats (received_at);
+CREATE INDEX stats_chain_seq ON stats (site, checkpoint, ((payload->'chain'->>'seq')::bigint)) WHERE payload ? 'chain';
+`,
+  },
 ];
 
 /** Applies the migrations not yet applied; returns their versions. Safe to run from two instances at once. */

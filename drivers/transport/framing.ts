@@ -7,7 +7,7 @@
 // false frame start inside garbage cannot swallow the real frame behind it); and, unlike
 // Z-Wave JS, an inter-byte timeout drops a truncated frame instead of waiting forever.
 import { EventEmitter } from 'node:events';
-import { CodedError } from '../errors.js';
+import { CodedError } from '../../shared/errors.js';
 
 // ---------------------------------------------------------------------------------------
 // Errors

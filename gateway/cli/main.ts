@@ -23,6 +23,7 @@ import { registerBackupCommand } from './backup.js';
 import { registerCentral } from './central.js';
 import { registerDeviceCommands } from './devices.js';
 import { registerGuardCommands } from './guards.js';
+import { registerLedgerCommands } from './ledger.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerSetupCommand } from './setup.js';
 
@@ -324,6 +325,7 @@ export function buildProgram(): Command {
   registerBackupCommand(program);
   registerSetupCommand(program);
   registerCentral(program);
+  registerLedgerCommands(program);
   return program;
 }
 

@@ -15,6 +15,8 @@ export const STORE_ERROR_CODES = [
   'STORE_INVALID_QUERY',
   /** A row handed to the store for writing does not have the expected shape. */
   'STORE_INVALID_ROW',
+  /** The file predates the hash chain (store schema < 10): there is nothing to verify yet. */
+  'STORE_NO_CHAIN',
 ] as const;
 export type StoreErrorCode = (typeof STORE_ERROR_CODES)[number];
 

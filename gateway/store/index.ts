@@ -3,6 +3,8 @@ export type * from './types.js';
 export { StoreError, STORE_ERROR_CODES, isStoreError, type StoreErrorCode } from './errors.js';
 export {
   openStore,
+  verifyLedger,
+  CHAIN_SCHEMA_VERSION,
   DATABASE_FILE,
   DEFAULT_QUERY_LIMIT,
   MAX_QUERY_LIMIT,
@@ -12,6 +14,8 @@ export {
   type StoreSettings,
 } from './sqlite-store.js';
 export { MIGRATIONS, LATEST_SCHEMA_VERSION, migrate, type Migration, type MigrationResult } from './migrations.js';
+export type { ChainHead, ChainRecord, UpdateApplied } from './chain.js';
+export type { ChainProblem, ChainProblemKind, ChainReport } from './verify.js';
 export { STAFF_ID_PATTERN, isIsoDate, isIsoTimestamp } from './validate.js';
 export {
   parseRosterCsv,

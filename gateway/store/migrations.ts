@@ -2,6 +2,7 @@
 // which migrations have run; schema_migrations keeps a human-readable history beside it.
 // Rules: never edit a shipped migration, only append a new one with the next version.
 import type Database from 'better-sqlite3';
+import { writeGenesis } from './chain.js';
 import { StoreError } from './errors.js';
 
 export interface Migration {
@@ -10,6 +11,8 @@ export interface Migration {
   name: string;
   /** SQL run inside one transaction together with the version bump. */
   up: string;
+  /** Rows SQL alone cannot compute (hashes), written after `up` in the same transaction. */
+  data?: (db: Database.Database, now: () => number) => void;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -268,6 +271,60 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ledger_plate_at ON ledger (plate, at) WHERE plate IS NOT NULL;
     `,
   },
+  {
+    version: 10,
+    name: 'hash chain: ledger rows, zone corrections and applied updates linked by SHA-256; personal fields behind salted commitments',
+    up: `
+      -- A salt and a commitment per group of personal columns (chain.ts PERSONAL_GROUPS):
+      -- person = subject_name, note, approver, approval_key, responsible, plate;
+      -- health = temperature, facts. NULL salt: the group is erased, was empty, or the row
+      -- predates the chain (the genesis row says up to which seq).
+      ALTER TABLE ledger ADD COLUMN person_salt BLOB;
+      ALTER TABLE ledger ADD COLUMN person_commit BLOB;
+      ALTER TABLE ledger ADD COLUMN health_salt BLOB;
+      ALTER TABLE ledger ADD COLUMN health_commit BLOB;
+      -- One row per record, in commit order: seq 1, 2, 3, ... (no AUTOINCREMENT: the hashes,
+      -- not a counter, say whether a row is missing). kind ledger / zone-correction: ref is
+      -- the row's key in its table (ledger.seq, zone_corrections.id); other kinds carry
+      -- their content in body (canonical JSON). Hashes are 32-byte SHA-256 values.
+      CREATE TABLE chain (
+        seq       INTEGER PRIMARY KEY,
+        kind      TEXT    NOT NULL,
+        ref       INTEGER,
+        at        INTEGER NOT NULL,
+        body      TEXT    CHECK (body IS NULL OR json_valid(body)),
+        prev_hash BLOB    NOT NULL CHECK (length(prev_hash) = 32),
+        hash      BLOB    NOT NULL CHECK (length(hash) = 32)
+      );
+      DROP TRIGGER ledger_no_update;
+      -- What a row says happened never changes.
+      CREATE TRIGGER ledger_facts_fixed BEFORE UPDATE OF seq, id, at, lane, kind, outcome, reasons, alerts, credential,
+        subject_ref, category, actor, profile, profile_hash, crew_id, goods, person_commit, health_commit ON ledger
+      BEGIN SELECT RAISE(ABORT, 'ledger is append-only: UPDATE refused (personal fields may only be erased)'); END;
+      -- Personal fields may only be erased: a whole group with its salt, the commitment kept.
+      CREATE TRIGGER ledger_person_erase_only BEFORE UPDATE OF subject_name, note, approver, approval_key, responsible, plate, person_salt ON ledger
+      WHEN NOT (
+        (NEW.subject_name IS NULL AND NEW.note IS NULL AND NEW.approver IS NULL AND NEW.approval_key IS NULL
+          AND NEW.responsible IS NULL AND NEW.plate IS NULL AND NEW.person_salt IS NULL)
+        OR (NEW.subject_name IS OLD.subject_name AND NEW.note IS OLD.note AND NEW.approver IS OLD.approver
+          AND NEW.approval_key IS OLD.approval_key AND NEW.responsible IS OLD.responsible AND NEW.plate IS OLD.plate
+          AND NEW.person_salt IS OLD.person_salt))
+      BEGIN SELECT RAISE(ABORT, 'ledger personal fields can only be erased: every field of the group and its salt set to NULL'); END;
+      CREATE TRIGGER ledger_health_erase_only BEFORE UPDATE OF temperature, facts, health_salt ON ledger
+      WHEN NOT (
+        (NEW.temperature IS NULL AND NEW.facts IS NULL AND NEW.health_salt IS NULL)
+        OR (NEW.temperature IS OLD.temperature AND NEW.facts IS OLD.facts AND NEW.health_salt IS OLD.health_salt))
+      BEGIN SELECT RAISE(ABORT, 'ledger health fields can only be erased: every field of the group and its salt set to NULL'); END;
+      CREATE TRIGGER chain_no_update BEFORE UPDATE ON chain
+      BEGIN SELECT RAISE(ABORT, 'chain is append-only: UPDATE refused'); END;
+      CREATE TRIGGER chain_no_delete BEFORE DELETE ON chain
+      BEGIN SELECT RAISE(ABORT, 'chain is append-only: DELETE refused'); END;
+      CREATE TRIGGER zone_corrections_no_delete BEFORE DELETE ON zone_corrections
+      BEGIN SELECT RAISE(ABORT, 'zone corrections are append-only: DELETE refused'); END;
+    `,
+    // The genesis row, saying up to which seq the rows were made before the chain.
+    data: writeGenesis,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
@@ -309,6 +366,7 @@ export function migrate(
       db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
         version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
       db.exec(m.up);
+      m.data?.(db, now);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
         m.version,
         m.name,

@@ -29,6 +29,11 @@ export interface StatsMessageV1 {
    * so rows lost after the last event it received (a tail gap) are asked for again.
    */
   lastSeq?: number;
+  /**
+   * The ledger's hash-chain head (docs/store.md "Hash chain"): the office keeps it and
+   * alerts when it goes back or changes under the same seq (a ledger cut or rebuilt).
+   */
+  chain?: { seq: number; hash: string };
 }
 
 export interface ZoneOccupancy {
@@ -52,6 +57,8 @@ export interface StatsOptions {
   zones?: () => Record<string, ZoneOccupancy>;
   /** The ledger's highest seq (store.lastSeq); leave out to send none. */
   lastSeq?: () => number;
+  /** The hash chain's head (store.chainHead); leave out, or null, to send none. */
+  chainHead?: () => { seq: number; hash: string } | null;
 }
 
 export class StatsReporter {
@@ -96,6 +103,7 @@ export class StatsReporter {
       ...(this.#o.zones ? { zones: this.#o.zones() } : {}),
       unackedAlerts: this.#o.unackedAlerts(),
       ...(this.#o.lastSeq ? { lastSeq: this.#o.lastSeq() } : {}),
+      ...chainOf(this.#o.chainHead?.() ?? null),
     };
   }
 
@@ -117,4 +125,8 @@ export class StatsReporter {
     }
     return c;
   }
+}
+
+function chainOf(head: { seq: number; hash: string } | null): Pick<StatsMessageV1, 'chain'> {
+  return head === null ? {} : { chain: { seq: head.seq, hash: head.hash } };
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { trustListFromJwks, type TrustList } from '../credentials/trust-list.js';
 import { profileFromOverrides, type ProfileOverrides } from '../policy/profiles.js';
 import type { HealthChecks, PolicyProfile } from '../policy/types.js';
+import type { ChainRecord, UpdateApplied } from '../store/chain.js';
 import type { AlertRecord, LedgerEntry, OutboxMessage, Store } from '../store/types.js';
 import { alertOutbox, eventOutbox } from '../telemetry/alerts.js';
 import type { InboundCommand } from '../telemetry/link.js';
@@ -25,6 +26,8 @@ export type UpdateStore = Pick<
   outboxAppend(msg: OutboxMessage, createdAt?: number): number;
   ledgerRange(fromSeq: number, toSeq: number): LedgerEntry[];
   lastSeq(): number;
+  /** The applied update's row in the ledger's hash chain, in the update's transaction. */
+  recordInChain(record: ChainRecord): unknown;
 };
 
 /** Version 1 of the payload on …/response/<kind>. */
@@ -228,6 +231,14 @@ export class UpdateService {
         s.setMeta(META.version(envelope.kind), String(envelope.version));
         s.setMeta(META.transaction(envelope.kind), envelope.transaction);
         s.setMeta(META.appliedAt(envelope.kind), new Date(this.#o.now()).toISOString());
+        // The chain records which signed update changed the facts (or asked for a resend).
+        const applied: UpdateApplied = {
+          kind: envelope.kind,
+          version: envelope.version,
+          transaction: envelope.transaction,
+          digest: createHash('sha256').update(token).digest('hex'),
+        };
+        s.recordInChain({ kind: 'update', at: this.#o.now(), body: { ...applied } });
         s.outboxAppend(this.#response(envelope.kind, { status: 'applied', transaction: envelope.transaction, version: envelope.version, ...extra }));
       });
     } catch (err) {

@@ -140,6 +140,8 @@ export interface ServiceConfigOptions {
   afterMs?: number;
   retryMs?: number;
   checkMs?: number;
+  /** integrity.chainCheckMs (default 600000: off for a test's duration). */
+  chainCheckMs?: number;
   /** Short by default, so a test leaves no long-lived session on the shared broker. */
   sessionExpiryS?: number;
 }
@@ -182,6 +184,7 @@ export async function writeServiceConfig(o: ServiceConfigOptions): Promise<strin
     `  afterMs: ${o.afterMs ?? 600000}`,
     `  retryMs: ${o.retryMs ?? 600000}`,
     `  checkMs: ${o.checkMs ?? 600000}`,
+    `integrity: { chainCheckMs: ${o.chainCheckMs ?? 600000} }`,
     ...(o.signingKeyFile ? ['updates:', `  signingKeyFile: ${JSON.stringify(o.signingKeyFile)}`] : []),
     ...(o.sites ? ['sites:', ...Object.entries(o.sites).map(([site, f]) => `  ${site}: { pseudonymSecretFile: ${JSON.stringify(f)} }`)] : []),
   ];

@@ -1,5 +1,7 @@
 // UpdateService with a real SQLite store: apply atomically, answer, alert on refusal,
 // keep the last good copy, restore it after a restart.
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateIssuerKeys } from '../../../gateway/credentials/issue.js';
@@ -76,6 +78,23 @@ describe('UpdateService', () => {
     expect(response).toMatchObject({ v: 1, status: 'applied', transaction: 'tx-watchlist-7', kind: 'watchlist', version: 7, site: SITE, checkpoint: CHECKPOINT });
     expect(response).not.toHaveProperty('error');
     expect(queued('alerts')).toEqual([]);
+  });
+
+  it('links each applied update into the ledger\'s hash chain with the digest of the signed update, and no rejected one', async () => {
+    const svc = service();
+    const token = await signed(keys, 'watchlist', 7, { entries: [watch('P-1')] });
+    await svc.handle(cmd('watchlist', token));
+    await svc.handle(cmd('watchlist', await signed(keys, 'watchlist', 7, { entries: [] }))); // stale: rejected
+    const db = new Database(store.path, { readonly: true });
+    try {
+      const rows = db.prepare("SELECT seq, at, body FROM chain WHERE kind = 'update'").all() as { seq: number; at: number; body: string }[];
+      expect(rows).toHaveLength(1);
+      expect(JSON.parse(rows[0]!.body)).toEqual({ kind: 'watchlist', version: 7, transaction: 'tx-watchlist-7', digest: createHash('sha256').update(token).digest('hex') });
+      expect(rows[0]!.at).toBe(Date.parse('2022-12-05T09:00:00Z'));
+    } finally {
+      db.close();
+    }
+    expect(store.verifyChain()).toMatchObject({ ok: true, records: { updates: 1 } });
   });
 
   it('rejects a forged update: state unchanged, a response naming the problem and an update-rejected alert', async () => {

@@ -1,7 +1,8 @@
 // The shared base of our coded errors: a stable, searchable `code` (a contract: logs,
 // alerts, HTTP bodies and tests match on it) plus a message saying what, where and what
-// was expected. It lives in drivers/ because drivers must not import the gateway, while
-// the gateway may import drivers; gateway code imports it from gateway/errors.ts.
+// was expected. It lives in shared/, which imports nothing of ours: drivers must not
+// import the gateway, and the gateway's pure core (policy, credentials) must not import
+// drivers, so neither side can hold it.
 
 /**
  * Base for every error type that carries a stable code. Subclasses keep their own name,

@@ -1,0 +1,255 @@
+// The ledger's hash chain (store schema 10, docs/store.md "Hash chain"). Every record —
+// a ledger row, a guard's zone correction, an applied office update, and the chain's own
+// genesis and checkpoint rows — gets one row in `chain`, in the order it was committed,
+// carrying the SHA-256 of the previous chain row and of its own canonical content.
+// Personal fields enter that content only through a salted commitment stored beside them
+// in the ledger row, so erasing them (fields and salt set to NULL, the commitment kept)
+// leaves every hash as it was.
+import { createHash, randomFillSync } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { canonicalJson } from '../../shared/canonical.js';
+import { StoreError } from './errors.js';
+
+/** Version of the content and link definitions below; part of every link hash. */
+export const CHAIN_VERSION = 1;
+/** The previous hash of the first (genesis) row. */
+export const ZERO_HASH: Buffer = Buffer.alloc(32);
+const SALT_BYTES = 16;
+/** Salts come from the CSPRNG in batches: one call per 256 salts instead of two per row (≈ 12 µs a row). */
+const saltPool = Buffer.alloc(SALT_BYTES * 256);
+let saltAt = saltPool.length;
+
+function freshSalt(): Buffer {
+  if (saltAt + SALT_BYTES > saltPool.length) {
+    randomFillSync(saltPool);
+    saltAt = 0;
+  }
+  saltAt += SALT_BYTES;
+  return Buffer.from(saltPool.subarray(saltAt - SALT_BYTES, saltAt));
+}
+
+/** The kinds of chain rows: the first three point at a row of their table, the others carry their content in `body`. */
+export const CHAIN_KINDS = ['ledger', 'zone-correction', 'genesis', 'update', 'checkpoint'] as const;
+export type ChainKind = (typeof CHAIN_KINDS)[number];
+
+/** Ledger columns hashed as stored: what the row says happened, kept as long as the row. */
+export const LEDGER_CLEAR_COLUMNS = [
+  'id',
+  'at',
+  'lane',
+  'kind',
+  'outcome',
+  'reasons',
+  'alerts',
+  'credential',
+  'subject_ref',
+  'category',
+  'actor',
+  'profile',
+  'profile_hash',
+  'crew_id',
+  'goods',
+] as const;
+
+/**
+ * Personal ledger columns, in groups that can be erased apart (retention erases both, a
+ * purge of health data only `health`). Each group has its own salt and commitment columns:
+ * `<group>_salt`, `<group>_commit`.
+ */
+export const PERSONAL_GROUPS = {
+  /** Names, ids and free text about a person. */
+  person: ['subject_name', 'note', 'approver', 'approval_key', 'responsible', 'plate'],
+  /** Health claims: the temperature taken and the facts the policy evaluated (health code, test, travel). */
+  health: ['temperature', 'facts'],
+} as const;
+export type PersonalGroup = keyof typeof PERSONAL_GROUPS;
+export const PERSONAL_GROUP_NAMES = Object.keys(PERSONAL_GROUPS) as PersonalGroup[];
+
+export const ZONE_CORRECTION_COLUMNS = ['zone', 'at', 'guard', 'from_count', 'to_count', 'reason'] as const;
+
+/** A stored column value as SQLite gives it back (BLOBs only in salt and commitment columns). */
+export type ColumnValue = string | number | Buffer | null;
+export type Columns = Readonly<Record<string, ColumnValue | undefined>>;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** The string as SQLite stores it (UTF-8): a lone surrogate becomes U+FFFD. Hash and bind this. */
+export function wellFormed<T extends string | null>(s: T): T {
+  return (s === null ? s : s.replace(LONE_SURROGATE, '\uFFFD')) as T;
+}
+
+export function sha256(data: string | Buffer): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+export const hex = (b: Buffer): string => b.toString('hex');
+
+/**
+ * canonicalJson of `{key: row[key] ?? null}` for fixed keys of string, number or null
+ * values, written directly: keys sorted once, not per row (the append's hot path; a test
+ * holds it equal to canonicalJson).
+ */
+export function flatCanonical(sortedKeys: readonly string[], row: Columns, value: (v: ColumnValue) => ColumnValue = (v) => v): string {
+  let out = '{';
+  for (let i = 0; i < sortedKeys.length; i++) {
+    const k = sortedKeys[i]!;
+    out += `${i > 0 ? ',' : ''}${JSON.stringify(k)}:${JSON.stringify(value(row[k] ?? null))}`;
+  }
+  return `${out}}`;
+}
+
+const sorted = (keys: readonly string[]): readonly string[] => [...keys].sort();
+const GROUP_KEYS = Object.fromEntries(PERSONAL_GROUP_NAMES.map((g) => [g, sorted(PERSONAL_GROUPS[g])])) as Record<PersonalGroup, readonly string[]>;
+const LEDGER_CONTENT_KEYS = sorted([...LEDGER_CLEAR_COLUMNS, ...PERSONAL_GROUP_NAMES.map((g) => `${g}_commit`)]);
+const ZONE_CONTENT_KEYS = sorted(ZONE_CORRECTION_COLUMNS);
+const LINK_KEYS = sorted(['v', 'seq', 'kind', 'ref', 'at', 'prev', 'content']);
+
+/** SHA-256(salt ‖ canonical JSON of the group's columns as stored). */
+export function commitment(salt: Buffer, group: PersonalGroup, row: Columns): Buffer {
+  return createHash('sha256').update(salt).update(flatCanonical(GROUP_KEYS[group], row)).digest();
+}
+
+/**
+ * A fresh salt and its commitment for each group of a new row; both NULL for a group whose
+ * columns are all NULL (nothing to commit to, nothing to erase).
+ */
+export function commitPersonal(row: Columns): Record<`${PersonalGroup}_salt` | `${PersonalGroup}_commit`, Buffer | null> {
+  const out: Record<string, Buffer | null> = {};
+  for (const g of PERSONAL_GROUP_NAMES) {
+    const empty = PERSONAL_GROUPS[g].every((c) => (row[c] ?? null) === null);
+    const salt = empty ? null : freshSalt();
+    out[`${g}_salt`] = salt;
+    out[`${g}_commit`] = salt === null ? null : commitment(salt, g, row);
+  }
+  return out as Record<`${PersonalGroup}_salt` | `${PersonalGroup}_commit`, Buffer | null>;
+}
+
+/** Content hash of a ledger row: its clear columns as stored plus each group's commitment (hex or null; the only BLOBs among them). */
+export function ledgerContent(row: Columns): Buffer {
+  return sha256(flatCanonical(LEDGER_CONTENT_KEYS, row, (v) => (Buffer.isBuffer(v) ? hex(v) : v)));
+}
+
+export function zoneCorrectionContent(row: Columns): Buffer {
+  return sha256(flatCanonical(ZONE_CONTENT_KEYS, row));
+}
+
+/** Rows whose content is their body: the body text as stored (canonical JSON when written). */
+export function bodyContent(body: string | null): Buffer {
+  return sha256(body ?? '');
+}
+
+export interface Link {
+  seq: number;
+  kind: string;
+  ref: number | null;
+  at: number;
+  prev: Buffer;
+  content: Buffer;
+}
+
+/** The row's own hash: SHA-256 of the canonical JSON of its position, kind, reference, time, previous hash and content hash. */
+export function linkHash(l: Link): Buffer {
+  return sha256(flatCanonical(LINK_KEYS, { v: CHAIN_VERSION, seq: l.seq, kind: l.kind, ref: l.ref, at: l.at, prev: hex(l.prev), content: hex(l.content) }));
+}
+
+export interface ChainHead {
+  seq: number;
+  /** SHA-256, hex. */
+  hash: string;
+}
+
+/** A chain row whose content lives in the chain itself. */
+export interface ChainRecord {
+  kind: 'update' | 'checkpoint';
+  /** Epoch ms. */
+  at: number;
+  body: Record<string, unknown>;
+}
+
+/** What an applied office update leaves in the chain (the update itself is the office's). */
+export interface UpdateApplied {
+  kind: string;
+  version: number;
+  transaction: string;
+  /** SHA-256 (hex) of the signed update as received, so the exact update is known. */
+  digest: string;
+}
+
+/** Appends chain rows in the caller's transaction. */
+export class ChainRoom {
+  readonly #head: Database.Statement<[], { seq: number; hash: Buffer }>;
+  readonly #insert: Database.Statement<[number, string, number | null, number, string | null, Buffer, Buffer]>;
+  readonly #record: (r: ChainRecord) => ChainHead;
+
+  constructor(db: Database.Database) {
+    this.#head = db.prepare('SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1');
+    this.#insert = db.prepare('INSERT INTO chain (seq, kind, ref, at, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.#record = db.transaction((r: ChainRecord) => {
+      const body = canonicalJson(r.body);
+      this.append(r.kind, null, r.at, bodyContent(body), body);
+      return this.head() as ChainHead;
+    });
+  }
+
+  /** Links one record after the current head; must run inside the transaction that writes the record. */
+  append(kind: ChainKind, ref: number | null, at: number, content: Buffer, body: string | null = null): void {
+    const head = this.#head.get();
+    const seq = (head?.seq ?? 0) + 1;
+    const prev = head?.hash ?? ZERO_HASH;
+    this.#insert.run(seq, kind, ref, at, body, prev, linkHash({ seq, kind, ref, at, prev, content }));
+  }
+
+  head(): ChainHead | null {
+    const h = this.#head.get();
+    return h === undefined ? null : { seq: h.seq, hash: hex(h.hash) };
+  }
+
+  record(r: ChainRecord): ChainHead {
+    if (typeof r !== 'object' || r === null || !(r.kind === 'update' || r.kind === 'checkpoint')) {
+      throw new StoreError('STORE_INVALID_ROW', `chain record refused: expected kind update or checkpoint, got ${JSON.stringify(r?.kind)}`, {});
+    }
+    if (!Number.isSafeInteger(r.at) || r.at < 0) {
+      throw new StoreError('STORE_INVALID_ROW', `chain record ${r.kind} refused: at ${JSON.stringify(r.at)} is not epoch milliseconds`, {});
+    }
+    if (typeof r.body !== 'object' || r.body === null || Array.isArray(r.body)) {
+      throw new StoreError('STORE_INVALID_ROW', `chain record ${r.kind} refused: expected a JSON object as body`, {});
+    }
+    return this.#record(r);
+  }
+}
+
+/** Every ledger column a verifier reads, besides seq. */
+export const LEDGER_CHAIN_COLUMNS: readonly string[] = [
+  ...LEDGER_CLEAR_COLUMNS,
+  ...PERSONAL_GROUP_NAMES.flatMap((g) => [...PERSONAL_GROUPS[g], `${g}_salt`, `${g}_commit`]),
+];
+
+/** What the genesis row says: why the chain starts, and which rows came before it. */
+export interface GenesisBody {
+  v: number;
+  reason: string;
+  /** Ledger rows with seq ≤ this, and zone corrections with id ≤ this, were made before the chain: not covered. */
+  before: { ledger: number; zoneCorrections: number };
+}
+
+/**
+ * Migration 10's data step: the genesis row. Rows made before it stay as they were,
+ * outside the chain, and the genesis says up to which seq and id (docs/store.md "Genesis"):
+ * chaining them would rewrite every row of a large ledger inside the start-up of the
+ * upgraded gateway (about 12 000 rows/s here, past systemd's start timeout from ~700 000
+ * rows on), and could vouch only for their state at the upgrade anyway.
+ */
+export function writeGenesis(db: Database.Database, now: () => number): void {
+  const last = (sql: string): number => db.prepare<[], { n: number | null }>(sql).get()?.n ?? 0;
+  const before = { ledger: last('SELECT max(seq) AS n FROM ledger'), zoneCorrections: last('SELECT max(id) AS n FROM zone_corrections') };
+  const genesis: GenesisBody = {
+    v: CHAIN_VERSION,
+    reason:
+      before.ledger + before.zoneCorrections > 0
+        ? 'store schema 10: the chain starts here; the ledger rows and zone corrections made before it are not covered'
+        : 'new ledger',
+    before,
+  };
+  const body = canonicalJson(genesis);
+  new ChainRoom(db).append('genesis', null, now(), bodyContent(body), body);
+}

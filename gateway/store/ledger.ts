@@ -1,0 +1,370 @@
+// The ledger: one append-only row per passage attempt (decision, timeout, fault, guard
+// override), committed with its outbox message, and the reads of it (guard search,
+// contact tracing, gap repair, daily screening, policy replay, the vehicle rule).
+import type Database from 'better-sqlite3';
+import type { Outcome } from '../policy/types.js';
+import { type ChainRoom, type Columns, commitPersonal, ledgerContent, wellFormed } from './chain.js';
+import { StoreError } from './errors.js';
+import type { OutboxRoom } from './outbox.js';
+import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, checkLimit, hasColumn, invalidQuery, isUniqueViolation } from './sql.js';
+import type { FirstPassage, LedgerEntry, LedgerHourCount, LedgerQuery, NewLedgerEntry, OutboxMessage, ReplayRow } from './types.js';
+import { OUTCOME_VALUES, checkLedgerEntry } from './validate.js';
+
+interface LedgerRow {
+  seq: number;
+  id: string;
+  at: number;
+  lane: string;
+  kind: NewLedgerEntry['kind'];
+  outcome: Outcome;
+  reasons: string;
+  alerts: string;
+  credential: NewLedgerEntry['credential'];
+  subject_ref: string | null;
+  subject_name: string | null;
+  category: NewLedgerEntry['category'];
+  temperature: number | null;
+  actor: string | null;
+  note: string | null;
+  profile: string | null;
+  profile_hash: string | null;
+  approver: string | null;
+  responsible: string | null;
+  crew_id: string | null;
+  plate: string | null;
+  goods: string | null;
+}
+
+interface ReplayDbRow {
+  seq: number;
+  id: string;
+  at: number;
+  lane: string;
+  outcome: Outcome;
+  reasons: string;
+  category: NewLedgerEntry['category'];
+  subject_ref: string | null;
+  profile: string | null;
+  facts: string;
+}
+
+const BASE_COLUMNS = 'seq, id, at, lane, kind, outcome, reasons, alerts, credential, subject_ref, subject_name, category, temperature';
+
+export interface LedgerRoomOptions {
+  file: string;
+  outbox: OutboxRoom;
+  /** Counts one use of an approval in the row's transaction (the facts room's approval_uses). */
+  countApprovalUse: (key: string, at: number) => void;
+  /** Links each row into the hash chain in its transaction; absent before store schema 10. */
+  chain: ChainRoom | null;
+}
+
+export class LedgerRoom {
+  readonly #db: Database.Database;
+  readonly #o: LedgerRoomOptions;
+  /** Columns to select; later columns read as NULL in files opened with an older migration list. */
+  readonly #columns: string;
+  /** profile, profile_hash and facts exist from schema 4 on. */
+  readonly #hasPolicy: boolean;
+  readonly #bySeq: Database.Statement<[number], LedgerRow>;
+  #range: Database.Statement<[number, number], LedgerRow> | undefined;
+  #byIds: Database.Statement<[string], LedgerRow> | undefined;
+  readonly #vehicleGoods: Database.Statement<[string, number, number], { goods: string | null }> | null;
+  readonly #queries = new Map<string, Database.Statement<[Record<string, unknown>], LedgerRow>>();
+  readonly #append: (entry: NewLedgerEntry, toOutbox: (row: LedgerEntry) => OutboxMessage | null) => LedgerEntry;
+
+  constructor(db: Database.Database, o: LedgerRoomOptions) {
+    this.#db = db;
+    this.#o = o;
+    // Schema 3: actor, note; 4: profile, profile_hash, facts; 6: approver, approval_key;
+    // 8: responsible, crew_id; 9: plate, goods.
+    const hasActor = hasColumn(db, 'ledger', 'actor');
+    this.#hasPolicy = hasColumn(db, 'ledger', 'facts');
+    const hasApprovalUses = hasColumn(db, 'ledger', 'approver');
+    const hasCrews = hasColumn(db, 'ledger', 'responsible');
+    const hasVehicles = hasColumn(db, 'ledger', 'plate');
+    this.#columns =
+      `${BASE_COLUMNS}, ${hasActor ? 'actor, note' : 'NULL AS actor, NULL AS note'}` +
+      `, ${this.#hasPolicy ? 'profile, profile_hash' : 'NULL AS profile, NULL AS profile_hash'}` +
+      `, ${hasApprovalUses ? 'approver' : 'NULL AS approver'}` +
+      `, ${hasCrews ? 'responsible, crew_id' : 'NULL AS responsible, NULL AS crew_id'}` +
+      `, ${hasVehicles ? 'plate, goods' : 'NULL AS plate, NULL AS goods'}`;
+    const chained = o.chain !== null;
+    const optional = [
+      ...(hasActor ? ['actor', 'note'] : []),
+      ...(this.#hasPolicy ? ['profile', 'profile_hash', 'facts'] : []),
+      ...(hasApprovalUses ? ['approver', 'approval_key'] : []),
+      ...(hasCrews ? ['responsible', 'crew_id'] : []),
+      ...(hasVehicles ? ['plate', 'goods'] : []),
+      ...(chained ? ['person_salt', 'person_commit', 'health_salt', 'health_commit'] : []),
+    ];
+    const insertColumns = [...BASE_COLUMNS.split(', ').filter((c) => c !== 'seq'), ...optional];
+    const insert = db.prepare<[Columns]>(`INSERT INTO ledger (${insertColumns.join(', ')}) VALUES (${insertColumns.map((c) => `@${c}`).join(', ')})`);
+    this.#bySeq = db.prepare(`SELECT ${this.#columns} FROM ledger WHERE seq = ?`);
+    this.#vehicleGoods = hasVehicles ? db.prepare("SELECT goods FROM ledger WHERE plate = ? AND at >= ? AND at < ? AND outcome = 'admit' ORDER BY seq") : null;
+
+    this.#append = db.transaction((entry: NewLedgerEntry, toOutbox: (row: LedgerEntry) => OutboxMessage | null) => {
+      const stored = storedColumns(entry);
+      // The salts, commitments and content hash are the stored values' (chain.ts).
+      const columns = chained ? { ...stored, ...commitPersonal(stored) } : stored;
+      let seq: number;
+      try {
+        seq = Number(insert.run(columns).lastInsertRowid);
+      } catch (err) {
+        if (isUniqueViolation(err, 'ledger.id')) {
+          throw new StoreError(
+            'STORE_DUPLICATE_EVENT',
+            `event ${JSON.stringify(entry.id)} is already in the ledger of ${o.file}; nothing written ` +
+              '(expected a fresh event id per passage; a retry of a committed event needs no second write)',
+            { file: o.file, id: entry.id },
+            err,
+          );
+        }
+        throw err;
+      }
+      o.chain?.append('ledger', seq, entry.at, ledgerContent(columns));
+      // The use is counted in the row's own transaction: an admission without its count
+      // (or a count without its admission) cannot survive a crash.
+      if (entry.approvalKey) o.countApprovalUse(entry.approvalKey, entry.at);
+      // Read back what was stored so the outbox message describes the row as committed.
+      const row = this.#bySeq.get(seq);
+      if (row === undefined) throw new Error(`ledger row ${seq} vanished inside its own transaction`);
+      const committed = ledgerFromRow(row);
+      const msg = toOutbox(committed);
+      if (msg !== null) o.outbox.insert(msg, entry.id);
+      return committed;
+    });
+  }
+
+  append(entry: NewLedgerEntry, toOutbox: (row: LedgerEntry) => OutboxMessage | null): LedgerEntry {
+    checkLedgerEntry(entry);
+    return this.#append(entry, toOutbox);
+  }
+
+  query(q: LedgerQuery): LedgerEntry[] {
+    const params = checkQuery(q);
+    const where: string[] = [];
+    if (params.lane !== undefined) where.push('lane = @lane');
+    if (params.outcome !== undefined) where.push('outcome = @outcome');
+    if (params.subjectRef !== undefined) where.push('subject_ref = @subjectRef');
+    if (params.credential !== undefined) where.push('credential = @credential');
+    if (params.matchRef !== undefined) where.push('(subject_ref = @matchRef OR instr(subject_name, @matchName) > 0)');
+    if (params.from !== undefined) where.push('at >= @from');
+    if (params.to !== undefined) where.push('at < @to');
+    if (params.beforeSeq !== undefined) where.push('seq < @beforeSeq');
+    const sql = `SELECT ${this.#columns} FROM ledger` + (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') + ' ORDER BY seq DESC LIMIT @limit';
+    // At most 2^8 shapes of this query exist, so caching by SQL text stays small.
+    let stmt = this.#queries.get(sql);
+    if (stmt === undefined) {
+      stmt = this.#db.prepare(sql);
+      this.#queries.set(sql, stmt);
+    }
+    return stmt.all(params).map(ledgerFromRow);
+  }
+
+  range(fromSeq: number, toSeq: number): LedgerEntry[] {
+    for (const [what, v] of [['fromSeq', fromSeq], ['toSeq', toSeq]] as const) {
+      if (!Number.isSafeInteger(v) || v < 0) throw invalidQuery(`ledgerRange ${what}`, v, 'a ledger seq (integer ≥ 0)');
+    }
+    this.#range ??= this.#db.prepare(`SELECT ${this.#columns} FROM ledger WHERE seq BETWEEN ? AND ? ORDER BY seq`);
+    return this.#range.all(fromSeq, toSeq).map(ledgerFromRow);
+  }
+
+  byIds(ids: readonly string[]): LedgerEntry[] {
+    if (!Array.isArray(ids) || ids.length > MAX_QUERY_LIMIT || ids.some((id) => typeof id !== 'string')) {
+      throw invalidQuery('ledgerByIds ids', ids, `an array of at most ${MAX_QUERY_LIMIT} event ids`);
+    }
+    if (ids.length === 0) return [];
+    this.#byIds ??= this.#db.prepare(`SELECT ${this.#columns} FROM ledger WHERE id IN (SELECT value FROM json_each(?)) ORDER BY seq DESC`);
+    return this.#byIds.all(JSON.stringify(ids)).map(ledgerFromRow);
+  }
+
+  lastSeq(): number {
+    return (this.#db.prepare('SELECT max(seq) AS n FROM ledger').get() as { n: number | null }).n ?? 0;
+  }
+
+  hourly(from: number, to: number): LedgerHourCount[] {
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || to <= from) {
+      throw invalidQuery('ledgerHourly range', { from, to }, 'whole epoch ms with from < to');
+    }
+    return this.#db
+      .prepare<[Record<string, number>], LedgerHourCount>(
+        `SELECT CAST((at - @from) / 3600000 AS INTEGER) AS hour, kind, outcome, count(*) AS n FROM ledger
+         WHERE at >= @from AND at < @to GROUP BY hour, kind, outcome ORDER BY hour`,
+      )
+      .all({ from, to });
+  }
+
+  firstPassages(from: number, to: number): FirstPassage[] {
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || to <= from) {
+      throw invalidQuery('firstPassages range', { from, to }, 'whole epoch ms with from < to');
+    }
+    // First by time, then by seq, so two rows in the same millisecond always give the same answer.
+    return this.#db
+      .prepare<[Record<string, number>], FirstPassage>(
+        `SELECT subjectRef, at, lane, outcome FROM (
+           SELECT subject_ref AS subjectRef, at, lane, outcome,
+                  ROW_NUMBER() OVER (PARTITION BY subject_ref ORDER BY at, seq) AS n
+           FROM ledger
+           WHERE kind = 'decision' AND subject_ref IS NOT NULL AND at >= @from AND at < @to)
+         WHERE n = 1`,
+      )
+      .all({ from, to });
+  }
+
+  /** Goods of the admissions of `plate` in [from, to) (epoch ms), in ledger order; empty before schema 9. */
+  vehicleGoods(plate: string, from: number, to: number): string[] {
+    return (this.#vehicleGoods?.all(plate, from, to) ?? []).map((r) => r.goods ?? '');
+  }
+
+  *replayRows(q: { from?: number; to?: number } = {}): IterableIterator<ReplayRow> {
+    if (!this.#hasPolicy) return;
+    const from = q.from ?? Number.MIN_SAFE_INTEGER;
+    const to = q.to ?? Number.MAX_SAFE_INTEGER;
+    for (const v of [from, to]) if (!Number.isFinite(v)) throw invalidQuery('replayRows from/to', v, 'epoch milliseconds');
+    const stmt = this.#db.prepare<[number, number], ReplayDbRow>(
+      `SELECT seq, id, at, lane, outcome, reasons, category, subject_ref, profile, facts FROM ledger
+       WHERE facts IS NOT NULL AND kind = 'decision' AND at >= ? AND at < ? ORDER BY seq`,
+    );
+    for (const r of stmt.iterate(from, to)) {
+      yield {
+        seq: r.seq,
+        id: r.id,
+        at: r.at,
+        lane: r.lane,
+        outcome: r.outcome,
+        reasons: JSON.parse(r.reasons) as ReplayRow['reasons'],
+        category: r.category,
+        subjectRef: r.subject_ref,
+        profile: r.profile,
+        facts: JSON.parse(r.facts) as ReplayRow['facts'],
+      };
+    }
+  }
+}
+
+/**
+ * The entry as the ledger stores it, by column: JSON columns as their text, absent
+ * optionals as NULL, strings well-formed (as SQLite keeps them), so what is hashed is
+ * exactly what a verifier reads back.
+ */
+function storedColumns(e: NewLedgerEntry): Columns {
+  return {
+    id: wellFormed(e.id),
+    at: e.at,
+    lane: wellFormed(e.lane),
+    kind: e.kind,
+    outcome: e.outcome,
+    reasons: JSON.stringify(e.reasons),
+    alerts: JSON.stringify(e.alerts),
+    credential: wellFormed(e.credential),
+    subject_ref: wellFormed(e.subjectRef),
+    subject_name: wellFormed(e.subjectName),
+    category: e.category,
+    temperature: e.temperature,
+    actor: wellFormed(e.actor ?? null),
+    note: wellFormed(e.note ?? null),
+    profile: wellFormed(e.profile ?? null),
+    profile_hash: wellFormed(e.profileHash ?? null),
+    // Always a string or null for SQLite: the facts object is never bound as is.
+    facts: e.facts ? JSON.stringify(e.facts) : null,
+    approver: wellFormed(e.approver ?? null),
+    approval_key: wellFormed(e.approvalKey ?? null),
+    responsible: wellFormed(e.responsible ?? null),
+    crew_id: wellFormed(e.crewId ?? null),
+    plate: wellFormed(e.plate ?? null),
+    goods: wellFormed(e.goods ?? null),
+  };
+}
+
+function ledgerFromRow(r: LedgerRow): LedgerEntry {
+  return {
+    seq: r.seq,
+    id: r.id,
+    at: r.at,
+    lane: r.lane,
+    kind: r.kind,
+    outcome: r.outcome,
+    reasons: JSON.parse(r.reasons) as LedgerEntry['reasons'],
+    alerts: JSON.parse(r.alerts) as LedgerEntry['alerts'],
+    credential: r.credential,
+    subjectRef: r.subject_ref,
+    subjectName: r.subject_name,
+    category: r.category,
+    temperature: r.temperature,
+    // Only overrides carry these; other rows read back as written.
+    ...(r.actor !== null ? { actor: r.actor } : {}),
+    ...(r.note !== null ? { note: r.note } : {}),
+    // Only when present, so rows no policy decided read back exactly as written.
+    ...(r.profile !== null ? { profile: r.profile } : {}),
+    ...(r.profile_hash !== null ? { profileHash: r.profile_hash } : {}),
+    ...(r.approver !== null ? { approver: r.approver } : {}),
+    ...(r.responsible !== null ? { responsible: r.responsible } : {}),
+    ...(r.crew_id !== null ? { crewId: r.crew_id } : {}),
+    ...(r.plate !== null ? { plate: r.plate } : {}),
+    ...(r.goods !== null ? { goods: r.goods } : {}),
+  };
+}
+
+// A type alias, not an interface, so it is assignable to better-sqlite3's named bindings.
+type QueryParams = {
+  lane?: string;
+  outcome?: Outcome;
+  subjectRef?: string;
+  credential?: string;
+  matchRef?: string;
+  matchName?: string;
+  from?: number;
+  to?: number;
+  beforeSeq?: number;
+  limit: number;
+};
+
+function checkQuery(q: LedgerQuery): QueryParams {
+  if (typeof q !== 'object' || q === null) throw invalidQuery('query', q, 'an object');
+  const p: QueryParams = { limit: checkLimit(q.limit ?? DEFAULT_QUERY_LIMIT, q.limit) };
+  if (q.lane !== undefined) {
+    if (typeof q.lane !== 'string' || q.lane.length === 0) throw invalidQuery('lane', q.lane, 'a non-empty lane id');
+    p.lane = q.lane;
+  }
+  if (q.outcome !== undefined) {
+    if (!(OUTCOME_VALUES as readonly unknown[]).includes(q.outcome)) {
+      throw invalidQuery('outcome', q.outcome, `one of ${OUTCOME_VALUES.join(', ')}`);
+    }
+    p.outcome = q.outcome;
+  }
+  if (q.subjectRef !== undefined) {
+    if (typeof q.subjectRef !== 'string' || q.subjectRef.length === 0) {
+      throw invalidQuery('subjectRef', q.subjectRef, 'a non-empty subject pseudonym');
+    }
+    p.subjectRef = q.subjectRef;
+  }
+  if (q.credential !== undefined) {
+    if (typeof q.credential !== 'string' || q.credential.length === 0) throw invalidQuery('credential', q.credential, 'a credential kind');
+    p.credential = q.credential;
+  }
+  if (q.subjectMatch !== undefined) {
+    const m = q.subjectMatch;
+    if (typeof m !== 'object' || m === null || typeof m.ref !== 'string' || typeof m.name !== 'string' || m.name.length === 0) {
+      throw invalidQuery('subjectMatch', m, 'an object {ref, name} with a non-empty name');
+    }
+    p.matchRef = m.ref;
+    p.matchName = m.name;
+  }
+  for (const k of ['from', 'to'] as const) {
+    const v = q[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidQuery(k, v, 'epoch milliseconds (a finite number)');
+    p[k] = v;
+  }
+  if (p.from !== undefined && p.to !== undefined && p.from > p.to) {
+    throw invalidQuery('from', p.from, `a time not after to (${p.to})`);
+  }
+  if (q.beforeSeq !== undefined) {
+    if (!Number.isSafeInteger(q.beforeSeq) || q.beforeSeq < 1) {
+      throw invalidQuery('beforeSeq', q.beforeSeq, 'a ledger seq (integer ≥ 1)');
+    }
+    p.beforeSeq = q.beforeSeq;
+  }
+  return p;
+}

@@ -1,0 +1,104 @@
+// The outbox: messages for the central office, committed with the row they describe and
+// drained oldest first by the MQTT link, which marks each delivered on its PUBACK.
+import type Database from 'better-sqlite3';
+import { invalidQuery } from './sql.js';
+import type { OutboxMessage, OutboxRow } from './types.js';
+import { checkOutboxMessage } from './validate.js';
+
+export const MAX_OUTBOX_BATCH = 10_000;
+
+interface OutboxDbRow {
+  id: number;
+  topic: string;
+  payload: string;
+  qos: 0 | 1;
+  created_at: number;
+}
+
+export class OutboxRoom {
+  readonly #now: () => number;
+  readonly #insert: Database.Statement<[string, string, number, number]>;
+  readonly #pending: Database.Statement<[number, number], OutboxDbRow>;
+  readonly #markDelivered: Database.Statement<[number, number]>;
+  readonly #depth: Database.Statement<[], { n: number }>;
+  readonly #prune: Database.Statement<[number]>;
+  readonly #markMany: (ids: readonly number[]) => void;
+
+  constructor(db: Database.Database, now: () => number) {
+    this.#now = now;
+    this.#insert = db.prepare('INSERT INTO outbox (topic, payload, qos, created_at) VALUES (?, ?, ?, ?)');
+    this.#pending = db.prepare('SELECT id, topic, payload, qos, created_at FROM outbox WHERE delivered_at IS NULL AND id > ? ORDER BY id LIMIT ?');
+    this.#markDelivered = db.prepare('UPDATE outbox SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL');
+    this.#depth = db.prepare('SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL');
+    this.#prune = db.prepare('DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?');
+    const markRange = db.prepare<[number, number, number]>('UPDATE outbox SET delivered_at = ? WHERE id BETWEEN ? AND ? AND delivered_at IS NULL');
+    this.#markMany = db.transaction((ids: readonly number[]) => {
+      const at = this.#now();
+      // PUBACKs come mostly in order: one statement per run of consecutive ids instead
+      // of one per id. A run holds acknowledged ids only, so nothing else is marked.
+      const sorted = [...ids].sort((a, b) => a - b);
+      let lo = sorted[0];
+      let hi = lo;
+      for (let i = 1; i <= sorted.length; i++) {
+        const id = sorted[i];
+        if (id !== undefined && hi !== undefined && (id === hi || id === hi + 1)) {
+          hi = id;
+          continue;
+        }
+        if (lo !== undefined && hi !== undefined) markRange.run(at, lo, hi);
+        lo = id;
+        hi = id;
+      }
+    });
+  }
+
+  /**
+   * Validates and queues `msg` in the caller's transaction (`owner` names the row it
+   * belongs to, for the error); returns its id.
+   */
+  insert(msg: OutboxMessage, owner: string): number {
+    checkOutboxMessage(msg, owner);
+    return this.#write(msg, this.#now());
+  }
+
+  /** A message that belongs to no row; `createdAt` as for SqliteStore.outboxAppend. */
+  append(msg: OutboxMessage, createdAt?: number): number {
+    checkOutboxMessage(msg, '(none)');
+    if (createdAt !== undefined && !(Number.isSafeInteger(createdAt) && createdAt >= 0)) {
+      throw invalidQuery('outboxAppend createdAt', createdAt, 'epoch milliseconds');
+    }
+    return this.#write(msg, createdAt ?? this.#now());
+  }
+
+  #write(msg: OutboxMessage, createdAt: number): number {
+    return Number(this.#insert.run(msg.topic, msg.payload, msg.qos, createdAt).lastInsertRowid);
+  }
+
+  pending(limit: number, afterId = 0): OutboxRow[] {
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_OUTBOX_BATCH) {
+      throw invalidQuery('outboxPending limit', limit, `an integer from 1 to ${MAX_OUTBOX_BATCH}`);
+    }
+    if (!Number.isSafeInteger(afterId) || afterId < 0) {
+      throw invalidQuery('outboxPending afterId', afterId, 'an outbox id (integer ≥ 0)');
+    }
+    return this.#pending.all(afterId, limit).map((r) => ({ id: r.id, topic: r.topic, payload: r.payload, qos: r.qos, createdAt: r.created_at }));
+  }
+
+  markDelivered(id: number): void {
+    // Idempotent: a drain that re-sends after a reconnect may confirm the same id twice.
+    this.#markDelivered.run(this.#now(), id);
+  }
+
+  markDeliveredMany(ids: readonly number[]): void {
+    if (ids.length > 0) this.#markMany(ids);
+  }
+
+  depth(): number {
+    return this.#depth.get()?.n ?? 0;
+  }
+
+  prune(deliveredBefore: number): number {
+    if (!Number.isFinite(deliveredBefore)) throw invalidQuery('outboxPrune deliveredBefore', deliveredBefore, 'epoch milliseconds');
+    return this.#prune.run(deliveredBefore).changes;
+  }
+}

@@ -1,0 +1,205 @@
+// The ledger's hash chain (store schema 10): every ledger row, zone correction and applied
+// update linked by SHA-256 in commit order; personal fields behind salted commitments, so
+// erasing them keeps the chain verifiable; a walk that names the first bad row.
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../../shared/canonical.js';
+import { ChainRoom, LEDGER_CHAIN_COLUMNS, LEDGER_CLEAR_COLUMNS, PERSONAL_GROUPS, flatCanonical, ledgerContent } from '../../../gateway/store/chain.js';
+import { MIGRATIONS, openStore, type SqliteStore } from '../../../gateway/store/index.js';
+import { catchError, closeAndRemove, entry, freshDir, track } from './helpers.js';
+
+afterEach(closeAndRemove);
+
+/** A store with a decision, an override, a zone correction, an applied update and two more decisions. */
+function filled(): { store: SqliteStore; db: Database.Database } {
+  const store = track(openStore(freshDir(), { now: () => 1_670_000_000_000 }));
+  store.appendDecision(entry({ facts: null, plate: '晋A12345', goods: 'coal' }), () => null);
+  store.appendDecision(entry({ kind: 'override', outcome: 'admit', actor: 'G-01', note: '李四 forgot his badge' }), () => null);
+  store.zoneCorrect({ zone: 'canteen', count: 3, guard: 'G-01', reason: 'counted by hand', at: 1_670_000_000_500 });
+  store.recordInChain({ kind: 'update', at: 1_670_000_000_600, body: { kind: 'roster', version: 7, transaction: 't-7', digest: 'ab'.repeat(32) } });
+  store.appendDecision(entry({ temperature: 37.9, outcome: 'refuse' }), () => null);
+  store.appendDecision(entry(), () => null);
+  return { store, db: track(new Database(store.path)) };
+}
+
+function problem(store: SqliteStore): string {
+  const p = store.verifyChain().problem;
+  return p === null ? 'none' : `${p.kind} ${p.table} ${p.seq}`;
+}
+
+describe('the hash chain', () => {
+  it('starts a new ledger with a genesis row and links every kind of record after it, in commit order', () => {
+    const { store, db } = filled();
+    const rows = db.prepare('SELECT seq, kind, ref FROM chain ORDER BY seq').all();
+    expect(rows).toEqual([
+      { seq: 1, kind: 'genesis', ref: null },
+      { seq: 2, kind: 'ledger', ref: 1 },
+      { seq: 3, kind: 'ledger', ref: 2 },
+      { seq: 4, kind: 'zone-correction', ref: 1 },
+      { seq: 5, kind: 'update', ref: null },
+      { seq: 6, kind: 'ledger', ref: 3 },
+      { seq: 7, kind: 'ledger', ref: 4 },
+    ]);
+    const report = store.verifyChain();
+    expect(report).toMatchObject({ ok: true, verified: 7, records: { ledger: 4, zoneCorrections: 1, updates: 1, other: 1 }, problem: null });
+    expect(report.head).toEqual(store.chainHead());
+    expect(store.chainHead()?.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('keeps personal fields out of the hashed content: two rows alike but for the name differ only in their salted commitment', () => {
+    const { store, db } = filled();
+    store.appendDecision(entry({ id: 'same-1', at: 5, subjectName: '王五' }), () => null);
+    store.appendDecision(entry({ id: 'same-2', at: 5, subjectName: '王五' }), () => null);
+    const [a, b] = db.prepare("SELECT person_salt, person_commit FROM ledger WHERE id IN ('same-1', 'same-2') ORDER BY seq").all() as {
+      person_salt: Buffer;
+      person_commit: Buffer;
+    }[];
+    // Random salts: the same name gives unrelated commitments, so a commitment says nothing about it.
+    expect(a!.person_salt).toHaveLength(16);
+    expect(a!.person_salt.equals(b!.person_salt)).toBe(false);
+    expect(a!.person_commit.equals(b!.person_commit)).toBe(false);
+    // A row with no personal field has nothing to commit to.
+    expect(db.prepare("SELECT person_salt, person_commit FROM ledger WHERE plate IS NULL AND subject_name IS NULL LIMIT 1").get()).toBeUndefined();
+  });
+
+  it('stays verifiable when a row\'s personal or health fields are erased (fields and salt NULL, commitment kept)', () => {
+    const { store, db } = filled();
+    db.prepare('UPDATE ledger SET subject_name = NULL, note = NULL, approver = NULL, approval_key = NULL, responsible = NULL, plate = NULL, person_salt = NULL WHERE seq IN (1, 2)').run();
+    db.prepare('UPDATE ledger SET temperature = NULL, facts = NULL, health_salt = NULL WHERE seq = 3').run();
+    expect(db.prepare('SELECT subject_name, plate, person_commit IS NOT NULL AS kept FROM ledger WHERE seq = 1').get()).toEqual({ subject_name: null, plate: null, kept: 1 });
+    expect(store.verifyChain()).toMatchObject({ ok: true, erased: { person: 2, health: 1 } });
+    expect(store.queryEvents({ limit: 10 }).find((e) => e.seq === 1)).toMatchObject({ subjectName: null, outcome: 'admit' });
+  });
+
+  it('lets personal fields only be erased: a whole group with its salt, nothing else of a row may change', () => {
+    const { db } = filled();
+    expect(() => db.prepare("UPDATE ledger SET subject_name = '赵六' WHERE seq = 1").run()).toThrow(/can only be erased/);
+    expect(() => db.prepare('UPDATE ledger SET subject_name = NULL WHERE seq = 1').run()).toThrow(/can only be erased/);
+    expect(() => db.prepare('UPDATE ledger SET temperature = NULL WHERE seq = 3').run()).toThrow(/can only be erased/);
+    expect(() => db.prepare("UPDATE ledger SET outcome = 'refuse' WHERE seq = 1").run()).toThrow(/append-only: UPDATE refused/);
+    expect(() => db.prepare('UPDATE ledger SET person_commit = NULL WHERE seq = 1').run()).toThrow(/append-only: UPDATE refused/);
+    expect(() => db.prepare('DELETE FROM ledger WHERE seq = 1').run()).toThrow(/append-only: DELETE refused/);
+    expect(() => db.prepare('UPDATE chain SET ref = 9 WHERE seq = 2').run()).toThrow(/append-only/);
+    expect(() => db.prepare('DELETE FROM chain WHERE seq = 7').run()).toThrow(/append-only/);
+    expect(() => db.prepare('DELETE FROM zone_corrections').run()).toThrow(/append-only/);
+  });
+
+  it('verifies a name that is no well-formed UTF-16 (a lone surrogate from a pass) as SQLite stores it', () => {
+    const { store } = filled();
+    store.appendDecision(entry({ subjectName: '张\ud800三' }), () => null);
+    expect(store.verifyChain().ok).toBe(true);
+  });
+
+  it('names the first bad row: edited, deleted, inserted or reordered, in the ledger or the chain itself', () => {
+    const cases: [string, (db: Database.Database) => void, string][] = [
+      ['edited', (db) => db.prepare("UPDATE ledger SET outcome = 'refuse' WHERE seq = 2").run(), 'edited ledger 2'],
+      ['edited name', (db) => db.prepare("UPDATE ledger SET subject_name = '王五' WHERE seq = 3").run(), 'edited ledger 3'],
+      ['name without salt', (db) => db.prepare("UPDATE ledger SET person_salt = NULL WHERE seq = 3").run(), 'edited ledger 3'],
+      ['deleted', (db) => db.prepare('DELETE FROM ledger WHERE seq = 2').run(), 'deleted ledger 2'],
+      ['inserted', (db) => db.prepare("INSERT INTO ledger (id, at, lane, kind, outcome, reasons, alerts, credential) VALUES ('forged', 9, 'lane-1', 'decision', 'admit', '[]', '[]', 'staff-badge')").run(), 'inserted ledger 5'],
+      ['reordered', (db) => db.exec('UPDATE ledger SET seq = -3 WHERE seq = 3; UPDATE ledger SET seq = 3 WHERE seq = 4; UPDATE ledger SET seq = 4 WHERE seq = -3'), 'reordered ledger 3'],
+      ['zone correction edited', (db) => db.prepare('UPDATE zone_corrections SET to_count = 0').run(), 'edited zone_corrections 1'],
+      ['update edited', (db) => db.prepare("UPDATE chain SET body = json_set(body, '$.version', 8) WHERE kind = 'update'").run(), 'edited chain 5'],
+      ['chain row deleted', (db) => db.prepare('DELETE FROM chain WHERE seq = 5').run(), 'deleted chain 5'],
+      ['chain hash changed', (db) => db.prepare('UPDATE chain SET hash = zeroblob(32) WHERE seq = 4').run(), 'edited chain 4'],
+      ['genesis deleted', (db) => db.prepare('DELETE FROM chain WHERE seq = 1').run(), 'deleted chain 1'],
+    ];
+    for (const [what, tamper, expected] of cases) {
+      const { store, db } = filled();
+      expect(problem(store), `${what}, before`).toBe('none');
+      db.exec('DROP TRIGGER ledger_facts_fixed; DROP TRIGGER ledger_person_erase_only; DROP TRIGGER ledger_no_delete; DROP TRIGGER chain_no_update; DROP TRIGGER chain_no_delete; DROP TRIGGER zone_corrections_no_update');
+      tamper(db);
+      expect(problem(store), what).toBe(expected);
+    }
+  });
+
+  it('finds a ledger row deleted with its chain row even when everything after was re-linked, by the hole in the ledger seqs', () => {
+    const { store, db } = filled();
+    db.exec('DROP TRIGGER ledger_no_delete; DROP TRIGGER chain_no_delete');
+    // As a forger with the source would: drop ledger seq 2 and rebuild the chain after chain
+    // row 2 with the chain module's own code (the zone correction and update left out too).
+    db.exec('DELETE FROM ledger WHERE seq = 2; DELETE FROM chain WHERE seq >= 3');
+    const chain = new ChainRoom(db);
+    for (const seq of [3, 4]) {
+      const row = db.prepare(`SELECT ${LEDGER_CHAIN_COLUMNS.join(', ')} FROM ledger WHERE seq = ?`).get(seq) as Record<string, string | number | Buffer | null>;
+      chain.append('ledger', seq, row.at as number, ledgerContent(row));
+    }
+    expect(problem(store)).toBe('deleted ledger 2');
+  });
+
+  it('accepts a chain that starts after a cut when a checkpoint row states it, and only then', () => {
+    const { store, db } = filled();
+    const cutHash = (db.prepare('SELECT hex(hash) AS h FROM chain WHERE seq = 4').get() as { h: string }).h.toLowerCase();
+    store.recordInChain({ kind: 'checkpoint', at: 1_670_000_001_000, body: { v: 1, reason: 'test', cut: { fromSeq: 1, toSeq: 4, lastHash: cutHash, ledger: 2, zoneCorrections: 1 } } });
+    db.exec('DROP TRIGGER ledger_no_delete; DROP TRIGGER chain_no_delete; DROP TRIGGER zone_corrections_no_delete');
+    db.exec('DELETE FROM chain WHERE seq <= 4; DELETE FROM ledger WHERE seq <= 2; DELETE FROM zone_corrections');
+    expect(store.verifyChain()).toMatchObject({ ok: true, cutBy: 8, verified: 4 });
+    db.exec('DELETE FROM chain WHERE seq = 5'); // one row more than the checkpoint states
+    expect(problem(store)).toBe('deleted chain 1');
+  });
+
+  it('writes a row\'s columns exactly as canonical JSON would (the fast path of the append)', () => {
+    const keys = [...LEDGER_CLEAR_COLUMNS].sort();
+    const value = fc.oneof(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.constant(null));
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...keys), value), (row) => {
+        const full = Object.fromEntries(keys.map((k) => [k, row[k] ?? null]));
+        expect(flatCanonical(keys, row)).toBe(canonicalJson(full));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('refuses a chain record of another kind or without a JSON object body', () => {
+    const { store } = filled();
+    expect(catchError(() => store.recordInChain({ kind: 'ledger' as 'update', at: 1, body: {} })).code).toBe('STORE_INVALID_ROW');
+    expect(catchError(() => store.recordInChain({ kind: 'update', at: 1, body: [] as unknown as Record<string, unknown> })).code).toBe('STORE_INVALID_ROW');
+  });
+});
+
+describe('upgrading to the chain (schema 10)', () => {
+  it('starts the chain at a genesis row saying which rows came before it, leaves those as they were, and chains what follows', () => {
+    const dir = freshDir();
+    const old = openStore(dir, { migrations: MIGRATIONS.slice(0, 9), now: () => 1 });
+    old.appendDecision(entry({ id: 'old-1', at: 100 }), () => null);
+    old.zoneCorrect({ zone: 'canteen', count: 2, guard: 'G-01', reason: 'before', at: 150 });
+    old.appendDecision(entry({ id: 'old-2', at: 200, kind: 'override', actor: 'G-01', note: 'n' }), () => null);
+    const before = old.queryEvents({ limit: 10 });
+    old.close();
+
+    const store = track(openStore(dir, { now: () => 1000 }));
+    expect(store.queryEvents({ limit: 10 })).toEqual(before);
+    store.appendDecision(entry({ id: 'new-1' }), () => null);
+    store.zoneCorrect({ zone: 'canteen', count: 1, guard: 'G-01', reason: 'after', at: 1100 });
+    const db = track(new Database(store.path));
+    expect(db.prepare('SELECT seq, kind, ref, at FROM chain ORDER BY seq').all()).toEqual([
+      { seq: 1, kind: 'genesis', ref: null, at: 1000 },
+      { seq: 2, kind: 'ledger', ref: 3, at: expect.any(Number) as unknown as number },
+      { seq: 3, kind: 'zone-correction', ref: 2, at: 1100 },
+    ]);
+    const genesis = JSON.parse((db.prepare('SELECT body FROM chain WHERE seq = 1').get() as { body: string }).body) as Record<string, unknown>;
+    expect(genesis).toMatchObject({ before: { ledger: 2, zoneCorrections: 1 } });
+    expect(String(genesis.reason)).toContain('not covered');
+    expect(store.verifyChain()).toMatchObject({ ok: true, before: { ledger: 2, zoneCorrections: 1 }, records: { ledger: 1, zoneCorrections: 1 } });
+    // The rows before the chain carry no commitments; erasing them is allowed and harms nothing.
+    expect(db.prepare('SELECT person_salt, person_commit FROM ledger WHERE seq = 1').get()).toEqual({ person_salt: null, person_commit: null });
+    db.prepare(`UPDATE ledger SET subject_name = NULL, note = NULL, approver = NULL, approval_key = NULL, responsible = NULL, plate = NULL,
+      temperature = NULL, facts = NULL WHERE seq <= 2`).run();
+    expect(store.verifyChain().ok).toBe(true);
+    // A genesis claiming more rows than it did (to hide one from the walk) fails its own hash.
+    db.exec('DROP TRIGGER chain_no_update');
+    db.prepare("UPDATE chain SET body = json_set(body, '$.before.ledger', 3) WHERE seq = 1").run();
+    expect(store.verifyChain().problem).toMatchObject({ kind: 'edited', table: 'chain', seq: 1 });
+  });
+
+  it('names in its triggers exactly the columns chain.ts hashes in clear and commits by group', () => {
+    const m10 = MIGRATIONS.find((m) => m.version === 10)!;
+    const fixed = /BEFORE UPDATE OF ([^]*?) ON ledger\s+BEGIN/.exec(m10.up)?.[1]?.split(',').map((c) => c.trim());
+    expect(fixed).toEqual(['seq', ...LEDGER_CLEAR_COLUMNS, 'person_commit', 'health_commit']);
+    for (const [g, cols] of Object.entries(PERSONAL_GROUPS)) {
+      const of = new RegExp(`ledger_${g}_erase_only BEFORE UPDATE OF ([^]*?) ON ledger`).exec(m10.up)?.[1]?.split(',').map((c) => c.trim());
+      expect(of).toEqual([...cols, `${g}_salt`]);
+    }
+  });
+});
