@@ -2,21 +2,13 @@
 // PATH: a machine whose timedatectl answers "no" gets a warning and an alert the guard
 // sees; "yes" gets neither. (The tool here is a two-line script standing in for
 // systemd's, which this container cannot run: it has no systemd as PID 1.)
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { guardGet, startGatewayProcess, tempDir, until, type GatewayProcess } from './helpers.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { guardGet, scratchDirs, startGatewayProcess, until, type GatewayProcess } from './helpers.js';
 
 /** Temporary folders of this file, removed after it. */
-const made: string[] = [];
-function madeDir(prefix: string): string {
-  const dir = tempDir(prefix);
-  made.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+const madeDir = scratchDirs();
 
 let gw: GatewayProcess | undefined;
 afterEach(async () => {

@@ -2,6 +2,7 @@
 // a temporary data dir and a config copy with a unique site, so tests never collide.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -151,4 +152,17 @@ export async function guardGet(gw: GatewayProcess, pathAndQuery: string): Promis
     guardCookies.set(gw, cookie);
   }
   return fetch(`${gw.url}${pathAndQuery}`, { headers: { cookie: await cookie } });
+}
+
+/** Temporary folders made through the returned function, removed after the test file. */
+export function scratchDirs(): (prefix: string) => string {
+  const made: string[] = [];
+  afterAll(() => {
+    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  });
+  return (prefix) => {
+    const dir = tempDir(prefix);
+    made.push(dir);
+    return dir;
+  };
 }

@@ -3,23 +3,15 @@
 // started on it: the first guard signs in, a pass of the site's own issuer is admitted,
 // a demo pass is not. Also unattended (`--answers`), importing public keys.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { generateIssuerKeys } from '../../gateway/credentials/index.js';
-import { ROOT, cli, cliFails, postJson, startGatewayProcess, tempDir, until, type GatewayProcess } from './helpers.js';
+import { ROOT, cli, cliFails, postJson, scratchDirs, startGatewayProcess, until, type GatewayProcess } from './helpers.js';
 
 /** Temporary folders of this file, removed after it. */
-const made: string[] = [];
-function madeDir(prefix: string): string {
-  const dir = tempDir(prefix);
-  made.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+const madeDir = scratchDirs();
 
 let gw: GatewayProcess | undefined;
 afterEach(async () => {

@@ -4,6 +4,7 @@
 // cannot query; the CSV export is a recorded query of its own; nothing changes the log.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Cleanup } from '../../gateway/telemetry/helpers.js';
+import type { TraceLogEntry } from '../../../central/console/tracing.js';
 import { ENGINES } from '../helpers.js';
 import { PASSWORD, T0, errorCode, routesOf, signIn, startConsole, type Console, type SignedIn } from './helpers.js';
 import { seedTracing, traceKeys, TRACE_SITE } from './seed-tracing.js';
@@ -18,22 +19,8 @@ interface TraceAnswer {
   passages: { at: string; checkpoint: string; lane: string; contacts: { staffId: string | null; name: string | null; subject: string; offsetS: number }[] }[];
   counts: { passages: number; contacts: number; people: number };
 }
-interface LogEntry {
-  id: number;
-  officerId: string;
-  officerName: string | null;
-  role: string;
-  reason: string;
-  export: boolean;
-  site: string;
-  staffId: string;
-  from: string;
-  to: string;
-  minutes: number;
-  passages: number;
-  contacts: number;
-  people: number;
-}
+/** The log as JSON: the query module's entry type (dates are ISO strings in both). */
+type LogEntry = TraceLogEntry;
 
 for (const engine of ENGINES) {
   describe(`contact tracing API on ${engine}`, () => {
