@@ -78,9 +78,10 @@ export async function outageScenario(cleanup: Cleanup, engine: Engine): Promise<
   expect(rows.map((r) => r.id)).toEqual(ledger.map((r) => r.id)); // each once, nothing else
   expect(rows.map((r) => r.seq)).toEqual(ledger.map((r) => r.seq));
   expect(rows.every((r) => r.historical)).toBe(true);
-  // Committed in seq order: a higher seq never lands in an earlier transaction.
-  const outOfOrder = rows.filter((r, i) => i > 0 && r.received_at < rows[i - 1]!.received_at);
-  expect(outOfOrder.map((r) => r.seq)).toEqual([]);
+  // In order: by seq they are the ledger's rows, each once, no gap. Which transaction
+  // holds which row is not checked: the office writes two batches at once
+  // (ingest.concurrency 2), so a later batch may begin or commit first; what stays in
+  // order is the acknowledgement to the broker (test/central/ingest.test.ts).
   await expectNothingAside(pool);
   // A figure, not a check: the engine's in-flight window bounds the office's batches.
   const metrics = await readMetrics(central.url);
