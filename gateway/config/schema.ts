@@ -173,6 +173,8 @@ export const configSchema = z
     trust: z.strictObject({
       /** Folder of public JWK files of trusted pass issuers. */
       passIssuersDir: z.string().min(1),
+      /** Folder of EU DCC document signer certificates (DER or PEM); none = every DCC is DCC_UNKNOWN_SIGNER. */
+      dccSignersDir: z.string().min(1).optional(),
     }),
     /** Rules for verifying passes beyond their signature and dates. */
     credentials: z
