@@ -1,8 +1,6 @@
 // The EU DCC trust folder: DSC certificates as DER or PEM, kid computed from the DER, every
 // bad file named. Certificates are made with the machine's openssl (a real process).
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,33 +8,17 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadDccTrustDir, readDccTrustDir } from '../../../gateway/config/dcc-trust.js';
 import { checkDccTrustInputs, dccKid } from '../../../gateway/credentials/dcc-trust-input.js';
 import { CredentialError } from '../../../gateway/credentials/errors.js';
+import { makeCert, type MadeCert } from '../credentials/dcc-certs.js';
 
-interface Made {
-  der: Buffer;
-  pem: string;
-  keyPem: string;
-}
+type Made = MadeCert;
 
-/** A self-signed P-256 certificate with its key, from openssl. */
-function makeCert(dir: string, cn: string): Made {
-  const key = path.join(dir, `${cn}.key`);
-  const crt = path.join(dir, `${cn}.pem`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${cn}`, '-days', '2', '-keyout', key, '-out', crt], { stdio: 'ignore' });
-  const pem = readFileSync(crt, 'utf8');
-  const der = execFileSync('openssl', ['x509', '-in', crt, '-outform', 'DER']);
-  return { der, pem, keyPem: readFileSync(key, 'utf8') };
-}
-
-let scratch: string;
 let a: Made;
 let b: Made;
 let dir: string;
 
-beforeAll(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'dcc-certs-'));
-  a = makeCert(scratch, 'dsc-a');
-  b = makeCert(scratch, 'dsc-b');
-  return () => rm(scratch, { recursive: true, force: true });
+beforeAll(() => {
+  a = makeCert('dsc-a');
+  b = makeCert('dsc-b');
 });
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'dcc-trust-'));
