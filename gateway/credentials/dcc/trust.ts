@@ -31,13 +31,15 @@ export interface DccTrust {
   readonly size: number;
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Standard or URL-safe alphabet, padding optional (trust lists are written both ways). */
+const BASE64 = /^(?:[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}$/;
 
 function decodeBase64(value: unknown, field: string, index: number): Buffer {
-  if (typeof value !== 'string' || value.length === 0 || !BASE64.test(value)) {
-    throw new CredentialError('TRUST_KEY_INVALID', `${field}: expected non-empty standard base64`, `DCC trust entry ${index}`);
+  const body = typeof value === 'string' ? value.replace(/=+$/, '') : '';
+  if (typeof value !== 'string' || body.length === 0 || !BASE64.test(value) || body.length % 4 === 1 || (value.length > body.length && value.length % 4 !== 0)) {
+    throw new CredentialError('TRUST_KEY_INVALID', `${field}: expected non-empty base64`, `DCC trust entry ${index}`);
   }
-  return Buffer.from(value, 'base64');
+  return Buffer.from(body, /[-_]/.test(body) ? 'base64url' : 'base64');
 }
 
 function keyKind(key: KeyObject): DccSigner['keyKind'] {

@@ -22,12 +22,20 @@ describe('buildDccTrust', () => {
     expect(trust.byKid.get('AAAAAAAAAAA=')?.[1]?.types).toBeNull();
   });
 
+  it('reads a kid written unpadded or URL-safe as the same kid', () => {
+    const kidBytes = Buffer.from([0xfb, 0xff, 0x01, 2, 3, 4, 5, 6]);
+    for (const kid of [kidBytes.toString('base64'), kidBytes.toString('base64url'), kidBytes.toString('base64').replace(/=+$/, '')]) {
+      expect([...buildDccTrust([{ kid, certificate: dsc.certificate }]).byKid.keys()]).toEqual([kidBytes.toString('base64')]);
+    }
+  });
+
   it.each([
-    ['a kid that is not base64', { kid: 'not base64!', certificate: dsc.certificate }, 'DCC trust entry 1: kid: expected non-empty standard base64'],
-    ['an empty kid', { kid: '', certificate: dsc.certificate }, 'DCC trust entry 1: kid: expected non-empty standard base64'],
-    ['a certificate that is not base64', { kid: dsc.kid, certificate: '%%%' }, 'DCC trust entry 1: certificate: expected non-empty standard base64'],
+    ['a kid with a single trailing base64 character', { kid: 'AAAAA', certificate: dsc.certificate }, 'DCC trust entry 1: kid: expected non-empty base64'],
+    ['a kid that is not base64', { kid: 'not base64!', certificate: dsc.certificate }, 'DCC trust entry 1: kid: expected non-empty base64'],
+    ['an empty kid', { kid: '', certificate: dsc.certificate }, 'DCC trust entry 1: kid: expected non-empty base64'],
+    ['a certificate that is not base64', { kid: dsc.kid, certificate: '%%%' }, 'DCC trust entry 1: certificate: expected non-empty base64'],
     ['bytes that are not a certificate', { kid: dsc.kid, certificate: Buffer.from('hello').toString('base64') }, 'DCC trust entry 1: certificate: not a DER X.509 certificate'],
-    ['a missing certificate', { kid: dsc.kid }, 'DCC trust entry 1: certificate: expected non-empty standard base64'],
+    ['a missing certificate', { kid: dsc.kid }, 'DCC trust entry 1: certificate: expected non-empty base64'],
   ])('refuses %s with TRUST_KEY_INVALID naming the entry', (_what, entry, message) => {
     expect(() => buildDccTrust([trustEntry(dsc), entry as never])).toThrow(expect.objectContaining({ code: 'TRUST_KEY_INVALID', message: `[TRUST_KEY_INVALID] ${message}` }));
   });
