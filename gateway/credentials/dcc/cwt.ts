@@ -43,7 +43,8 @@ export function toJson(value: unknown, path: string): JsonValue {
     const out: { [key: string]: JsonValue } = Object.create(null) as { [key: string]: JsonValue };
     for (const [k, v] of value) {
       if (typeof k !== 'string') fail('DCC_SCHEMA_INVALID', `schema: ${path} has a key that is not text`);
-      out[k] = toJson(v, `${path}.${k}`);
+      // A key is the issuer's text: name it in messages only when it looks like a field name.
+      out[k] = toJson(v, `${path}.${/^[A-Za-z0-9_]{1,16}$/.test(k) ? k : '(key)'}`);
     }
     return out;
   }

@@ -161,6 +161,12 @@ describe('verifyDcc: robustness', () => {
     expect(r.message).not.toMatch(/Geheim|GEHEIM|1964/);
   });
 
+  it('does not repeat an odd payload key in a message', () => {
+    const r = refused(check(issue({ hcert: { ...sampleHcert('test'), 'Erika Musterfrau 1964': new Uint8Array(2) } })));
+    expect(r).toMatchObject({ stage: 'schema', code: 'DCC_SCHEMA_INVALID' });
+    expect(r.message).toContain('hcert.(key) is a byte string');
+  });
+
   it('accepts a sample time in a CBOR tag 0 (text date-time), as some issuers write it', () => {
     const h = sampleHcert('test') as { t: Record<string, unknown>[] };
     const t = { ...h.t[0], sc: new Tag(0, '2021-06-01T10:00:00Z') };
