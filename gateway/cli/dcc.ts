@@ -125,11 +125,13 @@ async function verifyBatch(flags: VerifyFlags): Promise<void> {
         throw new DccCliError(`line ${line}: not JSON`);
       }
       if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new DccCliError(`line ${line}: expected a JSON object {"prefix", "trust", "at"}`);
-      const o = item as { prefix?: unknown; trust?: unknown; at?: unknown };
+      const o = item as { prefix?: unknown; trust?: unknown; at?: unknown; kid?: unknown; certificate?: unknown };
       if (typeof o.prefix !== 'string') throw new DccCliError(`line ${line}: "prefix" must be the QR text as a string`);
       const at = o.at === undefined || o.at === null ? defaultAt : typeof o.at === 'string' ? parseAt(o.at, `line ${line}: "at"`) : Number.NaN;
       if (!Number.isFinite(at)) throw new DccCliError(`line ${line}: "at" must be an ISO 8601 time`);
-      const trust = cache.get(trustEntries(o.trust ?? [], `line ${line}: "trust"`), line);
+      // A conformance-case line ({prefix, kid, certificate, at}) names its one DSC directly.
+      const given = o.trust ?? (typeof o.certificate === 'string' ? [{ kid: o.kid, certificate: o.certificate }] : []);
+      const trust = cache.get(trustEntries(given, `line ${line}: "trust"`), line);
       process.stdout.write(`${JSON.stringify(resultJson(verifyDcc(o.prefix, trust, at), flags.payload === true))}\n`);
     } catch (err) {
       if (!(err instanceof DccCliError)) throw err;

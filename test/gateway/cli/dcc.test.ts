@@ -89,6 +89,12 @@ describe('dcc verify --batch', () => {
     expect(r.err).toContain('2 unusable input line(s)');
   });
 
+  it('takes the DSC of a conformance-case line ({prefix, kid, certificate, at}) when it has no "trust"', () => {
+    const line = { prefix: good, kid: dsc.kid, certificate: dsc.certificate, at: new Date(NOW).toISOString() };
+    const r = cli(['--batch'], `${JSON.stringify(line)}\n${JSON.stringify({ ...line, certificate: null })}\n`);
+    expect(r.out.trim().split('\n').map((l) => (JSON.parse(l) as { code: string }).code)).toEqual(['DCC_VALID', 'DCC_KID_UNKNOWN']);
+  });
+
   const cases = path.resolve(ROOT, '../shared/dcc/public-cases.jsonl');
   it.skipIf(!existsSync(cases))('gives the official cases their expected verdicts through the command line (skipped without ../shared/dcc)', () => {
     const all = readFileSync(cases, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { prefix: string; certificate: string | null; kid: string; at: string; expect: { verdict: string; disputed?: unknown } });
