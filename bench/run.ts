@@ -2,6 +2,7 @@
 // of `npm test`: timings on shared machines are too noisy to assert on.
 import { benchCentralIngest } from './central-ingest.js';
 import { benchCentralQueries } from './central-queries.js';
+import { benchDcc } from './dcc.js';
 import { benchDecide } from './decide.js';
 import { benchKioskLatency } from './kiosk-latency.js';
 import { benchLedgerChain } from './ledger-chain.js';
@@ -11,6 +12,8 @@ import { benchStartup } from './startup.js';
 console.log(`node ${process.version}, ${new Date().toISOString()}`);
 console.log('\n# decide: one passage end to end (sequential)');
 await benchDecide();
+console.log('\n# dcc: one EU Digital COVID Certificate decoded and verified vs a bare node:crypto verify');
+await benchDcc();
 console.log('\n# ledger chain: migration 10 of an existing ledger, ledger verify, bytes per row');
 await benchLedgerChain();
 console.log('\n# startup: process start to "ready" log line');

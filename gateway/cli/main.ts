@@ -21,6 +21,7 @@ import { ScreeningError, screeningDay, screeningDayOf, screeningReport } from '.
 import { pseudonymizer } from '../telemetry/pseudonym.js';
 import { registerBackupCommand } from './backup.js';
 import { registerCentral } from './central.js';
+import { registerDccCommands } from './dcc.js';
 import { registerDeviceCommands } from './devices.js';
 import { registerGuardCommands } from './guards.js';
 import { registerLedgerCommands } from './ledger.js';
@@ -326,6 +327,7 @@ export function buildProgram(): Command {
   registerSetupCommand(program);
   registerCentral(program);
   registerLedgerCommands(program);
+  registerDccCommands(program);
   return program;
 }
 

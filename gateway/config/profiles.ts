@@ -11,6 +11,7 @@ import { compileProfileDocument, ProfileDocumentError } from '../policy/profile-
 import { PolicyProfileError, profileFromOverrides } from '../policy/profiles.js';
 import type { PolicyProfile } from '../policy/types.js';
 import { ConfigError, type LoadedConfig } from './load.js';
+import { canonicalJson } from '../../shared/canonical.js';
 
 export interface LoadedProfile {
   profile: PolicyProfile;
@@ -143,15 +144,4 @@ export function cachedProfileHash(profile: PolicyProfile): string {
     hashes.set(profile, h);
   }
   return h;
-}
-
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (typeof v === 'object' && v !== null) {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
 }
