@@ -5,6 +5,7 @@
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { z } from 'zod';
 import type { DccTrustInput } from '../credentials/dcc/types.js';
+import { buildDccTrust } from '../credentials/dcc/index.js';
 import { MAX_DCC_SIGNERS, checkDccTrustInputs } from '../credentials/dcc-trust-input.js';
 import type { TrustList } from '../credentials/trust-list.js';
 import { trustListFromJwks } from '../credentials/trust-list.js';
@@ -247,8 +248,12 @@ export async function prepareUpdateData(envelope: UpdateEnvelope, policyBase?: P
         const jwks = data.keys as Record<string, unknown>[];
         return { kind: 'trust-keys', jwks, trust: await trustListFromJwks(jwks) };
       }
-      case 'dcc-trust':
-        return { kind: 'dcc-trust', entries: checkDccTrustInputs(data.certificates as unknown[]) };
+      case 'dcc-trust': {
+        const entries = checkDccTrustInputs(data.certificates as unknown[]);
+        // The verifier's own check too, so the office learns before signing what a gateway would refuse.
+        buildDccTrust(entries);
+        return { kind: 'dcc-trust', entries };
+      }
       case 'resend': {
         const { fromSeq, toSeq } = data as { fromSeq: number; toSeq: number };
         return { kind: 'resend', fromSeq, toSeq };

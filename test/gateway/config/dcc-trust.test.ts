@@ -1,5 +1,5 @@
 // The EU DCC trust folder: DSC certificates as DER or PEM, kid computed from the DER, every
-// bad file named. Certificates are made with the machine's openssl (a real process).
+// bad file named. Certificates come from the DCC test issuer.
 import { createHash } from 'node:crypto';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

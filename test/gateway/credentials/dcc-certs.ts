@@ -1,10 +1,6 @@
-// Self-signed P-256 certificates made with the machine's openssl (a real process), for the
-// trust folder and dcc-trust update tests, which only need certificates, not signed DCCs.
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+// DSC certificates as files hold them (DER, PEM, with the key as PEM), for the trust folder
+// and dcc-trust update tests; made with the DCC test issuer (test/fixtures/dcc-issuer.ts).
+import { makeDsc } from '../../fixtures/dcc-issuer.js';
 
 export interface MadeCert {
   der: Buffer;
@@ -14,17 +10,18 @@ export interface MadeCert {
   kid: string;
 }
 
+const YEAR = 365 * 86_400_000;
+
 export function makeCert(cn: string): MadeCert {
-  const dir = mkdtempSync(path.join(tmpdir(), 'dcc-cert-'));
-  try {
-    const key = path.join(dir, 'key.pem');
-    const crt = path.join(dir, 'crt.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${cn}`, '-days', '2', '-keyout', key, '-out', crt], { stdio: 'ignore' });
-    const der = execFileSync('openssl', ['x509', '-in', crt, '-outform', 'DER']);
-    return { der, pem: readFileSync(crt, 'utf8'), keyPem: readFileSync(key, 'utf8'), kid: createHash('sha256').update(der).digest().subarray(0, 8).toString('base64') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const dsc = makeDsc({ alg: 'ES256', notBefore: Date.UTC(2024, 0, 1) - YEAR, notAfter: Date.UTC(2024, 0, 1) + YEAR, name: cn });
+  const der = Buffer.from(dsc.der);
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return {
+    der,
+    pem: `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`,
+    keyPem: dsc.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    kid: dsc.kid,
+  };
 }
 
 /** The entry of a certificate as the dcc-trust update and the trust folder give it. */
