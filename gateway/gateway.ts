@@ -13,6 +13,8 @@ import { GatewayBus } from './bus.js';
 import type { LoadedConfig } from './config/load.js';
 import type { LaneConfig } from './config/schema.js';
 import { loadTrustDir } from './config/trust.js';
+import { loadDccTrustDir } from './config/dcc-trust.js';
+import { buildDccTrust, verifyDcc, type DccResult } from './credentials/dcc/index.js';
 import { cachedProfileHash, resolveLaneProfiles } from './config/profiles.js';
 import { laneZones } from './lane/zone-gate.js';
 import type { LaneZone } from './lane/zone-gate.js';
@@ -37,7 +39,7 @@ import { connectTelemetry, type Telemetry } from './telemetry/connect.js';
 import type { MqttCredentials } from './telemetry/link.js';
 import { StatsReporter } from './telemetry/stats.js';
 import { DailyScreeningSummary } from './screening/daily-summary.js';
-import { LiveHealthChecks, LivePolicy, LiveTrust } from './updates/live.js';
+import { LiveDccTrust, LiveHealthChecks, LivePolicy, LiveTrust } from './updates/live.js';
 import { UpdateService, restoreUpdates } from './updates/service.js';
 import { eventMessage, type EventMessageContext } from './telemetry/event-message.js';
 import { pseudonymizer, secretFromHex } from './telemetry/pseudonym.js';
@@ -90,6 +92,8 @@ export interface LaneParts {
   trust: TrustList;
   /** Pass verification rules (credentials.maxPassLifetimeHours); default the credentials module's. */
   passRules?: PassRules;
+  /** The EU DCC verifier bound to the DCC trust in force; absent = every HC1: code is DCC_UNKNOWN_SIGNER. */
+  dcc?: (qr: string, now: number) => DccResult;
   /** Per-site pseudonym secret. */
   secret: Buffer;
   /** Name and content hash of the profile in force, recorded with each decision. */
@@ -150,7 +154,7 @@ export function buildLane(parts: LaneParts, devices: LaneDevices, sim: LaneSimCo
     ...(parts.policyId ? { policyId: parts.policyId } : {}),
     ...(parts.zone ? { zone: parts.zone } : {}),
     showMs: parts.showMs,
-    decode: (payload, at) => decodeCredential(payload, parts.trust, at, parts.passRules),
+    decode: (payload, at) => decodeCredential(payload, parts.trust, at, parts.dcc ? { ...parts.passRules, dcc: parts.dcc } : parts.passRules),
     roster: (staffId) => store.rosterGet(staffId),
     facts: (subjectId) => ({
       watchlist: store.watchlistFor(subjectId),
@@ -204,6 +208,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
 
   const secret = readSecret(paths.pseudonymSecretFile);
   const trust = await loadTrustDir(paths.passIssuersDir);
+  const dccSigners = paths.dccSignersDir === undefined ? [] : await loadDccTrustDir(paths.dccSignersDir);
   // Each lane's checkpoint profile (config/profiles/*.yaml); ConfigError lists every problem.
   const profiles = resolveLaneProfiles(loaded);
   const profile = profiles.defaultProfile.profile;
@@ -223,13 +228,16 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
   try {
     const bus = new GatewayBus((err, event) => logger.error({ err, event }, 'bus handler failed'));
     // The last applied central-office policy and trust list (SQLite) win over the files.
-    const restored = await restoreUpdates(store, { profile, trust, healthChecks: config.policy.healthChecks });
+    const restored = await restoreUpdates(store, { profile, trust, healthChecks: config.policy.healthChecks, dccTrust: dccSigners });
     if (restored.restored.length > 0) logger.info({ kinds: restored.restored }, 'using the last applied central-office updates');
     const healthChecks = new LiveHealthChecks(restored.healthChecks);
     if (healthChecks.current === 'off') logger.info('health checks off: every lane is access control only');
     const ctx = { site: config.site, checkpoint: config.checkpoint, healthChecks: () => healthChecks.current };
     const livePolicy = new LivePolicy(restored.profile, healthChecks);
     const liveTrust = new LiveTrust(restored.trust);
+    // Throws (a start-up error naming the entry) for a certificate the verifier refuses.
+    const liveDcc = new LiveDccTrust(restored.dccTrust, buildDccTrust);
+    if (liveDcc.entries.length > 0) logger.info({ signers: liveDcc.entries.length }, 'EU DCC document signers trusted');
     const centralDir = config.central.updateKeysDir ? path.resolve(path.dirname(loaded.file), config.central.updateKeysDir) : null;
     const centralKeys = centralDir ? await loadTrustDir(centralDir) : new Map();
     if (centralKeys.size === 0) logger.warn('no central-office update keys configured: every inbound update will be refused');
@@ -244,6 +252,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
       policyBase: profile,
       healthChecks: { live: healthChecks, configured: config.policy.healthChecks },
       trust: liveTrust,
+      dccTrust: liveDcc,
       now,
       logger: logger.child({ part: 'updates' }),
       afterCommit: () => notifyLink(),
@@ -329,6 +338,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
           store,
           trust: liveTrust.view,
           passRules: { maxLifetimeHours: config.credentials.maxPassLifetimeHours },
+          dcc: (qr: string, at: number) => verifyDcc(qr, liveDcc.current, at),
           secret,
           eventsTopic: topics.events,
           ctx,

@@ -791,6 +791,7 @@ function setUp(): void {
     // With health checks off the same credential is just a pass.
     ['health-pass', textOf(texts, document.body.dataset['healthChecks'] === 'off' ? 'credentialPass' : 'credentialHealthPass')],
     ['staff-badge', textOf(texts, 'credentialStaffBadge')],
+    ['dcc', textOf(texts, 'credentialDcc')],
     ['unknown', textOf(texts, 'credentialUnknown')],
   ]);
   const subject = el<HTMLInputElement>('q-subject');

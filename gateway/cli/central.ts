@@ -150,8 +150,9 @@ async function onlineCheckpoints(client: MqttClient, prefix: string, site: strin
   return online;
 }
 
-/** Entry kinds accept a bare array as their data: `[...]` means `{ entries: [...] }`. */
+/** Entry kinds accept a bare array as their data: `[...]` means `{ entries: [...] }` (dcc-trust: `{ certificates: [...] }`, as `dcc trust` writes it). */
 function dataOf(kind: string, value: unknown): unknown {
+  if (Array.isArray(value) && kind === 'dcc-trust') return { certificates: value };
   return Array.isArray(value) && !['policy', 'trust-keys'].includes(kind) ? { entries: value } : value;
 }
 

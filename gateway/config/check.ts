@@ -28,6 +28,7 @@ import { demoKeysIn, demoRemedy, isDemoSecret } from './demo-material.js';
 import { loadProfileFile, shippedProfilesDir } from './profiles.js';
 import { configSchema } from './schema.js';
 import { TRUST_FILE_SUFFIX, readTrustDir } from './trust.js';
+import { DCC_TRUST_SUFFIXES, readDccTrustDir } from './dcc-trust.js';
 
 type Env = Record<string, string | undefined>;
 type KeyPath = (string | number)[];
@@ -155,6 +156,16 @@ export async function checkConfig(file: string, env: Env = process.env): Promise
           ? `${folder} holds no *${TRUST_FILE_SUFFIX}: every pass will be refused (PASS_UNKNOWN_KEY); staff badges still work`
           : `${folder} holds no *${TRUST_FILE_SUFFIX}: every update from the central office will be refused`,
       );
+    }
+  }
+
+  const dccDir = str(['trust', 'dccSignersDir']);
+  if (dccDir !== undefined) {
+    const folder = path.resolve(dir, dccDir);
+    if (isFolder(folder, (message) => problems.push(at(['trust', 'dccSignersDir'], `cannot use the folder of EU DCC signer certificates ${folder}: ${message}`)))) {
+      const { entries, problems: bad } = await readDccTrustDir(folder);
+      for (const p of bad) problems.push(at(['trust', 'dccSignersDir'], p.message));
+      if (entries.length === 0 && bad.length === 0) notes.push(`${folder} holds no DSC certificate (*${DCC_TRUST_SUFFIXES.join(', *')}): every EU DCC will be refused (DCC_UNKNOWN_SIGNER)`);
     }
   }
 

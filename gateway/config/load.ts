@@ -55,7 +55,7 @@ export interface LoadedConfig {
   file: string;
   config: GatewayConfig;
   /** Absolute paths, resolved against the config file's folder. */
-  paths: { dataDir: string; pseudonymSecretFile: string; passIssuersDir: string };
+  paths: { dataDir: string; pseudonymSecretFile: string; passIssuersDir: string; dccSignersDir?: string };
 }
 
 type Env = Record<string, string | undefined>;
@@ -95,6 +95,7 @@ export function loadedFrom(config: GatewayConfig, file: string): LoadedConfig {
       dataDir: path.resolve(dir, config.dataDir),
       pseudonymSecretFile: path.resolve(dir, config.privacy.pseudonymSecretFile),
       passIssuersDir: path.resolve(dir, config.trust.passIssuersDir),
+      ...(config.trust.dccSignersDir === undefined ? {} : { dccSignersDir: path.resolve(dir, config.trust.dccSignersDir) }),
     },
   };
 }

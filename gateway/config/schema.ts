@@ -64,6 +64,17 @@ const profileOverrides = z
     riskLookbackDays: z.number().int().min(1).max(60),
     approvalRequiredFor: z.array(z.enum(CATEGORIES)),
     allowedCategories: z.array(z.enum(CATEGORIES)).min(1),
+    /** What an EU DCC may stand for (docs/policy.md "EU DCC"); merged key by key over the profile's. */
+    dcc: z
+      .strictObject({
+        acceptTest: z.boolean(),
+        acceptRapidAntigen: z.boolean(),
+        acceptVaccination: z.boolean(),
+        acceptRecovery: z.boolean(),
+        vaccinationMinDays: z.number().int().min(0).max(365),
+        vaccinationMaxDays: z.number().int().min(1).max(3650),
+      })
+      .partial(),
   })
   .partial();
 
@@ -162,6 +173,8 @@ export const configSchema = z
     trust: z.strictObject({
       /** Folder of public JWK files of trusted pass issuers. */
       passIssuersDir: z.string().min(1),
+      /** Folder of EU DCC document signer certificates (DER or PEM); none = every DCC is DCC_UNKNOWN_SIGNER. */
+      dccSignersDir: z.string().min(1).optional(),
     }),
     /** Rules for verifying passes beyond their signature and dates. */
     credentials: z

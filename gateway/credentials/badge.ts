@@ -37,6 +37,7 @@ export function parseBadge(text: string): ParsedCredential {
 export function resolveCredential(parsed: ParsedCredential, roster: RosterLookup): ResolvedCredential {
   if (!parsed.ok) return { ok: false, kind: parsed.kind, code: parsed.code, detail: parsed.detail };
   if (parsed.kind === 'health-pass') return { ok: true, kind: 'health-pass', subject: parsed.subject };
+  if (parsed.kind === 'dcc') return { ok: true, kind: 'dcc', subject: parsed.subject };
   // A vehicle pass names no person: the lane pairs it with the driver's pass before this.
   if (parsed.kind === 'vehicle-pass') {
     return { ok: false, kind: 'health-pass', code: 'PASS_CLAIMS_INVALID', detail: "is a vehicle pass, not a person's pass" };

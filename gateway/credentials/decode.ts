@@ -1,6 +1,8 @@
 // One scanner payload → one ParsedCredential. The single entry point the lane calls; it
 // never throws for any payload, and never echoes the payload (it may hold personal data).
 import { BADGE_PREFIX, parseBadge } from './badge.js';
+import { DCC_PREFIX, type DccResult } from './dcc/types.js';
+import { dccCredential } from './dcc-facts.js';
 import { verifyPass, type PassRules } from './pass.js';
 import type { TrustList } from './trust-list.js';
 import type { ParsedCredential } from './types.js';
@@ -26,6 +28,25 @@ function trimTrailingCrLf(text: string): string {
   return text.slice(0, end);
 }
 
+/**
+ * What decodeCredential needs beyond the pass rules: the EU DCC verifier bound to the DCC
+ * trust in force (`(qr, now) => verifyDcc(qr, trust, now)`). Absent: no DCC signer is
+ * trusted, every `HC1:` payload is DCC_UNKNOWN_SIGNER.
+ */
+export interface DecodeOptions extends PassRules {
+  dcc?: (qr: string, now: number) => DccResult;
+}
+
+function decodeDcc(text: string, now: number, verify: DecodeOptions['dcc']): ParsedCredential {
+  if (verify === undefined) return { ok: false, kind: 'dcc', code: 'DCC_UNKNOWN_SIGNER', detail: 'EU DCC: no DCC document signers are configured (trust.dccSignersDir, dcc-trust update)' };
+  try {
+    return dccCredential(verify(text, now));
+  } catch (err) {
+    // verifyDcc never throws by contract; if it does, refuse and say so (no payload quoted).
+    return { ok: false, kind: 'dcc', code: 'DCC_INVALID', detail: `EU DCC could not be verified: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
 function unknown(code: 'CREDENTIAL_UNKNOWN' | 'CREDENTIAL_NOT_TEXT', detail: string): ParsedCredential {
   return { ok: false, kind: 'unknown', code, detail };
 }
@@ -37,9 +58,10 @@ function unknown(code: 'CREDENTIAL_UNKNOWN' | 'CREDENTIAL_NOT_TEXT', detail: str
  * - trailing CR/LF (scanner line endings) removed; nothing else is trimmed
  * - `x.y.z` of base64url → health pass, or vehicle pass when its header typ is vehicle-pass+jwt (verifyPass, with `rules`)
  * - `CPB1:` → staff badge (parseBadge; a bad id is BADGE_MALFORMED)
+ * - `HC1:` → EU Digital COVID Certificate (options.dcc, then dccCredential: kind `dcc`, DCC_* codes)
  * - anything else, including an empty payload → CREDENTIAL_UNKNOWN
  */
-export async function decodeCredential(payload: Buffer | Uint8Array | string, trust: TrustList, now: number, rules: PassRules = {}): Promise<ParsedCredential> {
+export async function decodeCredential(payload: Buffer | Uint8Array | string, trust: TrustList, now: number, rules: DecodeOptions = {}): Promise<ParsedCredential> {
   let text: string;
   if (typeof payload === 'string') {
     const bytes = Buffer.byteLength(payload, 'utf8');
@@ -61,5 +83,6 @@ export async function decodeCredential(payload: Buffer | Uint8Array | string, tr
   if (text === '') return unknown('CREDENTIAL_UNKNOWN', 'payload is empty');
   if (COMPACT_JWS.test(text)) return verifyPass(text, trust, now, rules);
   if (text.startsWith(BADGE_PREFIX)) return parseBadge(text);
-  return unknown('CREDENTIAL_UNKNOWN', `payload of ${text.length} characters is neither a health pass (compact JWS) nor a staff badge (${BADGE_PREFIX}…)`);
+  if (text.startsWith(DCC_PREFIX)) return decodeDcc(text, now, rules.dcc);
+  return unknown('CREDENTIAL_UNKNOWN', `payload of ${text.length} characters is neither a health pass (compact JWS), a staff badge (${BADGE_PREFIX}…) nor an EU DCC (${DCC_PREFIX}…)`);
 }

@@ -19,5 +19,7 @@ export { verifyPass, CLOCK_TOLERANCE_MS, DEFAULT_MAX_PASS_LIFETIME_HOURS, MAX_PA
 export type { PassRules } from './pass.js';
 export { parseBadge, resolveCredential, BADGE_PREFIX, STAFF_ID_PATTERN } from './badge.js';
 export { decodeCredential, MAX_PAYLOAD_BYTES } from './decode.js';
+export type { DecodeOptions } from './decode.js';
+export { dccCredential, dccSubjectId, DCC_CATEGORY } from './dcc-facts.js';
 export { generateIssuerKeys, issuePass, issueVehiclePass, DEFAULT_PASS_TTL_SECONDS, ISSUER_KID_PATTERN } from './issue.js';
 export type { IssuerKeys, IssuePassOptions } from './issue.js';

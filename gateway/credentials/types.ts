@@ -37,16 +37,53 @@ export interface HealthFacts {
   test?: TestRecord;
 }
 
+/** The kinds of test an EU DCC names (`tt`): nucleic acid (LP6464-4), rapid antigen (LP217198-3), anything else. */
+export type DccTestType = 'naat' | 'rat' | 'other';
+
+/**
+ * What a verified EU Digital COVID Certificate says, as the policy reads it: no name, no
+ * date of birth, no certificate id (UVCI). One of three kinds (docs/credentials.md "EU DCC").
+ */
+export type DccFacts =
+  /** A test certificate; its result and sample time are in DccHealthFacts.test. */
+  | { type: 'test'; testType: DccTestType }
+  /** A vaccination: dose `dose` of a series of `series`, given on `date` (YYYY-MM-DD). */
+  | { type: 'vaccination'; dose: number; series: number; date: string }
+  /** A recovery: valid from `validFrom` until `validUntil` inclusive (YYYY-MM-DD). */
+  | { type: 'recovery'; validFrom: string; validUntil: string };
+
+/**
+ * A DCC holder's health facts: a DCC carries no health code and no travel record; the
+ * profile's `dcc` rule says what the certificate may stand in for (docs/policy.md).
+ */
+export interface DccHealthFacts {
+  source: 'dcc';
+  /** Never set: named so that code reading a pass's facts sees "no health code, no travel record". */
+  healthCode?: never;
+  travel?: never;
+  dcc: DccFacts;
+  /** Test certificates only: the result and sample time the test rule reads. */
+  test?: TestRecord;
+}
+
+/** What a subject's health is known from: a pass or the roster, or an EU DCC. */
+export type SubjectHealth = HealthFacts | DccHealthFacts;
+
+export function isDccHealth(h: SubjectHealth): h is DccHealthFacts {
+  return (h as Partial<DccHealthFacts>).source === 'dcc';
+}
+
 /** A person as the policy sees them, from a verified pass or a roster entry. */
 export interface Subject {
   /** Stable id of the person within the issuer's namespace (pass `sub`, or staff id). */
   id: string;
   name: string;
   category: Category;
-  health: HealthFacts;
+  health: SubjectHealth;
 }
 
-export type CredentialKind = 'health-pass' | 'staff-badge' | 'unknown';
+/** `dcc`: an EU Digital COVID Certificate (`HC1:`). */
+export type CredentialKind = 'health-pass' | 'staff-badge' | 'dcc' | 'unknown';
 
 /** Goods category id of a vehicle pass: lowercase letters, digits and "-" (the profile lists the essential ones). */
 export const GOODS_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -79,6 +116,11 @@ export const CREDENTIAL_FAILURES = [
   'PASS_CLAIMS_INVALID',
   'BADGE_MALFORMED',
   'BADGE_NOT_IN_ROSTER',
+  'DCC_INVALID',
+  'DCC_UNKNOWN_SIGNER',
+  'DCC_SIGNATURE_INVALID',
+  'DCC_EXPIRED',
+  'DCC_NOT_YET_VALID',
   'CREDENTIAL_UNKNOWN',
   'CREDENTIAL_NOT_TEXT',
 ] as const;
@@ -95,11 +137,16 @@ export type ParsedCredential =
    * "vehicle pass"), so the ledger's credential kinds stay as they are.
    */
   | { ok: true; kind: 'vehicle-pass'; vehicle: VehicleFacts; issuer: string; issuedAt: number; expiresAt: number }
+  /**
+   * A verified EU DCC. issuer: the issuing country (CWT claim 1) or, without one, the kid of
+   * the DSC that signed it; issuedAt/expiresAt: epoch ms, null when the CWT has none.
+   */
+  | { ok: true; kind: 'dcc'; subject: Subject; issuer: string; issuedAt: number | null; expiresAt: number | null }
   | { ok: false; kind: CredentialKind; code: CredentialFailureCode; detail: string };
 
 /** After the roster lookup: what the policy receives. */
 export type ResolvedCredential =
-  | { ok: true; kind: 'health-pass' | 'staff-badge'; subject: Subject }
+  | { ok: true; kind: 'health-pass' | 'staff-badge' | 'dcc'; subject: Subject }
   | { ok: false; kind: CredentialKind; code: CredentialFailureCode; detail: string };
 
 /** What a staff badge resolves to in the roster (the store's RosterEntry fits this shape). */

@@ -1,7 +1,8 @@
 // The admission policy: (credential, readings, local facts, profile, now) → verdict.
 // Pure and synchronous: no I/O, no clock but `input.now`. Never throws on odd data; every
 // comparison is written so that an unreadable date or NaN fails closed (refuse), not open.
-import type { Category, CredentialFailureCode, Subject } from '../credentials/types.js';
+import { isDccHealth, type Category, type CredentialFailureCode, type DccHealthFacts, type Subject } from '../credentials/types.js';
+import { dccRuleOf } from './profiles.js';
 import { reason, type ReasonCode } from './reasons.js';
 import { assessTemperature, type TemperatureAssessment } from './temperature.js';
 import { HOUR_MS, localDay, parseDay, parseInstant } from './time.js';
@@ -44,11 +45,21 @@ const CREDENTIAL_OUTCOME: Readonly<Record<CredentialFailureCode, 'refuse' | 'ref
   PASS_CLAIMS_INVALID: 'refuse',
   BADGE_MALFORMED: 'refer',
   BADGE_NOT_IN_ROSTER: 'refer',
+  // A DCC that does not verify is the holder's to fix, like a pass.
+  DCC_INVALID: 'refuse',
+  DCC_UNKNOWN_SIGNER: 'refuse',
+  DCC_SIGNATURE_INVALID: 'refuse',
+  DCC_EXPIRED: 'refuse',
+  DCC_NOT_YET_VALID: 'refuse',
   CREDENTIAL_UNKNOWN: 'refer',
   CREDENTIAL_NOT_TEXT: 'refer',
 };
-/** A bad signature or an unknown issuer key may be a forgery: tell the guard. */
-const FORGERY_CODES: ReadonlySet<CredentialFailureCode> = new Set(['PASS_SIGNATURE_INVALID', 'PASS_UNKNOWN_KEY']);
+/**
+ * A bad signature or an unknown issuer key may be a forgery: tell the guard. A DCC from an
+ * unknown signer is not: most are genuine certificates of a country whose signers this
+ * gateway was not given, so DCC_UNKNOWN_SIGNER raises no alert.
+ */
+const FORGERY_CODES: ReadonlySet<CredentialFailureCode> = new Set(['PASS_SIGNATURE_INVALID', 'PASS_UNKNOWN_KEY', 'DCC_SIGNATURE_INVALID']);
 
 const WATCHLIST_CODES = {
   'close-contact': 'WATCHLIST_CLOSE_CONTACT',
@@ -71,8 +82,9 @@ export const ALWAYS_HARD: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   'WATCHLIST_HOME_MONITORING',
 ]);
 
-/** Which rule a finding belongs to; watchlist, crew, vehicle and temperature are always hard. */
-type RuleOf = SoftRule | 'watchlist' | 'crew' | 'vehicle' | 'temperature';
+/** Which rule a finding belongs to; watchlist, crew, vehicle, temperature and dcc are always hard. */
+type RuleOf = SoftRule | 'watchlist' | 'crew' | 'vehicle' | 'temperature' | 'dcc';
+const HARD_RULES: ReadonlySet<RuleOf> = new Set<RuleOf>(['watchlist', 'crew', 'vehicle', 'temperature', 'dcc']);
 
 /** Categories that pass only as members of a current crew registration (requirement 7). */
 export const CREW_CATEGORIES: readonly Category[] = ['contractor'];
@@ -92,7 +104,7 @@ class Findings {
   }
   add(r: Reason, alert?: { kind: AlertKind; severity: Alert['severity'] }): void {
     const rule = this.rule;
-    const soft = rule !== 'watchlist' && rule !== 'crew' && rule !== 'vehicle' && rule !== 'temperature' && !ALWAYS_HARD.has(r.code as ReasonCode) && this.#enforcement(rule) === 'soft';
+    const soft = !HARD_RULES.has(rule) && !ALWAYS_HARD.has(r.code as ReasonCode) && this.#enforcement(rule as SoftRule) === 'soft';
     (soft ? this.soft : this.reasons).push(r);
     if (alert) (soft ? this.softAlerts : this.alerts).push({ ...alert, code: r.code });
   }
@@ -114,7 +126,14 @@ export function decide(input: DecideInput): Verdict {
   const found = new Findings((rule) => enforcementOf(profile, subject.category, rule));
   found.rule = 'category';
   checkCategory(found, subject, profile);
-  if (health) {
+  if (health && isDccHealth(subject.health)) {
+    // An EU DCC has no health code and no travel record: the DCC rule stands in for both,
+    // and says whether the certificate also stands in for the test (docs/policy.md).
+    found.rule = 'dcc';
+    const verdict = checkDcc(found, subject.health, profile, now);
+    found.rule = 'test';
+    if (verdict === 'test') checkTest(found, subject, profile, now, facts.leave);
+  } else if (health) {
     found.rule = 'healthCode';
     checkHealthCode(found, subject);
     found.rule = 'travel';
@@ -357,6 +376,55 @@ function checkTest(found: Findings, subject: Subject, profile: PolicyProfile, no
   // Leave and return: a test taken before the trip says nothing about it.
   const since = returnedSince(leave, now);
   if (since !== null && sampled < since) found.add(reason('TEST_BEFORE_RETURN', { since }));
+}
+
+/**
+ * The DCC rule: is this kind of certificate accepted here, and is it good for today?
+ * 'test': a test certificate of an accepted kind, whose result and sample time the test
+ * rule judges next; 'stands-in': an accepted vaccination or recovery certificate, good
+ * today, in place of a test; 'refused': a finding was added. Unreadable dates refuse.
+ */
+export function checkDcc(found: Pick<Findings, 'add'>, health: DccHealthFacts, profile: PolicyProfile, now: number): 'test' | 'stands-in' | 'refused' {
+  const rule = dccRuleOf(profile);
+  const c = health.dcc;
+  switch (c.type) {
+    case 'test':
+      if (!rule.acceptTest) break;
+      if (c.testType === 'naat' || (c.testType === 'rat' && rule.acceptRapidAntigen)) return 'test';
+      found.add(reason('DCC_TEST_NOT_NAAT'));
+      return 'refused';
+    case 'vaccination': {
+      if (!rule.acceptVaccination) break;
+      if (!(Number.isInteger(c.dose) && Number.isInteger(c.series) && c.series >= 1 && c.dose >= c.series)) {
+        found.add(reason('DCC_VACCINATION_INCOMPLETE', Number.isInteger(c.dose) && Number.isInteger(c.series) ? { dose: c.dose, series: c.series } : {}));
+        return 'refused';
+      }
+      const days = localDay(now) - parseDay(c.date);
+      if (!(days >= rule.vaccinationMinDays)) {
+        found.add(reason('DCC_VACCINATION_TOO_RECENT', { minDays: rule.vaccinationMinDays }));
+        return 'refused';
+      }
+      if (!(days <= rule.vaccinationMaxDays)) {
+        found.add(reason('DCC_VACCINATION_TOO_OLD', { maxDays: rule.vaccinationMaxDays }));
+        return 'refused';
+      }
+      return 'stands-in';
+    }
+    case 'recovery': {
+      if (!rule.acceptRecovery) break;
+      const today = localDay(now);
+      // Both ends inclusive; NaN from an unreadable date fails both comparisons: refused.
+      if (!(parseDay(c.validFrom) <= today && today <= parseDay(c.validUntil))) {
+        found.add(reason('DCC_RECOVERY_NOT_VALID'));
+        return 'refused';
+      }
+      return 'stands-in';
+    }
+  }
+  // Not accepted here, or a type this policy does not know (fail closed).
+  const type = c.type === 'test' || c.type === 'vaccination' || c.type === 'recovery' ? c.type : undefined;
+  found.add(reason('DCC_TYPE_NOT_ACCEPTED', type ? { type } : {}));
+  return 'refused';
 }
 
 /** An entry applies when from ≤ now and (no end, or now < until). Unreadable from applies. */

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { CATEGORIES, GOODS_PATTERN, type Category } from '../credentials/types.js';
 import { CodedError } from '../errors.js';
 import { PolicyProfileError, profileFromOverrides, type ProfileOverrides } from './profiles.js';
-import type { EnforceMap, PolicyProfile, SoftRule } from './types.js';
+import type { DccRule, EnforceMap, PolicyProfile, SoftRule } from './types.js';
 
 const category = z.enum(CATEGORIES);
 const enforce = z.enum(['hard', 'soft'], { error: 'expected hard (refuse) or soft (admit, record, alert)' });
@@ -49,6 +49,21 @@ const rules = z.strictObject({
         .min(1, 'expected at least one essential goods category'),
       /** Entries per plate per local day with non-essential goods; 0 = refused. */
       nonEssentialPerDay: z.number({ error: 'expected a count' }).int('expected a whole number').min(0, 'expected 0 (refused) or more').max(1000, 'expected at most 1000'),
+    })
+    .optional(),
+  /**
+   * What an EU DCC may stand for (docs/policy.md "EU DCC"); absent = the defaults: a
+   * nucleic-acid test certificate only. Each key left out keeps its default.
+   */
+  dcc: z
+    .strictObject({
+      enforce: hardOnly,
+      acceptTest: z.boolean({ error: 'expected true or false' }).optional(),
+      acceptRapidAntigen: z.boolean({ error: 'expected true or false' }).optional(),
+      acceptVaccination: z.boolean({ error: 'expected true or false' }).optional(),
+      acceptRecovery: z.boolean({ error: 'expected true or false' }).optional(),
+      vaccinationMinDays: z.number({ error: 'expected a number of days' }).int('expected whole days').min(0, 'expected 0 days or more').max(365, 'expected at most 365 days').optional(),
+      vaccinationMaxDays: z.number({ error: 'expected a number of days' }).int('expected whole days').min(1, 'expected at least 1 day').max(3650, 'expected at most 3650 days').optional(),
     })
     .optional(),
 });
@@ -181,6 +196,7 @@ export function compileProfileDocument(data: unknown, source: string): PolicyPro
     enforceByCategory,
     ...(r.vehicle === undefined ? {} : { vehicle: { essentialGoods: r.vehicle.essentialGoods, nonEssentialPerDay: r.vehicle.nonEssentialPerDay } }),
     ...(doc.healthChecks === 'off' ? { healthChecks: 'off' as const } : {}),
+    ...(r.dcc === undefined ? {} : { dcc: dccOverrides(r.dcc) }),
   };
   try {
     return profileFromOverrides(overrides);
@@ -193,10 +209,16 @@ export function compileProfileDocument(data: unknown, source: string): PolicyPro
   }
 }
 
+function dccOverrides(d: NonNullable<z.infer<typeof rules>['dcc']>): Partial<DccRule> {
+  const { enforce: _hard, ...rest } = d;
+  return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Partial<DccRule>;
+}
+
 function docPath(profilePath: string): string {
   const [head, ...rest] = profilePath.split('.');
   if (head === 'testWindowHoursByCategory') return `categories.${rest.join('.')}.test.windowHours`;
   if (head === 'enforceByCategory') return `categories.${rest.join('.')}`;
+  if (head === 'dcc') return `rules.dcc.${rest.join('.')}`;
   return DOC_PATH[profilePath] ?? DOC_PATH[head ?? ''] ?? profilePath;
 }
 

@@ -4,7 +4,7 @@
 // Fahrenheit number) must stop the gateway at start, not quietly admit everyone.
 import { CATEGORIES, GOODS_PATTERN, type Category } from '../credentials/types.js';
 import { CodedError } from '../errors.js';
-import { HEALTH_CHECKS, SOFT_RULES, type EnforceMap, type HealthChecks, type PolicyProfile, type VehicleRule } from './types.js';
+import { HEALTH_CHECKS, SOFT_RULES, type DccRule, type EnforceMap, type HealthChecks, type PolicyProfile, type VehicleRule } from './types.js';
 
 /** The source's rules: 48 h test, 37.3 °C, 14 days, visitors need an approval. */
 export const MINE_ENTRANCE: PolicyProfile = deepFreeze({
@@ -20,9 +20,35 @@ export const MINE_ENTRANCE: PolicyProfile = deepFreeze({
   allowedCategories: [...CATEGORIES],
 });
 
+/**
+ * What an EU DCC stands for when a profile says nothing: a nucleic-acid test certificate
+ * (the source's rule is a recent nucleic-acid test); rapid antigen tests, vaccination and
+ * recovery certificates are not accepted. The vaccination window is the EU's: counted from
+ * 14 days after the last dose, for 270 days.
+ */
+export const DCC_DEFAULTS: DccRule = deepFreeze({
+  acceptTest: true,
+  acceptRapidAntigen: false,
+  acceptVaccination: false,
+  acceptRecovery: false,
+  vaccinationMinDays: 14,
+  vaccinationMaxDays: 270,
+});
+
+/** The DCC rule a profile decides with: its own, else the defaults. */
+export function dccRuleOf(profile: Pick<PolicyProfile, 'dcc'>): DccRule {
+  return profile.dcc ?? DCC_DEFAULTS;
+}
+
+const DCC_KEYS = Object.keys(DCC_DEFAULTS) as (keyof DccRule)[];
+const DCC_FLAGS = ['acceptTest', 'acceptRapidAntigen', 'acceptVaccination', 'acceptRecovery'] as const;
+
 /** What config may override; every key optional, objects merged, arrays replaced. */
 export type ProfileOverrides = {
-  [K in keyof PolicyProfile]?: PolicyProfile[K] | undefined;
+  [K in Exclude<keyof PolicyProfile, 'dcc'>]?: PolicyProfile[K] | undefined;
+} & {
+  /** Merged key by key over the base profile's DCC rule (or DCC_DEFAULTS). */
+  dcc?: Partial<DccRule> | undefined;
 };
 
 export type ProfileIssueCode =
@@ -38,7 +64,8 @@ export type ProfileIssueCode =
   | 'PLAUSIBLE_RANGE_INVERTED'
   | 'THRESHOLD_OUTSIDE_PLAUSIBLE'
   | 'NOT_AN_ENFORCEMENT'
-  | 'NOT_ON_OR_OFF';
+  | 'NOT_ON_OR_OFF'
+  | 'NOT_A_BOOLEAN';
 
 export interface ProfileIssue {
   /** Key path inside the profile, e.g. "testWindowHoursByCategory.visitor". */
@@ -83,6 +110,7 @@ const KEYS: readonly (keyof PolicyProfile)[] = [
   'enforceByCategory',
   'vehicle',
   'healthChecks',
+  'dcc',
 ];
 
 /**
@@ -102,6 +130,7 @@ export function profileFromOverrides(overrides: ProfileOverrides = {}, base: Pol
   }
   const pick = <K extends keyof PolicyProfile>(k: K): unknown => (o[k] === undefined ? base[k] : o[k]);
   const byCategory = o.testWindowHoursByCategory;
+  const dcc = o.dcc;
   const merged = {
     name: pick('name'),
     testWindowHours: pick('testWindowHours'),
@@ -122,6 +151,7 @@ export function profileFromOverrides(overrides: ProfileOverrides = {}, base: Pol
     enforceByCategory: pick('enforceByCategory'),
     vehicle: pick('vehicle'),
     healthChecks: pick('healthChecks'),
+    dcc: dcc === undefined ? base.dcc : isRecord(dcc) ? { ...dccRuleOf(base), ...dcc } : dcc,
   };
   const profile = checkProfile(merged, issues);
   if (issues.length > 0 || !profile) throw new PolicyProfileError(issues);
@@ -131,7 +161,7 @@ export function profileFromOverrides(overrides: ProfileOverrides = {}, base: Pol
 /** Every problem with a complete profile; empty when it is usable. */
 export function validateProfile(profile: PolicyProfile): ProfileIssue[] {
   const issues: ProfileIssue[] = [];
-  checkProfile({ enforce: undefined, enforceByCategory: undefined, vehicle: undefined, healthChecks: undefined, ...profile }, issues);
+  checkProfile({ enforce: undefined, enforceByCategory: undefined, vehicle: undefined, healthChecks: undefined, dcc: undefined, ...profile }, issues);
   return issues;
 }
 
@@ -187,6 +217,7 @@ function checkProfile(p: Record<keyof PolicyProfile, unknown>, issues: ProfileIs
     }
   }
   if (p.vehicle !== undefined) vehicleRule(issues, p.vehicle);
+  if (p.dcc !== undefined) dccRule(issues, p.dcc);
   if (p.healthChecks !== undefined && !(HEALTH_CHECKS as readonly unknown[]).includes(p.healthChecks)) {
     issues.push({ path: 'healthChecks', code: 'NOT_ON_OR_OFF', message: `expected on or off, got ${String(p.healthChecks)}` });
   }
@@ -229,7 +260,39 @@ function checkProfile(p: Record<keyof PolicyProfile, unknown>, issues: ProfileIs
         }),
     // Only when off, so every profile with health checks keeps its hash.
     ...(p.healthChecks === 'off' ? { healthChecks: 'off' as const } : {}),
+    // Only when it differs from the defaults, so every profile without it keeps its hash.
+    ...(p.dcc === undefined || sameDccRule(p.dcc as DccRule, DCC_DEFAULTS) ? {} : { dcc: normalDccRule(p.dcc as DccRule) }),
   };
+}
+
+function normalDccRule(r: DccRule): DccRule {
+  return Object.fromEntries(DCC_KEYS.map((k) => [k, r[k]])) as unknown as DccRule;
+}
+
+function sameDccRule(a: DccRule, b: DccRule): boolean {
+  return DCC_KEYS.every((k) => a[k] === b[k]);
+}
+
+function dccRule(issues: ProfileIssue[], v: unknown): void {
+  if (!isRecord(v)) {
+    issues.push({ path: 'dcc', code: 'NOT_AN_OBJECT', message: `expected {${DCC_KEYS.join(', ')}}` });
+    return;
+  }
+  for (const key of Object.keys(v)) {
+    if (!(DCC_KEYS as string[]).includes(key)) issues.push({ path: `dcc.${key}`, code: 'UNKNOWN_KEY', message: `unknown key; expected one of ${DCC_KEYS.join(', ')}` });
+  }
+  for (const flag of DCC_FLAGS) {
+    if (typeof v[flag] !== 'boolean') issues.push({ path: `dcc.${flag}`, code: 'NOT_A_BOOLEAN', message: `expected true or false, got ${String(v[flag])}` });
+  }
+  const min = number(issues, 'dcc.vaccinationMinDays', v.vaccinationMinDays, { min: 0, max: 365, integer: true, unit: 'days' });
+  const max = number(issues, 'dcc.vaccinationMaxDays', v.vaccinationMaxDays, { min: 1, max: 3650, integer: true, unit: 'days' });
+  if (min && max && !((v.vaccinationMinDays as number) < (v.vaccinationMaxDays as number))) {
+    issues.push({
+      path: 'dcc.vaccinationMinDays',
+      code: 'OUT_OF_RANGE',
+      message: `expected vaccinationMinDays (${String(v.vaccinationMinDays)}) below vaccinationMaxDays (${String(v.vaccinationMaxDays)})`,
+    });
+  }
 }
 
 /** `on` unless the profile turns health checks off. */

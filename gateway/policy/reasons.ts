@@ -21,6 +21,12 @@ export const REASON_CODES = [
   'TEST_EXPIRED',
   'TEST_DATE_INVALID',
   'TEST_BEFORE_RETURN',
+  'DCC_TYPE_NOT_ACCEPTED',
+  'DCC_TEST_NOT_NAAT',
+  'DCC_VACCINATION_INCOMPLETE',
+  'DCC_VACCINATION_TOO_RECENT',
+  'DCC_VACCINATION_TOO_OLD',
+  'DCC_RECOVERY_NOT_VALID',
   'TEMP_NEEDED',
   'TEMP_RECHECK',
   'TEMP_IMPLAUSIBLE_REMEASURE',
@@ -78,6 +84,14 @@ export interface ReasonParamMap {
   TEST_EXPIRED: { hours?: number; limitHours?: number };
   /** since: the return (or leave) the test must be sampled after. */
   TEST_BEFORE_RETURN: { since?: When };
+  /** type: the certificate's kind the profile does not accept. */
+  DCC_TYPE_NOT_ACCEPTED: { type?: 'test' | 'vaccination' | 'recovery' };
+  /** dose: this certificate's dose number; series: doses in the series. */
+  DCC_VACCINATION_INCOMPLETE: { dose?: number; series?: number };
+  /** minDays: days after the last dose before it counts. */
+  DCC_VACCINATION_TOO_RECENT: { minDays?: number };
+  /** maxDays: days after the last dose it still counts. */
+  DCC_VACCINATION_TOO_OLD: { maxDays?: number };
   TEMP_RECHECK: { celsius?: number };
   TEMP_FEVER: { celsius?: number };
   /** until: the entry's exclusive end. */
@@ -140,6 +154,7 @@ const NEXT = {
   turnBack: { zh: '请您返回，并向疫情防控办报备', en: 'Please turn back and report to the epidemic office' },
   followControl: { zh: '请遵守管控要求，如有疑问请联系疫情防控办', en: 'Please follow the control measures; ask the epidemic office if unsure' },
   laneClosed: { zh: '请听从工作人员安排', en: 'Please follow staff instructions' },
+  dccTest: { zh: '请出示近期核酸检测证书', en: 'Please show a recent nucleic acid test certificate' },
 } as const satisfies Record<string, Text>;
 
 function until(u: When | null | undefined): { zh: string; en: string } {
@@ -176,6 +191,12 @@ const CATALOGUE: Catalogue = {
   },
   BADGE_MALFORMED: { kind: 'refer', zh: '工牌无法识别', en: 'Badge not recognised', next: NEXT.waitStaff },
   BADGE_NOT_IN_ROSTER: { kind: 'refer', zh: '工牌未登记或已停用', en: 'Badge not registered or withdrawn', next: NEXT.waitStaff },
+  // EU Digital COVID Certificates ("HC1:"): the holder's to fix, like a pass.
+  DCC_INVALID: { kind: 'refuse', zh: '欧盟新冠证书无法识别', en: 'EU COVID certificate not readable', next: NEXT.verify },
+  DCC_UNKNOWN_SIGNER: { kind: 'refuse', zh: '证书签发机构未登记', en: 'Certificate issuer not recognised here', next: NEXT.verify },
+  DCC_SIGNATURE_INVALID: { kind: 'refuse', zh: '证书验证未通过', en: 'Certificate failed verification', next: NEXT.verify },
+  DCC_EXPIRED: { kind: 'refuse', zh: '证书已过期', en: 'Certificate has expired', next: NEXT.dccTest },
+  DCC_NOT_YET_VALID: { kind: 'refuse', zh: '证书尚未生效', en: 'Certificate is not valid yet', next: { zh: '请稍后再扫码', en: 'Please scan again later' } },
   CREDENTIAL_UNKNOWN: { kind: 'refer', zh: '无法识别此码', en: 'Code not recognised', next: NEXT.waitStaff },
   CREDENTIAL_NOT_TEXT: { kind: 'refer', zh: '此码无法读取', en: 'Code could not be read', next: NEXT.waitStaff },
 
@@ -254,6 +275,33 @@ const CATALOGUE: Catalogue = {
     },
     next: { zh: '请做核酸检测，报告出来后再通行', en: 'Please get tested and come back with the result' },
   },
+
+  DCC_TYPE_NOT_ACCEPTED: {
+    kind: 'refuse',
+    zh: ({ type }) => (type === 'vaccination' ? '此处不接受疫苗接种证书' : type === 'recovery' ? '此处不接受康复证书' : type === 'test' ? '此处不接受检测证书' : '此处不接受此类证书'),
+    en: ({ type }) => (type === 'vaccination' ? 'Vaccination certificates are not accepted here' : type === 'recovery' ? 'Recovery certificates are not accepted here' : type === 'test' ? 'Test certificates are not accepted here' : 'This kind of certificate is not accepted here'),
+    next: NEXT.dccTest,
+  },
+  DCC_TEST_NOT_NAAT: { kind: 'refuse', zh: '此检测不是核酸检测（如抗原快速检测）', en: 'Not a nucleic acid test (e.g. a rapid antigen test)', next: NEXT.dccTest },
+  DCC_VACCINATION_INCOMPLETE: {
+    kind: 'refuse',
+    zh: ({ dose, series }) => `疫苗未完成全程接种${dose !== undefined && series !== undefined ? `（第${dose}剂，共${series}剂）` : ''}`,
+    en: ({ dose, series }) => `Vaccination not complete${dose !== undefined && series !== undefined ? ` (dose ${dose} of ${series})` : ''}`,
+    next: NEXT.dccTest,
+  },
+  DCC_VACCINATION_TOO_RECENT: {
+    kind: 'refuse',
+    zh: ({ minDays }) => (minDays === undefined ? '末剂接种时间太近' : `末剂接种未满${minDays}天`),
+    en: ({ minDays }) => (minDays === undefined ? 'Last dose too recent' : `Last dose less than ${minDays} days ago`),
+    next: NEXT.dccTest,
+  },
+  DCC_VACCINATION_TOO_OLD: {
+    kind: 'refuse',
+    zh: ({ maxDays }) => (maxDays === undefined ? '末剂接种已超过有效期' : `末剂接种已超过${maxDays}天`),
+    en: ({ maxDays }) => (maxDays === undefined ? 'Last dose too long ago' : `Last dose more than ${maxDays} days ago`),
+    next: NEXT.dccTest,
+  },
+  DCC_RECOVERY_NOT_VALID: { kind: 'refuse', zh: '康复证书不在有效期内', en: 'Recovery certificate is not valid today', next: NEXT.dccTest },
 
   // Temperature. The measure codes are instructions in themselves.
   TEMP_NEEDED: { kind: 'measure', zh: '请测量体温', en: 'Please take your temperature' },
@@ -667,6 +715,7 @@ export const UI_TEXT = {
   /** The same credential, named without health wording when health checks are off. */
   credentialPass: { zh: '通行码', en: 'Pass' },
   credentialStaffBadge: { zh: '工牌', en: 'Staff badge' },
+  credentialDcc: { zh: '欧盟新冠证书', en: 'EU COVID certificate' },
   credentialUnknown: { zh: '未知', en: 'Unknown' },
   reconnecting: { zh: '正在重新连接…', en: 'Reconnecting…' },
   zones: { zh: '区域', en: 'Zones' },

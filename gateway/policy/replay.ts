@@ -1,7 +1,7 @@
 // Policy replay: what decide() evaluated is kept with each ledger row (without names or
 // raw ids), so stored passages can be re-decided under another profile before it goes
 // live. Pure: the caller reads the rows and the profile.
-import type { HealthFacts } from '../credentials/types.js';
+import { isDccHealth, type DccFacts, type HealthFacts, type SubjectHealth } from '../credentials/types.js';
 import { decide, normalizeRegion } from './decide.js';
 import { withoutHealthFacts } from './health-checks.js';
 import type { DecideInput, EvaluatedFacts, Outcome, PolicyProfile, Verdict } from './types.js';
@@ -64,8 +64,9 @@ function allFacts(input: DecideInput): EvaluatedFacts {
   };
 }
 
-/** Copied field by field, so nothing a pass carries beyond these reaches the ledger. */
-function healthOnly(h: HealthFacts): HealthFacts {
+/** Copied field by field, so nothing a pass or certificate carries beyond these reaches the ledger. */
+function healthOnly(h: SubjectHealth): SubjectHealth {
+  if (isDccHealth(h)) return { source: 'dcc', dcc: dccOnly(h.dcc), ...(h.test ? { test: { result: h.test.result, sampledAt: h.test.sampledAt } } : {}) };
   const out: HealthFacts = { healthCode: h.healthCode };
   if (h.travel) {
     const visits = Array.isArray(h.travel.visits) ? h.travel.visits : [];
@@ -73,6 +74,17 @@ function healthOnly(h: HealthFacts): HealthFacts {
   }
   if (h.test) out.test = { result: h.test.result, sampledAt: h.test.sampledAt };
   return out;
+}
+
+function dccOnly(c: DccFacts): DccFacts {
+  switch (c.type) {
+    case 'test':
+      return { type: 'test', testType: c.testType };
+    case 'vaccination':
+      return { type: 'vaccination', dose: c.dose, series: c.series, date: c.date };
+    case 'recovery':
+      return { type: 'recovery', validFrom: c.validFrom, validUntil: c.validUntil };
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Category, CredentialFailureCode, CredentialKind, HealthFacts, ResolvedCredential } from '../credentials/types.js';
+import type { Category, CredentialFailureCode, CredentialKind, ResolvedCredential, SubjectHealth } from '../credentials/types.js';
 import type { ZoneAtPassage } from './zones.js';
 
 export type Outcome = 'admit' | 'refuse' | 'refer';
@@ -177,6 +177,27 @@ export interface VehicleRule {
 }
 
 /**
+ * What an EU Digital COVID Certificate may stand for at this checkpoint (docs/policy.md
+ * "EU DCC"). A DCC carries no health code and no travel record: a certificate of an
+ * accepted type stands in for both; a test certificate then feeds the test rule, an
+ * accepted vaccination or recovery certificate stands in for the test too. Always hard.
+ */
+export interface DccRule {
+  /** Test certificates (a nucleic-acid test, LP6464-4). false = no DCC test admits. */
+  acceptTest: boolean;
+  /** Rapid antigen tests (LP217198-3) count as a test. Default false: the source requires a nucleic-acid test. */
+  acceptRapidAntigen: boolean;
+  /** Vaccination certificates stand in for a test. Default false. */
+  acceptVaccination: boolean;
+  /** Recovery certificates stand in for a test. Default false. */
+  acceptRecovery: boolean;
+  /** Whole days after the last dose before a vaccination counts (local days). */
+  vaccinationMinDays: number;
+  /** Whole days after the last dose a vaccination still counts. */
+  vaccinationMaxDays: number;
+}
+
+/**
  * Whether a checkpoint reads health claims at all. `off` turns it into plain access
  * control: identity, category, watchlists, approvals, crews, vehicles and zones still
  * apply; the health code, test, travel record, risk areas and temperature are neither
@@ -228,6 +249,8 @@ export interface PolicyProfile {
    * then not read. Absent = `on`, so every profile written before this key keeps its hash.
    */
   healthChecks?: 'off';
+  /** What an EU DCC may stand for; absent = DCC_DEFAULTS (test certificates of a nucleic-acid test only). */
+  dcc?: DccRule;
 }
 
 export interface DecideInput {
@@ -251,7 +274,7 @@ export interface EvaluatedFacts {
   now: number;
   credential:
     /** `health` is absent when the profile had health checks off: nothing of it was read. */
-    | { ok: true; kind: 'health-pass' | 'staff-badge'; category: Category; health?: HealthFacts }
+    | { ok: true; kind: 'health-pass' | 'staff-badge' | 'dcc'; category: Category; health?: SubjectHealth }
     | { ok: false; kind: CredentialKind; code: CredentialFailureCode };
   readings: TemperatureReading[];
   watchlist: { kind: WatchlistKind; from: string; until: string | null }[];

@@ -18,7 +18,7 @@ import type { AlertRecord, NewLedgerEntry, OutboxMessage, RosterEntry } from './
 // Records rather than arrays: adding a member to the union makes these fail to compile,
 // which is the reminder to accept it here too.
 const OUTCOMES: Record<Outcome, true> = { admit: true, refuse: true, refer: true };
-const CREDENTIAL_KINDS: Record<CredentialKind, true> = { 'health-pass': true, 'staff-badge': true, unknown: true };
+const CREDENTIAL_KINDS: Record<CredentialKind, true> = { 'health-pass': true, 'staff-badge': true, dcc: true, unknown: true };
 const ALERT_KINDS: Record<AlertKind, true> = {
   fever: true,
   'health-code': true,

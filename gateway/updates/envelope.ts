@@ -4,6 +4,9 @@
 // applied and prepares exactly what will be written, before anything changes.
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { z } from 'zod';
+import type { DccTrustInput } from '../credentials/dcc/types.js';
+import { buildDccTrust } from '../credentials/dcc/index.js';
+import { MAX_DCC_SIGNERS, checkDccTrustInputs } from '../credentials/dcc-trust-input.js';
 import type { TrustList } from '../credentials/trust-list.js';
 import { trustListFromJwks } from '../credentials/trust-list.js';
 import { profileFromOverrides, type ProfileOverrides } from '../policy/profiles.js';
@@ -13,7 +16,7 @@ import { checkApprovals, checkCrews, checkRiskAreas, checkRosterEntries, checkWa
 import { UpdateError } from './errors.js';
 import { forbiddenKeyPath } from './keys.js';
 
-export const UPDATE_KINDS = ['roster', 'watchlist', 'risk-areas', 'approvals', 'policy', 'trust-keys', 'crews', 'resend'] as const;
+export const UPDATE_KINDS = ['roster', 'watchlist', 'risk-areas', 'approvals', 'policy', 'trust-keys', 'crews', 'dcc-trust', 'resend'] as const;
 export type UpdateKind = (typeof UPDATE_KINDS)[number];
 
 /** JWS header `typ`: a health pass (or any other JWS) can never pass for an update. */
@@ -71,6 +74,8 @@ const dataSchemas = {
     healthChecks: z.enum(['on', 'off'], { error: 'expected on or off' }).optional(),
   }),
   'trust-keys': z.strictObject({ keys: z.array(z.unknown()).max(1000) }),
+  // The EU DCC document signers: replaces trust.dccSignersDir's list (docs/mqtt.md).
+  'dcc-trust': z.strictObject({ certificates: z.array(z.unknown()).max(MAX_DCC_SIGNERS) }),
   // Gap repair: the office asks for ledger rows it did not receive (docs/mqtt.md).
   resend: z
     .strictObject({
@@ -90,6 +95,7 @@ export type PreparedData =
   | { kind: 'crews'; entries: CrewRegistration[] }
   | { kind: 'policy'; overrides: ProfileOverrides; profile: PolicyProfile; healthChecks?: HealthChecks }
   | { kind: 'trust-keys'; jwks: Record<string, unknown>[]; trust: TrustList }
+  | { kind: 'dcc-trust'; entries: DccTrustInput[] }
   | { kind: 'resend'; fromSeq: number; toSeq: number };
 
 export interface VerifiedUpdate {
@@ -241,6 +247,12 @@ export async function prepareUpdateData(envelope: UpdateEnvelope, policyBase?: P
       case 'trust-keys': {
         const jwks = data.keys as Record<string, unknown>[];
         return { kind: 'trust-keys', jwks, trust: await trustListFromJwks(jwks) };
+      }
+      case 'dcc-trust': {
+        const entries = checkDccTrustInputs(data.certificates as unknown[]);
+        // The verifier's own check too, so the office learns before signing what a gateway would refuse.
+        buildDccTrust(entries);
+        return { kind: 'dcc-trust', entries };
       }
       case 'resend': {
         const { fromSeq, toSeq } = data as { fromSeq: number; toSeq: number };

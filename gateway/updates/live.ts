@@ -2,6 +2,7 @@
 // while the lanes run. Lanes hold one object for each, given at construction; these
 // give them an object whose contents follow the latest applied update, so the next
 // decision uses it without rebuilding a lane.
+import type { DccTrustInput } from '../credentials/dcc/types.js';
 import type { TrustList, TrustedKey } from '../credentials/trust-list.js';
 import { underHealthChecks } from '../policy/profiles.js';
 import type { HealthChecks, PolicyProfile } from '../policy/types.js';
@@ -97,5 +98,42 @@ export class LiveTrust {
   replace(list: TrustList): void {
     this.#map.clear();
     for (const [kid, key] of list) this.#map.set(kid, key);
+  }
+}
+
+/**
+ * The EU DCC document signers in force: the trust folder's at start, then each applied
+ * `dcc-trust` update's. Holds the entries and the verifier's trust built from them
+ * (`build`, e.g. buildDccTrust); decoders read `current` at each scan.
+ */
+export class LiveDccTrust<T> {
+  #entries: readonly DccTrustInput[];
+  #current: T;
+  readonly #build: (entries: readonly DccTrustInput[]) => T;
+
+  /** Throws what `build` throws for a bad entry (a start-up error). */
+  constructor(initial: readonly DccTrustInput[], build: (entries: readonly DccTrustInput[]) => T) {
+    this.#build = build;
+    this.#entries = initial;
+    this.#current = build(initial);
+  }
+
+  get current(): T {
+    return this.#current;
+  }
+
+  get entries(): readonly DccTrustInput[] {
+    return this.#entries;
+  }
+
+  /** Checks by building first: a list the verifier refuses throws and leaves the one in force. */
+  prepare(entries: readonly DccTrustInput[]): T {
+    return this.#build(entries);
+  }
+
+  /** Synchronous swap: a scan sees the old list or the new one, never a mix. */
+  replace(entries: readonly DccTrustInput[], built: T = this.#build(entries)): void {
+    this.#entries = entries;
+    this.#current = built;
   }
 }

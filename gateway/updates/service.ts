@@ -15,6 +15,8 @@ import type { InboundCommand } from '../telemetry/link.js';
 import type { CheckpointTopics } from '../telemetry/topics.js';
 import { UpdateError, isUpdateError, type UpdateErrorCode } from './errors.js';
 import { UPDATE_KINDS, isUpdateKind, peekTransaction, verifyUpdate, type UpdateKind, type VerifiedUpdate } from './envelope.js';
+import type { DccTrustInput } from '../credentials/dcc/types.js';
+import { checkDccTrustInputs } from '../credentials/dcc-trust-input.js';
 import type { LiveHealthChecks, LivePolicy, LiveTrust } from './live.js';
 import { RejectionFolder, type RejectionLimits } from './rejections.js';
 
@@ -76,6 +78,12 @@ export interface UpdateServiceOptions {
    */
   healthChecks?: { live: LiveHealthChecks; configured: HealthChecks };
   trust: LiveTrust;
+  /**
+   * The EU DCC signers in force (LiveDccTrust): `prepare` builds the verifier's trust before
+   * anything is written (throws for a list it refuses), `replace` swaps it in after the commit.
+   * Absent: a dcc-trust update is stored and restored at the next start only.
+   */
+  dccTrust?: { prepare(entries: readonly DccTrustInput[]): unknown; replace(entries: readonly DccTrustInput[], built: never): void };
   now: () => number;
   logger: Logger;
   /** After every commit (applied or rejected): wake the outbox drain. */
@@ -99,6 +107,8 @@ export const META = {
   /** on / off as the last policy update set it; empty when it left it to the config. */
   policyHealthChecks: 'update.policy.healthChecks',
   trustJwks: 'update.trust-keys.jwks',
+  /** The applied dcc-trust update's certificates ({kid, certificate}[] as JSON). */
+  dccTrust: 'update.dcc-trust.certificates',
 } as const;
 
 export class UpdateService {
@@ -192,6 +202,16 @@ export class UpdateService {
       return this.#reject(topicKind, peekTransaction(token), peekVersion(token), e);
     }
     const { envelope, prepared } = verified;
+    // The verifier builds its trust before anything is written: a list it refuses changes nothing.
+    let dccBuilt: unknown;
+    if (prepared.kind === 'dcc-trust' && this.#o.dccTrust) {
+      try {
+        dccBuilt = this.#o.dccTrust.prepare(prepared.entries);
+      } catch (err) {
+        const e = new UpdateError('UPDATE_SCHEMA_INVALID', `data: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500), err);
+        return this.#reject(topicKind, envelope.transaction, envelope.version, e);
+      }
+    }
     let extra: Pick<ResponseMessageV1, 'resent' | 'lastSeq'> = {};
     try {
       this.#o.store.transaction(() => {
@@ -227,6 +247,9 @@ export class UpdateService {
           case 'trust-keys':
             s.setMeta(META.trustJwks, JSON.stringify(prepared.jwks));
             break;
+          case 'dcc-trust':
+            s.setMeta(META.dccTrust, JSON.stringify(prepared.entries));
+            break;
         }
         s.setMeta(META.version(envelope.kind), String(envelope.version));
         s.setMeta(META.transaction(envelope.kind), envelope.transaction);
@@ -254,6 +277,7 @@ export class UpdateService {
       if (h) h.live.set(prepared.healthChecks ?? h.configured);
     }
     if (prepared.kind === 'trust-keys') this.#o.trust.replace(prepared.trust);
+    if (prepared.kind === 'dcc-trust') this.#o.dccTrust?.replace(prepared.entries, dccBuilt as never);
     logger.info({ kind: envelope.kind, version: envelope.version, transaction: envelope.transaction, ...extra }, 'update applied');
     this.#afterCommit();
     return { status: 'applied', kind: envelope.kind, version: envelope.version, transaction: envelope.transaction };
@@ -403,9 +427,10 @@ function peekVersion(token: string): number | null {
  */
 export async function restoreUpdates(
   store: Pick<Store, 'getMeta'>,
-  fallback: { profile: PolicyProfile; trust: TrustList; healthChecks?: HealthChecks },
-): Promise<{ profile: PolicyProfile; trust: TrustList; healthChecks: HealthChecks; restored: UpdateKind[] }> {
+  fallback: { profile: PolicyProfile; trust: TrustList; healthChecks?: HealthChecks; dccTrust?: readonly DccTrustInput[] },
+): Promise<{ profile: PolicyProfile; trust: TrustList; healthChecks: HealthChecks; dccTrust: readonly DccTrustInput[]; restored: UpdateKind[] }> {
   const restored: UpdateKind[] = [];
+
   let profile = fallback.profile;
   let trust = fallback.trust;
   let healthChecks = fallback.healthChecks ?? 'on';
@@ -422,7 +447,13 @@ export async function restoreUpdates(
     trust = await trustListFromJwks(JSON.parse(jwks) as Record<string, unknown>[]);
     restored.push('trust-keys');
   }
-  return { profile, trust, healthChecks, restored };
+  let dccTrust = fallback.dccTrust ?? [];
+  const dcc = store.getMeta(META.dccTrust);
+  if (dcc !== undefined) {
+    dccTrust = checkDccTrustInputs(JSON.parse(dcc) as unknown[]);
+    restored.push('dcc-trust');
+  }
+  return { profile, trust, healthChecks, dccTrust, restored };
 }
 
 export { UPDATE_KINDS, isUpdateKind };

@@ -14,6 +14,11 @@ const KIND: Record<CredentialFailureCode, CredentialKind> = {
   PASS_CLAIMS_INVALID: 'health-pass',
   BADGE_MALFORMED: 'staff-badge',
   BADGE_NOT_IN_ROSTER: 'staff-badge',
+  DCC_INVALID: 'dcc',
+  DCC_UNKNOWN_SIGNER: 'dcc',
+  DCC_SIGNATURE_INVALID: 'dcc',
+  DCC_EXPIRED: 'dcc',
+  DCC_NOT_YET_VALID: 'dcc',
   CREDENTIAL_UNKNOWN: 'unknown',
   CREDENTIAL_NOT_TEXT: 'unknown',
 };
@@ -29,6 +34,11 @@ const TABLE: [string, CredentialFailureCode, Outcome, Alert[]][] = [
   ['refuses a pass with invalid claims', 'PASS_CLAIMS_INVALID', 'refuse', []],
   ['refers a malformed badge to the guard', 'BADGE_MALFORMED', 'refer', []],
   ['refers a badge missing from the roster to the guard', 'BADGE_NOT_IN_ROSTER', 'refer', []],
+  ['refuses an unreadable EU DCC', 'DCC_INVALID', 'refuse', []],
+  ['refuses an EU DCC from a signer not in the DCC trust list, without a forgery alert (most are genuine, from a country not configured)', 'DCC_UNKNOWN_SIGNER', 'refuse', []],
+  ['refuses an EU DCC whose signature does not verify and raises a forged-pass alert', 'DCC_SIGNATURE_INVALID', 'refuse', forged],
+  ['refuses an expired EU DCC', 'DCC_EXPIRED', 'refuse', []],
+  ['refuses an EU DCC that is not valid yet', 'DCC_NOT_YET_VALID', 'refuse', []],
   ['refers an unknown credential type to the guard', 'CREDENTIAL_UNKNOWN', 'refer', []],
   ['refers a code that is not text to the guard', 'CREDENTIAL_NOT_TEXT', 'refer', []],
 ];
