@@ -25,6 +25,7 @@ import { registerDeviceCommands } from './devices.js';
 import { registerGuardCommands } from './guards.js';
 import { registerLedgerCommands } from './ledger.js';
 import { registerPolicyCommands } from './policy.js';
+import { registerPrivacyCommands } from './privacy.js';
 import { registerSetupCommand } from './setup.js';
 
 const DEMO_KEY = 'config/demo/issuer-1.private.jwk.json';
@@ -326,6 +327,7 @@ export function buildProgram(): Command {
   registerSetupCommand(program);
   registerCentral(program);
   registerLedgerCommands(program);
+  registerPrivacyCommands(program);
   return program;
 }
 
