@@ -18,7 +18,7 @@ const validators = loadValidators();
 const hashOf = (label: string): string => Buffer.from(label.padEnd(32, '.')).toString('hex').slice(0, 64);
 
 let n = 0;
-function stats(chain: { seq: number; hash: string } | null, ctx = CTX): Record<string, unknown> {
+function stats(chain: ({ seq: number; hash: string } & Record<string, unknown>) | null, ctx = CTX): Record<string, unknown> {
   n += 1;
   return {
     v: 1,
@@ -113,6 +113,33 @@ describe.each(ENGINES)('ledger chain check (%s)', (engine) => {
     expect(breaks.map((b) => [b.checkpoint, b.kind])).toEqual([['gate-2', 'backwards']]);
   });
 
+  it('raises nothing for a ledger cut by retention (its start follows a checkpoint that covers it), and one truncation alert for a start no checkpoint explains', async () => {
+    await receive(stats({ seq: 10, hash: hashOf('a'), start: 1 }));
+    await check().runOnce();
+    await receive(stats({ seq: 20, hash: hashOf('b'), start: 9, cut: { seq: 19, fromSeq: 1, toSeq: 8 }, prev: { seq: 10, hash: hashOf('a') } }));
+    await receive(stats({ seq: 22, hash: hashOf('c'), start: 12, cut: { seq: 19, fromSeq: 1, toSeq: 12 }, prev: { seq: 20, hash: hashOf('b') } })); // a cut in progress
+    expect(await check().runOnce()).toEqual([]);
+    // Old rows deleted by hand: the chain starts at 15, which no checkpoint states.
+    await receive(stats({ seq: 23, hash: hashOf('d'), start: 15, cut: { seq: 19, fromSeq: 1, toSeq: 12 }, prev: { seq: 22, hash: hashOf('c') } }));
+    await receive(stats({ seq: 24, hash: hashOf('e'), start: 15, cut: { seq: 19, fromSeq: 1, toSeq: 12 }, prev: { seq: 23, hash: hashOf('d') } }));
+    expect((await check().runOnce()).map((b) => b.kind)).toEqual(['truncated']);
+    expect(await check().runOnce()).toEqual([]);
+    const alerts = await chainAlerts();
+    expect(alerts).toEqual([{ code: 'LEDGER_CHAIN_TRUNCATED', severity: 'critical', detail: expect.stringContaining('no retention checkpoint states') as unknown as string, ...CTX }]);
+  });
+
+  it('raises an alert when the head the office stored is gone or changed though the chain grew past it (cut at its end by hand, then grown again)', async () => {
+    await receive(stats({ seq: 40, hash: hashOf('a'), start: 1 }));
+    await check().runOnce();
+    await receive(stats({ seq: 45, hash: hashOf('x'), start: 1, prev: { seq: 40, hash: hashOf('other') } }));
+    expect((await check().runOnce()).map((b) => `${b.kind} ${b.got.seq}`)).toEqual(['forked 40']);
+    await receive(stats({ seq: 50, hash: hashOf('y'), start: 1, prev: { seq: 45, hash: null } }));
+    expect((await check().runOnce()).map((b) => `${b.kind} ${b.seen.seq}`)).toEqual(['truncated 45']);
+    // A row gone because a retention checkpoint cut it is no finding.
+    await receive(stats({ seq: 60, hash: hashOf('z'), start: 52, cut: { seq: 59, fromSeq: 1, toSeq: 51 }, prev: { seq: 50, hash: null } }));
+    expect(await check().runOnce()).toEqual([]);
+  });
+
   it('raises one alert when two instances check the same stats at once', async () => {
     await receive(stats({ seq: 30, hash: hashOf('a') }), stats({ seq: 4, hash: hashOf('b') }));
     const [a, b] = await Promise.all([check().runOnce(), check().runOnce()]);
@@ -128,5 +155,10 @@ describe('stats with and without the chain head', () => {
     expect(parse(stats({ seq: 3, hash: randomBytes(32).toString('hex') }))).toBe('stats');
     expect(parse(stats({ seq: 3, hash: 'not-hex' }))).toBe('rejected');
     expect(parse(stats({ seq: 0, hash: randomBytes(32).toString('hex') }))).toBe('rejected');
+    const h = randomBytes(32).toString('hex');
+    const full = { seq: 9, hash: h, start: 4, cut: { seq: 8, fromSeq: 1, toSeq: 3 }, prev: { seq: 7, hash: null }, key: { id: '0123456789abcdef', publicKey: 'A'.repeat(43) } };
+    expect(parse(stats(full))).toBe('stats');
+    expect(parse(stats({ ...full, prev: { seq: 7, hash: h } }))).toBe('stats');
+    expect(parse(stats({ ...full, cut: { seq: 8 } }))).toBe('rejected');
   });
 });
