@@ -18,7 +18,7 @@ export const OUTBOX_DELIVERED_DAYS = 7;
  * Rows per step, chosen from bench/ledger-retention.ts on the 2-core dev machine: the
  * longest step stays under 1 ms with room for a slower disk or a busier CPU.
  */
-export const RETENTION_BATCH = { erase: 100, delete: 40, outbox: 200 } as const;
+export const RETENTION_BATCH = { erase: 100, delete: 20, outbox: 50 } as const;
 
 export interface RetentionJobOptions {
   room: RetentionRoom;

@@ -78,20 +78,23 @@ export class RetentionRoom {
   readonly #q: {
     getMeta: Database.Statement<[string], { value: string }>;
     setMeta: Database.Statement<[string, string]>;
-    ledgerAfter: Database.Statement<[number, number], { seq: number; at: number }>;
-    erase: Database.Statement<[number, number]>;
+    ledgerAt: Database.Statement<[number], { at: number }>;
+    ledgerBounds: Database.Statement<[], { lo: number | null; hi: number | null }>;
+    erase: Database.Statement<[number]>;
     chainFirst: Database.Statement<[], { seq: number; at: number; body: string | null; kind: string }>;
     chainAt: Database.Statement<[number], { at: number; hash: Buffer }>;
     lastLedgerRef: Database.Statement<[number], { ref: number }>;
     lastZoneRef: Database.Statement<[number], { ref: number }>;
     latestCheckpoint: Database.Statement<[], { seq: number; body: string | null }>;
-    deleteLedgerOfChain: Database.Statement<[number, number]>;
-    deleteZonesOfChain: Database.Statement<[number, number]>;
-    deleteChain: Database.Statement<[number, number]>;
+    chainRef: Database.Statement<[number], { kind: string; ref: number | null }>;
+    deleteLedger: Database.Statement<[number]>;
+    deleteZone: Database.Statement<[number]>;
+    deleteChain: Database.Statement<[number]>;
     deleteLedgerUpTo: Database.Statement<[number, number]>;
     deleteZonesUpTo: Database.Statement<[number, number]>;
-    outboxAfter: Database.Statement<[number, number], { id: number; created_at: number; delivered_at: number | null }>;
-    deleteOutbox: Database.Statement<[number, number, number]>;
+    outboxAt: Database.Statement<[number], { created_at: number; delivered_at: number | null }>;
+    outboxBounds: Database.Statement<[], { lo: number | null; hi: number | null }>;
+    deleteOutbox: Database.Statement<[number]>;
   };
 
   constructor(db: Database.Database, chain: ChainRoom) {
@@ -101,21 +104,28 @@ export class RetentionRoom {
     this.#q = {
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-      ledgerAfter: db.prepare('SELECT seq, at FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?'),
+      // Every step reads and writes by key equality (seq = ?), never a range: SQLite's
+      // statistics of a table can be stale (analysed when it held one row), and then it
+      // plans a range over the key as a scan of the whole table.
+      ledgerAt: db.prepare('SELECT at FROM ledger WHERE seq = ?'),
+      // Two subqueries: SQLite answers a lone min() or max() from the key's ends, but both in one aggregate by a full scan.
+      ledgerBounds: db.prepare('SELECT (SELECT min(seq) FROM ledger) AS lo, (SELECT max(seq) FROM ledger) AS hi'),
       // Exactly the change the erase-only triggers allow: a whole group with its salt to NULL.
-      erase: db.prepare(`UPDATE ledger SET ${ALL_PERSONAL.map((c) => `${c} = NULL`).join(', ')} WHERE seq > ? AND seq <= ? AND ${anyPersonal}`),
+      erase: db.prepare(`UPDATE ledger SET ${ALL_PERSONAL.map((c) => `${c} = NULL`).join(', ')} WHERE seq = ? AND ${anyPersonal}`),
       chainFirst: db.prepare('SELECT seq, at, body, kind FROM chain ORDER BY seq LIMIT 1'),
       chainAt: db.prepare('SELECT at, hash FROM chain WHERE seq = ?'),
       lastLedgerRef: db.prepare("SELECT ref FROM chain WHERE kind = 'ledger' AND seq <= ? ORDER BY seq DESC LIMIT 1"),
       lastZoneRef: db.prepare("SELECT ref FROM chain INDEXED BY chain_zone_corrections WHERE kind = 'zone-correction' AND seq <= ? ORDER BY seq DESC LIMIT 1"),
       latestCheckpoint: db.prepare("SELECT seq, body FROM chain INDEXED BY chain_checkpoints WHERE kind = 'checkpoint' ORDER BY seq DESC LIMIT 1"),
-      deleteLedgerOfChain: db.prepare("DELETE FROM ledger WHERE seq IN (SELECT ref FROM chain WHERE kind = 'ledger' AND seq BETWEEN ? AND ?)"),
-      deleteZonesOfChain: db.prepare("DELETE FROM zone_corrections WHERE id IN (SELECT ref FROM chain WHERE kind = 'zone-correction' AND seq BETWEEN ? AND ?)"),
-      deleteChain: db.prepare('DELETE FROM chain WHERE seq BETWEEN ? AND ?'),
+      chainRef: db.prepare('SELECT kind, ref FROM chain WHERE seq = ?'),
+      deleteLedger: db.prepare('DELETE FROM ledger WHERE seq = ?'),
+      deleteZone: db.prepare('DELETE FROM zone_corrections WHERE id = ?'),
+      deleteChain: db.prepare('DELETE FROM chain WHERE seq = ?'),
       deleteLedgerUpTo: db.prepare('DELETE FROM ledger WHERE seq IN (SELECT seq FROM ledger WHERE seq <= ? ORDER BY seq LIMIT ?)'),
       deleteZonesUpTo: db.prepare('DELETE FROM zone_corrections WHERE id IN (SELECT id FROM zone_corrections WHERE id <= ? ORDER BY id LIMIT ?)'),
-      outboxAfter: db.prepare('SELECT id, created_at, delivered_at FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
-      deleteOutbox: db.prepare('DELETE FROM outbox WHERE id > ? AND id <= ? AND delivered_at IS NOT NULL AND delivered_at < ?'),
+      outboxAt: db.prepare('SELECT created_at, delivered_at FROM outbox WHERE id = ?'),
+      outboxBounds: db.prepare('SELECT (SELECT min(id) FROM outbox) AS lo, (SELECT max(id) FROM outbox) AS hi'),
+      deleteOutbox: db.prepare('DELETE FROM outbox WHERE id = ?'),
     };
   }
 
@@ -139,21 +149,25 @@ export class RetentionRoom {
   eraseBatch(before: number, limit: number): Step {
     checkLimit('eraseBatch', limit);
     return this.#step(() => {
-      const cursor = Number(this.#q.getMeta.get(ERASED_THROUGH)?.value ?? 0);
-      const rows = this.#q.ledgerAfter.all(cursor, limit);
+      const bounds = this.#q.ledgerBounds.get();
+      if (bounds?.lo == null || bounds.hi == null) return { n: 0, done: true };
+      // Rows below the ledger's first seq were cut: start after them.
+      const cursor = Math.max(Number(this.#q.getMeta.get(ERASED_THROUGH)?.value ?? 0), bounds.lo - 1);
       let last = cursor;
+      let n = 0;
       let reachedLive = false;
-      for (const r of rows) {
-        if (r.at >= before) {
+      for (let seq = cursor + 1; seq <= Math.min(bounds.hi, cursor + limit); seq++) {
+        const row = this.#q.ledgerAt.get(seq);
+        if (row !== undefined && row.at >= before) {
           reachedLive = true;
           break;
         }
-        last = r.seq;
+        if (row !== undefined) n += this.#q.erase.run(seq).changes;
+        last = seq;
       }
       if (last === cursor) return { n: 0, done: true };
-      const n = this.#q.erase.run(cursor, last).changes;
       this.#q.setMeta.run(ERASED_THROUGH, String(last));
-      return { n, done: reachedLive || rows.length < limit };
+      return { n, done: reachedLive || last >= bounds.hi };
     });
   }
 
@@ -241,9 +255,14 @@ export class RetentionRoom {
       const first = this.#q.chainFirst.get();
       if (first !== undefined && first.seq <= cut.toSeq) {
         const to = Math.min(first.seq + limit - 1, cut.toSeq);
-        const n = this.#q.deleteLedgerOfChain.run(first.seq, to).changes + this.#q.deleteZonesOfChain.run(first.seq, to).changes;
-        const rows = this.#q.deleteChain.run(first.seq, to).changes;
-        return { n: n + rows, done: false };
+        let n = 0;
+        for (let seq = first.seq; seq <= to; seq++) {
+          const r = this.#q.chainRef.get(seq);
+          if (r?.ref != null && r.kind === 'ledger') n += this.#q.deleteLedger.run(r.ref).changes;
+          else if (r?.ref != null && r.kind === 'zone-correction') n += this.#q.deleteZone.run(r.ref).changes;
+          n += this.#q.deleteChain.run(seq).changes;
+        }
+        return { n, done: false };
       }
       const ledger = this.#q.deleteLedgerUpTo.run(cut.ledger, limit).changes;
       const zones = ledger < limit ? this.#q.deleteZonesUpTo.run(cut.zoneCorrections, limit - ledger).changes : 0;
@@ -259,19 +278,22 @@ export class RetentionRoom {
   outboxPurgeBatch(deliveredBefore: number, limit: number, afterId = 0): Step & { next: number } {
     checkLimit('outboxPurgeBatch', limit);
     return this.#step(() => {
-      const rows = this.#q.outboxAfter.all(afterId, limit);
-      let last = afterId;
+      const bounds = this.#q.outboxBounds.get();
+      if (bounds?.lo == null || bounds.hi == null) return { n: 0, done: true, next: afterId };
+      const from = Math.max(afterId, bounds.lo - 1);
+      let last = from;
+      let n = 0;
       let reachedLive = false;
-      for (const r of rows) {
-        if (r.created_at >= deliveredBefore) {
+      for (let id = from + 1; id <= Math.min(bounds.hi, from + limit); id++) {
+        const row = this.#q.outboxAt.get(id);
+        if (row !== undefined && row.created_at >= deliveredBefore) {
           reachedLive = true;
           break;
         }
-        last = r.id;
+        if (row !== undefined && row.delivered_at !== null && row.delivered_at < deliveredBefore) n += this.#q.deleteOutbox.run(id).changes;
+        last = id;
       }
-      if (last === afterId) return { n: 0, done: true, next: afterId };
-      const n = this.#q.deleteOutbox.run(afterId, last, deliveredBefore).changes;
-      return { n, done: reachedLive || rows.length < limit, next: last };
+      return { n, done: reachedLive || last >= bounds.hi, next: last };
     });
   }
 
@@ -284,10 +306,10 @@ export class RetentionRoom {
     checkLimit('eraseHealthBatch', limit);
     const next = Math.min(afterSeq + limit, upToSeq);
     if (next <= afterSeq) return { n: 0, done: true, next: afterSeq };
+    const erase = this.#db.prepare<[number]>(`UPDATE ledger SET ${HEALTH.map((c) => `${c} = NULL`).join(', ')} WHERE seq = ? AND coalesce(${HEALTH.join(', ')}) IS NOT NULL`);
     return this.#step(() => {
-      const n = this.#db
-        .prepare<[number, number]>(`UPDATE ledger SET ${HEALTH.map((c) => `${c} = NULL`).join(', ')} WHERE seq > ? AND seq <= ? AND coalesce(${HEALTH.join(', ')}) IS NOT NULL`)
-        .run(afterSeq, next).changes;
+      let n = 0;
+      for (let seq = afterSeq + 1; seq <= next; seq++) n += erase.run(seq).changes;
       return { n, done: next >= upToSeq, next };
     });
   }
