@@ -194,12 +194,13 @@ export class RetentionRoom {
    * The cut that expiry at `before` calls for: the chain rows from the chain's start up
    * to the last one older than `before`, found by bisection on their times in a few
    * indexed reads (the chain is in commit order, so its times rise but for a clock set
-   * back, whose rows then go with their neighbours). Null when nothing has expired.
+   * back, whose rows then go with their neighbours: a first row dated late does not hold
+   * the cut up). Null when nothing has expired.
    */
   planCut(before: number): CutStatement | null {
     const first = this.#q.chainFirst.get();
     const head = this.#chain.head();
-    if (first === undefined || head === null || first.at >= before) return null;
+    if (first === undefined || head === null) return null;
     let lo = first.seq;
     let hi = head.seq;
     while (lo < hi) {
@@ -209,7 +210,8 @@ export class RetentionRoom {
       else hi = mid - 1;
     }
     const last = this.#q.chainAt.get(lo);
-    if (last === undefined) return null;
+    // Nothing expired — unless the first row alone is dated late (a genesis written under a wrong clock) and rows after it are due.
+    if (last === undefined || last.at >= before) return null;
     let ledger = this.#q.lastLedgerRef.get(lo)?.ref ?? 0;
     let zoneCorrections = this.#q.lastZoneRef.get(lo)?.ref ?? 0;
     // A cut that takes the genesis takes the rows older than the chain too (an upgraded ledger's).
