@@ -436,6 +436,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
         store,
         health,
         logger: logger.child({ part: 'http' }),
+        retention: { personalDataDays: config.privacy.personalDataDays, ledgerDays: config.privacy.ledgerDays },
         simEnabled: config.lanes.every((l) => l.scanner.type === 'sim' && l.thermometer.type === 'sim' && l.relay.type === 'sim'),
         kioskResetMs: config.http.kioskResetMs,
         guard: {
