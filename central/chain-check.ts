@@ -115,7 +115,8 @@ export class ChainCheck {
         const h = heads.get(k);
         const contradiction = h === undefined ? null : compare(h, r);
         if (contradiction !== null) found.push({ site: r.site, checkpoint: r.checkpoint, ...contradiction });
-        const cut = truncation(h, r);
+        // A head gone back is already the finding; its lost rows are the same incident.
+        const cut = contradiction === null ? truncation(h, r) : null;
         if (cut !== null) found.push({ site: r.site, checkpoint: r.checkpoint, kind: 'truncated', seen: cut.seen, got: seen(r), incident: cut.incident });
         // The row the gateway published last, as its chain holds it now: one more head to check for a fork.
         if (r.prev !== null && r.prev.hash !== null && r.prev.seq !== r.seq) {

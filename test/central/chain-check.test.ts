@@ -10,6 +10,11 @@ import { alertsInbox } from '../../central/console/alerts.js';
 import { Partitions } from '../../central/db/partitions.js';
 import { loadValidators } from '../../central/schemas.js';
 import { writeBatch } from '../../central/writer.js';
+import Database from 'better-sqlite3';
+import { RetentionJob } from '../../gateway/retention.js';
+import { loadOrCreateGatewayKey, openStore } from '../../gateway/store/index.js';
+import { ChainStatusSource } from '../../gateway/telemetry/chain-status.js';
+import { entry, freshDir, removeDirs } from '../gateway/store/helpers.js';
 import { Cleanup, silentLogger } from '../gateway/telemetry/helpers.js';
 import { ENGINES, testDb, type TestDb } from './helpers.js';
 
@@ -138,6 +143,43 @@ describe.each(ENGINES)('ledger chain check (%s)', (engine) => {
     // A row gone because a retention checkpoint cut it is no finding.
     await receive(stats({ seq: 60, hash: hashOf('z'), start: 52, cut: { seq: 59, fromSeq: 1, toSeq: 51 }, prev: { seq: 50, hash: null } }));
     expect(await check().runOnce()).toEqual([]);
+  });
+
+  it('raises nothing for a real gateway ledger cut by its retention job, and an alert once the same ledger is cut by hand', async () => {
+    const dir = freshDir();
+    cleanup.add(() => removeDirs());
+    const DAY = 86_400_000;
+    const clock = { now: Date.UTC(2025, 0, 1, 4) };
+    const store = openStore(dir, { now: () => clock.now });
+    cleanup.add(() => store.close());
+    const key = loadOrCreateGatewayKey(dir);
+    const status = new ChainStatusSource(store, key);
+    const day = (d: number): void => {
+      for (let i = 0; i < 5; i++) store.appendDecision(entry({ at: Date.UTC(2025, 0, 1, 4) + d * DAY + i * 1000 }), () => null);
+    };
+    const publish = async (): Promise<void> => receive(stats(status.next() as unknown as { seq: number; hash: string }));
+    for (let d = 0; d < 400; d += 50) {
+      clock.now = Date.UTC(2025, 0, 1, 4) + d * DAY;
+      day(d);
+      await publish();
+    }
+    clock.now = Date.UTC(2025, 0, 1, 4) + 400 * DAY; // day 0 is past 365 days
+    const job = new RetentionJob({ room: store.retention!, personalDataDays: 28, ledgerDays: 365, everyMs: 0, now: () => clock.now, logger: silentLogger(), key, pauseMs: 0 });
+    await job.runOnce();
+    expect(job.counts().checkpoints).toBe(1);
+    day(400);
+    await publish();
+    expect(store.verifyChain()).toMatchObject({ ok: true });
+    expect(await check().runOnce()).toEqual([]);
+
+    // By hand: the oldest rows left deleted without a checkpoint (the PC's chain now starts after what the checkpoint states).
+    const db = new Database(store.path);
+    const first = (db.prepare('SELECT min(seq) AS s FROM chain').get() as { s: number }).s;
+    db.exec(`DROP TRIGGER chain_no_delete; DELETE FROM chain WHERE seq <= ${first + 2}`);
+    db.close();
+    day(401);
+    await publish();
+    expect((await check().runOnce()).map((b) => b.kind)).toEqual(['truncated']);
   });
 
   it('raises one alert when two instances check the same stats at once', async () => {
