@@ -6,6 +6,7 @@ import { benchDcc } from './dcc.js';
 import { benchDecide } from './decide.js';
 import { benchKioskLatency } from './kiosk-latency.js';
 import { benchLedgerChain } from './ledger-chain.js';
+import { benchLedgerRetention } from './ledger-retention.js';
 import { benchOutbox } from './outbox.js';
 import { benchStartup } from './startup.js';
 
@@ -16,6 +17,8 @@ console.log('\n# dcc: one EU Digital COVID Certificate decoded and verified vs a
 await benchDcc();
 console.log('\n# ledger chain: migration 10 of an existing ledger, ledger verify, bytes per row');
 await benchLedgerChain();
+console.log('\n# ledger retention: decisions while 1 M expired rows are erased, then cut behind a checkpoint, vs none running');
+await benchLedgerRetention();
 console.log('\n# startup: process start to "ready" log line');
 await benchStartup();
 console.log('\n# outbox: drain a 100 000-event backlog to the local broker vs a raw mqtt.js loop');

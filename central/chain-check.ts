@@ -14,7 +14,7 @@ import type { Db, Queryable } from './db/adapter.js';
 import { monthOf, type Partitions } from './db/partitions.js';
 
 export const CHAIN_ALERT_KIND = 'ledger-chain';
-export const CHAIN_CODES = { backwards: 'LEDGER_CHAIN_BACKWARDS', forked: 'LEDGER_CHAIN_FORKED' } as const;
+export const CHAIN_CODES = { backwards: 'LEDGER_CHAIN_BACKWARDS', forked: 'LEDGER_CHAIN_FORKED', truncated: 'LEDGER_CHAIN_TRUNCATED' } as const;
 /** Stats rows read per run at most; the rest on the next run. */
 const READ_LIMIT = 5000;
 /**
@@ -43,6 +43,8 @@ export interface ChainBreak {
   /** …and the one that contradicts it. */
   got: HeadSeen;
   alertId: string;
+  /** What makes a truncation one incident (the start it left, or the published row gone): later stats repeating it raise nothing more. */
+  incident?: string;
 }
 
 export interface ChainCheckOptions {
@@ -67,6 +69,12 @@ type StatsHead = {
 };
 
 type Head = Omit<StatsHead, 'site' | 'checkpoint'>;
+/** What the gateway's stats say of its chain besides the head (store schema 11; gateway/telemetry/chain-status.ts). */
+type ChainExtra = {
+  start: number | null;
+  cut: { seq: number; fromSeq: number; toSeq: number } | null;
+  prev: { seq: number; hash: string | null } | null;
+};
 /** The last row read, its times as text: a JS Date would drop the microseconds of received_at. */
 type Cursor = { received_at: string; site: string; checkpoint: string; at: string };
 
@@ -86,8 +94,9 @@ export class ChainCheck {
       // The cursor: the last row read, in the order rows are read.
       const [c] = await tx.query<Cursor>('SELECT received_at::text AS received_at, site, checkpoint, at::text AS at FROM chain_check_state');
       const cursor = c ?? { received_at: '-infinity', site: '', checkpoint: '', at: '-infinity' };
-      const rows = await tx.query<StatsHead & { cursor: Cursor }>(
+      const rows = await tx.query<StatsHead & ChainExtra & { cursor: Cursor }>(
         `SELECT site, checkpoint, (payload->'chain'->>'seq')::bigint AS seq, payload->'chain'->>'hash' AS hash, at, received_at,
+                (payload->'chain'->>'start')::bigint AS start, payload->'chain'->'cut' AS cut, payload->'chain'->'prev' AS prev,
                 json_build_object('received_at', received_at::text, 'site', site, 'checkpoint', checkpoint, 'at', at::text) AS cursor
            FROM stats
           WHERE received_at >= $1::timestamptz AND (received_at, site, checkpoint, at) > ($1::timestamptz, $2, $3, $4::timestamptz)
@@ -106,6 +115,19 @@ export class ChainCheck {
         const h = heads.get(k);
         const contradiction = h === undefined ? null : compare(h, r);
         if (contradiction !== null) found.push({ site: r.site, checkpoint: r.checkpoint, ...contradiction });
+        // A head gone back is already the finding; its lost rows are the same incident.
+        const cut = contradiction === null ? truncation(h, r) : null;
+        if (cut !== null) found.push({ site: r.site, checkpoint: r.checkpoint, kind: 'truncated', seen: cut.seen, got: seen(r), incident: cut.incident });
+        // The row the gateway published last, as its chain holds it now: one more head to check for a fork.
+        if (r.prev !== null && r.prev.hash !== null && r.prev.seq !== r.seq) {
+          const [other] = await tx.query<Head>(
+            `SELECT (payload->'chain'->>'seq')::bigint AS seq, payload->'chain'->>'hash' AS hash, at, received_at FROM stats
+              WHERE site = $1 AND checkpoint = $2 AND payload ? 'chain' AND (payload->'chain'->>'seq')::bigint = $3
+                AND payload->'chain'->>'hash' <> $4 ORDER BY received_at LIMIT 1`,
+            [r.site, r.checkpoint, r.prev.seq, r.prev.hash],
+          );
+          if (other !== undefined) found.push({ site: r.site, checkpoint: r.checkpoint, kind: 'forked', seen: seen(other), got: { ...seen(r), seq: r.prev.seq, hash: r.prev.hash } });
+        }
         if (h === undefined || later(r, h)) {
           heads.set(k, r);
           moved.add(k);
@@ -180,17 +202,33 @@ function compare(h: Head, r: Head): Pick<ChainBreak, 'kind' | 'seen' | 'got'> | 
   return second.seq < first.seq ? { kind: 'backwards', seen: first, got: second } : null;
 }
 
+/**
+ * A chain cut without a checkpoint saying so: it starts after 1 and no retention cut covers
+ * the start, or the row the gateway published last — the head the office stored — is gone
+ * and no cut covers it. A retention cut only takes old days behind a checkpoint row, so
+ * neither happens to an honest gateway.
+ */
+function truncation(h: Head | undefined, r: Head & ChainExtra): { seen: HeadSeen; incident: string } | null {
+  const covered = (seq: number): boolean => r.cut !== null && r.cut.fromSeq <= seq && seq <= r.cut.toSeq + 1;
+  if (r.start !== null && r.start > 1 && !covered(r.start)) return { seen: h === undefined ? seen(r) : seen(h), incident: `start ${r.start}` };
+  if (h !== undefined && r.prev !== null && r.prev.hash === null && r.prev.seq === h.seq && !(r.cut !== null && r.cut.toSeq >= h.seq)) return { seen: seen(h), incident: `gone ${h.seq}:${h.hash}` };
+  return null;
+}
+
 /** Stores the office-side alert once (its id comes from the two heads); the id, or null when already there. */
 async function raiseAlert(tx: Queryable, b: Omit<ChainBreak, 'alertId'>, now: number): Promise<string | null> {
-  const id = uuidOf(`${CHAIN_ALERT_KIND}|${b.site}|${b.checkpoint}|${b.kind}|${b.seen.seq}:${b.seen.hash}|${b.got.seq}:${b.got.hash}`);
+  const id = uuidOf(`${CHAIN_ALERT_KIND}|${b.site}|${b.checkpoint}|${b.kind}|${b.incident ?? `${b.seen.seq}:${b.seen.hash}|${b.got.seq}:${b.got.hash}`}`);
   const at = new Date(now).toISOString();
   const short = (h: HeadSeen): string => `seq ${h.seq} (${h.hash.slice(0, 12)}…, ${h.at})`;
   const detail =
     b.kind === 'backwards'
       ? `账本哈希链回退：${short(b.seen)} → ${short(b.got)}；检查站电脑上的账本被截断或换成旧副本 / ` +
         `ledger chain went back from ${short(b.seen)} to ${short(b.got)}: the ledger on the checkpoint PC was cut or replaced by an older copy`
-      : `账本哈希链分叉：同一序号 ${b.got.seq} 出现两个哈希；账本被重建 / ` +
-        `ledger chain forked: seq ${b.got.seq} came with hash ${b.seen.hash.slice(0, 12)}… and later ${b.got.hash.slice(0, 12)}…: the ledger was rebuilt`;
+      : b.kind === 'truncated'
+        ? `账本哈希链被截断：${short(b.got)} 的账本缺少行，且没有保留期检查点说明 / ` +
+          `ledger chain cut without a checkpoint: at ${short(b.got)} rows are gone (after ${short(b.seen)}) that no retention checkpoint states; the ledger on the checkpoint PC was cut by hand`
+        : `账本哈希链分叉：同一序号 ${b.got.seq} 出现两个哈希；账本被重建 / ` +
+          `ledger chain forked: seq ${b.got.seq} came with hash ${b.seen.hash.slice(0, 12)}… and later ${b.got.hash.slice(0, 12)}…: the ledger was rebuilt`;
   const code = CHAIN_CODES[b.kind];
   const fresh = await tx.query('INSERT INTO alert_keys (id, at, content_hash) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING id', [id, at, 'office']);
   if (fresh.length === 0) return null;

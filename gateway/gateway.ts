@@ -32,7 +32,9 @@ import type { LaneSimControls, LaneSnapshot } from './lane/types.js';
 import { UPDATE_KINDS } from './updates/envelope.js';
 import { healthChecksOf } from './policy/profiles.js';
 import type { PolicyProfile } from './policy/types.js';
-import { openStore } from './store/index.js';
+import { loadOrCreateGatewayKey, openStore } from './store/index.js';
+import { RetentionJob } from './retention.js';
+import { ChainStatusSource } from './telemetry/chain-status.js';
 import type { AlertRecord, LedgerEntry, Store } from './store/types.js';
 import { AlertRaiser, DeviceAlerts, decisionOutbox, zoneCorrectedAlert } from './telemetry/alerts.js';
 import { connectTelemetry, type Telemetry } from './telemetry/connect.js';
@@ -215,6 +217,8 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
   const topics = topicsFor({ prefix: config.mqtt.topicPrefix, site: config.site, checkpoint: config.checkpoint });
   const store = openStore(paths.dataDir);
   const stoppers: (() => Promise<void> | void)[] = [() => store.close()];
+  // Signs the retention checkpoints; made on first start beside the ledger (docs/store.md "Retention").
+  const gatewayKey = loadOrCreateGatewayKey(paths.dataDir);
   const stopAll = async (): Promise<void> => {
     for (const stop of stoppers.splice(0).reverse()) {
       try {
@@ -363,6 +367,21 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
     zoneChanged = (zone) => {
       for (const lane of lanes) if (zones.get(lane.id)?.zone === zone && zones.get(lane.id)?.direction === 'in') lane.republish();
     };
+    const chainStatus = new ChainStatusSource(store, gatewayKey);
+    if (store.retention !== null) {
+      const retention = new RetentionJob({
+        room: store.retention,
+        personalDataDays: config.privacy.personalDataDays,
+        ledgerDays: config.privacy.ledgerDays,
+        everyMs: config.privacy.retentionCheckMs,
+        now,
+        logger: logger.child({ part: 'retention' }),
+        key: gatewayKey,
+      });
+      retention.start();
+      // Stopped before the store closes (stoppers run last first): a run ends at its next step.
+      stoppers.push(() => retention.stop());
+    }
     const stats = new StatsReporter({
       ...ctx,
       topic: topics.stats,
@@ -373,7 +392,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
       outboxDepth: () => store.outboxDepth(),
       unackedAlerts: () => store.unackedAlertCount(),
       lastSeq: () => store.lastSeq(),
-      chainHead: () => store.chainHead(),
+      chainHead: () => chainStatus.next(),
       lanes: lanes.map((l) => l.id),
       ...(config.policy.zones.length > 0
         ? { zones: () => Object.fromEntries(config.policy.zones.map((z) => [z.id, { count: store.zoneFacts(z.id, null).count, limit: z.limit ?? null }])) }
@@ -427,6 +446,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
         store,
         health,
         logger: logger.child({ part: 'http' }),
+        retention: { personalDataDays: config.privacy.personalDataDays, ledgerDays: config.privacy.ledgerDays },
         simEnabled: config.lanes.every((l) => l.scanner.type === 'sim' && l.thermometer.type === 'sim' && l.relay.type === 'sim'),
         kioskResetMs: config.http.kioskResetMs,
         guard: {

@@ -26,6 +26,7 @@ import { registerDeviceCommands } from './devices.js';
 import { registerGuardCommands } from './guards.js';
 import { registerLedgerCommands } from './ledger.js';
 import { registerPolicyCommands } from './policy.js';
+import { registerPrivacyCommands } from './privacy.js';
 import { registerSetupCommand } from './setup.js';
 
 const DEMO_KEY = 'config/demo/issuer-1.private.jwk.json';
@@ -328,6 +329,7 @@ export function buildProgram(): Command {
   registerCentral(program);
   registerLedgerCommands(program);
   registerDccCommands(program);
+  registerPrivacyCommands(program);
   return program;
 }
 

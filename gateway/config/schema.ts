@@ -166,10 +166,26 @@ export const configSchema = z
         updateKeysDir: z.string().min(1).optional(),
       })
       .prefault({}),
-    privacy: z.strictObject({
-      /** File holding the per-site pseudonym secret (hex, at least 32 bytes); same file on every checkpoint of the site. */
-      pseudonymSecretFile: z.string().min(1),
-    }),
+    privacy: z
+      .strictObject({
+        /** File holding the per-site pseudonym secret (hex, at least 32 bytes); same file on every checkpoint of the site. */
+        pseudonymSecretFile: z.string().min(1),
+        /** Whole days the ledger keeps names, staff ids and health claims; then they are erased (decision, reasons, lane, time, pseudonym stay). */
+        personalDataDays: z.number({ error: 'expected a whole number of days' }).int('expected a whole number of days').min(1).max(3660).default(28),
+        /** Whole days the ledger keeps its rows; older days are cut behind a signed checkpoint row. */
+        ledgerDays: z.number({ error: 'expected a whole number of days' }).int('expected a whole number of days').min(1).max(36600).default(365),
+        /** How often the retention job looks for expired rows; 0 = never (not for production). */
+        retentionCheckMs: z.number().int().min(0).max(24 * 3_600_000).default(10 * 60_000),
+      })
+      .superRefine((p, ctx) => {
+        if (p.ledgerDays < p.personalDataDays) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['ledgerDays'],
+            message: `expected at least privacy.personalDataDays (${p.personalDataDays}): rows would be cut before their personal fields are due for erasure; got ${p.ledgerDays}`,
+          });
+        }
+      }),
     trust: z.strictObject({
       /** Folder of public JWK files of trusted pass issuers. */
       passIssuersDir: z.string().min(1),

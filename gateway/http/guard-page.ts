@@ -47,9 +47,33 @@ export function guardTexts(): GuardTexts {
   };
 }
 
+/** privacy.personalDataDays and privacy.ledgerDays (docs/store.md "Retention"). */
+export interface RetentionDays {
+  personalDataDays: number;
+  ledgerDays: number;
+}
+
+/** The console's line on what is kept how long (the outbox's 7 days: gateway/retention.ts). */
+export function retentionNote(r: RetentionDays, healthChecks: 'on' | 'off' = 'on'): string {
+  // Health checks off: the console names nothing by health (there is none to keep).
+  const zh = healthChecks === 'on' ? '姓名、工号和健康信息' : '姓名和工号';
+  const en = healthChecks === 'on' ? 'Names, staff ids and health claims' : 'Names and staff ids';
+  return (
+    `${zh}保留 ${r.personalDataDays} 天后删除，通行记录（结果、原因、通道、时间、化名）保留 ${r.ledgerDays} 天；已送达中心的消息保留 7 天 / ` +
+    `${en} are erased after ${r.personalDataDays} days; passages (decision, reasons, lane, time, pseudonym) are kept ${r.ledgerDays} days; messages delivered to the office 7 days`
+  );
+}
+
 /** `healthChecks` off (every lane access control only): the console names nothing by health. */
-export function renderGuardPage(template: string, texts: GuardTexts, lanes: { id: string; name: string }[], healthChecks: 'on' | 'off' = 'on'): string {
+export function renderGuardPage(
+  template: string,
+  texts: GuardTexts,
+  lanes: { id: string; name: string }[],
+  healthChecks: 'on' | 'off' = 'on',
+  retention: RetentionDays = { personalDataDays: 28, ledgerDays: 365 },
+): string {
   const values: Record<string, string> = {
+    retention: retentionNote(retention, healthChecks),
     healthChecks,
     texts: JSON.stringify(texts),
     lanes: JSON.stringify(lanes),

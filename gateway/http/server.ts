@@ -16,7 +16,7 @@ import { HttpError, sendError } from './errors.js';
 import { eventsResponse, parseEventsQuery } from './events.js';
 import type { HealthReport } from './health.js';
 import { guardRouter, type GuardApiDeps } from './guard-api.js';
-import { guardTexts, renderGuardPage } from './guard-page.js';
+import { guardTexts, renderGuardPage, type RetentionDays } from './guard-page.js';
 import { FONT_CSS_PATH, FONT_FILE_ROUTE, loadKioskFont, type KioskFont } from './kiosk-font.js';
 import { findKioskPaths, renderKioskPage, unknownLanePage, type KioskPaths } from './kiosk-page.js';
 import { kioskSnapshot, metricsToken, noGuardConsole, readMetricsToken } from './access.js';
@@ -36,6 +36,8 @@ export interface HttpDeps {
   simEnabled: boolean;
   /** How long the kiosk shows a decision before it returns to the waiting screen. */
   kioskResetMs: number;
+  /** What the ledger keeps how long (privacy.*), said on the guard console; default the config's defaults. */
+  retention?: RetentionDays;
   /** The guard console (/guard and /api/guard/...); absent = not mounted. */
   guard?: Omit<GuardApiDeps, 'lanes' | 'bus' | 'logger' | 'health'>;
   /** The clock the open lane views are cut to (default Date.now). */
@@ -194,7 +196,7 @@ export function createHttpApp(
       res.setHeader('Cache-Control', 'no-store');
       const snaps = lanes.map((l) => l.snapshot());
       const accessOnly = snaps.length > 0 && snaps.every((s) => s.healthChecks === 'off');
-      res.type('html').send(renderGuardPage(template, texts, snaps.map((s) => ({ id: s.lane, name: s.name })), accessOnly ? 'off' : 'on'));
+      res.type('html').send(renderGuardPage(template, texts, snaps.map((s) => ({ id: s.lane, name: s.name })), accessOnly ? 'off' : 'on', deps.retention));
     });
     app.use('/api', guardRouter({ ...deps.guard, lanes, bus: deps.bus, logger, health: deps.health }));
   }

@@ -28,8 +28,11 @@ function freshSalt(): Buffer {
   return Buffer.from(saltPool.subarray(saltAt - SALT_BYTES, saltAt));
 }
 
-/** The kinds of chain rows: the first three point at a row of their table, the others carry their content in `body`. */
-export const CHAIN_KINDS = ['ledger', 'zone-correction', 'genesis', 'update', 'checkpoint'] as const;
+/**
+ * The kinds of chain rows: `ledger` and `zone-correction` point at a row of their table, the
+ * others carry their content in `body` (`erasure`: a purge of stored fields, e.g. `privacy purge-health`).
+ */
+export const CHAIN_KINDS = ['ledger', 'zone-correction', 'genesis', 'update', 'checkpoint', 'erasure'] as const;
 export type ChainKind = (typeof CHAIN_KINDS)[number];
 
 /** Ledger columns hashed as stored: what the row says happened, kept as long as the row. */
@@ -160,7 +163,7 @@ export interface ChainHead {
 
 /** A chain row whose content lives in the chain itself. */
 export interface ChainRecord {
-  kind: 'update' | 'checkpoint';
+  kind: 'update' | 'checkpoint' | 'erasure';
   /** Epoch ms. */
   at: number;
   body: Record<string, unknown>;
@@ -205,8 +208,8 @@ export class ChainRoom {
   }
 
   record(r: ChainRecord): ChainHead {
-    if (typeof r !== 'object' || r === null || !(r.kind === 'update' || r.kind === 'checkpoint')) {
-      throw new StoreError('STORE_INVALID_ROW', `chain record refused: expected kind update or checkpoint, got ${JSON.stringify(r?.kind)}`, {});
+    if (typeof r !== 'object' || r === null || !(r.kind === 'update' || r.kind === 'checkpoint' || r.kind === 'erasure')) {
+      throw new StoreError('STORE_INVALID_ROW', `chain record refused: expected kind update, checkpoint or erasure, got ${JSON.stringify(r?.kind)}`, {});
     }
     if (!Number.isSafeInteger(r.at) || r.at < 0) {
       throw new StoreError('STORE_INVALID_ROW', `chain record ${r.kind} refused: at ${JSON.stringify(r.at)} is not epoch milliseconds`, {});

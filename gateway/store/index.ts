@@ -25,3 +25,5 @@ export {
   type RosterCsvError,
   type RosterCsvResult,
 } from './roster-csv.js';
+export { RetentionRoom, expiryBefore, localDate, type CheckpointBody, type CutStatement, type HealthPurge, type Step } from './retention.js';
+export { GATEWAY_KEY_FILE, loadOrCreateGatewayKey, verifyGatewaySignature, type GatewayKey } from './gateway-key.js';

@@ -325,6 +325,33 @@ export const MIGRATIONS: readonly Migration[] = [
     // The genesis row, saying up to which seq the rows were made before the chain.
     data: writeGenesis,
   },
+  {
+    version: 11,
+    name: 'retention: rows at or below the latest checkpoint cut may be deleted, nothing else',
+    up: `
+      -- The checkpoint rows, found by index: each delete trigger below reads the latest one
+      -- (INDEXED BY: left to itself, SQLite walks the chain back from its head to find it).
+      CREATE INDEX chain_checkpoints ON chain (seq) WHERE kind = 'checkpoint';
+      -- Zone corrections are rare among the chain rows: the last one a cut covers is found by index, not a scan of the cut.
+      CREATE INDEX chain_zone_corrections ON chain (seq) WHERE kind = 'zone-correction';
+      -- The retention job (retention.ts) first appends a checkpoint row stating the cut
+      -- (cut.toSeq, cut.ledger, cut.zoneCorrections), then deletes what it states in small
+      -- batches. Any other DELETE is still refused. (Triggers stop mistakes; the hash chain
+      -- and the office's copy of its head are what make a forged cut visible.)
+      DROP TRIGGER ledger_no_delete;
+      CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+      WHEN OLD.seq > coalesce((SELECT json_extract(body, '$.cut.ledger') FROM chain INDEXED BY chain_checkpoints WHERE kind = 'checkpoint' ORDER BY seq DESC LIMIT 1), 0)
+      BEGIN SELECT RAISE(ABORT, 'ledger is append-only: DELETE refused (only rows a retention checkpoint cut may go)'); END;
+      DROP TRIGGER chain_no_delete;
+      CREATE TRIGGER chain_no_delete BEFORE DELETE ON chain
+      WHEN OLD.seq > coalesce((SELECT json_extract(body, '$.cut.toSeq') FROM chain INDEXED BY chain_checkpoints WHERE kind = 'checkpoint' ORDER BY seq DESC LIMIT 1), 0)
+      BEGIN SELECT RAISE(ABORT, 'chain is append-only: DELETE refused (only rows a retention checkpoint cut may go)'); END;
+      DROP TRIGGER zone_corrections_no_delete;
+      CREATE TRIGGER zone_corrections_no_delete BEFORE DELETE ON zone_corrections
+      WHEN OLD.id > coalesce((SELECT json_extract(body, '$.cut.zoneCorrections') FROM chain INDEXED BY chain_checkpoints WHERE kind = 'checkpoint' ORDER BY seq DESC LIMIT 1), 0)
+      BEGIN SELECT RAISE(ABORT, 'zone corrections are append-only: DELETE refused (only rows a retention checkpoint cut may go)'); END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

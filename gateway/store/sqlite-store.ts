@@ -21,6 +21,7 @@ import { LedgerRoom } from './ledger.js';
 import { MetaRoom } from './meta.js';
 import { LATEST_SCHEMA_VERSION, migrate, type Migration, MIGRATIONS } from './migrations.js';
 import { OutboxRoom } from './outbox.js';
+import { RetentionRoom } from './retention.js';
 import { errText, hasTable } from './sql.js';
 import type {
   AlertQuery,
@@ -119,6 +120,8 @@ export interface SqliteStore extends Store {
   recordInChain(record: ChainRecord): ChainHead;
   /** Walks the whole chain on this connection (docs/store.md "Verifying"); `verifyLedger` does it read-only for the CLI. */
   verifyChain(): ChainReport;
+  /** Retention's steps (retention.ts): erasure, day cuts behind a checkpoint, outbox purge, health purge; null before store schema 11. */
+  readonly retention: RetentionRoom | null;
 }
 
 export interface StoreSettings {
@@ -215,6 +218,7 @@ class SqliteStoreImpl implements SqliteStore {
   readonly #alerts: AlertRoom;
   readonly #meta: MetaRoom;
   readonly #chain: ChainRoom | null;
+  readonly retention: RetentionRoom | null;
 
   constructor(db: Database.Database, file: string, schemaVersion: number, now: () => number) {
     this.#db = db;
@@ -233,6 +237,8 @@ class SqliteStoreImpl implements SqliteStore {
     this.#zones = new ZoneRoom(db, this.#chain);
     this.#alerts = new AlertRoom(db, file, this.#outbox);
     this.#meta = new MetaRoom(db);
+    // Deleting a cut needs migration 11's triggers; files opened with an older list have none.
+    this.retention = this.#chain !== null && schemaVersion >= 11 ? new RetentionRoom(db, this.#chain) : null;
   }
 
   // Ledger

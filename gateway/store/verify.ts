@@ -21,6 +21,8 @@ import {
   linkHash,
   zoneCorrectionContent,
 } from './chain.js';
+import { canonicalJson } from '../../shared/canonical.js';
+import { verifyGatewaySignature } from './gateway-key.js';
 
 export type ChainProblemKind = 'edited' | 'deleted' | 'inserted' | 'reordered';
 export type ChainTable = 'ledger' | 'zone_corrections' | 'chain';
@@ -77,7 +79,7 @@ const REORDER_WINDOW = 64;
 
 /** The checkpoint body the retention job writes when it cuts old rows (docs/store.md "Retention"). */
 interface CutBody {
-  cut?: { toSeq?: unknown; lastHash?: unknown; ledger?: unknown; zoneCorrections?: unknown };
+  cut?: { fromSeq?: unknown; toSeq?: unknown; lastHash?: unknown; ledger?: unknown; zoneCorrections?: unknown };
 }
 
 export function verifyChain(db: Database.Database): ChainReport {
@@ -126,6 +128,8 @@ class Walk {
   #prevSeq = 0;
   #prevHash: Buffer = ZERO_HASH;
   readonly #lastRef: Record<'ledger' | 'zone_corrections', number> = { ledger: 0, zone_corrections: 0 };
+  /** A cut still being deleted (the job deletes in batches): the hash its last row must have. */
+  #pendingCut: { checkpoint: number; toSeq: number; lastHash: string } | null = null;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -190,6 +194,29 @@ class Walk {
         return;
       }
     }
+    // A cut in progress: the job deletes the rows a checkpoint states oldest first, in
+    // batches. The rows left of it still link to each other, and the last one must have
+    // the hash the checkpoint states.
+    for (const c of checkpoints.iterate()) {
+      const { cut } = parseBody<CutBody>(c.body);
+      const from = count(cut?.fromSeq);
+      const to = count(cut?.toSeq);
+      if (from > 0 && from <= first.seq && first.seq <= to && typeof cut?.lastHash === 'string') {
+        this.#report.cutBy = c.seq;
+        this.#prevSeq = first.seq - 1;
+        this.#prevHash = first.prev_hash;
+        this.#pendingCut = { checkpoint: c.seq, toSeq: to, lastHash: cut.lastHash };
+        // Rows below the first one still chained are cut (or about to be), up to what the cut states.
+        // The kind in the SQL text, not bound: only then can SQLite use the partial index of zone corrections.
+        const firstRef = (kind: 'ledger' | 'zone-correction'): number | undefined =>
+          this.#db.prepare<[number], { ref: number | null }>(`SELECT ref FROM chain WHERE kind = '${kind}' AND seq >= ? ORDER BY seq LIMIT 1`).get(first.seq)?.ref ?? undefined;
+        const ledgerRef = firstRef('ledger');
+        const zoneRef = firstRef('zone-correction');
+        this.#lastRef.ledger = ledgerRef === undefined ? count(cut.ledger) : Math.min(ledgerRef - 1, count(cut.ledger));
+        this.#lastRef.zone_corrections = zoneRef === undefined ? count(cut.zoneCorrections) : Math.min(zoneRef - 1, count(cut.zoneCorrections));
+        return;
+      }
+    }
     this.#fail('deleted', 'chain', 1, first.seq, `${span('chain', 1, first.seq - 1)} are gone and no checkpoint row states that they were cut`);
   }
 
@@ -202,6 +229,7 @@ class Walk {
     let content: Buffer;
     if (place === undefined) {
       content = bodyContent(r.body);
+      if (r.kind === 'checkpoint') this.#checkSignature(r);
     } else {
       const row = this.#row(r, place);
       content = place.table === 'ledger' ? this.#ledgerContent(r, row) : zoneCorrectionContent(row);
@@ -214,6 +242,10 @@ class Walk {
     }
     const computed = linkHash({ seq: r.seq, kind: r.kind, ref: r.ref, at: r.at, prev: r.prev_hash, content });
     if (!computed.equals(r.hash)) this.#mismatch(r, place, content, computed);
+    const pending = this.#pendingCut;
+    if (pending !== null && r.seq === pending.toSeq && hex(r.hash) !== pending.lastHash) {
+      this.#fail('edited', 'chain', r.seq, r.seq, `chain row ${r.seq} is not the row the checkpoint at chain row ${pending.checkpoint} says its cut ends with (its hash differs)`);
+    }
 
     this.#prevSeq = r.seq;
     this.#prevHash = r.hash;
@@ -259,6 +291,16 @@ class Walk {
       if (Buffer.isBuffer(row[`${g}_commit`])) this.#report.erased[g] += 1;
     }
     return ledgerContent(row);
+  }
+
+  /** A signed checkpoint (retention.ts) must verify under the gateway key it names. */
+  #checkSignature(r: Joined): void {
+    const { sig, ...signed } = parseBody<{ sig?: unknown; key?: { publicKey?: unknown } }>(r.body);
+    if (sig === undefined) return;
+    const key = signed.key?.publicKey;
+    if (typeof sig !== 'string' || typeof key !== 'string' || !verifyGatewaySignature(key, canonicalJson(signed), sig)) {
+      this.#fail('edited', 'chain', r.seq, r.seq, `chain row ${r.seq}: the checkpoint's signature does not verify under the gateway key it names`);
+    }
   }
 
   /** The row's hash is not what its content gives: moved here from elsewhere, edited, or the hash itself changed. */

@@ -3,6 +3,7 @@
 // not through the outbox): a stale count is worth nothing, the ledger is the record.
 import type { Logger } from 'pino';
 import { Interval } from '../interval.js';
+import type { ChainStatus } from './chain-status.js';
 import type { LedgerEntry } from '../store/types.js';
 
 export interface LaneCounters {
@@ -33,7 +34,7 @@ export interface StatsMessageV1 {
    * The ledger's hash-chain head (docs/store.md "Hash chain"): the office keeps it and
    * alerts when it goes back or changes under the same seq (a ledger cut or rebuilt).
    */
-  chain?: { seq: number; hash: string };
+  chain?: ChainStatus;
 }
 
 export interface ZoneOccupancy {
@@ -57,8 +58,8 @@ export interface StatsOptions {
   zones?: () => Record<string, ZoneOccupancy>;
   /** The ledger's highest seq (store.lastSeq); leave out to send none. */
   lastSeq?: () => number;
-  /** The hash chain's head (store.chainHead); leave out, or null, to send none. */
-  chainHead?: () => { seq: number; hash: string } | null;
+  /** The hash chain's head (store.chainHead, or ChainStatusSource.next with where it starts); leave out, or null, to send none. */
+  chainHead?: () => ChainStatus | null;
 }
 
 export class StatsReporter {
@@ -127,6 +128,6 @@ export class StatsReporter {
   }
 }
 
-function chainOf(head: { seq: number; hash: string } | null): Pick<StatsMessageV1, 'chain'> {
-  return head === null ? {} : { chain: { seq: head.seq, hash: head.hash } };
+function chainOf(head: ChainStatus | null): Pick<StatsMessageV1, 'chain'> {
+  return head === null ? {} : { chain: { ...head } };
 }

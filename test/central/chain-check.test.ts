@@ -10,6 +10,11 @@ import { alertsInbox } from '../../central/console/alerts.js';
 import { Partitions } from '../../central/db/partitions.js';
 import { loadValidators } from '../../central/schemas.js';
 import { writeBatch } from '../../central/writer.js';
+import Database from 'better-sqlite3';
+import { RetentionJob } from '../../gateway/retention.js';
+import { loadOrCreateGatewayKey, openStore } from '../../gateway/store/index.js';
+import { ChainStatusSource } from '../../gateway/telemetry/chain-status.js';
+import { entry, freshDir, removeDirs } from '../gateway/store/helpers.js';
 import { Cleanup, silentLogger } from '../gateway/telemetry/helpers.js';
 import { ENGINES, testDb, type TestDb } from './helpers.js';
 
@@ -18,7 +23,7 @@ const validators = loadValidators();
 const hashOf = (label: string): string => Buffer.from(label.padEnd(32, '.')).toString('hex').slice(0, 64);
 
 let n = 0;
-function stats(chain: { seq: number; hash: string } | null, ctx = CTX): Record<string, unknown> {
+function stats(chain: ({ seq: number; hash: string } & Record<string, unknown>) | null, ctx = CTX): Record<string, unknown> {
   n += 1;
   return {
     v: 1,
@@ -113,6 +118,70 @@ describe.each(ENGINES)('ledger chain check (%s)', (engine) => {
     expect(breaks.map((b) => [b.checkpoint, b.kind])).toEqual([['gate-2', 'backwards']]);
   });
 
+  it('raises nothing for a ledger cut by retention (its start follows a checkpoint that covers it), and one truncation alert for a start no checkpoint explains', async () => {
+    await receive(stats({ seq: 10, hash: hashOf('a'), start: 1 }));
+    await check().runOnce();
+    await receive(stats({ seq: 20, hash: hashOf('b'), start: 9, cut: { seq: 19, fromSeq: 1, toSeq: 8 }, prev: { seq: 10, hash: hashOf('a') } }));
+    await receive(stats({ seq: 22, hash: hashOf('c'), start: 12, cut: { seq: 19, fromSeq: 1, toSeq: 12 }, prev: { seq: 20, hash: hashOf('b') } })); // a cut in progress
+    expect(await check().runOnce()).toEqual([]);
+    // Old rows deleted by hand: the chain starts at 15, which no checkpoint states.
+    await receive(stats({ seq: 23, hash: hashOf('d'), start: 15, cut: { seq: 19, fromSeq: 1, toSeq: 12 }, prev: { seq: 22, hash: hashOf('c') } }));
+    await receive(stats({ seq: 24, hash: hashOf('e'), start: 15, cut: { seq: 19, fromSeq: 1, toSeq: 12 }, prev: { seq: 23, hash: hashOf('d') } }));
+    expect((await check().runOnce()).map((b) => b.kind)).toEqual(['truncated']);
+    expect(await check().runOnce()).toEqual([]);
+    const alerts = await chainAlerts();
+    expect(alerts).toEqual([{ code: 'LEDGER_CHAIN_TRUNCATED', severity: 'critical', detail: expect.stringContaining('no retention checkpoint states') as unknown as string, ...CTX }]);
+  });
+
+  it('raises an alert when the head the office stored is gone or changed though the chain grew past it (cut at its end by hand, then grown again)', async () => {
+    await receive(stats({ seq: 40, hash: hashOf('a'), start: 1 }));
+    await check().runOnce();
+    await receive(stats({ seq: 45, hash: hashOf('x'), start: 1, prev: { seq: 40, hash: hashOf('other') } }));
+    expect((await check().runOnce()).map((b) => `${b.kind} ${b.got.seq}`)).toEqual(['forked 40']);
+    await receive(stats({ seq: 50, hash: hashOf('y'), start: 1, prev: { seq: 45, hash: null } }));
+    expect((await check().runOnce()).map((b) => `${b.kind} ${b.seen.seq}`)).toEqual(['truncated 45']);
+    // A row gone because a retention checkpoint cut it is no finding.
+    await receive(stats({ seq: 60, hash: hashOf('z'), start: 52, cut: { seq: 59, fromSeq: 1, toSeq: 51 }, prev: { seq: 50, hash: null } }));
+    expect(await check().runOnce()).toEqual([]);
+  });
+
+  it('raises nothing for a real gateway ledger cut by its retention job, and an alert once the same ledger is cut by hand', async () => {
+    const dir = freshDir();
+    cleanup.add(() => removeDirs());
+    const DAY = 86_400_000;
+    const clock = { now: Date.UTC(2025, 0, 1, 4) };
+    const store = openStore(dir, { now: () => clock.now });
+    cleanup.add(() => store.close());
+    const key = loadOrCreateGatewayKey(dir);
+    const status = new ChainStatusSource(store, key);
+    const day = (d: number): void => {
+      for (let i = 0; i < 5; i++) store.appendDecision(entry({ at: Date.UTC(2025, 0, 1, 4) + d * DAY + i * 1000 }), () => null);
+    };
+    const publish = async (): Promise<void> => receive(stats(status.next() as unknown as { seq: number; hash: string }));
+    for (let d = 0; d < 400; d += 50) {
+      clock.now = Date.UTC(2025, 0, 1, 4) + d * DAY;
+      day(d);
+      await publish();
+    }
+    clock.now = Date.UTC(2025, 0, 1, 4) + 400 * DAY; // day 0 is past 365 days
+    const job = new RetentionJob({ room: store.retention!, personalDataDays: 28, ledgerDays: 365, everyMs: 0, now: () => clock.now, logger: silentLogger(), key, pauseMs: 0 });
+    await job.runOnce();
+    expect(job.counts().checkpoints).toBe(1);
+    day(400);
+    await publish();
+    expect(store.verifyChain()).toMatchObject({ ok: true });
+    expect(await check().runOnce()).toEqual([]);
+
+    // By hand: the oldest rows left deleted without a checkpoint (the PC's chain now starts after what the checkpoint states).
+    const db = new Database(store.path);
+    const first = (db.prepare('SELECT min(seq) AS s FROM chain').get() as { s: number }).s;
+    db.exec(`DROP TRIGGER chain_no_delete; DELETE FROM chain WHERE seq <= ${first + 2}`);
+    db.close();
+    day(401);
+    await publish();
+    expect((await check().runOnce()).map((b) => b.kind)).toEqual(['truncated']);
+  });
+
   it('raises one alert when two instances check the same stats at once', async () => {
     await receive(stats({ seq: 30, hash: hashOf('a') }), stats({ seq: 4, hash: hashOf('b') }));
     const [a, b] = await Promise.all([check().runOnce(), check().runOnce()]);
@@ -128,5 +197,10 @@ describe('stats with and without the chain head', () => {
     expect(parse(stats({ seq: 3, hash: randomBytes(32).toString('hex') }))).toBe('stats');
     expect(parse(stats({ seq: 3, hash: 'not-hex' }))).toBe('rejected');
     expect(parse(stats({ seq: 0, hash: randomBytes(32).toString('hex') }))).toBe('rejected');
+    const h = randomBytes(32).toString('hex');
+    const full = { seq: 9, hash: h, start: 4, cut: { seq: 8, fromSeq: 1, toSeq: 3 }, prev: { seq: 7, hash: null }, key: { id: '0123456789abcdef', publicKey: 'A'.repeat(43) } };
+    expect(parse(stats(full))).toBe('stats');
+    expect(parse(stats({ ...full, prev: { seq: 7, hash: h } }))).toBe('stats');
+    expect(parse(stats({ ...full, cut: { seq: 8 } }))).toBe('rejected');
   });
 });

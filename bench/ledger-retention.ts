@@ -1,0 +1,139 @@
+// Retention under load: a real SQLite ledger holding BENCH_RETENTION_ROWS (default 1 M)
+// expired rows (bench/ledger-fill.ts: dated 400 days back, so past both
+// privacy.personalDataDays and privacy.ledgerDays), and passages decided through the real
+// lane (scan → decision → ledger → relay, as bench/decide.ts) while the retention job
+// (gateway/retention.ts) works through the backlog in the same event loop:
+//   baseline: passages with no job running (the same ledger, the same run);
+//   erase:    passages while the job erases the personal fields of every expired row;
+//   cut:      passages while it writes the checkpoint and deletes every expired row.
+// Printed: decision p50/p99 each way, each step's time (p50/p99/longest: the delay one step
+// can add to a passage, to stay ≤ 1 ms), and rows erased/deleted per second.
+// BENCH_RETENTION_BATCH="erase,delete" tries other batch sizes.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { issuePass, trustListFromJwks, type TrustJwk } from '../gateway/credentials/index.js';
+import { buildSimLane } from '../gateway/gateway.js';
+import { MINE_ENTRANCE } from '../gateway/policy/profiles.js';
+import { DAY_MS } from '../gateway/policy/time.js';
+import { RETENTION_BATCH, RetentionJob } from '../gateway/retention.js';
+import { openStore, verifyLedger } from '../gateway/store/index.js';
+import { fillLedger } from './ledger-fill.js';
+import { row, summarize } from './stats.js';
+
+const ROWS = Number(process.env.BENCH_RETENTION_ROWS ?? 1_000_000);
+const PASSAGES = Number(process.env.BENCH_RETENTION_PASSAGES ?? 3000);
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const readJson = (f: string): unknown => JSON.parse(readFileSync(path.join(root, f), 'utf8'));
+
+function batchFromEnv(): { erase: number; delete: number } {
+  const [erase, del] = (process.env.BENCH_RETENTION_BATCH ?? '').split(',').map(Number);
+  return { erase: erase || RETENTION_BATCH.erase, delete: del || RETENTION_BATCH.delete };
+}
+
+export async function benchLedgerRetention(): Promise<void> {
+  const now = Date.now();
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-retention-'));
+  try {
+    const fill = fillLedger(dir, { rows: ROWS, from: now - 400 * DAY_MS, stepMs: Math.max(1, Math.floor((10 * DAY_MS) / ROWS)) });
+    console.log(`filled ${ROWS} expired ledger rows with their chain in ${(fill.ms / 1000).toFixed(1)} s`);
+
+    const privateJwk = readJson('config/demo/issuer-1.private.jwk.json') as Parameters<typeof issuePass>[1];
+    const publicJwk = readJson('config/trust/demo-issuer-1.jwk.json') as TrustJwk;
+    const trust = await trustListFromJwks([publicJwk]);
+    const iso = (ms: number): string => new Date(ms).toISOString();
+    const passes: string[] = [];
+    for (let i = 0; i < PASSAGES; i++) {
+      passes.push(
+        await issuePass(
+          { sub: `bench-${i}`, name: '测试员', category: 'employee', healthCode: 'green', travel: { riskLevel: 'none', visits: [], asOf: iso(now) }, test: { result: 'negative', sampledAt: iso(now - 3600_000) } },
+          privateJwk,
+          { now },
+        ),
+      );
+    }
+
+    const store = openStore(dir);
+    const room = store.retention;
+    if (room === null) throw new Error('expected a store with retention (schema 11)');
+    const { lane, scanner, thermometer } = buildSimLane({
+      laneConfig: { id: 'bench', temperatureWindowMs: 10_000, relayPulseMs: 700, scanner: { type: 'sim' }, thermometer: { type: 'sim' }, relay: { type: 'sim' } },
+      profile: MINE_ENTRANCE,
+      store,
+      trust,
+      secret: Buffer.alloc(32, 1),
+      eventsTopic: 'checkpoints/bench/bench/events',
+      ctx: { site: 'bench', checkpoint: 'bench' },
+      showMs: 6000,
+      now: Date.now,
+      logger: pino({ level: 'silent' }),
+      afterRecord: () => {},
+      onSnapshot: () => {},
+    });
+    await lane.start();
+    const batch = batchFromEnv();
+    try {
+      /** Passages one after the other until `until` resolves (or all passes are used when it is null). */
+      const passages = async (until: Promise<unknown> | null): Promise<{ latencies: number[]; wall: number }> => {
+        let over = false;
+        void until?.then(() => (over = true));
+        const latencies: number[] = [];
+        const t0 = performance.now();
+        for (let i = 0; !over && (until !== null || i < passes.length); i++) {
+          const start = performance.now();
+          thermometer.reading(36.5);
+          scanner.scan(passes[i % passes.length]!);
+          await lane.settled();
+          latencies.push(performance.now() - start);
+        }
+        return { latencies, wall: performance.now() - t0 };
+      };
+      const job = (personalDataDays: number, ledgerDays: number, steps: number[], cpu: number[]): RetentionJob =>
+        new RetentionJob({
+          room,
+          personalDataDays,
+          ledgerDays,
+          everyMs: 0,
+          now: () => now,
+          logger: pino({ level: 'silent' }),
+          batch,
+          onStep: (ms, cpuMs) => {
+            steps.push(ms);
+            cpu.push(cpuMs);
+          },
+        });
+
+      const base = await passages(null);
+      console.log(row('baseline: decisions, no retention job', summarize(base.latencies, base.wall)));
+
+      for (const phase of [
+        { label: 'erase', job: [28, 36_600] as const, what: 'erased' as const },
+        { label: 'cut', job: [28, 365] as const, what: 'deleted' as const },
+      ]) {
+        const steps: number[] = [];
+        const cpu: number[] = [];
+        const t = performance.now();
+        const running = job(phase.job[0], phase.job[1], steps, cpu).runOnce();
+        const during = await passages(running);
+        const counts = await running;
+        const ms = performance.now() - t;
+        console.log(row(`decisions while the job ${phase.what === 'erased' ? 'erases' : 'cuts'} the backlog`, summarize(during.latencies, during.wall)));
+        console.log(row(`  one ${phase.label} step (batch ${phase.label === 'erase' ? batch.erase : batch.delete}), wall time`, summarize(steps, ms), false));
+        console.log(row(`  the same, CPU time (user + system)`, summarize(cpu, ms), false));
+        const n = counts[phase.what];
+        console.log(`  ${phase.what} ${n} rows in ${(ms / 1000).toFixed(1)} s: ${Math.round((n / ms) * 1000)} rows/s (${counts.steps} steps, longest ${counts.longestStepMs.toFixed(3)} ms)`);
+      }
+      const v = verifyLedger(dir);
+      console.log(`ledger verify after the cut: ${v.ok ? 'intact' : `BROKEN: ${v.problem?.detail}`}, ${v.verified} chain rows, starts after checkpoint ${v.cutBy}`);
+    } finally {
+      await lane.stop();
+      store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === `file://${process.argv[1]}`) await benchLedgerRetention();
