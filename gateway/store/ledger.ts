@@ -76,7 +76,11 @@ export function ledgerQuerySql(columns: string, params: QueryParams): string {
   if (params.from !== undefined) where.push('at >= @from');
   if (params.to !== undefined) where.push('at < @to');
   if (params.beforeSeq !== undefined) where.push('seq < @beforeSeq');
-  return `SELECT ${columns} FROM ledger` + (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') + ' ORDER BY seq DESC LIMIT @limit';
+  // The page's seqs are chosen first, on an index where one covers the filters (seq is in
+  // every index), and only the page's rows are read: sorting a day's 60 000 whole rows to
+  // keep 200 took 250 ms on a 10 M-row ledger (bench/ledger-growth.ts).
+  const filter = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
+  return `SELECT ${columns} FROM ledger WHERE seq IN (SELECT seq FROM ledger${filter} ORDER BY seq DESC LIMIT @limit) ORDER BY seq DESC`;
 }
 
 export interface LedgerRoomOptions {
