@@ -198,18 +198,13 @@ export async function benchLedgerGrowth(): Promise<void> {
     console.log(`working copy made in ${((performance.now() - t) / 1000).toFixed(1)} s (the cached file stays at schema ${FILL_SCHEMA})`);
     fillLedger(emptyDir, 0, full);
 
-    // The migrations after the fill's schema, as the first start of an upgraded gateway runs them.
-    const pending = MIGRATIONS.filter((m) => m.version > FILL_SCHEMA);
-    const migrate: Record<Side, number> = { empty: 0, full: 0 };
-    for (const [side, dir] of [['empty', emptyDir], ['full', fullDir]] as const) {
-      t = performance.now();
-      openStore(dir).close();
-      migrate[side] = performance.now() - t;
-    }
+    // The first start of each applies the migrations after the fill's schema, as the first
+    // start of an upgraded gateway does (systemd gives it TimeoutStartSec=60); then later starts.
+    const pending = MIGRATIONS.filter((m) => m.version > FILL_SCHEMA).map((m) => m.version);
+    const firstStart: Record<Side, number> = { empty: 0, full: 0 };
+    for (const [side, dir] of [['empty', emptyDir], ['full', fullDir]] as const) firstStart[side] = (await startUntilReady(dir, 900_000))[0];
     console.log(
-      pending.length === 0
-        ? 'no migrations after the fill\'s schema'
-        : `migrations ${pending.map((m) => m.version).join(', ')} on open (whole open): empty ${migrate.empty.toFixed(0)} ms, full ${(migrate.full / 1000).toFixed(1)} s`,
+      `first start, spawn → "ready"${pending.length > 0 ? ` (applies migration ${pending.join(', ')})` : ''}: empty ${firstStart.empty.toFixed(0)} ms, full ${(firstStart.full / 1000).toFixed(1)} s`,
     );
 
     const bytes = statSync(path.join(fullDir, DATABASE_FILE)).size;
@@ -279,7 +274,7 @@ export async function benchLedgerGrowth(): Promise<void> {
       console.log(`\ndecide (scan → decision → ledger → relay), ${PASSAGES} a side in alternating blocks of 100:`);
       console.log(`  empty p50 ${ms(percentile(e, 50))} p99 ${ms(percentile(e, 99))}   full p50 ${ms(percentile(f, 50))} p99 ${ms(percentile(f, 99))}   full/empty p50 ${ratio(50)}× p99 ${ratio(99)}×  (target within 1.2×)`);
       const st = (xs: number[]) => `${ms(percentile(s(xs), 50))} (${xs.map((x) => x.toFixed(0)).join(', ')})`;
-      console.log(`\nstart-up, spawn → "ready" (ms, p50 and each run): empty ${st(starts.empty)}; full ${st(starts.full)}`);
+      console.log(`\nlater starts, spawn → "ready" (ms, p50 and each run): empty ${st(starts.empty)}; full ${st(starts.full)}`);
     } finally {
       stores.empty.close();
       stores.full.close();
