@@ -325,19 +325,6 @@ export const MIGRATIONS: readonly Migration[] = [
     // The genesis row, saying up to which seq the rows were made before the chain.
     data: writeGenesis,
   },
-  {
-    version: 11,
-    name: 'ledger growth: one covering index for the reads of a day (search, counts by hour, screening)',
-    up: `
-      -- The reads of one day (60 000 rows at a large mine) find everything they need in
-      -- this index instead of 60 000 table rows of ~1 KB: the console's counts by hour
-      -- (kind, outcome), the daily screening's first passages (kind, subject_ref, lane,
-      -- outcome) and the seqs of a search page (seq is in every index). Its prefix is
-      -- ledger_at's, which it replaces. Measured in bench/ledger-growth.ts.
-      CREATE INDEX ledger_day ON ledger (at, kind, outcome, lane, subject_ref);
-      DROP INDEX ledger_at;
-    `,
-  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
