@@ -7,6 +7,7 @@ import { benchDecide } from './decide.js';
 import { benchKioskLatency } from './kiosk-latency.js';
 import { benchLedgerChain } from './ledger-chain.js';
 import { benchLedgerRetention } from './ledger-retention.js';
+import { benchLedgerGrowth } from './ledger-growth.js';
 import { benchOutbox } from './outbox.js';
 import { benchStartup } from './startup.js';
 
@@ -19,6 +20,8 @@ console.log('\n# ledger chain: migration 10 of an existing ledger, ledger verify
 await benchLedgerChain();
 console.log('\n# ledger retention: decisions while 1 M expired rows are erased, then cut behind a checkpoint, vs none running');
 await benchLedgerRetention();
+console.log('\n# ledger growth: a 10 M-row ledger (BENCH_LEDGER_ROWS) against an empty one: searches, reports, replay, decide, start-up, size');
+await benchLedgerGrowth();
 console.log('\n# startup: process start to "ready" log line');
 await benchStartup();
 console.log('\n# outbox: drain a 100 000-event backlog to the local broker vs a raw mqtt.js loop');

@@ -50,6 +50,39 @@ interface ReplayDbRow {
 
 const BASE_COLUMNS = 'seq, id, at, lane, kind, outcome, reasons, alerts, credential, subject_ref, subject_name, category, temperature';
 
+// The reads' SQL, exported so the growth bench can show each one's query plan
+// (bench/ledger-growth.ts); which index serves which is in docs/store.md "Indexes".
+export const HOURLY_SQL = `SELECT CAST((at - @from) / 3600000 AS INTEGER) AS hour, kind, outcome, count(*) AS n FROM ledger
+  WHERE at >= @from AND at < @to GROUP BY hour, kind, outcome ORDER BY hour`;
+// First by time, then by seq, so two rows in the same millisecond always give the same answer.
+export const FIRST_PASSAGES_SQL = `SELECT subjectRef, at, lane, outcome FROM (
+    SELECT subject_ref AS subjectRef, at, lane, outcome,
+           ROW_NUMBER() OVER (PARTITION BY subject_ref ORDER BY at, seq) AS n
+    FROM ledger
+    WHERE kind = 'decision' AND subject_ref IS NOT NULL AND at >= @from AND at < @to)
+  WHERE n = 1`;
+export const REPLAY_SQL = `SELECT seq, id, at, lane, outcome, reasons, category, subject_ref, profile, facts FROM ledger
+  WHERE facts IS NOT NULL AND kind = 'decision' AND at >= ? AND at < ? ORDER BY seq`;
+export const VEHICLE_GOODS_SQL = "SELECT goods FROM ledger WHERE plate = ? AND at >= ? AND at < ? AND outcome = 'admit' ORDER BY seq";
+
+/** The guard search's SQL for the filters set in `params` (named parameters as in QueryParams). */
+export function ledgerQuerySql(columns: string, params: QueryParams): string {
+  const where: string[] = [];
+  if (params.lane !== undefined) where.push('lane = @lane');
+  if (params.outcome !== undefined) where.push('outcome = @outcome');
+  if (params.subjectRef !== undefined) where.push('subject_ref = @subjectRef');
+  if (params.credential !== undefined) where.push('credential = @credential');
+  if (params.matchRef !== undefined) where.push('(subject_ref = @matchRef OR instr(subject_name, @matchName) > 0)');
+  if (params.from !== undefined) where.push('at >= @from');
+  if (params.to !== undefined) where.push('at < @to');
+  if (params.beforeSeq !== undefined) where.push('seq < @beforeSeq');
+  // The page's seqs are chosen first, on an index where one covers the filters (seq is in
+  // every index), and only the page's rows are read: sorting a day's 60 000 whole rows to
+  // keep 200 took 250 ms on a 10 M-row ledger (bench/ledger-growth.ts).
+  const filter = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
+  return `SELECT ${columns} FROM ledger WHERE seq IN (SELECT seq FROM ledger${filter} ORDER BY seq DESC LIMIT @limit) ORDER BY seq DESC`;
+}
+
 export interface LedgerRoomOptions {
   file: string;
   outbox: OutboxRoom;
@@ -101,7 +134,7 @@ export class LedgerRoom {
     const insertColumns = [...BASE_COLUMNS.split(', ').filter((c) => c !== 'seq'), ...optional];
     const insert = db.prepare<[Columns]>(`INSERT INTO ledger (${insertColumns.join(', ')}) VALUES (${insertColumns.map((c) => `@${c}`).join(', ')})`);
     this.#bySeq = db.prepare(`SELECT ${this.#columns} FROM ledger WHERE seq = ?`);
-    this.#vehicleGoods = hasVehicles ? db.prepare("SELECT goods FROM ledger WHERE plate = ? AND at >= ? AND at < ? AND outcome = 'admit' ORDER BY seq") : null;
+    this.#vehicleGoods = hasVehicles ? db.prepare(VEHICLE_GOODS_SQL) : null;
 
     this.#append = db.transaction((entry: NewLedgerEntry, toOutbox: (row: LedgerEntry) => OutboxMessage | null) => {
       const stored = storedColumns(entry);
@@ -143,16 +176,7 @@ export class LedgerRoom {
 
   query(q: LedgerQuery): LedgerEntry[] {
     const params = checkQuery(q);
-    const where: string[] = [];
-    if (params.lane !== undefined) where.push('lane = @lane');
-    if (params.outcome !== undefined) where.push('outcome = @outcome');
-    if (params.subjectRef !== undefined) where.push('subject_ref = @subjectRef');
-    if (params.credential !== undefined) where.push('credential = @credential');
-    if (params.matchRef !== undefined) where.push('(subject_ref = @matchRef OR instr(subject_name, @matchName) > 0)');
-    if (params.from !== undefined) where.push('at >= @from');
-    if (params.to !== undefined) where.push('at < @to');
-    if (params.beforeSeq !== undefined) where.push('seq < @beforeSeq');
-    const sql = `SELECT ${this.#columns} FROM ledger` + (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') + ' ORDER BY seq DESC LIMIT @limit';
+    const sql = ledgerQuerySql(this.#columns, params);
     // At most 2^8 shapes of this query exist, so caching by SQL text stays small.
     let stmt = this.#queries.get(sql);
     if (stmt === undefined) {
@@ -188,10 +212,7 @@ export class LedgerRoom {
       throw invalidQuery('ledgerHourly range', { from, to }, 'whole epoch ms with from < to');
     }
     return this.#db
-      .prepare<[Record<string, number>], LedgerHourCount>(
-        `SELECT CAST((at - @from) / 3600000 AS INTEGER) AS hour, kind, outcome, count(*) AS n FROM ledger
-         WHERE at >= @from AND at < @to GROUP BY hour, kind, outcome ORDER BY hour`,
-      )
+      .prepare<[Record<string, number>], LedgerHourCount>(HOURLY_SQL)
       .all({ from, to });
   }
 
@@ -199,16 +220,8 @@ export class LedgerRoom {
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || to <= from) {
       throw invalidQuery('firstPassages range', { from, to }, 'whole epoch ms with from < to');
     }
-    // First by time, then by seq, so two rows in the same millisecond always give the same answer.
     return this.#db
-      .prepare<[Record<string, number>], FirstPassage>(
-        `SELECT subjectRef, at, lane, outcome FROM (
-           SELECT subject_ref AS subjectRef, at, lane, outcome,
-                  ROW_NUMBER() OVER (PARTITION BY subject_ref ORDER BY at, seq) AS n
-           FROM ledger
-           WHERE kind = 'decision' AND subject_ref IS NOT NULL AND at >= @from AND at < @to)
-         WHERE n = 1`,
-      )
+      .prepare<[Record<string, number>], FirstPassage>(FIRST_PASSAGES_SQL)
       .all({ from, to });
   }
 
@@ -222,10 +235,7 @@ export class LedgerRoom {
     const from = q.from ?? Number.MIN_SAFE_INTEGER;
     const to = q.to ?? Number.MAX_SAFE_INTEGER;
     for (const v of [from, to]) if (!Number.isFinite(v)) throw invalidQuery('replayRows from/to', v, 'epoch milliseconds');
-    const stmt = this.#db.prepare<[number, number], ReplayDbRow>(
-      `SELECT seq, id, at, lane, outcome, reasons, category, subject_ref, profile, facts FROM ledger
-       WHERE facts IS NOT NULL AND kind = 'decision' AND at >= ? AND at < ? ORDER BY seq`,
-    );
+    const stmt = this.#db.prepare<[number, number], ReplayDbRow>(REPLAY_SQL);
     for (const r of stmt.iterate(from, to)) {
       yield {
         seq: r.seq,
@@ -307,7 +317,7 @@ function ledgerFromRow(r: LedgerRow): LedgerEntry {
 }
 
 // A type alias, not an interface, so it is assignable to better-sqlite3's named bindings.
-type QueryParams = {
+export type QueryParams = {
   lane?: string;
   outcome?: Outcome;
   subjectRef?: string;
