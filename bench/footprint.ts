@@ -94,7 +94,7 @@ function demoConfig(dir: string, lanes: number): string {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 function pointCells(p: MemoryPoint): string {
-  return `${mb(p.rss)} ${mb(p.heapUsed)} ${mb(p.external)}`;
+  return `${mb(p.rss)} ${mb(p.heapUsed)} ${mb(p.heapTotal)}`;
 }
 
 export async function benchFootprint(): Promise<void> {
@@ -121,7 +121,7 @@ export async function benchFootprint(): Promise<void> {
     console.log(`baseline: bare node, RSS ${mb(median(bare)).trim()} MB`);
 
     // 1. In-process: start, after the passages, after the simulated day.
-    console.log('\nin-process gateway (modules), MB after a full GC: rss heapUsed external');
+    console.log('\nin-process gateway (modules), MB after a full GC: rss heapUsed heapTotal');
     console.log(`${'lanes'.padEnd(6)} ${'start'.padEnd(20)} ${'after passages'.padEnd(20)} ${'after 24 h'.padEnd(20)}  periodic job runs`);
     for (const lanes of LANES) {
       const out = mkdtempSync(path.join(dir, `child-${lanes}-`));
