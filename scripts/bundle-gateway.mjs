@@ -3,7 +3,7 @@
 // code cache (dist/gateway/bundle/), which dist/gateway/main.js runs instead of the ~600
 // modules when it is current (gateway/boot/bundle-loader.ts, docs/footprint.md).
 // Native addons and what is loaded only on demand (aedes, pino-pretty) stay outside.
-import { writeFileSync, mkdirSync, rmSync, utimesSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { rolldown } from 'rolldown';
 
@@ -19,6 +19,20 @@ const { output } = await build.write({ file: path.join(outDir, 'gateway.cjs'), f
 await build.close();
 const chunk = output.find((o) => o.type === 'chunk');
 if (!chunk) throw new Error('rolldown wrote no chunk');
+// Node 20 runs no import() inside a vm.Script (it wants --experimental-vm-modules): the
+// bundle's import() of what stays outside goes through __bundleImport, which the loader
+// passes in (an import() of the loader's own ES module).
+const code = readFileSync(path.join(outDir, 'gateway.cjs'), 'utf8');
+let rewritten = 0;
+const out = code.replace(/(?<![\w$.])import\((["'])([^"'./][^"']*)\1\)/g, (_m, q, name) => {
+  rewritten++;
+  return `__bundleImport(${q}${name}${q})`;
+});
+const uncommented = out.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, '');
+const left = /(?<![\w$.@{] ?)import\(\s*(?!['"]\.)/.exec(uncommented);
+if (left) throw new Error(`bundle: an import() the loader cannot serve is left: ${uncommented.slice(left.index, left.index + 60)}`);
+writeFileSync(path.join(outDir, 'gateway.cjs'), out);
+console.log(`bundle: ${chunk.moduleIds.length} modules, ${(out.length / 1e6).toFixed(1)} MB, ${rewritten} import() of outside packages`);
 // Our own modules (not node_modules): main.js falls back to the modules when one is newer.
 const inputs = chunk.moduleIds.filter((id) => id.startsWith(path.join(root, 'dist') + path.sep)).map((id) => path.relative(outDir, id));
 writeFileSync(path.join(outDir, 'manifest.json'), `${JSON.stringify({ inputs }, null, 1)}\n`);

@@ -80,14 +80,16 @@ export function loadBundle(dir: string, opts: { env?: NodeJS.ProcessEnv; useCach
   }
   const source = readFileSync(files.code, 'utf8');
   // The CommonJS wrapper, as Node's own loader puts around a .cjs file.
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  // The CommonJS wrapper, as Node's own loader puts around a .cjs file, plus __bundleImport
+  // for the bundle's import() of what stays outside it (scripts/bundle-gateway.mjs).
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __bundleImport) {${source}\n})`, {
     filename: files.code,
     ...(cachedData ? { cachedData } : {}),
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const cache: CacheUse = cachedData === undefined ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'used';
-  const wrapper = script.runInThisContext() as (e: object, r: NodeRequire, m: { exports: object }, f: string, d: string) => void;
+  const wrapper = script.runInThisContext() as (e: object, r: NodeRequire, m: { exports: object }, f: string, d: string, i: (s: string) => Promise<unknown>) => void;
   const module = { exports: {} };
-  wrapper.call(module.exports, module.exports, createRequire(files.code), module, files.code, dir);
+  // Bare package names resolve from here as from the bundle: the same node_modules.
+  wrapper.call(module.exports, module.exports, createRequire(files.code), module, files.code, dir, (specifier) => import(specifier));
   return { bundle: module.exports as GatewayBundle, script, cache };
 }

@@ -32,6 +32,8 @@ function smallBundle(): { dir: string; input: string } {
       'exports.calls = calls;',
       'exports.file = __filename;',
       'exports.nodeFs = typeof require("node:fs").readFileSync;',
+      // What stays outside the bundle is loaded through __bundleImport (pino-pretty, aedes).
+      'exports.outside = () => __bundleImport("yaml").then((m) => typeof m.parse);',
     ].join('\n'),
   );
   writeFileSync(files.manifest, JSON.stringify({ inputs: ['../src/a.js'] }));
@@ -51,8 +53,9 @@ describe('gateway bundle loader', () => {
     expect(again.cache).toBe('used');
     await again.bundle.earlyOff();
     await again.bundle.run();
-    const exported = again.bundle as unknown as { calls: string[]; file: string; nodeFs: string };
+    const exported = again.bundle as unknown as { calls: string[]; file: string; nodeFs: string; outside: () => Promise<string> };
     expect(exported.calls).toEqual(['earlyOff', 'run']);
+    expect(await exported.outside()).toBe('function');
     expect(exported.file).toBe(bundleFiles(dir).code);
     expect(exported.nodeFs).toBe('function');
   });
