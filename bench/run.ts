@@ -4,6 +4,7 @@ import { benchCentralIngest } from './central-ingest.js';
 import { benchCentralQueries } from './central-queries.js';
 import { benchDcc } from './dcc.js';
 import { benchDecide } from './decide.js';
+import { benchFootprint } from './footprint.js';
 import { benchKioskLatency } from './kiosk-latency.js';
 import { benchLedgerChain } from './ledger-chain.js';
 import { benchLedgerRetention } from './ledger-retention.js';
@@ -24,6 +25,8 @@ console.log('\n# ledger growth: a 10 M-row ledger (BENCH_LEDGER_ROWS) against an
 await benchLedgerGrowth();
 console.log('\n# startup: process start to "ready" log line');
 await benchStartup();
+console.log('\n# footprint: RSS and heap after start, after 10 000 passages and after a simulated 24 h, 1/4/16 sim lanes; what grew');
+await benchFootprint();
 console.log('\n# outbox: drain a 100 000-event backlog to the local broker vs a raw mqtt.js loop');
 await benchOutbox();
 console.log('\n# kiosk: decision to server-sent event at the kiosk client');

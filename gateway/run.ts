@@ -92,7 +92,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-main().catch((err: unknown) => {
-  const e = err as { code?: string; message?: string };
-  refuse(`checkpoint gateway failed to start: ${e.message ?? String(err)}`, 1);
-});
+/** Start the gateway process (main.ts calls it after the early all-off); exits the process on a failed start. */
+export function runGateway(): Promise<void> {
+  return main().catch((err: unknown) => {
+    const e = err as { code?: string; message?: string };
+    refuse(`checkpoint gateway failed to start: ${e.message ?? String(err)}`, 1);
+  });
+}

@@ -1,0 +1,102 @@
+// The bundle loader main.ts runs first: a current bundle runs with its code cache; a
+// missing, stale or switched-off one leaves the start to the modules; a cache V8 does not
+// take still runs the bundle. Bundles here are small real files; the shipped one is
+// checked after the build (test/global-setup.ts runs `npm run build`).
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bundleFiles, bundleStaleness, loadBundle } from '../../../gateway/boot/bundle-loader.js';
+import { scratchDirs } from '../../integration/helpers.js';
+
+const scratch = scratchDirs();
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+
+/** A bundle folder built from one module `../src/a.js`, the module written an hour before the bundle. */
+function smallBundle(): { dir: string; input: string } {
+  const top = scratch('bundle-');
+  const dir = path.join(top, 'bundle');
+  mkdirSync(dir);
+  mkdirSync(path.join(top, 'src'));
+  const input = path.join(top, 'src', 'a.js');
+  writeFileSync(input, 'export {};\n');
+  const hourAgo = new Date(Date.now() - 3600_000);
+  utimesSync(input, hourAgo, hourAgo);
+  const files = bundleFiles(dir);
+  writeFileSync(
+    files.code,
+    [
+      'const calls = [];',
+      'exports.earlyOff = async () => { calls.push("earlyOff"); };',
+      'exports.run = async () => { calls.push("run"); };',
+      'exports.initAll = async () => { calls.push("initAll"); };',
+      'exports.calls = calls;',
+      'exports.file = __filename;',
+      'exports.nodeFs = typeof require("node:fs").readFileSync;',
+      // What stays outside the bundle is loaded through __bundleImport (pino-pretty, aedes).
+      'exports.outside = () => __bundleImport("yaml").then((m) => typeof m.parse);',
+    ].join('\n'),
+  );
+  writeFileSync(files.manifest, JSON.stringify({ inputs: ['../src/a.js'] }));
+  return { dir, input };
+}
+
+describe('gateway bundle loader', () => {
+  it('runs a bundle newer than its modules as CommonJS, and takes the code cache made from it', async () => {
+    const { dir } = smallBundle();
+    const first = loadBundle(dir, { useCache: false, env: {} });
+    if (!first.bundle) throw new Error(first.why);
+    expect(first.cache).toBe('none');
+    writeFileSync(bundleFiles(dir).cache, first.script.createCachedData());
+
+    const again = loadBundle(dir, { env: {} });
+    if (!again.bundle) throw new Error(again.why);
+    expect(again.cache).toBe('used');
+    await again.bundle.earlyOff();
+    await again.bundle.run();
+    const exported = again.bundle as unknown as { calls: string[]; file: string; nodeFs: string; outside: () => Promise<string> };
+    expect(exported.calls).toEqual(['earlyOff', 'run']);
+    expect(await exported.outside()).toBe('function');
+    expect(exported.file).toBe(bundleFiles(dir).code);
+    expect(exported.nodeFs).toBe('function');
+  });
+
+  it('still runs the bundle when V8 refuses the cache (another node, another source)', () => {
+    const { dir } = smallBundle();
+    writeFileSync(bundleFiles(dir).cache, Buffer.from('not a code cache'));
+    const loaded = loadBundle(dir, { env: {} });
+    expect(loaded.bundle).not.toBeNull();
+    if (loaded.bundle) expect(loaded.cache).toBe('rejected');
+  });
+
+  it('leaves the start to the modules when one of them is newer than the bundle, naming it', () => {
+    const { dir, input } = smallBundle();
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(input, later, later);
+    const loaded = loadBundle(dir, { env: {} });
+    expect(loaded.bundle).toBeNull();
+    if (!loaded.bundle) expect(loaded.why).toBe(`${input} is newer than the bundle`);
+  });
+
+  it('leaves the start to the modules when there is no bundle, or GATEWAY_BUNDLE=off', () => {
+    const empty = scratch('no-bundle-');
+    const none = loadBundle(empty, { env: {} });
+    expect(none.bundle).toBeNull();
+    if (!none.bundle) expect(none.why).toContain('no bundle at');
+    const { dir } = smallBundle();
+    const off = loadBundle(dir, { env: { GATEWAY_BUNDLE: 'off' } });
+    expect(off.bundle).toBeNull();
+    if (!off.bundle) expect(off.why).toBe('GATEWAY_BUNDLE=off');
+  });
+
+  it('the build leaves a current bundle of the gateway, with a code cache, next to dist/gateway/main.js', () => {
+    const files = bundleFiles(path.join(ROOT, 'dist/gateway/bundle'));
+    expect(bundleStaleness(files)).toBeNull();
+    // The manifest names the modules main.ts would otherwise load (early all-off and run).
+    const inputs = (JSON.parse(readFileSync(files.manifest, 'utf8')) as { inputs: string[] }).inputs;
+    expect(inputs).toEqual(expect.arrayContaining(['../boot/early-off.js', '../run.js', '../gateway.js', '../lane/lane.js']));
+    const loaded = loadBundle(path.dirname(files.code), { env: {} });
+    if (!loaded.bundle) throw new Error(loaded.why);
+    expect(typeof loaded.bundle.earlyOff).toBe('function');
+    expect(typeof loaded.bundle.run).toBe('function');
+  });
+});
