@@ -49,6 +49,8 @@ interface ReplayDbRow {
 }
 
 const BASE_COLUMNS = 'seq, id, at, lane, kind, outcome, reasons, alerts, credential, subject_ref, subject_name, category, temperature';
+/** Columns after BASE_COLUMNS that a read selects (NULL in files without them). */
+const OPTIONAL_READ_COLUMNS = ['actor', 'note', 'profile', 'profile_hash', 'approver', 'responsible', 'crew_id', 'plate', 'goods'];
 
 export interface LedgerRoomOptions {
   file: string;
@@ -66,7 +68,6 @@ export class LedgerRoom {
   readonly #columns: string;
   /** profile, profile_hash and facts exist from schema 4 on. */
   readonly #hasPolicy: boolean;
-  readonly #bySeq: Database.Statement<[number], LedgerRow>;
   #range: Database.Statement<[number, number], LedgerRow> | undefined;
   #byIds: Database.Statement<[string], LedgerRow> | undefined;
   readonly #vehicleGoods: Database.Statement<[string, number, number], { goods: string | null }> | null;
@@ -100,7 +101,8 @@ export class LedgerRoom {
     ];
     const insertColumns = [...BASE_COLUMNS.split(', ').filter((c) => c !== 'seq'), ...optional];
     const insert = db.prepare<[Columns]>(`INSERT INTO ledger (${insertColumns.join(', ')}) VALUES (${insertColumns.map((c) => `@${c}`).join(', ')})`);
-    this.#bySeq = db.prepare(`SELECT ${this.#columns} FROM ledger WHERE seq = ?`);
+    // What a read of the new row gives for the columns this file does not have (older schemas).
+    const absent = Object.fromEntries(OPTIONAL_READ_COLUMNS.filter((c) => !insertColumns.includes(c)).map((c) => [c, null]));
     this.#vehicleGoods = hasVehicles ? db.prepare("SELECT goods FROM ledger WHERE plate = ? AND at >= ? AND at < ? AND outcome = 'admit' ORDER BY seq") : null;
 
     this.#append = db.transaction((entry: NewLedgerEntry, toOutbox: (row: LedgerEntry) => OutboxMessage | null) => {
@@ -126,10 +128,10 @@ export class LedgerRoom {
       // The use is counted in the row's own transaction: an admission without its count
       // (or a count without its admission) cannot survive a crash.
       if (entry.approvalKey) o.countApprovalUse(entry.approvalKey, entry.at);
-      // Read back what was stored so the outbox message describes the row as committed.
-      const row = this.#bySeq.get(seq);
-      if (row === undefined) throw new Error(`ledger row ${seq} vanished inside its own transaction`);
-      const committed = ledgerFromRow(row);
+      // The row as committed, so the outbox message describes exactly that: the stored
+      // column values (strings made well-formed, JSON as its text) read as a SELECT of the
+      // row would read them, without the SELECT.
+      const committed = ledgerFromRow({ ...(columns as Omit<LedgerRow, 'seq'>), ...absent, seq });
       const msg = toOutbox(committed);
       if (msg !== null) o.outbox.insert(msg, entry.id);
       return committed;
