@@ -138,6 +138,9 @@ interface Session {
 /** Topics whose JSON payloads get the `historical` flag at publish time. */
 const FLAGGED = (topics: CheckpointTopics): Set<string> => new Set([topics.events, topics.alerts]);
 
+/** Publish options by QoS, shared by every row (mqtt.js copies them, never changes them). */
+const PUBLISH_OPTIONS = [{ qos: 0 }, { qos: 1 }] as const;
+
 /** Rows read from SQLite per query while draining. */
 const READ_AHEAD = 1024;
 /** PUBACKed rows are marked in one commit at most this long after their PUBACK... */
@@ -418,7 +421,7 @@ export class MqttLink {
     const payload = this.#flagged.has(row.topic) && row.payload.endsWith('}')
       ? `${row.payload.slice(0, -1)},"historical":${row.createdAt < s.connectedAt}}`
       : row.payload;
-    s.client.publish(row.topic, payload, { qos: row.qos }, (err) => {
+    s.client.publish(row.topic, payload, PUBLISH_OPTIONS[row.qos], (err) => {
       if (s.live) s.inFlight -= 1;
       if (err) {
         // Callbacks of a dropped connection fail with "Connection closed": expected,
