@@ -148,6 +148,9 @@ export function buildConfiguredLane(parts: LaneParts): { lane: Lane } {
 /** One lane wired to the store, on the given devices. */
 export function buildLane(parts: LaneParts, devices: LaneDevices, sim: LaneSimControls | null): Lane {
   const { laneConfig, store, now } = parts;
+  const topics = { events: parts.eventsTopic, alerts: parts.alertsTopic ?? parts.eventsTopic.replace(/[^/]*$/, 'alerts') };
+  // Built once per lane, not per decision: the topics and context never change under it.
+  const toOutbox = decisionOutbox(store, topics, parts.ctx);
   return new Lane({
     config: laneConfig,
     devices,
@@ -169,10 +172,9 @@ export function buildLane(parts: LaneParts, devices: LaneDevices, sim: LaneSimCo
     vehicleGoods: (plate, from, to) => store.vehicleGoods(plate, from, to),
     pseudonym: pseudonymizer(parts.secret),
     record: (entry) => {
-      const topics = { events: parts.eventsTopic, alerts: parts.alertsTopic ?? parts.eventsTopic.replace(/[^/]*$/, 'alerts') };
       // The guard for health checks off: whatever the lane hands over, nothing health-related is stored (nor published: the events and alerts are built from the stored row).
       const stored = healthChecksOf(parts.profile) === 'off' ? withoutHealth(entry) : entry;
-      const row = store.appendDecision(stored, decisionOutbox(store, topics, parts.ctx));
+      const row = store.appendDecision(stored, toOutbox);
       parts.afterRecord(row);
       return row;
     },

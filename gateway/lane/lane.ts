@@ -574,11 +574,14 @@ export class Lane implements LaneHandle {
       maskedName: entry.subjectName === null ? null : maskName(entry.subjectName),
       temperature: entry.temperature,
     };
-    if (this.#showTimer) clearTimeout(this.#showTimer);
-    this.#showTimer = setTimeout(() => {
-      this.#showTimer = null;
-      if (this.#state === 'showing') this.#setState('idle');
-    }, this.#deps.showMs);
+    // The lane's one timer, restarted: cheaper than a new timer per decision.
+    if (this.#showTimer) this.#showTimer.refresh();
+    else {
+      this.#showTimer = setTimeout(() => {
+        this.#showTimer = null;
+        if (this.#state === 'showing') this.#setState('idle');
+      }, this.#deps.showMs);
+    }
     this.#setState(this.#downDevices().length > 0 ? 'out-of-service' : 'showing');
   }
 

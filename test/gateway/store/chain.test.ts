@@ -2,10 +2,11 @@
 // update linked by SHA-256 in commit order; personal fields behind salted commitments, so
 // erasing them keeps the chain verifiable; a walk that names the first bad row.
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../shared/canonical.js';
-import { ChainRoom, LEDGER_CHAIN_COLUMNS, LEDGER_CLEAR_COLUMNS, PERSONAL_GROUPS, flatCanonical, ledgerContent } from '../../../gateway/store/chain.js';
+import { ChainRoom, LEDGER_CHAIN_COLUMNS, LEDGER_CLEAR_COLUMNS, PERSONAL_GROUPS, commitment, flatCanonical, ledgerContent, sha256 } from '../../../gateway/store/chain.js';
 import { MIGRATIONS, openStore, type SqliteStore } from '../../../gateway/store/index.js';
 import { catchError, closeAndRemove, entry, freshDir, track } from './helpers.js';
 
@@ -148,6 +149,25 @@ describe('the hash chain', () => {
         expect(flatCanonical(keys, row)).toBe(canonicalJson(full));
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('writes an empty key list as {} and maps each value before writing it', () => {
+    expect(flatCanonical([], {})).toBe('{}');
+    expect(flatCanonical(['a', 'b'], { a: Buffer.from([1, 2]), b: 3 }, (v) => (Buffer.isBuffer(v) ? v.toString('hex') : v))).toBe('{"a":"0102","b":3}');
+  });
+
+  it('hashes as a Hash object would: SHA-256 of the text, and of salt ‖ canonical JSON for a commitment', () => {
+    const keys = [...PERSONAL_GROUPS.person].sort();
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.option(fc.string({ unit: 'binary' })), (text, salt, name) => {
+        expect(sha256(text)).toEqual(createHash('sha256').update(text).digest());
+        const row = { subject_name: name };
+        const full = Object.fromEntries(keys.map((k) => [k, k === 'subject_name' ? name : null]));
+        const expected = createHash('sha256').update(Buffer.from(salt)).update(canonicalJson(full)).digest();
+        expect(commitment(Buffer.from(salt), 'person', row)).toEqual(expected);
+      }),
+      { numRuns: 300 },
     );
   });
 

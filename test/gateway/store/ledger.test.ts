@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  MIGRATIONS,
   openStore,
   type LedgerEntry,
   type LedgerQuery,
@@ -123,6 +124,46 @@ describe('appendDecision', () => {
       temperature: null,
     });
     expect(store.appendDecision(e, () => null)).toEqual({ ...e, seq: 1 });
+  });
+});
+
+describe('appendDecision returns the row as committed', () => {
+  const text = fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }).filter((t) => t.trim() !== '');
+  const optionalEntry = fc.record(
+    {
+      subjectName: fc.option(fc.string({ unit: 'binary', maxLength: 12 })),
+      temperature: fc.option(fc.double({ min: 30, max: 45, noNaN: true })),
+      actor: fc.option(text),
+      note: fc.option(fc.string({ unit: 'binary', maxLength: 30 })),
+      profile: fc.option(fc.constantFrom('mine-entrance', 'office')),
+      approver: fc.option(text),
+      approvalKey: fc.option(text),
+      responsible: fc.option(text),
+      crewId: fc.option(text),
+      plate: fc.option(fc.constantFrom('晋A12345', 'AB-1')),
+      goods: fc.option(fc.constantFrom('coal', 'food')),
+      reasons: fc.array(fc.record({ code: fc.constantFrom('FEVER', 'OK'), zh: fc.string({ unit: 'binary' }), en: fc.string() }), { maxLength: 2 }),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('equals what a read of that row gives back, whatever optional columns it has', () => {
+    const store = fresh();
+    fc.assert(
+      fc.property(optionalEntry, (over) => {
+        const row = store.appendDecision(entry(over as Partial<NewLedgerEntry>), () => null);
+        expect(row).toEqual(store.ledgerRange(row.seq, row.seq)[0]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads the columns an older schema lacks as absent, as a read of that file does', () => {
+    const store = track(openStore(freshDir(), { migrations: MIGRATIONS.slice(0, 3) }));
+    const row = store.appendDecision(entry({ actor: 'G-01', note: 'n', profile: 'office', approver: 'A', crewId: 'c', plate: '晋A12345', goods: 'coal' }), () => null);
+    expect(row).toEqual(store.ledgerRange(row.seq, row.seq)[0]);
+    expect(row).toMatchObject({ actor: 'G-01', note: 'n' });
+    expect(row).not.toHaveProperty('plate');
   });
 });
 
