@@ -4,37 +4,8 @@
 // The policy itself produces none of them with health checks off; the gateway strips them
 // again before anything is stored or published, so no other path can carry one through.
 // Pure: no I/O.
-import type { ReasonCode } from './reasons.js';
+import { HEALTH_REASON_CODES } from './reasons.js';
 import type { Alert, EvaluatedFacts, Reason } from './types.js';
-
-/** Reason codes that state or depend on a health claim or a temperature. */
-export const HEALTH_REASON_CODES: ReadonlySet<string> = new Set<ReasonCode>([
-  'HEALTH_CODE_YELLOW',
-  'HEALTH_CODE_RED',
-  'TRAVEL_MISSING',
-  'TRAVEL_RISK_AREA',
-  'TRAVEL_RISK_AREA_VISIT',
-  'TEST_MISSING',
-  'TEST_POSITIVE',
-  'TEST_EXPIRED',
-  'TEST_DATE_INVALID',
-  'TEST_BEFORE_RETURN',
-  'DCC_TYPE_NOT_ACCEPTED',
-  'DCC_TEST_NOT_NAAT',
-  'DCC_VACCINATION_INCOMPLETE',
-  'DCC_VACCINATION_TOO_RECENT',
-  'DCC_VACCINATION_TOO_OLD',
-  'DCC_RECOVERY_NOT_VALID',
-  'TEMP_NEEDED',
-  'TEMP_RECHECK',
-  'TEMP_IMPLAUSIBLE_REMEASURE',
-  'TEMP_IMPLAUSIBLE',
-  'TEMP_READING_INVALID_REMEASURE',
-  'TEMP_READING_INVALID',
-  'TEMP_FEVER',
-  'TEMP_TIMEOUT',
-  'CREW_ITINERARY_RISK_AREA',
-]);
 
 /** Alert kinds raised only by health rules. */
 export const HEALTH_ALERT_KINDS: ReadonlySet<string> = new Set(['fever', 'health-code', 'risk-area']);

@@ -117,6 +117,8 @@ export type ReasonParams<C extends ReasonCode> = C extends keyof ReasonParamMap 
 
 type Render<P> = string | ((p: P) => string);
 interface Entry<P> {
+  /** States or depends on a health claim or a temperature (dropped with health checks off). */
+  health?: true;
   kind: ReasonKind;
   zh: Render<P>;
   en: Render<P>;
@@ -208,26 +210,30 @@ const CATALOGUE: Catalogue = {
   },
 
   HEALTH_CODE_YELLOW: {
+    health: true,
     kind: 'refuse',
     zh: '健康码为黄码',
     en: 'Health code is yellow',
     next: { zh: '请按要求做核酸检测，转绿码后再来', en: 'Get tested as required; come back when your code is green' },
   },
-  HEALTH_CODE_RED: { kind: 'refuse', zh: '健康码为红码', en: 'Health code is red', next: NEXT.waitAside },
+  HEALTH_CODE_RED: { health: true, kind: 'refuse', zh: '健康码为红码', en: 'Health code is red', next: NEXT.waitAside },
 
   TRAVEL_MISSING: {
+    health: true,
     kind: 'refuse',
     zh: '未查到行程码信息',
     en: 'No travel record found',
     next: { zh: '请更新通行码中的行程信息后再来', en: 'Update the travel record in your pass and come back' },
   },
   TRAVEL_RISK_AREA: {
+    health: true,
     kind: 'refuse',
     zh: ({ level }) => `行程码显示到过${level ? LEVEL_TEXT[level].zh : '中高风险'}地区`,
     en: ({ level }) => `Travel record shows a ${level ? LEVEL_TEXT[level].en : 'medium- or high-risk'} area`,
     next: NEXT.turnBack,
   },
   TRAVEL_RISK_AREA_VISIT: {
+    health: true,
     kind: 'refuse',
     zh: ({ regions, days }) =>
       `${days ?? 14}天内有风险地区旅居史${regions && regions.length > 0 ? `（${regions.join('、')}）` : ''}`,
@@ -237,13 +243,15 @@ const CATALOGUE: Catalogue = {
   },
 
   TEST_MISSING: {
+    health: true,
     kind: 'refuse',
     zh: '未查到核酸检测结果',
     en: 'No nucleic acid test found',
     next: { zh: '请做核酸检测，出结果后再来', en: 'Please get tested and come back with the result' },
   },
-  TEST_POSITIVE: { kind: 'refuse', zh: '核酸检测结果为阳性', en: 'Nucleic acid test is positive', next: NEXT.waitAside },
+  TEST_POSITIVE: { health: true, kind: 'refuse', zh: '核酸检测结果为阳性', en: 'Nucleic acid test is positive', next: NEXT.waitAside },
   TEST_EXPIRED: {
+    health: true,
     kind: 'refuse',
     zh: ({ hours, limitHours }) => {
       if (limitHours === undefined) return '核酸检测已过期';
@@ -258,12 +266,14 @@ const CATALOGUE: Catalogue = {
     next: { zh: '请重新做核酸检测', en: 'Please get a new test' },
   },
   TEST_DATE_INVALID: {
+    health: true,
     kind: 'refuse',
     zh: '核酸采样时间有误',
     en: 'Test sampling time is invalid',
     next: { zh: '请更新通行码后再来', en: 'Please update your pass and come back' },
   },
   TEST_BEFORE_RETURN: {
+    health: true,
     kind: 'refuse',
     zh: ({ since }) => {
       const d = since === undefined ? null : displayDate(since);
@@ -277,62 +287,72 @@ const CATALOGUE: Catalogue = {
   },
 
   DCC_TYPE_NOT_ACCEPTED: {
+    health: true,
     kind: 'refuse',
     zh: ({ type }) => (type === 'vaccination' ? '此处不接受疫苗接种证书' : type === 'recovery' ? '此处不接受康复证书' : type === 'test' ? '此处不接受检测证书' : '此处不接受此类证书'),
     en: ({ type }) => (type === 'vaccination' ? 'Vaccination certificates are not accepted here' : type === 'recovery' ? 'Recovery certificates are not accepted here' : type === 'test' ? 'Test certificates are not accepted here' : 'This kind of certificate is not accepted here'),
     next: NEXT.dccTest,
   },
-  DCC_TEST_NOT_NAAT: { kind: 'refuse', zh: '此检测不是核酸检测（如抗原快速检测）', en: 'Not a nucleic acid test (e.g. a rapid antigen test)', next: NEXT.dccTest },
+  DCC_TEST_NOT_NAAT: { health: true, kind: 'refuse', zh: '此检测不是核酸检测（如抗原快速检测）', en: 'Not a nucleic acid test (e.g. a rapid antigen test)', next: NEXT.dccTest },
   DCC_VACCINATION_INCOMPLETE: {
+    health: true,
     kind: 'refuse',
     zh: ({ dose, series }) => `疫苗未完成全程接种${dose !== undefined && series !== undefined ? `（第${dose}剂，共${series}剂）` : ''}`,
     en: ({ dose, series }) => `Vaccination not complete${dose !== undefined && series !== undefined ? ` (dose ${dose} of ${series})` : ''}`,
     next: NEXT.dccTest,
   },
   DCC_VACCINATION_TOO_RECENT: {
+    health: true,
     kind: 'refuse',
     zh: ({ minDays }) => (minDays === undefined ? '末剂接种时间太近' : `末剂接种未满${minDays}天`),
     en: ({ minDays }) => (minDays === undefined ? 'Last dose too recent' : `Last dose less than ${minDays} days ago`),
     next: NEXT.dccTest,
   },
   DCC_VACCINATION_TOO_OLD: {
+    health: true,
     kind: 'refuse',
     zh: ({ maxDays }) => (maxDays === undefined ? '末剂接种已超过有效期' : `末剂接种已超过${maxDays}天`),
     en: ({ maxDays }) => (maxDays === undefined ? 'Last dose too long ago' : `Last dose more than ${maxDays} days ago`),
     next: NEXT.dccTest,
   },
-  DCC_RECOVERY_NOT_VALID: { kind: 'refuse', zh: '康复证书不在有效期内', en: 'Recovery certificate is not valid today', next: NEXT.dccTest },
+  DCC_RECOVERY_NOT_VALID: { health: true, kind: 'refuse', zh: '康复证书不在有效期内', en: 'Recovery certificate is not valid today', next: NEXT.dccTest },
 
   // Temperature. The measure codes are instructions in themselves.
-  TEMP_NEEDED: { kind: 'measure', zh: '请测量体温', en: 'Please take your temperature' },
+  TEMP_NEEDED: { health: true, kind: 'measure', zh: '请测量体温', en: 'Please take your temperature' },
   TEMP_RECHECK: {
+    health: true,
     kind: 'measure',
     zh: ({ celsius }) => (celsius === undefined ? '请再测一次体温' : `体温${formatCelsius(celsius)}℃，请再测一次`),
     en: ({ celsius }) => (celsius === undefined ? 'Please measure again' : `${formatCelsius(celsius)} °C: please measure again`),
   },
   TEMP_IMPLAUSIBLE_REMEASURE: {
+    health: true,
     kind: 'measure',
     zh: '未测准，请靠近后再测一次',
     en: 'Reading unclear: please come closer and measure again',
   },
   TEMP_IMPLAUSIBLE: {
+    health: true,
     kind: 'refer',
     zh: '体温无法测准',
     en: 'Temperature could not be measured',
     next: { zh: '请稍候，工作人员将为您复测', en: 'Please wait; staff will measure you' },
   },
   TEMP_READING_INVALID_REMEASURE: {
+    health: true,
     kind: 'measure',
     zh: '测温无效，请正对测温仪再测一次',
     en: 'Invalid reading: please face the sensor and measure again',
   },
   TEMP_READING_INVALID: {
+    health: true,
     kind: 'refer',
     zh: '测温仪读数无效',
     en: 'The thermometer gave no valid reading',
     next: { zh: '请稍候，工作人员将为您复测', en: 'Please wait; staff will measure you' },
   },
   TEMP_FEVER: {
+    health: true,
     kind: 'refuse',
     zh: ({ celsius }) => (celsius === undefined ? '体温偏高' : `体温偏高（${formatCelsius(celsius)}℃）`),
     en: ({ celsius }) => (celsius === undefined ? 'Temperature too high' : `Temperature too high (${formatCelsius(celsius)} °C)`),
@@ -421,6 +441,7 @@ const CATALOGUE: Catalogue = {
     next: { zh: '请联系施工队伍负责人重新登记', en: 'Ask the person responsible for your crew to renew it' },
   },
   CREW_ITINERARY_RISK_AREA: {
+    health: true,
     kind: 'refuse',
     zh: ({ regions, days }) =>
       `施工队伍${days ?? 14}天内行程经过风险地区${regions && regions.length > 0 ? `（${regions.join('、')}）` : ''}`,
@@ -471,6 +492,7 @@ const CATALOGUE: Catalogue = {
 
   // Lane-side codes: the lane, not decide(), emits these.
   TEMP_TIMEOUT: {
+    health: true,
     kind: 'refer',
     zh: '未测到体温，本次通行已取消',
     en: 'No temperature taken; passage cancelled',
@@ -509,6 +531,9 @@ const CATALOGUE: Catalogue = {
 };
 
 const CODE_SET: ReadonlySet<string> = new Set(REASON_CODES);
+
+/** Reason codes that state or depend on a health claim or a temperature (the catalogue's `health` mark). */
+export const HEALTH_REASON_CODES: ReadonlySet<string> = new Set(REASON_CODES.filter((c) => CATALOGUE[c].health === true));
 
 export function isReasonCode(code: string): code is ReasonCode {
   return CODE_SET.has(code);
