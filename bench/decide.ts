@@ -44,7 +44,8 @@ export async function benchDecide(): Promise<void> {
   }
 
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-decide-'));
-  const store = openStore(dir);
+  // As the gateway runs it: WAL checkpoints in a worker thread (BENCH_CHECKPOINT_WORKER=off: inside the commits).
+  const store = openStore(dir, { checkpointWorker: process.env.BENCH_CHECKPOINT_WORKER !== 'off' });
   try {
     const { lane, scanner, thermometer, relay } = buildSimLane({
       laneConfig: { id: 'bench', temperatureWindowMs: 10_000, relayPulseMs: 700, scanner: { type: 'sim' }, thermometer: { type: 'sim' }, relay: { type: 'sim' } },

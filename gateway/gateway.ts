@@ -378,6 +378,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
         now,
         logger: logger.child({ part: 'retention' }),
         key: gatewayKey,
+        walBehind: () => store.walBehind(),
       });
       retention.start();
       // Stopped before the store closes (stoppers run last first): a run ends at its next step.

@@ -128,6 +128,11 @@ export interface SqliteStore extends Store {
   verifyChain(): ChainReport;
   /** The checkpoint worker's counters (openStore's `checkpointWorker`); null when this connection checkpoints itself. */
   walCheckpoints(): WalCheckpointStats | null;
+  /**
+   * True while the checkpoint worker is behind on a large WAL: a bulk writer (retention)
+   * waits, so the WAL gets a moment to restart from its start. Always false without a worker.
+   */
+  walBehind(): boolean;
   /** Resolves when the checkpoint worker's thread is gone (after close, or if it died); null without one. */
   readonly checkpointWorkerExited: Promise<number> | null;
   /** Retention's steps (retention.ts): erasure, day cuts behind a checkpoint, outbox purge, health purge; null before store schema 11. */
@@ -427,6 +432,9 @@ class SqliteStoreImpl implements SqliteStore {
 
   walCheckpoints(): WalCheckpointStats | null {
     return this.#checkpointer?.stats() ?? null;
+  }
+  walBehind(): boolean {
+    return this.#checkpointer?.behind() ?? false;
   }
   get checkpointWorkerExited(): Promise<number> | null {
     return this.#checkpointer?.exited ?? null;

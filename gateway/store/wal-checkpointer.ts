@@ -20,6 +20,12 @@ import { Worker } from 'node:worker_threads';
 
 /** The gateway connection's auto-checkpoint while the worker runs: the WAL's bound (64 MB of 4 KB pages). */
 export const BOUND_PAGES = 16_384;
+/**
+ * WAL size (frames) past which a bulk writer waits for the worker (`behind`): the WAL
+ * restarts from its start only at a write that finds it wholly copied back, which a writer
+ * that never pauses never does (the WAL then grows to BOUND_PAGES).
+ */
+export const TARGET_PAGES = 1000;
 /** SQLite's default, for the connection once the worker is gone. */
 export const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 
@@ -155,6 +161,12 @@ export class WalCheckpointer {
       maxLog: Atomics.load(s, MAX_LOG),
       running: this.running,
     };
+  }
+
+  /** True while the WAL has reached `pages` frames and the worker has not copied them all back (false once it is gone). */
+  behind(pages = TARGET_PAGES): boolean {
+    const log = Atomics.load(this.#s, LOG);
+    return this.running && log >= pages && Atomics.load(this.#s, CHECKPOINTED) < log;
   }
 
   /**
