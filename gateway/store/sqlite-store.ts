@@ -58,7 +58,7 @@ export interface OpenStoreOptions {
    * WAL checkpoints in a worker thread instead of inside this connection's commits
    * (wal-checkpointer.ts); the gateway process turns it on, CLIs and tests leave it off.
    */
-  checkpointWorker?: boolean | { everyMs?: number; idleTicks?: number; onLost?: (why: string) => void };
+  checkpointWorker?: boolean | { everyMs?: number; onLost?: (why: string) => void };
 }
 
 /** The Store plus maintenance operations only the gateway's housekeeping and CLI need. */

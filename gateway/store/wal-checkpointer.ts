@@ -5,8 +5,12 @@
 // connection to the same file checkpoints instead, so the gateway's connection only appends.
 //
 // - The worker runs a PASSIVE checkpoint (never waits for, never blocks, a reader or writer)
-//   every `everyMs`, at once again while it is behind, and a TRUNCATE when nothing was
-//   written for a while (the file shrinks back to nothing; skipped if anyone is busy).
+//   every `everyMs`, and at once again while it is behind. PASSIVE only: a RESTART or
+//   TRUNCATE from a second connection resets the WAL's header under the gateway's
+//   connection, and its next transaction that reads before it writes (a decision does)
+//   then fails with SQLITE_BUSY (measured: "database is locked" in a retention step).
+//   The WAL starts over from its beginning when a write of the gateway finds it all copied
+//   back (any pause in the writes), and shrinks when the store closes.
 // - The gateway's connection keeps a high auto-checkpoint (`BOUND_PAGES`) as the bound: a
 //   stalled worker leaves the WAL to grow to that, then the gateway checkpoints itself. A
 //   worker that dies puts the connection back to SQLite's default and says so (`onLost`).
@@ -32,16 +36,13 @@ export const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 export interface WalCheckpointerOptions {
   /** Pause between checkpoints when caught up, ms. */
   everyMs?: number;
-  /** Quiet pauses in a row before a TRUNCATE. */
-  idleTicks?: number;
   /** The worker died (or could not start): the caller's connection must checkpoint again. */
   onLost?: (why: string) => void;
 }
 
 export interface WalCheckpointStats {
-  /** Checkpoints the worker ran (PASSIVE and TRUNCATE) and how many found the WAL busy. */
+  /** PASSIVE checkpoints the worker ran, and how many could not copy everything (busy). */
   checkpoints: number;
-  truncates: number;
   busy: number;
   /** Frames in the WAL and frames copied back, as of the worker's last checkpoint. */
   log: number;
@@ -55,20 +56,19 @@ export interface WalCheckpointStats {
 const STOP = 0;
 const DONE = 1;
 const CHECKPOINTS = 2;
-const TRUNCATES = 3;
-const BUSY = 4;
-const LOG = 5;
-const CHECKPOINTED = 6;
-const MAX_LOG = 7;
-const STARTED = 8;
-const SLOTS = 9;
+const BUSY = 3;
+const LOG = 4;
+const CHECKPOINTED = 5;
+const MAX_LOG = 6;
+const STARTED = 7;
+const SLOTS = 8;
 
 // The worker, as a CommonJS string (eval): no file to find next to the bundle, nothing to compile under vitest.
 const WORKER_SOURCE = `(() => {
 const { workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const s = new Int32Array(workerData.shared);
-const [STOP, DONE, CHECKPOINTS, TRUNCATES, BUSY, LOG, CHECKPOINTED, MAX_LOG, STARTED] = [${STOP}, ${DONE}, ${CHECKPOINTS}, ${TRUNCATES}, ${BUSY}, ${LOG}, ${CHECKPOINTED}, ${MAX_LOG}, ${STARTED}];
+const [STOP, DONE, CHECKPOINTS, BUSY, LOG, CHECKPOINTED, MAX_LOG, STARTED] = [${STOP}, ${DONE}, ${CHECKPOINTS}, ${BUSY}, ${LOG}, ${CHECKPOINTED}, ${MAX_LOG}, ${STARTED}];
 // Started before looking at STOP, so stop() either sees it started (and waits for DONE) or is seen here.
 Atomics.store(s, STARTED, 1);
 let db = null;
@@ -77,8 +77,6 @@ try {
   // timeout 0: a checkpoint never waits for a lock; a busy one is simply tried again.
   db = new Database(workerData.file, { timeout: 0, fileMustExist: true });
   db.pragma('synchronous = FULL');
-  let quiet = 0;
-  let lastLog = -1;
   while (Atomics.load(s, STOP) === 0) {
     const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
     Atomics.add(s, CHECKPOINTS, 1);
@@ -87,14 +85,6 @@ try {
     Atomics.store(s, CHECKPOINTED, r.checkpointed);
     if (r.log > Atomics.load(s, MAX_LOG)) Atomics.store(s, MAX_LOG, r.log);
     const behind = r.checkpointed < r.log;
-    quiet = !behind && r.log === lastLog ? quiet + 1 : 0;
-    lastLog = r.log;
-    if (quiet >= workerData.idleTicks && r.log > 0) {
-      const t = db.pragma('wal_checkpoint(TRUNCATE)')[0];
-      if (t.busy) Atomics.add(s, BUSY, 1);
-      else Atomics.add(s, TRUNCATES, 1);
-      quiet = 0;
-    }
     Atomics.wait(s, STOP, 0, behind ? 1 : workerData.everyMs);
   }
 } finally {
@@ -122,7 +112,6 @@ export class WalCheckpointer {
         sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
         shared: this.#s.buffer,
         everyMs: opts.everyMs ?? 20,
-        idleTicks: opts.idleTicks ?? 50,
       },
       // Its own stdout would keep a pipe open; it prints nothing.
       stdout: false,
@@ -154,7 +143,6 @@ export class WalCheckpointer {
     const s = this.#s;
     return {
       checkpoints: Atomics.load(s, CHECKPOINTS),
-      truncates: Atomics.load(s, TRUNCATES),
       busy: Atomics.load(s, BUSY),
       log: Atomics.load(s, LOG),
       checkpointed: Atomics.load(s, CHECKPOINTED),
