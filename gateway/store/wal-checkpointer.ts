@@ -113,9 +113,6 @@ export class WalCheckpointer {
         shared: this.#s.buffer,
         everyMs: opts.everyMs ?? 20,
       },
-      // Its own stdout would keep a pipe open; it prints nothing.
-      stdout: false,
-      stderr: false,
     });
     // The gateway's process must not stay up for it.
     this.#worker.unref();
