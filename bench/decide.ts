@@ -47,7 +47,8 @@ export async function benchDecide(): Promise<void> {
   }
 
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-decide-'));
-  const store = openStore(dir);
+  // As the gateway runs it: WAL checkpoints in a worker thread (BENCH_CHECKPOINT_WORKER=off: inside the commits).
+  const store = openStore(dir, { checkpointWorker: process.env.BENCH_CHECKPOINT_WORKER !== 'off' });
   let gateway: Summary;
   let written: CommittedRows;
   try {

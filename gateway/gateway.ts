@@ -217,7 +217,8 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
   const profiles = resolveLaneProfiles(loaded);
   const profile = profiles.defaultProfile.profile;
   const topics = topicsFor({ prefix: config.mqtt.topicPrefix, site: config.site, checkpoint: config.checkpoint });
-  const store = openStore(paths.dataDir);
+  // Checkpoints in a worker thread: none lands inside a decision's commit (docs/store.md "Checkpoints").
+  const store = openStore(paths.dataDir, { checkpointWorker: { onLost: (why) => logger.warn(why) } });
   const stoppers: (() => Promise<void> | void)[] = [() => store.close()];
   // Signs the retention checkpoints; made on first start beside the ledger (docs/store.md "Retention").
   const gatewayKey = loadOrCreateGatewayKey(paths.dataDir);
@@ -379,6 +380,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
         now,
         logger: logger.child({ part: 'retention' }),
         key: gatewayKey,
+        walBehind: () => store.walBehind(),
       });
       retention.start();
       // Stopped before the store closes (stoppers run last first): a run ends at its next step.

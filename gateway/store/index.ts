@@ -27,3 +27,4 @@ export {
 } from './roster-csv.js';
 export { RetentionRoom, expiryBefore, localDate, type CheckpointBody, type CutStatement, type HealthPurge, type Step } from './retention.js';
 export { GATEWAY_KEY_FILE, loadOrCreateGatewayKey, verifyGatewaySignature, type GatewayKey } from './gateway-key.js';
+export { BOUND_PAGES, type WalCheckpointStats } from './wal-checkpointer.js';

@@ -40,6 +40,7 @@ import type {
   StoredAlert,
 } from './types.js';
 import { type ChainReport, verifyChain } from './verify.js';
+import { BOUND_PAGES, DEFAULT_AUTOCHECKPOINT_PAGES, WalCheckpointer, type WalCheckpointStats } from './wal-checkpointer.js';
 import { ZoneRoom } from './zones.js';
 
 export { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT } from './sql.js';
@@ -53,6 +54,11 @@ export interface OpenStoreOptions {
   now?: () => number;
   /** Tests only: a different migration list (e.g. to simulate an upgrade). */
   migrations?: readonly Migration[];
+  /**
+   * WAL checkpoints in a worker thread instead of inside this connection's commits
+   * (wal-checkpointer.ts); the gateway process turns it on, CLIs and tests leave it off.
+   */
+  checkpointWorker?: boolean | { everyMs?: number; onLost?: (why: string) => void };
 }
 
 /** The Store plus maintenance operations only the gateway's housekeeping and CLI need. */
@@ -120,6 +126,15 @@ export interface SqliteStore extends Store {
   recordInChain(record: ChainRecord): ChainHead;
   /** Walks the whole chain on this connection (docs/store.md "Verifying"); `verifyLedger` does it read-only for the CLI. */
   verifyChain(): ChainReport;
+  /** The checkpoint worker's counters (openStore's `checkpointWorker`); null when this connection checkpoints itself. */
+  walCheckpoints(): WalCheckpointStats | null;
+  /**
+   * True while the checkpoint worker is behind on a large WAL: a bulk writer (retention)
+   * waits, so the WAL gets a moment to restart from its start. Always false without a worker.
+   */
+  walBehind(): boolean;
+  /** Resolves when the checkpoint worker's thread is gone (after close, or if it died); null without one. */
+  readonly checkpointWorkerExited: Promise<number> | null;
   /** Retention's steps (retention.ts): erasure, day cuts behind a checkpoint, outbox purge, health purge; null before store schema 11. */
   readonly retention: RetentionRoom | null;
 }
@@ -148,7 +163,7 @@ export function openStore(dataDir: string, opts: OpenStoreOptions = {}): SqliteS
     db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
     configure(db, file);
     const { to } = migrate(db, file, now, opts.migrations ?? MIGRATIONS);
-    return new SqliteStoreImpl(db, file, to, now);
+    return new SqliteStoreImpl(db, file, to, now, startCheckpointer(db, file, opts.checkpointWorker));
   } catch (err) {
     db?.close();
     if (err instanceof StoreError) throw err;
@@ -207,6 +222,20 @@ function configure(db: Database.Database, file: string): void {
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
 }
 
+function startCheckpointer(db: Database.Database, file: string, opt: OpenStoreOptions['checkpointWorker']): WalCheckpointer | null {
+  if (opt === undefined || opt === false) return null;
+  const o = opt === true ? {} : opt;
+  // Not 0: the bound a stalled worker leaves the WAL at (then this connection checkpoints, as before).
+  db.pragma(`wal_autocheckpoint = ${BOUND_PAGES}`);
+  return new WalCheckpointer(file, {
+    ...o,
+    onLost: (why) => {
+      if (db.open) db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+      o.onLost?.(`${why}; the gateway's connection checkpoints the WAL again`);
+    },
+  });
+}
+
 class SqliteStoreImpl implements SqliteStore {
   readonly path: string;
   readonly schemaVersion: number;
@@ -219,9 +248,11 @@ class SqliteStoreImpl implements SqliteStore {
   readonly #meta: MetaRoom;
   readonly #chain: ChainRoom | null;
   readonly retention: RetentionRoom | null;
+  readonly #checkpointer: WalCheckpointer | null;
 
-  constructor(db: Database.Database, file: string, schemaVersion: number, now: () => number) {
+  constructor(db: Database.Database, file: string, schemaVersion: number, now: () => number, checkpointer: WalCheckpointer | null) {
     this.#db = db;
+    this.#checkpointer = checkpointer;
     this.path = file;
     this.schemaVersion = schemaVersion;
     this.#outbox = new OutboxRoom(db, now);
@@ -399,8 +430,20 @@ class SqliteStoreImpl implements SqliteStore {
     };
   }
 
+  walCheckpoints(): WalCheckpointStats | null {
+    return this.#checkpointer?.stats() ?? null;
+  }
+  walBehind(): boolean {
+    return this.#checkpointer?.behind() ?? false;
+  }
+  get checkpointWorkerExited(): Promise<number> | null {
+    return this.#checkpointer?.exited ?? null;
+  }
+
   close(): void {
     if (!this.#db.open) return; // idempotent: shutdown paths may race
+    // The worker first: this connection's close, as the last one, then checkpoints and removes the WAL.
+    this.#checkpointer?.stop();
     this.#db.pragma('optimize'); // cheap; keeps query plans good for the next start
     this.#db.close();
   }

@@ -75,6 +75,33 @@ describe('the retention job', () => {
     await job.stop();
   });
 
+  it('waits before a step while the WAL checkpointer is behind, then runs it', async () => {
+    const clock = { now: T0 + 40 * DAY_MS };
+    const store = oldLedger(freshDir(), clock);
+    const asked: boolean[] = [];
+    let behindFor = 3;
+    const job = new RetentionJob({
+      room: store.retention!,
+      personalDataDays: 28,
+      ledgerDays: 365,
+      everyMs: 0,
+      now: () => clock.now,
+      logger: silentLogger(),
+      batch: { erase: 100 },
+      pauseMs: 0,
+      walBehind: () => {
+        const behind = behindFor-- > 0;
+        asked.push(behind);
+        return behind;
+      },
+    });
+    const counts = await job.runOnce();
+    expect(counts.erased).toBe(35);
+    // Three answers "behind" held the first step; every step asked.
+    expect(asked.slice(0, 4)).toEqual([true, true, true, false]);
+    expect(asked.filter((b) => !b)).toHaveLength(counts.steps);
+  });
+
   it('says in …/stats where the chain starts, the checkpoint behind a cut, and the row it published last as it is now', async () => {
     const dir = freshDir();
     const clock = { now: T0 + 400 * DAY_MS };

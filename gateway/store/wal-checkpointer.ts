@@ -1,0 +1,171 @@
+// WAL checkpoints off the decision path (docs/store.md "Checkpoints"). SQLite's own
+// auto-checkpoint runs inside whichever commit takes the WAL past 1000 pages — a decision
+// or a retention step — and copies the WAL back into the database file with an fsync:
+// 10–30 ms in that one commit (bench/retention-wal.ts). Here a worker thread with its own
+// connection to the same file checkpoints instead, so the gateway's connection only appends.
+//
+// - The worker runs a PASSIVE checkpoint (never waits for, never blocks, a reader or writer)
+//   every `everyMs`, and at once again while it is behind. PASSIVE only: a RESTART or
+//   TRUNCATE from a second connection resets the WAL's header under the gateway's
+//   connection, and its next transaction that reads before it writes (a decision does)
+//   then fails with SQLITE_BUSY (measured: "database is locked" in a retention step).
+//   The WAL starts over from its beginning when a write of the gateway finds it all copied
+//   back (any pause in the writes), and shrinks when the store closes.
+// - The gateway's connection keeps a high auto-checkpoint (`BOUND_PAGES`) as the bound: a
+//   stalled worker leaves the WAL to grow to that, then the gateway checkpoints itself. A
+//   worker that dies puts the connection back to SQLite's default and says so (`onLost`).
+// - Crash safety is SQLite's: a checkpoint copies only committed frames and the WAL is
+//   kept until the database file is synced, so a kill at any moment loses nothing.
+// - The worker loop is synchronous and sleeps on a shared Int32Array: stop() wakes it and
+//   waits (Atomics.wait) for it to close its connection, so the store closes synchronously
+//   and its own close, as the last connection, checkpoints and removes the WAL as before.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/** The gateway connection's auto-checkpoint while the worker runs: the WAL's bound (64 MB of 4 KB pages). */
+export const BOUND_PAGES = 16_384;
+/**
+ * WAL size (frames) past which a bulk writer waits for the worker (`behind`): the WAL
+ * restarts from its start only at a write that finds it wholly copied back, which a writer
+ * that never pauses never does (the WAL then grows to BOUND_PAGES).
+ */
+export const TARGET_PAGES = 1000;
+/** SQLite's default, for the connection once the worker is gone. */
+export const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
+
+export interface WalCheckpointerOptions {
+  /** Pause between checkpoints when caught up, ms. */
+  everyMs?: number;
+  /** The worker died (or could not start): the caller's connection must checkpoint again. */
+  onLost?: (why: string) => void;
+}
+
+export interface WalCheckpointStats {
+  /** PASSIVE checkpoints the worker ran, and how many could not copy everything (busy). */
+  checkpoints: number;
+  busy: number;
+  /** Frames in the WAL and frames copied back, as of the worker's last checkpoint. */
+  log: number;
+  checkpointed: number;
+  /** Worst WAL seen by the worker, frames. */
+  maxLog: number;
+  running: boolean;
+}
+
+// Slots of the shared Int32Array.
+const STOP = 0;
+const DONE = 1;
+const CHECKPOINTS = 2;
+const BUSY = 3;
+const LOG = 4;
+const CHECKPOINTED = 5;
+const MAX_LOG = 6;
+const STARTED = 7;
+const SLOTS = 8;
+
+// The worker, as a CommonJS string (eval): no file to find next to the bundle, nothing to compile under vitest.
+const WORKER_SOURCE = `(() => {
+const { workerData } = require('node:worker_threads');
+const Database = require(workerData.sqlite);
+const s = new Int32Array(workerData.shared);
+const [STOP, DONE, CHECKPOINTS, BUSY, LOG, CHECKPOINTED, MAX_LOG, STARTED] = [${STOP}, ${DONE}, ${CHECKPOINTS}, ${BUSY}, ${LOG}, ${CHECKPOINTED}, ${MAX_LOG}, ${STARTED}];
+// Started before looking at STOP, so stop() either sees it started (and waits for DONE) or is seen here.
+Atomics.store(s, STARTED, 1);
+let db = null;
+try {
+  if (Atomics.load(s, STOP) !== 0) return;
+  // timeout 0: a checkpoint never waits for a lock; a busy one is simply tried again.
+  db = new Database(workerData.file, { timeout: 0, fileMustExist: true });
+  db.pragma('synchronous = FULL');
+  while (Atomics.load(s, STOP) === 0) {
+    const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
+    Atomics.add(s, CHECKPOINTS, 1);
+    if (r.busy) Atomics.add(s, BUSY, 1);
+    Atomics.store(s, LOG, r.log);
+    Atomics.store(s, CHECKPOINTED, r.checkpointed);
+    if (r.log > Atomics.load(s, MAX_LOG)) Atomics.store(s, MAX_LOG, r.log);
+    const behind = r.checkpointed < r.log;
+    Atomics.wait(s, STOP, 0, behind ? 1 : workerData.everyMs);
+  }
+} finally {
+  db?.close();
+  Atomics.store(s, DONE, 1);
+  Atomics.notify(s, DONE);
+}
+})();
+`;
+
+export class WalCheckpointer {
+  readonly #worker: Worker;
+  readonly #s: Int32Array;
+  #stopping = false;
+  #lost = false;
+  /** Resolves with the worker's exit code once its thread is gone. */
+  readonly exited: Promise<number>;
+
+  constructor(file: string, opts: WalCheckpointerOptions = {}) {
+    this.#s = new Int32Array(new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT));
+    this.#worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        file,
+        sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
+        shared: this.#s.buffer,
+        everyMs: opts.everyMs ?? 20,
+      },
+    });
+    // The gateway's process must not stay up for it.
+    this.#worker.unref();
+    let error = '';
+    this.#worker.on('error', (err) => {
+      error = err.message;
+    });
+    this.exited = new Promise((resolve) => {
+      this.#worker.once('exit', (code) => {
+        if (!this.#stopping) {
+          this.#lost = true;
+          opts.onLost?.(`WAL checkpoint worker exited (code ${code}${error ? `: ${error}` : ''})`);
+        }
+        resolve(code);
+      });
+    });
+  }
+
+  /** True while the worker checkpoints (not stopped, not lost). */
+  get running(): boolean {
+    return !this.#stopping && !this.#lost;
+  }
+
+  stats(): WalCheckpointStats {
+    const s = this.#s;
+    return {
+      checkpoints: Atomics.load(s, CHECKPOINTS),
+      busy: Atomics.load(s, BUSY),
+      log: Atomics.load(s, LOG),
+      checkpointed: Atomics.load(s, CHECKPOINTED),
+      maxLog: Atomics.load(s, MAX_LOG),
+      running: this.running,
+    };
+  }
+
+  /** True while the WAL has reached `pages` frames and the worker has not copied them all back (false once it is gone). */
+  behind(pages = TARGET_PAGES): boolean {
+    const log = Atomics.load(this.#s, LOG);
+    return this.running && log >= pages && Atomics.load(this.#s, CHECKPOINTED) < log;
+  }
+
+  /**
+   * Stops the worker and waits (up to `waitMs`, then terminates it) for it to close its
+   * connection; the thread then ends on its own. Idempotent.
+   */
+  stop(waitMs = 5000): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    Atomics.store(this.#s, STOP, 1);
+    Atomics.notify(this.#s, STOP);
+    // Not started yet: it will see STOP and end without opening its connection.
+    if (this.#lost || Atomics.load(this.#s, STARTED) === 0) return;
+    // Stuck in one long checkpoint: end the thread (SQLite's WAL makes any moment a safe one).
+    if (Atomics.wait(this.#s, DONE, 0, waitMs) === 'timed-out') void this.#worker.terminate();
+  }
+}
