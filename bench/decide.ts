@@ -11,40 +11,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import { pino } from 'pino';
-import { issuePass, trustListFromJwks, type TrustJwk } from '../gateway/credentials/index.js';
-import { buildSimLane } from '../gateway/gateway.js';
-import { MINE_ENTRANCE } from '../gateway/policy/profiles.js';
+import type { TrustJwk } from '../gateway/credentials/index.js';
 import { DATABASE_FILE, openStore } from '../gateway/store/index.js';
 import { row, summarize, type Summary } from './stats.js';
+import { benchLane, demoPasses, demoTrust } from './sim-lane.js';
 
 const N = Number(process.env.BENCH_PASSAGES ?? 10_000);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const readJson = (f: string): unknown => JSON.parse(readFileSync(path.join(root, f), 'utf8'));
 
 export async function benchDecide(): Promise<void> {
-  const privateJwk = readJson('config/demo/issuer-1.private.jwk.json') as Parameters<typeof issuePass>[1];
   const publicJwk = readJson('config/trust/demo-issuer-1.jwk.json') as TrustJwk;
-  const trust = await trustListFromJwks([publicJwk]);
+  const trust = await demoTrust();
   const now = Date.now();
-  const iso = (ms: number) => new Date(ms).toISOString();
-  const passes: string[] = [];
-  for (let i = 0; i < N; i++) {
-    passes.push(
-      await issuePass(
-        {
-          sub: `bench-${i}`,
-          name: '测试员',
-          category: 'employee',
-          healthCode: 'green',
-          travel: { riskLevel: 'none', visits: [], asOf: iso(now) },
-          test: { result: 'negative', sampledAt: iso(now - 3600_000) },
-        },
-        privateJwk,
-        { now },
-      ),
-    );
-  }
+  const passes = await demoPasses(N, now);
 
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-decide-'));
   // As the gateway runs it: WAL checkpoints in a worker thread (BENCH_CHECKPOINT_WORKER=off: inside the commits).
@@ -52,20 +32,7 @@ export async function benchDecide(): Promise<void> {
   let gateway: Summary;
   let written: CommittedRows;
   try {
-    const { lane, scanner, thermometer, relay } = buildSimLane({
-      laneConfig: { id: 'bench', temperatureWindowMs: 10_000, relayPulseMs: 700, scanner: { type: 'sim' }, thermometer: { type: 'sim' }, relay: { type: 'sim' } },
-      profile: MINE_ENTRANCE,
-      store,
-      trust,
-      secret: Buffer.alloc(32, 1),
-      eventsTopic: 'checkpoints/bench/bench/events',
-      ctx: { site: 'bench', checkpoint: 'bench' },
-      showMs: 6000,
-      now: Date.now,
-      logger: pino({ level: 'silent' }),
-      afterRecord: () => {},
-      onSnapshot: () => {},
-    });
+    const { lane, scanner, thermometer, relay } = benchLane(store, trust);
     await lane.start();
     const latencies: number[] = [];
     const t0 = performance.now();

@@ -10,16 +10,13 @@
 // printed beside the figures.
 // The retention job's throughput is bench/ledger-retention.ts.
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
-import { pino } from 'pino';
 import { replayLedger } from '../gateway/cli/policy.js';
-import { issuePass, trustListFromJwks, type TrustJwk } from '../gateway/credentials/index.js';
-import { buildSimLane } from '../gateway/gateway.js';
 import { csvHeader, csvRow } from '../gateway/http/csv.js';
 import { answeredPassage, toGuardEvent } from '../gateway/http/guard-api.js';
 import { MINE_ENTRANCE } from '../gateway/policy/profiles.js';
@@ -30,6 +27,7 @@ import { FIRST_PASSAGES_SQL, HOURLY_SQL, REPLAY_SQL, VEHICLE_GOODS_SQL, ledgerQu
 import { pseudonymizer } from '../gateway/telemetry/pseudonym.js';
 import { CANTEEN, FILL_SCHEMA, FILL_SECRET, fillLedger, filledLedger, people, type FillResult } from './ledger-fill.js';
 import { percentile } from './stats.js';
+import { benchLane, demoPasses, demoTrust } from './sim-lane.js';
 
 const N = Number(process.env.BENCH_LEDGER_ROWS ?? 10_000_000);
 const PASSAGES = Number(process.env.BENCH_GROWTH_PASSAGES ?? 2000);
@@ -102,40 +100,15 @@ function startUntilReady(dataDir: string, timeoutMs: number): Promise<[number, n
 }
 
 async function decideLatencies(stores: Record<Side, SqliteStore>): Promise<Record<Side, number[]>> {
-  const readJson = (f: string): unknown => JSON.parse(readFileSync(path.join(root, f), 'utf8'));
-  const privateJwk = readJson('config/demo/issuer-1.private.jwk.json') as Parameters<typeof issuePass>[1];
-  const trust = await trustListFromJwks([readJson('config/trust/demo-issuer-1.jwk.json') as TrustJwk]);
+  const trust = await demoTrust();
   const now = Date.now();
-  const iso = (v: number) => new Date(v).toISOString();
-  const passes: string[] = [];
-  for (let i = 0; i < PASSAGES; i++) {
-    passes.push(
-      await issuePass(
-        { sub: `growth-${i}`, name: '测试员', category: 'employee', healthCode: 'green', travel: { riskLevel: 'none', visits: [], asOf: iso(now) }, test: { result: 'negative', sampledAt: iso(now - 3_600_000) } },
-        privateJwk,
-        { now },
-      ),
-    );
-  }
+  const passes = await demoPasses(PASSAGES, now, 'growth');
   const lanes = Object.fromEntries(
     (['empty', 'full'] as const).map((side) => [
       side,
-      buildSimLane({
-        laneConfig: { id: 'in-1', temperatureWindowMs: 10_000, relayPulseMs: 700, scanner: { type: 'sim' }, thermometer: { type: 'sim' }, relay: { type: 'sim' } },
-        profile: MINE_ENTRANCE,
-        store: stores[side],
-        trust,
-        secret: FILL_SECRET,
-        eventsTopic: 'checkpoints/bench/bench/events',
-        ctx: { site: 'bench', checkpoint: 'bench' },
-        showMs: 6000,
-        now: Date.now,
-        logger: pino({ level: 'silent' }),
-        afterRecord: () => {},
-        onSnapshot: () => {},
-      }),
+      benchLane(stores[side], trust, { id: 'in-1', secret: FILL_SECRET }),
     ]),
-  ) as Record<Side, ReturnType<typeof buildSimLane>>;
+  ) as Record<Side, ReturnType<typeof benchLane>>;
   for (const l of Object.values(lanes)) await l.lane.start();
   const out: Record<Side, number[]> = { empty: [], full: [] };
   // Blocks of 100 alternating, so the other jobs' load falls on both.

@@ -15,24 +15,20 @@
 // worker did on the other core meanwhile, so it is printed twice: all steps, and the steps
 // no worker checkpoint finished during (the step's own cost).
 // BENCH_RETENTION_BATCH="erase,delete" tries other batch sizes.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pino } from 'pino';
-import { issuePass, trustListFromJwks, type TrustJwk } from '../gateway/credentials/index.js';
-import { buildSimLane } from '../gateway/gateway.js';
-import { MINE_ENTRANCE } from '../gateway/policy/profiles.js';
 import { DAY_MS } from '../gateway/policy/time.js';
 import { RETENTION_BATCH, RetentionJob } from '../gateway/retention.js';
+import { pino } from 'pino';
 import { openStore, verifyLedger } from '../gateway/store/index.js';
 import { ROWS_PER_DAY, fillLedger } from './ledger-fill.js';
 import { row, summarize } from './stats.js';
+import { benchLane, demoPasses, demoTrust } from './sim-lane.js';
 
 const ROWS = Number(process.env.BENCH_RETENTION_ROWS ?? 1_000_000);
 const PASSAGES = Number(process.env.BENCH_RETENTION_PASSAGES ?? 3000);
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const readJson = (f: string): unknown => JSON.parse(readFileSync(path.join(root, f), 'utf8'));
 
 const WORKER = (process.env.BENCH_RETENTION_WORKER ?? 'on') !== 'off';
 
@@ -65,38 +61,13 @@ export async function benchLedgerRetention(): Promise<void> {
     console.log(`WAL checkpoints ${WORKER ? 'in a worker thread' : 'inside the commits (auto-checkpoint)'}, batches ${JSON.stringify(batchFromEnv())}`);
     console.log(`filled ${ROWS} expired ledger rows (${days} days, 400 days back) with their chain in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
-    const privateJwk = readJson('config/demo/issuer-1.private.jwk.json') as Parameters<typeof issuePass>[1];
-    const publicJwk = readJson('config/trust/demo-issuer-1.jwk.json') as TrustJwk;
-    const trust = await trustListFromJwks([publicJwk]);
-    const iso = (ms: number): string => new Date(ms).toISOString();
-    const passes: string[] = [];
-    for (let i = 0; i < PASSAGES; i++) {
-      passes.push(
-        await issuePass(
-          { sub: `bench-${i}`, name: '测试员', category: 'employee', healthCode: 'green', travel: { riskLevel: 'none', visits: [], asOf: iso(now) }, test: { result: 'negative', sampledAt: iso(now - 3600_000) } },
-          privateJwk,
-          { now },
-        ),
-      );
-    }
+    const trust = await demoTrust();
+    const passes = await demoPasses(PASSAGES, now);
 
     const store = openStore(dir, { checkpointWorker: WORKER });
     const room = store.retention;
     if (room === null) throw new Error('expected a store with retention (schema 11)');
-    const { lane, scanner, thermometer } = buildSimLane({
-      laneConfig: { id: 'bench', temperatureWindowMs: 10_000, relayPulseMs: 700, scanner: { type: 'sim' }, thermometer: { type: 'sim' }, relay: { type: 'sim' } },
-      profile: MINE_ENTRANCE,
-      store,
-      trust,
-      secret: Buffer.alloc(32, 1),
-      eventsTopic: 'checkpoints/bench/bench/events',
-      ctx: { site: 'bench', checkpoint: 'bench' },
-      showMs: 6000,
-      now: Date.now,
-      logger: pino({ level: 'silent' }),
-      afterRecord: () => {},
-      onSnapshot: () => {},
-    });
+    const { lane, scanner, thermometer } = benchLane(store, trust);
     await lane.start();
     const batch = batchFromEnv();
     try {
