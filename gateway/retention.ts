@@ -17,8 +17,8 @@ export const OUTBOX_DELIVERED_DAYS = 7;
 /**
  * Rows per step, from bench/ledger-retention.ts on the 2-core dev machine (docs/store.md
  * "Figures of retention"): with the WAL checkpoints in a worker, a step's wall time p99 is
- * 0.65 ms (erase 50) and 1.5 ms (delete 10); 100 / 20 measured 0.6 / 0.7 ms at p50 but a
- * p99 of 12 / 13–32 ms with the checkpoints inline, and 30 / 6 gained nothing measurable.
+ * 0.7 ms (erase 50) and 1.0–1.6 ms (delete 10) on 1 M rows; 100 / 20 with the checkpoints
+ * inline had a p99 of 9 / 16.5 ms, and 30 / 6 gained nothing measurable over 50 / 10.
  */
 export const RETENTION_BATCH = { erase: 50, delete: 10, outbox: 50 } as const;
 
