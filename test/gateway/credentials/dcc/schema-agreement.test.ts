@@ -82,7 +82,8 @@ function oneGroupOneEntry(p: Record<string, unknown>): boolean {
 describe.skipIf(!present)('the HCERT schema agrees with the official JSON schemas', () => {
   // One ajv per file: the versions share an $id. strict: false for their "valueset-uri" keyword.
   const compile = (v: string) => addFormats(new Ajv2020({ strict: false })).compile(JSON.parse(readFileSync(`${DIR}${v}.json`, 'utf8')) as object);
-  const official = Object.fromEntries(VERSIONS.map((v) => [v, compile(v)]));
+  // Compiled only when the folder is there: vitest still runs a skipped describe's body to collect it.
+  const official = present ? Object.fromEntries(VERSIONS.map((v) => [v, compile(v)])) : {};
 
   it.each(VERSIONS)('accepts the sample payloads under %s as the official schema does', (ver) => {
     for (const type of ['vaccination', 'test', 'recovery'] as const) {
