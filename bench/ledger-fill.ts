@@ -26,6 +26,7 @@ import { DAY_MS, LOCAL_OFFSET_MS } from '../gateway/policy/time.js';
 import type { Category } from '../gateway/credentials/types.js';
 import type { Decision, EvaluatedFacts } from '../gateway/policy/types.js';
 import { pseudonymizer } from '../gateway/telemetry/pseudonym.js';
+import { seededRandom } from '../drivers/scanner/sim-base.js';
 
 /** Bump when the rows written change: cached files of another version are not reused. */
 export const FILL_VERSION = 1;
@@ -58,18 +59,6 @@ export interface FillResult {
   ms: number;
 }
 
-/** Deterministic and fast: the same rows (but for salts and ids) on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤';
 const GIVEN = '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志强永红海燕春梅小龙文斌立新晓东玉兰';
 
@@ -83,7 +72,7 @@ export interface Person {
 
 /** Workers (in the roster) first, then visitors, vendors and drivers. */
 export function people(): Person[] {
-  const rnd = mulberry32(1);
+  const rnd = seededRandom(1);
   const pseudonym = pseudonymizer(FILL_SECRET);
   const out: Person[] = [];
   for (let i = 0; i < WORKERS + OTHERS; i++) {
@@ -265,7 +254,7 @@ export function fillLedger(dir: string, rows: number, span: { days: number; from
     prev = hash;
   };
 
-  const rnd = mulberry32(42);
+  const rnd = seededRandom(42);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   // Each shape's outcome, reasons and alerts come from decide() once per day (at noon),
   // and its facts' JSON is made once per day too, with the time and readings filled in per row.
