@@ -7,13 +7,13 @@
 // setTimeout stays real (device and protocol timeouts are not what is measured).
 // Usage: node --expose-gc dist/bench/footprint-child.js <lanes> <out-dir> [snapshots]
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { createGatewayLogger } from '../gateway/boot/logger.js';
-import { issuePass } from '../gateway/credentials/index.js';
 import { parseConfig } from '../gateway/config/load.js';
 import { startGateway } from '../gateway/gateway.js';
+import { demoPasses } from './sim-lane.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const PASSAGES = Number(process.env.BENCH_FOOTPRINT_PASSAGES ?? 10_000);
@@ -134,7 +134,6 @@ async function main(): Promise<void> {
   const outDir = process.argv[3];
   const snapshots = process.argv[4] === 'snapshots';
   if (!Number.isInteger(lanes) || lanes < 1 || outDir === undefined) throw new Error('usage: footprint-child.js <lanes> <out-dir> [snapshots]');
-  const privateJwk = JSON.parse(readFileSync(path.join(root, 'config/demo/issuer-1.private.jwk.json'), 'utf8')) as Parameters<typeof issuePass>[1];
 
   const clock = new FakeIntervals(Date.now());
   clock.install();
@@ -143,25 +142,10 @@ async function main(): Promise<void> {
   const gateway = await startGateway(loaded, { logger, now: () => clock.now });
   await until('the broker link', () => gateway.telemetry.link.status().state === 'connected', 10_000).catch(() => undefined);
 
-  const iso = (ms: number) => new Date(ms).toISOString();
-  const issue = (i: number, at: number): Promise<string> =>
-    issuePass(
-      {
-        sub: `fp-${i}`,
-        name: '测试员',
-        category: 'employee',
-        healthCode: 'green',
-        travel: { riskLevel: 'none', visits: [], asOf: iso(at) },
-        test: { result: 'negative', sampledAt: iso(at - 3600_000) },
-      },
-      privateJwk,
-      { now: at },
-    );
   // The passes are signed before the start figure (signing is the issuer's work, not the
   // gateway's, and its native allocations would count in the RSS); each subject passes
   // PASSAGES / POOL times, which the demo profile admits.
-  const pool: string[] = [];
-  for (let i = 0; i < Math.min(POOL, PASSAGES); i++) pool.push(await issue(i, clock.now));
+  const pool = await demoPasses(Math.min(POOL, PASSAGES), clock.now, 'fp');
   const start = measure();
 
   for (let i = 0; i < PASSAGES; i++) {
