@@ -15,6 +15,7 @@ import { OVERRIDE_REASON_CODES, overrideReason } from '../policy/reasons.js';
 import { DAY_MS, LOCAL_OFFSET_MS, localDay, parseInstant } from '../policy/time.js';
 import type { Reason } from '../policy/types.js';
 import type { AlertStore, LedgerEntry, LedgerHourCount, LedgerQuery, ZoneCorrection } from '../store/types.js';
+import { expiryBefore, type LedgerSearchOptions, type LedgerSearchPage } from '../store/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import type { Approval } from '../policy/types.js';
 import { ScreeningError, screeningDay, screeningDayOf, screeningReport, type ScreeningSource } from '../screening/report.js';
@@ -45,6 +46,7 @@ export interface GuardApiDeps {
   sessions: SessionManager;
   store: {
     queryEvents(q: LedgerQuery): LedgerEntry[];
+    searchEvents(q: LedgerQuery, o: LedgerSearchOptions): LedgerSearchPage;
     ledgerByIds(ids: readonly string[]): LedgerEntry[];
     ledgerHourly(from: number, to: number): LedgerHourCount[];
     approvalsAll(): Approval[];
@@ -62,6 +64,10 @@ export interface GuardApiDeps {
   sessionTtlMs: number;
   /** Sign-in attempts per client address per minute. */
   loginPerMinute: number;
+  /** privacy.personalDataDays (default 28): names are searched in rows this recent only, as older ones have none. */
+  personalDataDays?: number;
+  /** Rows a name is searched in per request (default NAME_SCAN_ROWS; tests set a few). */
+  nameScanRows?: number;
 }
 
 /** An occupancy zone as configured (policy.zones), for the console. */
@@ -298,6 +304,10 @@ export function guardRouter(deps: GuardApiDeps): Router {
   ];
   const laneById = (id: string): LaneHandle | undefined => deps.lanes.find((l) => l.id === id);
   const guardEvent = (e: LedgerEntry): GuardEvent => guardEventOf(deps.store, e);
+  const searchOptions = (): LedgerSearchOptions => ({
+    namesFrom: expiryBefore(deps.now(), deps.personalDataDays ?? 28),
+    ...(deps.nameScanRows === undefined ? {} : { nameScanRows: deps.nameScanRows }),
+  });
   const noStore: RequestHandler = (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();
@@ -363,13 +373,17 @@ export function guardRouter(deps: GuardApiDeps): Router {
   router.get('/guard/ledger', ...session, noStore, (req, res) => {
     const p = parseParams(ledgerParams, req);
     const limit = p.limit ?? 100;
-    const rows = deps.store.queryEvents({ ...ledgerQuery(p, deps.pseudonym), limit });
-    const events = rows.map(guardEvent);
-    const last = events.at(-1);
-    res.json({ events, nextBefore: events.length >= limit && last !== undefined ? last.seq : null });
+    const page = deps.store.searchEvents({ ...ledgerQuery(p, deps.pseudonym), limit }, searchOptions());
+    const back = page.searchedBackTo;
+    res.json({
+      events: page.rows.map(guardEvent),
+      nextBefore: page.nextBefore,
+      // A name is searched in a bounded number of rows per request (docs/guard-console.md "Ledger search").
+      searchedBackTo: back === null ? null : { seq: back.seq, at: new Date(back.at).toISOString() },
+    });
   });
 
-  router.get('/guard/ledger.csv', ...session, noStore, (req, res) => {
+  router.get('/guard/ledger.csv', ...session, noStore, async (req, res) => {
     const p = parseParams(ledgerParams.omit({ limit: true, before: true }), req);
     const q = ledgerQuery(p, deps.pseudonym);
     const day = new Date(deps.now() + LOCAL_OFFSET_MS).toISOString().slice(0, 10);
@@ -380,12 +394,17 @@ export function guardRouter(deps: GuardApiDeps): Router {
     let before: number | undefined;
     // Paged so a large export never holds more than one page of rows from SQLite at once.
     for (let total = 0; total < CSV_MAX_ROWS; ) {
-      const page = deps.store.queryEvents({ ...q, limit: 1000, ...(before === undefined ? {} : { beforeSeq: before }) });
-      for (const row of page) out += csvRow(row);
-      total += page.length;
-      const last = page.at(-1);
-      if (page.length < 1000 || last === undefined) break;
-      before = last.seq;
+      const page = deps.store.searchEvents({ ...q, limit: 1000, ...(before === undefined ? {} : { beforeSeq: before }) }, searchOptions());
+      // Only the rows the page vouches for (at or above nextBefore): the rest come again, in order.
+      for (const row of page.rows) {
+        if (page.nextBefore !== null && row.seq < page.nextBefore) break;
+        out += csvRow(row);
+        total += 1;
+      }
+      if (page.nextBefore === null) break;
+      before = page.nextBefore;
+      // The lanes' passages go first between pages: a name searched over weeks is many pages.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     res.send(out);
   });

@@ -198,7 +198,7 @@ export function createHttpApp(
       const accessOnly = snaps.length > 0 && snaps.every((s) => s.healthChecks === 'off');
       res.type('html').send(renderGuardPage(template, texts, snaps.map((s) => ({ id: s.lane, name: s.name })), accessOnly ? 'off' : 'on', deps.retention));
     });
-    app.use('/api', guardRouter({ ...deps.guard, lanes, bus: deps.bus, logger, health: deps.health }));
+    app.use('/api', guardRouter({ ...deps.guard, lanes, bus: deps.bus, logger, health: deps.health, ...(deps.retention ? { personalDataDays: deps.retention.personalDataDays } : {}) }));
   }
 
   // Compiled browser modules (kiosk.js and what it imports), from dist/kiosk-ui.

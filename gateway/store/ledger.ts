@@ -83,6 +83,37 @@ export function ledgerQuerySql(columns: string, params: QueryParams): string {
   return `SELECT ${columns} FROM ledger WHERE seq IN (SELECT seq FROM ledger${filter} ORDER BY seq DESC LIMIT @limit) ORDER BY seq DESC`;
 }
 
+/**
+ * Rows the name part of a date-less "who" search reads per request, at most. A name is
+ * matched as a substring, which no index serves, so the rows are read backwards from the
+ * page's start; NAME_SCAN_ROWS keeps one request at about 50 ms of SQLite work on a
+ * 10 M-row ledger (bench/ledger-growth.ts), and the page says how far back names were
+ * searched so the console can continue from there.
+ */
+export const NAME_SCAN_ROWS = 60_000;
+
+/** What the guard search's paged form needs beyond the filters. */
+export interface LedgerSearchOptions {
+  /** Epoch ms: rows older than this have no name any more (privacy.personalDataDays), so names are not searched there. */
+  namesFrom: number;
+  /** Rows the name part reads per request at most (default NAME_SCAN_ROWS). */
+  nameScanRows?: number;
+}
+
+/** One page of the guard search. */
+export interface LedgerSearchPage {
+  /** Newest first. */
+  rows: LedgerEntry[];
+  /**
+   * The `beforeSeq` of the next page, or null when nothing older matches. Every match at
+   * or above it is in this or an earlier page; rows below it in this page (matches of the
+   * pseudonym found past the names' frontier) may come again on a later page.
+   */
+  nextBefore: number | null;
+  /** Names were searched in rows from this one on only (null: in every row that can hold a name). */
+  searchedBackTo: { seq: number; at: number } | null;
+}
+
 export interface LedgerRoomOptions {
   file: string;
   outbox: OutboxRoom;
@@ -103,6 +134,7 @@ export class LedgerRoom {
   #byIds: Database.Statement<[string], LedgerRow> | undefined;
   readonly #vehicleGoods: Database.Statement<[string, number, number], { goods: string | null }> | null;
   readonly #queries = new Map<string, Database.Statement<[Record<string, unknown>], LedgerRow>>();
+  #search: SearchStatements | undefined;
   readonly #append: (entry: NewLedgerEntry, toOutbox: (row: LedgerEntry) => OutboxMessage | null) => LedgerEntry;
 
   constructor(db: Database.Database, o: LedgerRoomOptions) {
@@ -211,6 +243,84 @@ export class LedgerRoom {
       this.#queries.set(sql, stmt);
     }
     return stmt.all(params).map(ledgerFromRow);
+  }
+
+  /**
+   * The guard search as pages that each cost a bounded amount of work. Without a name or
+   * id ("who") this is query(). With one, the pseudonym is matched on its index over the
+   * whole ledger, but the name (a substring, no index) only in the rows of the personal-data
+   * window, and at most `nameScanRows` of them per page, backwards from the page's start;
+   * the page then says how far back names were searched (searchedBackTo) and nextBefore
+   * continues from there. A date range of at most `nameScanRows` rows is searched whole, as
+   * query() does (the `at` index bounds the work).
+   */
+  search(q: LedgerQuery, o: LedgerSearchOptions): LedgerSearchPage {
+    const p = checkQuery(q);
+    if (!Number.isFinite(o.namesFrom)) throw invalidQuery('search namesFrom', o.namesFrom, 'epoch milliseconds');
+    const budget = o.nameScanRows ?? NAME_SCAN_ROWS;
+    if (!Number.isSafeInteger(budget) || budget < 1) throw invalidQuery('search nameScanRows', budget, 'a whole number ≥ 1');
+    const whole = (): LedgerSearchPage => {
+      const rows = this.query(q);
+      const last = rows.at(-1);
+      return { rows, nextBefore: rows.length >= p.limit && last !== undefined ? last.seq : null, searchedBackTo: null };
+    };
+    if (p.matchRef === undefined || p.matchName === undefined) return whole();
+    const s = (this.#search ??= this.#searchStatements());
+    // Seq bounds from times, on the `at` index: the first row at or after a time. Seq
+    // order is taken as time order here, as the retention job takes it when it erases.
+    const firstAt = (t: number): number | null => s.firstAt.get(t)?.seq ?? null;
+    const top = p.beforeSeq ?? (s.maxSeq.get()?.n ?? 0) + 1;
+    const toSeq = p.to === undefined ? null : firstAt(p.to);
+    const hi = Math.min(top, toSeq ?? top);
+    if (p.from !== undefined) {
+      const fromSeq = firstAt(p.from) ?? hi;
+      if (hi - fromSeq <= budget) return whole();
+    }
+    const namesFrom = Math.max(o.namesFrom, p.from ?? Number.NEGATIVE_INFINITY);
+    const nameStart = firstAt(namesFrom);
+    const namesDone = nameStart === null || hi - budget <= nameStart;
+    const floor = nameStart === null ? hi : Math.max(nameStart, hi - budget);
+    const filters = searchFilters(p);
+    const named = { ...filters.params, limit: p.limit, lo: floor, hi, namesFrom, matchName: p.matchName };
+    const refd = { ...filters.params, limit: p.limit, top, matchRef: p.matchRef };
+    const key = filters.sql;
+    let stmts = s.byShape.get(key);
+    if (stmts === undefined) {
+      const extra = filters.sql.length > 0 ? ` AND ${filters.sql}` : '';
+      stmts = {
+        // NOT INDEXED: the rowid range is the bound; an index on `at` would read further.
+        names: this.#db.prepare(
+          `SELECT seq FROM ledger NOT INDEXED WHERE seq >= @lo AND seq < @hi AND instr(subject_name, @matchName) > 0 AND at >= @namesFrom${extra} ORDER BY seq DESC LIMIT @limit`,
+        ),
+        refs: this.#db.prepare(
+          `SELECT seq FROM ledger INDEXED BY ledger_subject_ref WHERE subject_ref = @matchRef AND seq < @top${extra} ORDER BY seq DESC LIMIT @limit`,
+        ),
+      };
+      s.byShape.set(key, stmts);
+    }
+    const seqs = new Set<number>();
+    if (floor < hi) for (const r of stmts.names.all(named)) seqs.add(r.seq);
+    for (const r of stmts.refs.all(refd)) seqs.add(r.seq);
+    const page = [...seqs].sort((a, b) => b - a).slice(0, p.limit);
+    const rows = page.length === 0 ? [] : s.bySeqs.all(JSON.stringify(page)).map(ledgerFromRow);
+    const last = page.at(-1);
+    // Complete down to: the page's last row when the page is full, and never below the names' frontier.
+    const completeTo = Math.max(page.length >= p.limit && last !== undefined ? last : Number.NEGATIVE_INFINITY, namesDone ? Number.NEGATIVE_INFINITY : floor);
+    return {
+      rows,
+      nextBefore: Number.isFinite(completeTo) ? completeTo : null,
+      searchedBackTo: namesDone ? null : { seq: floor, at: s.atOrAfter.get(floor)?.at ?? namesFrom },
+    };
+  }
+
+  #searchStatements(): SearchStatements {
+    return {
+      firstAt: this.#db.prepare('SELECT seq FROM ledger INDEXED BY ledger_at WHERE at >= ? ORDER BY at, seq LIMIT 1'),
+      maxSeq: this.#db.prepare('SELECT max(seq) AS n FROM ledger'),
+      atOrAfter: this.#db.prepare('SELECT at FROM ledger WHERE seq >= ? ORDER BY seq LIMIT 1'),
+      bySeqs: this.#db.prepare(`SELECT ${this.#columns} FROM ledger WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq DESC`),
+      byShape: new Map(),
+    };
   }
 
   range(fromSeq: number, toSeq: number): LedgerEntry[] {
@@ -343,6 +453,38 @@ function ledgerFromRow(r: LedgerRow): LedgerEntry {
     ...(r.plate !== null ? { plate: r.plate } : {}),
     ...(r.goods !== null ? { goods: r.goods } : {}),
   };
+}
+
+interface SearchStatements {
+  firstAt: Database.Statement<[number], { seq: number }>;
+  maxSeq: Database.Statement<[], { n: number | null }>;
+  atOrAfter: Database.Statement<[number], { at: number }>;
+  bySeqs: Database.Statement<[string], LedgerRow>;
+  /** The name and pseudonym parts, by the other filters' SQL. */
+  byShape: Map<string, { names: Database.Statement<[Record<string, unknown>], { seq: number }>; refs: Database.Statement<[Record<string, unknown>], { seq: number }> }>;
+}
+
+/** The filters other than "who" and the seq cursor, as SQL and its parameters (for search()). */
+function searchFilters(p: QueryParams): { sql: string; params: Record<string, string | number> } {
+  const where: string[] = [];
+  const params: Record<string, string | number> = {};
+  for (const [k, col] of [['lane', 'lane'], ['outcome', 'outcome'], ['subjectRef', 'subject_ref'], ['credential', 'credential']] as const) {
+    const v = p[k];
+    if (v !== undefined) {
+      where.push(`${col} = @${k}`);
+      params[k] = v;
+    }
+  }
+  // `+at`: a filter on the rows read, never the index the statement is to use.
+  if (p.from !== undefined) {
+    where.push('+at >= @from');
+    params['from'] = p.from;
+  }
+  if (p.to !== undefined) {
+    where.push('+at < @to');
+    params['to'] = p.to;
+  }
+  return { sql: where.join(' AND '), params };
 }
 
 // A type alias, not an interface, so it is assignable to better-sqlite3's named bindings.

@@ -17,7 +17,7 @@ import { AlertRoom } from './alerts.js';
 import { ChainRoom, type ChainHead, type ChainRecord } from './chain.js';
 import { StoreError } from './errors.js';
 import { FactsRoom } from './facts.js';
-import { LedgerRoom } from './ledger.js';
+import { LedgerRoom, type LedgerSearchOptions, type LedgerSearchPage } from './ledger.js';
 import { MetaRoom } from './meta.js';
 import { LATEST_SCHEMA_VERSION, migrate, type Migration, MIGRATIONS } from './migrations.js';
 import { OutboxRoom } from './outbox.js';
@@ -63,6 +63,8 @@ export interface OpenStoreOptions {
 
 /** The Store plus maintenance operations only the gateway's housekeeping and CLI need. */
 export interface SqliteStore extends Store {
+  /** The guard search in pages of bounded work: names searched back a bounded number of rows per page (LedgerRoom.search). */
+  searchEvents(q: LedgerQuery, o: LedgerSearchOptions): LedgerSearchPage;
   /** Delete delivered outbox rows delivered before this epoch ms; returns how many. */
   outboxPrune(deliveredBefore: number): number;
   /** Schema version of the open database. */
@@ -278,6 +280,10 @@ class SqliteStoreImpl implements SqliteStore {
   }
   queryEvents(q: LedgerQuery): LedgerEntry[] {
     return this.#ledger.query(q);
+  }
+  /** The guard search in pages of bounded work (LedgerRoom.search). */
+  searchEvents(q: LedgerQuery, o: LedgerSearchOptions): LedgerSearchPage {
+    return this.#ledger.search(q, o);
   }
   ledgerRange(fromSeq: number, toSeq: number): LedgerEntry[] {
     return this.#ledger.range(fromSeq, toSeq);

@@ -151,6 +151,42 @@ describe('guard feed, alerts and status', () => {
     expect((await errorOf(bad)).message).toContain("query parameter 'credential'");
   });
 
+  it('says how far back a name was searched, and continues from there with before (search older)', async () => {
+    const h = await start({ guard: { nameScanRows: 3 } });
+    const s = await signIn(h);
+    h.store.appendDecision(row({ subjectName: '欧阳娜', subjectRef: 'p1_E-0007', at: NOW - 3_600_000 }), () => null);
+    for (let i = 0; i < 5; i++) h.store.appendDecision(row({ at: NOW - 60_000 + i }), () => null);
+    const get = async (q: string) => {
+      const res = await fetch(`${h.url}/api/guard/ledger?${q}`, { headers: s.get });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { events: GuardEvent[]; nextBefore: number | null; searchedBackTo: { seq: number; at: string } | null };
+    };
+    const first = await get(`subject=${encodeURIComponent('欧阳')}`);
+    expect(first.events).toEqual([]);
+    // Seqs 4-6 read; the next request starts below seq 4.
+    expect(first.searchedBackTo).toEqual({ seq: 4, at: new Date(NOW - 60_000 + 2).toISOString() });
+    expect(first.nextBefore).toBe(4);
+    const older = await get(`subject=${encodeURIComponent('欧阳')}&before=${first.nextBefore}`);
+    expect(older.events.map((e) => e.name)).toEqual(['欧阳娜']);
+    expect(older).toMatchObject({ searchedBackTo: null, nextBefore: null });
+    // The staff id is found on its pseudonym at once, however old its row.
+    const byId = await get('subject=E-0007');
+    expect(byId.events.map((e) => e.name)).toEqual(['欧阳娜']);
+    expect(byId.searchedBackTo?.seq).toBe(4);
+    // Without a name or id there is nothing to bound: no searchedBackTo.
+    expect(await get('limit=2')).toMatchObject({ nextBefore: 5, searchedBackTo: null });
+  });
+
+  it('exports every row of a name search as CSV however many requests the names take', async () => {
+    const h = await start({ guard: { nameScanRows: 2 } });
+    const s = await signIn(h);
+    for (let i = 0; i < 7; i++) h.store.appendDecision(row({ subjectName: i % 2 === 0 ? '王伟' : '李娜', at: NOW - 60_000 + i }), () => null);
+    const res = await fetch(`${h.url}/api/guard/ledger.csv?subject=${encodeURIComponent('王')}`, { headers: s.get });
+    expect(res.status).toBe(200);
+    const records = parse(await res.text(), { columns: true }) as Record<string, string>[];
+    expect(records).toHaveLength(4);
+  });
+
   it('acknowledges an alert under the guard id, once, and counts what is left', async () => {
     const h = await start();
     const s = await signIn(h);

@@ -20,6 +20,7 @@ const router = guardRouter({
   sessions: new SessionManager({ ttlMs: 1000, idleMs: 1000 }),
   store: {
     queryEvents: () => [],
+    searchEvents: () => ({ rows: [], nextBefore: null, searchedBackTo: null }),
     ledgerByIds: () => [],
     ledgerHourly: () => [],
     approvalsAll: () => [],

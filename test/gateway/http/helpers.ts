@@ -176,7 +176,7 @@ export interface HarnessOptions {
   /** http.allowedHosts. */
   allowedHosts?: string[];
   /** Mount the guard console with real accounts and sessions over the harness store. */
-  guard?: { now?: number; loginPerMinute?: number; override?: GuardApiDeps['override']; zones?: GuardApiDeps['zones']; onZoneCorrected?: GuardApiDeps['onZoneCorrected'] };
+  guard?: { now?: number; loginPerMinute?: number; override?: GuardApiDeps['override']; zones?: GuardApiDeps['zones']; onZoneCorrected?: GuardApiDeps['onZoneCorrected']; nameScanRows?: number; personalDataDays?: number };
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -248,6 +248,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       loginPerMinute: opts.guard.loginPerMinute ?? 100,
       zones: opts.guard.zones ?? [],
       ...(opts.guard.onZoneCorrected ? { onZoneCorrected: opts.guard.onZoneCorrected } : {}),
+      ...(opts.guard.nameScanRows !== undefined ? { nameScanRows: opts.guard.nameScanRows } : {}),
+      ...(opts.guard.personalDataDays !== undefined ? { personalDataDays: opts.guard.personalDataDays } : {}),
     };
     guard = { accounts, sessions, overrides, clock };
   }
