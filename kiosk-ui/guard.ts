@@ -694,18 +694,56 @@ function ledgerParams(): URLSearchParams {
   return p;
 }
 
+interface LedgerPage {
+  events: GuardEvent[];
+  nextBefore: number | null;
+  /** Names were searched back to this row only (a bounded number of rows per request). */
+  searchedBackTo: { seq: number; at: string } | null;
+}
+
+/** The search on screen: its parameters, the rows shown by seq, and where the next request starts. */
+let ledgerSearch: { params: URLSearchParams; shown: Map<number, GuardEvent>; next: LedgerPage } | null = null;
+
 async function search(): Promise<void> {
   const p = ledgerParams();
   el<HTMLAnchorElement>('export').href = `/api/guard/ledger.csv${p.size > 0 ? `?${p.toString()}` : ''}`;
   p.set('limit', '200');
-  const { events } = await api<{ events: GuardEvent[] }>(`/api/guard/ledger?${p.toString()}`);
-  const rows = events.map((e) => {
-    const tr = eventRow(e);
-    const first = tr.firstElementChild;
-    if (first) first.textContent = dateTime(e.at);
-    return tr;
-  });
+  const page = await api<LedgerPage>(`/api/guard/ledger?${p.toString()}`);
+  ledgerSearch = { params: p, shown: new Map(page.events.map((e) => [e.seq, e])), next: page };
+  paintLedger();
+}
+
+/** "Search older" / "More": the next page, added to the rows shown (a person's row found again is shown once). */
+async function searchOlder(): Promise<void> {
+  const s = ledgerSearch;
+  if (s === null || s.next.nextBefore === null) return;
+  const p = new URLSearchParams(s.params);
+  p.set('before', String(s.next.nextBefore));
+  const page = await api<LedgerPage>(`/api/guard/ledger?${p.toString()}`);
+  if (ledgerSearch !== s) return;
+  for (const e of page.events) s.shown.set(e.seq, e);
+  s.next = page;
+  paintLedger();
+}
+
+function paintLedger(): void {
+  const s = ledgerSearch;
+  if (s === null) return;
+  const rows = [...s.shown.values()]
+    .sort((a, b) => b.seq - a.seq)
+    .map((e) => {
+      const tr = eventRow(e);
+      const first = tr.firstElementChild;
+      if (first) first.textContent = dateTime(e.at);
+      return tr;
+    });
   el('ledger').replaceChildren(...(rows.length > 0 ? rows : [emptyRow()]));
+  const back = s.next.searchedBackTo;
+  el('ledger-more').hidden = s.next.nextBefore === null;
+  el('ledger-searched').replaceChildren(
+    ...(back === null ? [] : [bilingual({ zh: `${textOf(texts, 'namesSearchedBackTo').zh} ${dateTime(back.at)}`, en: `${textOf(texts, 'namesSearchedBackTo').en} ${dateTime(back.at)}` })]),
+  );
+  el('ledger-older').replaceChildren(bilingual(textOf(texts, back === null ? 'moreRows' : 'searchOlder')));
 }
 
 // ---- dialogs: the override and the zone correction are the same kind of form ----
@@ -821,6 +859,7 @@ function setUp(): void {
     ev.preventDefault();
     void search().catch(onFailure);
   });
+  el('ledger-older').addEventListener('click', () => void searchOlder().catch(onFailure));
   for (const id of ['feed-lane', 'feed-outcome']) el(id).addEventListener('change', paintFeed);
 
   api<{ guard: { id: string; name: string }; csrfToken: string }>('/api/guard/session')
