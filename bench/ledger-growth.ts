@@ -22,8 +22,8 @@ import { answeredPassage, toGuardEvent } from '../gateway/http/guard-api.js';
 import { MINE_ENTRANCE } from '../gateway/policy/profiles.js';
 import { DAY_MS } from '../gateway/policy/time.js';
 import { screeningDayOf, screeningReport } from '../gateway/screening/report.js';
-import { DATABASE_FILE, MIGRATIONS, openStore, type LedgerQuery, type SqliteStore } from '../gateway/store/index.js';
-import { FIRST_PASSAGES_SQL, HOURLY_SQL, REPLAY_SQL, VEHICLE_GOODS_SQL, ledgerQuerySql, type QueryParams } from '../gateway/store/ledger.js';
+import { DATABASE_FILE, MIGRATIONS, NAME_SCAN_ROWS, expiryBefore, openStore, type LedgerQuery, type LedgerSearchOptions, type SqliteStore } from '../gateway/store/index.js';
+import { FIRST_PASSAGES_SQL, HOURLY_SQL, REPLAY_SQL, VEHICLE_GOODS_SQL, ledgerQuerySql, searchNamesSql, searchRefsSql, type QueryParams } from '../gateway/store/ledger.js';
 import { pseudonymizer } from '../gateway/telemetry/pseudonym.js';
 import { CANTEEN, FILL_SCHEMA, FILL_SECRET, fillLedger, filledLedger, people, type FillResult } from './ledger-fill.js';
 import { percentile } from './stats.js';
@@ -133,6 +133,26 @@ function guardSearch(s: SqliteStore, q: LedgerQuery): number {
   return s.queryEvents(q).map((e) => toGuardEvent(e, answeredPassage(s, e))).length;
 }
 
+/** The console's search as GET /guard/ledger runs it now: one page of bounded work, each row as the console gets it. */
+function guardPage(s: SqliteStore, q: LedgerQuery, o: LedgerSearchOptions): number {
+  return s.searchEvents(q, o).rows.map((e) => toGuardEvent(e, answeredPassage(s, e))).length;
+}
+
+/** Every page of a search, following nextBefore (the guard clicking "search older" to the end); [pages, rows]. */
+function guardWalk(s: SqliteStore, q: LedgerQuery, o: LedgerSearchOptions, times: number[]): [number, number] {
+  const seen = new Set<number>();
+  let pages = 0;
+  for (let before: number | undefined; ; ) {
+    const t = performance.now();
+    const page = s.searchEvents({ ...q, ...(before === undefined ? {} : { beforeSeq: before }) }, o);
+    times.push(performance.now() - t);
+    pages += 1;
+    for (const r of page.rows) seen.add(r.seq);
+    if (page.nextBefore === null) return [pages, seen.size];
+    before = page.nextBefore;
+  }
+}
+
 /** The CSV export route's loop: pages of 1000 until the rows end. */
 function csvExport(s: SqliteStore, q: LedgerQuery): number {
   let out = csvHeader();
@@ -210,6 +230,13 @@ export async function benchLedgerGrowth(): Promise<void> {
       const firstPageEnd: Record<Side, number> = { empty: 1, full: 1 };
       for (const side of ['empty', 'full'] as const) firstPageEnd[side] = stores[side].queryEvents({ ...day, limit: 200 }).at(-1)?.seq ?? 1;
       const subject = (v: string) => ({ ref: pseudonym(v), name: v });
+      // "Today" is the day after the fill's last: names are searched in the last privacy.personalDataDays (28).
+      const scanRows = Number(process.env.BENCH_NAME_SCAN_ROWS ?? NAME_SCAN_ROWS);
+      const names: LedgerSearchOptions = { namesFrom: expiryBefore(full.to, 28), nameScanRows: scanRows };
+      // A surname many share, one person's full name, and a name nobody has.
+      const frequent = someone.name.slice(0, 1);
+      const rare = someone.name;
+      const nobody = '不在名单';
 
       const cases: Case[] = [
         { name: 'guard search: one day (mid), first 200', target: 100, run: (s) => guardSearch(s, { ...day, limit: 200 }) },
@@ -221,8 +248,14 @@ export async function benchLedgerGrowth(): Promise<void> {
         { name: 'guard search: one day, a name', target: 100, run: (s) => guardSearch(s, { ...day, subjectMatch: subject(someone.name), limit: 200 }) },
         { name: 'guard search: one day, a staff id', target: 100, run: (s) => guardSearch(s, { ...day, subjectMatch: subject(someone.staffId), limit: 200 }) },
         { name: 'guard search: latest 50 (console opens)', target: 100, run: (s) => guardSearch(s, { limit: 50 }) },
-        { name: 'guard search: a staff id, no dates', runs: 3, run: (s) => guardSearch(s, { subjectMatch: subject(someone.staffId), limit: 200 }) },
-        { name: 'guard search: a name in no row, no dates', runs: 1, run: (s) => guardSearch(s, { subjectMatch: subject('不在名单'), limit: 200 }) },
+        { name: 'guard search: a staff id, no dates (old full scan)', runs: 1, run: (s) => guardSearch(s, { subjectMatch: subject(someone.staffId), limit: 200 }) },
+        { name: 'guard search: a name in no row, no dates (old)', runs: 1, run: (s) => guardSearch(s, { subjectMatch: subject(nobody), limit: 200 }) },
+        { name: `guard page, no dates: a staff id`, target: 100, run: (s) => guardPage(s, { subjectMatch: subject(someone.staffId), limit: 200 }, names) },
+        { name: `guard page, no dates: a surname (${frequent}, frequent)`, target: 100, run: (s) => guardPage(s, { subjectMatch: subject(frequent), limit: 200 }, names) },
+        { name: `guard page, no dates: a full name (rare)`, target: 100, run: (s) => guardPage(s, { subjectMatch: subject(rare), limit: 200 }, names) },
+        { name: 'guard page, no dates: a name in no row', target: 100, run: (s) => guardPage(s, { subjectMatch: subject(nobody), limit: 200 }, names) },
+        { name: 'guard page, no dates: no row, 10th "search older"', target: 100, run: (s) => guardPage(s, { subjectMatch: subject(nobody), limit: 200, beforeSeq: Math.max(1, s.lastSeq() - 10 * scanRows) }, names) },
+        { name: 'guard page: 40 days, a full name (budgeted)', target: 100, run: (s) => guardPage(s, { subjectMatch: subject(rare), from: full.to - 40 * DAY_MS, to: full.to, limit: 200 }, names) },
         { name: 'guard CSV export: one day (all rows)', runs: 3, run: (s) => csvExport(s, day) },
         { name: "today's counts (/guard/stats, one day by hour)", target: 100, run: (s) => s.ledgerHourly(day.from, day.to) },
         { name: 'expected visitor: arrived today? (/guard/expected)', target: 100, run: (s) => s.queryEvents({ subjectRef: someone.ref, outcome: 'admit', ...day, limit: 1 }) },
@@ -239,6 +272,17 @@ export async function benchLedgerGrowth(): Promise<void> {
       console.log(`\nreads (ms; ${REPEAT} runs a side unless fewer, alternating; mid day ${new Date(mid).toISOString().slice(0, 10)}):`);
       console.log(`${'what'.padEnd(52)} ${'empty'.padStart(8)} ${'full p50'.padStart(8)} ${'max'.padStart(8)} ${'1st'.padStart(8)} runs  target`);
       for (const c of [...cases, ...perPassage]) printCase(c, timeCase(c, stores));
+
+      // The guard clicking "search older" until names were searched through the whole personal-data window.
+      for (const [what, v] of [['a name in no row', nobody], ['a full name (rare)', rare]] as const) {
+        const times: number[] = [];
+        const t = performance.now();
+        const [pages, rows] = guardWalk(stores.full, { subjectMatch: subject(v), limit: 200 }, names, times);
+        const sorted = [...times].sort((a, b) => a - b);
+        console.log(
+          `guard walk, no dates, ${what}: ${pages} requests (${scanRows.toLocaleString('en')} rows each for names), ${rows} rows, ${((performance.now() - t) / 1000).toFixed(1)} s in all; per request p50 ${ms(percentile(sorted, 50))} max ${ms(sorted.at(-1) ?? Number.NaN)} ms`,
+        );
+      }
 
       const decide = await decideLatencies(stores);
       const s = (xs: number[]) => [...xs].sort((a, b) => a - b);
@@ -263,7 +307,9 @@ export async function benchLedgerGrowth(): Promise<void> {
       ['guard search: one day, refused', guard({ from: 1, to: 2, outcome: 'refuse' })],
       ['guard search: one day, staff badges', guard({ from: 1, to: 2, credential: 'x' })],
       ['guard search: one day, name or id', guard({ from: 1, to: 2, matchRef: 'x', matchName: 'y' })],
-      ['guard search: name or id, no dates', guard({ matchRef: 'x', matchName: 'y' })],
+      ['guard search: name or id, no dates (old)', guard({ matchRef: 'x', matchName: 'y' })],
+      ['guard page: names, a window of rows', searchNamesSql('')],
+      ['guard page: the pseudonym, whole ledger', searchRefsSql('')],
       ['expected visitor', guard({ subjectRef: 'x', outcome: 'admit', from: 1, to: 2 })],
       ["today's counts", HOURLY_SQL],
       ['daily screening (first passages)', FIRST_PASSAGES_SQL],

@@ -114,6 +114,18 @@ export interface LedgerSearchPage {
   searchedBackTo: { seq: number; at: number } | null;
 }
 
+/** The name part of search(): a rowid range read backwards (NOT INDEXED: an index on `at` would read further). */
+export function searchNamesSql(filters: string): string {
+  const extra = filters.length > 0 ? ` AND ${filters}` : '';
+  return `SELECT seq FROM ledger NOT INDEXED WHERE seq >= @lo AND seq < @hi AND instr(subject_name, @matchName) > 0 AND at >= @namesFrom${extra} ORDER BY seq DESC LIMIT @limit`;
+}
+
+/** The pseudonym part of search(): its index, over the whole ledger. */
+export function searchRefsSql(filters: string): string {
+  const extra = filters.length > 0 ? ` AND ${filters}` : '';
+  return `SELECT seq FROM ledger INDEXED BY ledger_subject_ref WHERE subject_ref = @matchRef AND seq < @top${extra} ORDER BY seq DESC LIMIT @limit`;
+}
+
 export interface LedgerRoomOptions {
   file: string;
   outbox: OutboxRoom;
@@ -286,16 +298,7 @@ export class LedgerRoom {
     const key = filters.sql;
     let stmts = s.byShape.get(key);
     if (stmts === undefined) {
-      const extra = filters.sql.length > 0 ? ` AND ${filters.sql}` : '';
-      stmts = {
-        // NOT INDEXED: the rowid range is the bound; an index on `at` would read further.
-        names: this.#db.prepare(
-          `SELECT seq FROM ledger NOT INDEXED WHERE seq >= @lo AND seq < @hi AND instr(subject_name, @matchName) > 0 AND at >= @namesFrom${extra} ORDER BY seq DESC LIMIT @limit`,
-        ),
-        refs: this.#db.prepare(
-          `SELECT seq FROM ledger INDEXED BY ledger_subject_ref WHERE subject_ref = @matchRef AND seq < @top${extra} ORDER BY seq DESC LIMIT @limit`,
-        ),
-      };
+      stmts = { names: this.#db.prepare(searchNamesSql(filters.sql)), refs: this.#db.prepare(searchRefsSql(filters.sql)) };
       s.byShape.set(key, stmts);
     }
     const seqs = new Set<number>();
