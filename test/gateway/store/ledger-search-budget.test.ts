@@ -3,11 +3,16 @@
 // matches over the whole ledger on its index. Walking the pages gives what a full scan gives.
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_FILE, openStore, type LedgerQuery, type LedgerSearchOptions, type SqliteStore } from '../../../gateway/store/index.js';
 import { closeAndRemove, entry, freshDir, track } from './helpers.js';
 
-afterEach(closeAndRemove);
+// One ledger for every test (they only read it): 2000 appends are slow on a loaded machine.
+let filled: { dir: string; store: SqliteStore };
+beforeAll(() => {
+  filled = fill();
+}, 120_000);
+afterAll(closeAndRemove);
 
 const DAY = 86_400_000;
 const T0 = 1_764_806_400_000;
@@ -68,7 +73,7 @@ function walk(store: SqliteStore, q: LedgerQuery, o = OPTS) {
 
 describe('the guard search of a name or id without dates', () => {
   it('finds a name older than one request reads by continuing from where names were searched back to ("search older")', () => {
-    const { store } = fill();
+    const { store } = filled;
     const first = store.searchEvents({ subjectMatch: { ref: 'p1_none', name: '欧阳' }, limit: 50 }, OPTS);
     expect(first.rows).toEqual([]);
     // 100 rows back from the newest (seq 2000): names searched in seqs 1901-2000.
@@ -86,7 +91,7 @@ describe('the guard search of a name or id without dates', () => {
   });
 
   it("finds a staff id's rows anywhere in the ledger in one request, on the pseudonym's index", () => {
-    const { store } = fill();
+    const { store } = filled;
     const page = store.searchEvents({ subjectMatch: { ref: 'p1_old', name: 'W-0001' }, limit: 50 }, OPTS);
     expect(page.rows.map((r) => r.id)).toEqual(['budget-15', 'budget-10', 'budget-5']);
     // The name was searched in the last 100 rows only: the page says so and continues there.
@@ -95,7 +100,7 @@ describe('the guard search of a name or id without dates', () => {
   });
 
   it('walks to exactly the rows of a full scan, in order, for a frequent name, a rare one, none, an id, and with filters', () => {
-    const { dir, store } = fill();
+    const { dir, store } = filled;
     const queries: LedgerQuery[] = [
       { subjectMatch: { ref: 'p1_none', name: '工人3号' }, limit: 7 },
       { subjectMatch: { ref: 'p1_none', name: '工人1' }, limit: 200 },
@@ -120,7 +125,7 @@ describe('the guard search of a name or id without dates', () => {
   });
 
   it('searches a range of at most one request of rows whole, as the plain search does', () => {
-    const { store } = fill();
+    const { store } = filled;
     const q: LedgerQuery = { subjectMatch: { ref: 'p1_none', name: '工人8号' }, from: T0 + 30 * DAY, to: T0 + 31 * DAY, limit: 100 };
     const page = store.searchEvents(q, OPTS);
     expect(page.searchedBackTo).toBeNull();
@@ -129,7 +134,7 @@ describe('the guard search of a name or id without dates', () => {
   });
 
   it('refuses a budget that is not a whole number of rows', () => {
-    const { store } = fill();
+    const { store } = filled;
     expect(() => store.searchEvents({ subjectMatch: { ref: 'x', name: 'y' } }, { namesFrom: NAMES_FROM, nameScanRows: 0 })).toThrow(/STORE_INVALID_QUERY.*nameScanRows/);
   });
 });
