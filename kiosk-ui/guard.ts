@@ -701,6 +701,14 @@ interface LedgerPage {
   searchedBackTo: { seq: number; at: string } | null;
 }
 
+/**
+ * Requests one search or "search older" makes at most while it finds nothing new. Each is
+ * a bounded amount of work on the gateway (a name is searched in a window of rows per
+ * request) and the lanes' passages go between them, so a click reaches further back
+ * without holding a lane.
+ */
+const AUTO_REQUESTS = 8;
+
 /** The search on screen: its parameters, the rows shown by seq, and where the next request starts. */
 let ledgerSearch: { params: URLSearchParams; shown: Map<number, GuardEvent>; next: LedgerPage } | null = null;
 
@@ -709,21 +717,27 @@ async function search(): Promise<void> {
   el<HTMLAnchorElement>('export').href = `/api/guard/ledger.csv${p.size > 0 ? `?${p.toString()}` : ''}`;
   p.set('limit', '200');
   const page = await api<LedgerPage>(`/api/guard/ledger?${p.toString()}`);
-  ledgerSearch = { params: p, shown: new Map(page.events.map((e) => [e.seq, e])), next: page };
+  const s = { params: p, shown: new Map(page.events.map((e) => [e.seq, e])), next: page };
+  ledgerSearch = s;
   paintLedger();
+  if (page.events.length === 0 && page.searchedBackTo !== null) await searchOlder(AUTO_REQUESTS - 1);
 }
 
 /** "Search older" / "More": the next page, added to the rows shown (a person's row found again is shown once). */
-async function searchOlder(): Promise<void> {
+async function searchOlder(requests = AUTO_REQUESTS): Promise<void> {
   const s = ledgerSearch;
-  if (s === null || s.next.nextBefore === null) return;
-  const p = new URLSearchParams(s.params);
-  p.set('before', String(s.next.nextBefore));
-  const page = await api<LedgerPage>(`/api/guard/ledger?${p.toString()}`);
-  if (ledgerSearch !== s) return;
-  for (const e of page.events) s.shown.set(e.seq, e);
-  s.next = page;
-  paintLedger();
+  for (let i = 0; s !== null && i < requests && s.next.nextBefore !== null; i++) {
+    const p = new URLSearchParams(s.params);
+    p.set('before', String(s.next.nextBefore));
+    const page = await api<LedgerPage>(`/api/guard/ledger?${p.toString()}`);
+    if (ledgerSearch !== s) return;
+    const before = s.shown.size;
+    for (const e of page.events) s.shown.set(e.seq, e);
+    s.next = page;
+    paintLedger();
+    // Found something, or plain paging ("More"): one request per click.
+    if (s.shown.size > before || page.searchedBackTo === null) return;
+  }
 }
 
 function paintLedger(): void {

@@ -86,11 +86,12 @@ export function ledgerQuerySql(columns: string, params: QueryParams): string {
 /**
  * Rows the name part of a date-less "who" search reads per request, at most. A name is
  * matched as a substring, which no index serves, so the rows are read backwards from the
- * page's start; NAME_SCAN_ROWS keeps one request at about 50 ms of SQLite work on a
- * 10 M-row ledger (bench/ledger-growth.ts), and the page says how far back names were
- * searched so the console can continue from there.
+ * page's start; NAME_SCAN_ROWS keeps one request under 100 ms of SQLite work on a
+ * 10 M-row ledger (bench/ledger-growth.ts): 30 000 rows took 8–40 ms with the pages in
+ * memory and up to 80 ms from disk (60 000: up to 160 ms); the page says how far back names
+ * were searched so the console can continue from there.
  */
-export const NAME_SCAN_ROWS = 60_000;
+export const NAME_SCAN_ROWS = 30_000;
 
 /** What the guard search's paged form needs beyond the filters. */
 export interface LedgerSearchOptions {
