@@ -255,6 +255,7 @@ export async function benchLedgerGrowth(): Promise<void> {
         { name: `guard page, no dates: a full name (rare)`, target: 100, run: (s) => guardPage(s, { subjectMatch: subject(rare), limit: 200 }, names) },
         { name: 'guard page, no dates: a name in no row', target: 100, run: (s) => guardPage(s, { subjectMatch: subject(nobody), limit: 200 }, names) },
         { name: 'guard page, no dates: no row, 10th "search older"', target: 100, run: (s) => guardPage(s, { subjectMatch: subject(nobody), limit: 200, beforeSeq: Math.max(1, s.lastSeq() - 10 * scanRows) }, names) },
+        { name: 'guard page: one day, a name (whole)', target: 100, run: (s) => guardPage(s, { ...day, subjectMatch: subject(someone.name), limit: 200 }, names) },
         { name: 'guard page: 40 days, a full name (budgeted)', target: 100, run: (s) => guardPage(s, { subjectMatch: subject(rare), from: full.to - 40 * DAY_MS, to: full.to, limit: 200 }, names) },
         { name: 'guard CSV export: one day (all rows)', runs: 3, run: (s) => csvExport(s, day) },
         { name: "today's counts (/guard/stats, one day by hour)", target: 100, run: (s) => s.ledgerHourly(day.from, day.to) },

@@ -28,4 +28,4 @@ export {
 export { RetentionRoom, expiryBefore, localDate, type CheckpointBody, type CutStatement, type HealthPurge, type Step } from './retention.js';
 export { GATEWAY_KEY_FILE, loadOrCreateGatewayKey, verifyGatewaySignature, type GatewayKey } from './gateway-key.js';
 export { BOUND_PAGES, type WalCheckpointStats } from './wal-checkpointer.js';
-export { NAME_SCAN_ROWS, type LedgerSearchOptions, type LedgerSearchPage } from './ledger.js';
+export { NAME_SCAN_ROWS, RANGE_WHOLE_ROWS, type LedgerSearchOptions, type LedgerSearchPage } from './ledger.js';

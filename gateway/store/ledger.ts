@@ -93,12 +93,20 @@ export function ledgerQuerySql(columns: string, params: QueryParams): string {
  */
 export const NAME_SCAN_ROWS = 30_000;
 
+/**
+ * A date range of at most this many rows is searched whole in one request, as query()
+ * does: a day of a large mine (60 000 rows) took 25–55 ms on a 10 M-row ledger.
+ */
+export const RANGE_WHOLE_ROWS = 100_000;
+
 /** What the guard search's paged form needs beyond the filters. */
 export interface LedgerSearchOptions {
   /** Epoch ms: rows older than this have no name any more (privacy.personalDataDays), so names are not searched there. */
   namesFrom: number;
   /** Rows the name part reads per request at most (default NAME_SCAN_ROWS). */
   nameScanRows?: number;
+  /** A date range of at most this many rows is searched whole (default RANGE_WHOLE_ROWS). */
+  wholeRangeRows?: number;
 }
 
 /** One page of the guard search. */
@@ -264,7 +272,7 @@ export class LedgerRoom {
    * whole ledger, but the name (a substring, no index) only in the rows of the personal-data
    * window, and at most `nameScanRows` of them per page, backwards from the page's start;
    * the page then says how far back names were searched (searchedBackTo) and nextBefore
-   * continues from there. A date range of at most `nameScanRows` rows is searched whole, as
+   * continues from there. A date range of at most `wholeRangeRows` rows is searched whole, as
    * query() does (the `at` index bounds the work).
    */
   search(q: LedgerQuery, o: LedgerSearchOptions): LedgerSearchPage {
@@ -272,6 +280,8 @@ export class LedgerRoom {
     if (!Number.isFinite(o.namesFrom)) throw invalidQuery('search namesFrom', o.namesFrom, 'epoch milliseconds');
     const budget = o.nameScanRows ?? NAME_SCAN_ROWS;
     if (!Number.isSafeInteger(budget) || budget < 1) throw invalidQuery('search nameScanRows', budget, 'a whole number ≥ 1');
+    const wholeRange = o.wholeRangeRows ?? RANGE_WHOLE_ROWS;
+    if (!Number.isSafeInteger(wholeRange) || wholeRange < 0) throw invalidQuery('search wholeRangeRows', wholeRange, 'a whole number ≥ 0');
     const whole = (): LedgerSearchPage => {
       const rows = this.query(q);
       const last = rows.at(-1);
@@ -287,7 +297,7 @@ export class LedgerRoom {
     const hi = Math.min(top, toSeq ?? top);
     if (p.from !== undefined) {
       const fromSeq = firstAt(p.from) ?? hi;
-      if (hi - fromSeq <= budget) return whole();
+      if (hi - fromSeq <= wholeRange) return whole();
     }
     const namesFrom = Math.max(o.namesFrom, p.from ?? Number.NEGATIVE_INFINITY);
     const nameStart = firstAt(namesFrom);
