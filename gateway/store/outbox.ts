@@ -34,8 +34,9 @@ export class OutboxRoom {
     const markRange = db.prepare<[number, number, number]>('UPDATE outbox SET delivered_at = ? WHERE id BETWEEN ? AND ? AND delivered_at IS NULL');
     const markMany = db.transaction((ids: readonly number[]) => {
       const at = this.#now();
-      // PUBACKs come in order: one statement per run of consecutive ids instead of one
-      // per id. A run holds acknowledged ids only, so nothing else is marked.
+      // One statement per run of consecutive ids instead of one per id. A run holds
+      // acknowledged ids only, so nothing else is marked. A broker acknowledges QoS 1 in
+      // publish order, so the ids come sorted (checked: sorting 2048 costs more).
       const sorted = isAscending(ids) ? ids : [...ids].sort((a, b) => a - b);
       let lo = sorted[0]!;
       let hi = lo;

@@ -137,7 +137,6 @@ interface Session {
   connectedAt: number;
 }
 
-
 /** The flag's two endings, made once instead of once per row. */
 const HISTORICAL_TRUE = ',"historical":true}';
 const HISTORICAL_FALSE = ',"historical":false}';
