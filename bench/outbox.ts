@@ -22,6 +22,7 @@ const N = Number(process.env.BENCH_OUTBOX_N ?? 100_000);
 const URL = process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 /** Gateway drains and same-window raw loops, interleaved (BENCH_OUTBOX_ROUNDS). */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_OUTBOX_ROUNDS ?? 3));
+const CHECKPOINT_WORKER = process.env.BENCH_CHECKPOINT_WORKER !== 'off';
 
 /** Elapsed ms and this process's CPU µs (user + system) per message of one run. */
 interface Run {
@@ -35,7 +36,9 @@ const cpuSince = (start: NodeJS.CpuUsage, n: number): number => {
 };
 
 async function drainWithLink(dir: string, prefix: string, n = N): Promise<Run & { payloads: { topic: string; payload: string }[] }> {
-  const store = openStore(dir);
+  // As the gateway runs it: WAL checkpoints in a worker thread, not inside the drain's
+  // commits (BENCH_CHECKPOINT_WORKER=off: inside them, on the event loop).
+  const store = openStore(dir, { checkpointWorker: CHECKPOINT_WORKER });
   const topics = topicsFor({ prefix, site: 'bench', checkpoint: 'gate-1' });
   const toOutbox = decisionOutbox(store, topics, { site: 'bench', checkpoint: 'gate-1' });
   const t = Date.UTC(2022, 11, 5);
