@@ -32,24 +32,39 @@ export class OutboxRoom {
     this.#depth = db.prepare('SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL');
     this.#prune = db.prepare('DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?');
     const markRange = db.prepare<[number, number, number]>('UPDATE outbox SET delivered_at = ? WHERE id BETWEEN ? AND ? AND delivered_at IS NULL');
-    this.#markMany = db.transaction((ids: readonly number[]) => {
+    const markMany = db.transaction((ids: readonly number[]) => {
       const at = this.#now();
-      // PUBACKs come mostly in order: one statement per run of consecutive ids instead
-      // of one per id. A run holds acknowledged ids only, so nothing else is marked.
-      const sorted = [...ids].sort((a, b) => a - b);
-      let lo = sorted[0];
+      // One statement per run of consecutive ids instead of one per id. A run holds
+      // acknowledged ids only, so nothing else is marked. A broker acknowledges QoS 1 in
+      // publish order, so the ids come sorted (checked: sorting 2048 costs more).
+      const sorted = isAscending(ids) ? ids : [...ids].sort((a, b) => a - b);
+      let lo = sorted[0]!;
       let hi = lo;
-      for (let i = 1; i <= sorted.length; i++) {
-        const id = sorted[i];
-        if (id !== undefined && hi !== undefined && (id === hi || id === hi + 1)) {
+      for (let i = 1; i < sorted.length; i++) {
+        const id = sorted[i]!;
+        if (id === hi || id === hi + 1) {
           hi = id;
           continue;
         }
-        if (lo !== undefined && hi !== undefined) markRange.run(at, lo, hi);
+        markRange.run(at, lo, hi);
         lo = id;
         hi = id;
       }
+      markRange.run(at, lo, hi);
     });
+    this.#markMany = (ids) => {
+      // A WAL commit without its own fsync (retention's steps do the same): the next
+      // decision's commit makes it durable. A power cut may lose the marks, never a row:
+      // the rows are sent again (duplicates, which the office drops by event id). The
+      // drain thus never holds the event loop in an fsync per chunk of PUBACKs.
+      const level = Number(db.pragma('synchronous', { simple: true }));
+      db.pragma('synchronous = NORMAL');
+      try {
+        markMany(ids);
+      } finally {
+        db.pragma(`synchronous = ${level}`);
+      }
+    };
   }
 
   /**
@@ -107,4 +122,9 @@ export class OutboxRoom {
     if (!Number.isFinite(deliveredBefore)) throw invalidQuery('outboxPrune deliveredBefore', deliveredBefore, 'epoch milliseconds');
     return this.#prune.run(deliveredBefore).changes;
   }
+}
+
+function isAscending(ids: readonly number[]): boolean {
+  for (let i = 1; i < ids.length; i++) if (ids[i]! < ids[i - 1]!) return false;
+  return true;
 }

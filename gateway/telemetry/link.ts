@@ -137,8 +137,9 @@ interface Session {
   connectedAt: number;
 }
 
-/** Topics whose JSON payloads get the `historical` flag at publish time. */
-const FLAGGED = (topics: CheckpointTopics): Set<string> => new Set([topics.events, topics.alerts]);
+/** The flag's two endings, made once instead of once per row. */
+const HISTORICAL_TRUE = ',"historical":true}';
+const HISTORICAL_FALSE = ',"historical":false}';
 
 /** Publish options by QoS, shared by every row (mqtt.js copies them, never changes them). */
 const PUBLISH_OPTIONS = [{ qos: 0 }, { qos: 1 }] as const;
@@ -181,11 +182,14 @@ export class MqttLink {
   #flushTimer: NodeJS.Timeout | null = null;
   #pumpScheduled = false;
   #afterSendScheduled = false;
-  readonly #flagged: Set<string>;
+  /** Topics whose JSON payloads get the `historical` flag at publish time. */
+  readonly #events: string;
+  readonly #alerts: string;
 
   constructor(options: MqttLinkOptions) {
     this.#o = options;
-    this.#flagged = FLAGGED(options.topics);
+    this.#events = options.topics.events;
+    this.#alerts = options.topics.alerts;
     this.#status = { state: 'disconnected', url: redactUrl(options.url), embedded: options.embedded ?? false, since: options.now() };
   }
 
@@ -467,8 +471,11 @@ export class MqttLink {
     s.inFlight += 1;
     // `historical`: the row was written before this connection came up, i.e. it waited
     // out an outage or a restart. Decided here because only the link knows.
-    const payload = this.#flagged.has(row.topic) && row.payload.endsWith('}')
-      ? `${row.payload.slice(0, -1)},"historical":${row.createdAt < s.connectedAt}}`
+    // Two string comparisons, not a Set: a row's topic is a fresh string from SQLite, and
+    // a Set lookup would hash it for every row.
+    const topic = row.topic;
+    const payload = (topic === this.#events || topic === this.#alerts) && row.payload.endsWith('}')
+      ? row.payload.slice(0, -1) + (row.createdAt < s.connectedAt ? HISTORICAL_TRUE : HISTORICAL_FALSE)
       : row.payload;
     s.client.publish(row.topic, payload, PUBLISH_OPTIONS[row.qos], (err) => {
       if (s.live) s.inFlight -= 1;

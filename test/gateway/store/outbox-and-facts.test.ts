@@ -34,6 +34,31 @@ describe('outbox', () => {
     expect(store.outboxPending(10).map((r) => r.createdAt)).toEqual([100, 100]);
   });
 
+  it('markDeliveredMany marks exactly the ids given, in any order, and leaves the rest pending', () => {
+    const c = clock(100);
+    const store = track(openStore(freshDir(), { now: c.now }));
+    for (let i = 0; i < 10; i++) store.appendDecision(entry(), toEventsTopic);
+    c.set(200);
+    // Two runs (2–4, 7–8), a lone id, a repeat, out of order, an unknown id.
+    store.markDeliveredMany([8, 3, 2, 10, 4, 7, 3, 999]);
+    expect(store.outboxPending(20).map((r) => r.id)).toEqual([1, 5, 6, 9]);
+    expect(store.outboxDepth()).toBe(4);
+    store.markDeliveredMany([]);
+    store.markDeliveredMany([1, 5, 6]);
+    expect(store.outboxPending(20).map((r) => r.id)).toEqual([9]);
+    // Marked at the clock's time: retention's purge goes by it.
+    expect(store.outboxPrune(199)).toBe(0);
+    expect(store.outboxPrune(201)).toBe(9);
+  });
+
+  it('markDeliveredMany leaves the connection at synchronous FULL for the decisions', () => {
+    const store = track(openStore(freshDir()));
+    store.appendDecision(entry(), toEventsTopic);
+    store.markDeliveredMany([1]);
+    expect(store.settings().synchronous).toBe(2);
+    expect(store.outboxDepth()).toBe(0);
+  });
+
   it('prunes only delivered rows older than the cut-off, and ids keep increasing afterwards', () => {
     const c = clock(100);
     const store = track(openStore(freshDir(), { now: c.now }));

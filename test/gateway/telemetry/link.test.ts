@@ -107,6 +107,65 @@ describe('MqttLink against Mosquitto', () => {
     await waitFor('outbox depth 0', () => store.outboxDepth() === 0);
   });
 
+  it('marks a row delivered only once its PUBACK has arrived', async () => {
+    const proxy = await tcpProxy(cleanup, 1883);
+    const sub = await subscribe(cleanup, SHARED_BROKER, [topics.events]);
+    const marked: number[] = [];
+    const outbox = {
+      outboxPending: (limit: number, afterId?: number) => store.outboxPending(limit, afterId),
+      markDelivered: (id: number) => store.markDelivered(id),
+      markDeliveredMany: (ids: readonly number[]) => {
+        marked.push(...ids);
+        store.markDeliveredMany?.(ids);
+      },
+      outboxDepth: () => store.outboxDepth(),
+    };
+    const { link } = startLink({ url: `mqtt://127.0.0.1:${proxy.port}`, maxInFlight: 8, outbox });
+    await waitFor('link connected', () => link.status().state === 'connected');
+    proxy.holdReplies();
+    const written = writeRows(store, topics, 50);
+    link.notify();
+    await waitFor('the first window reached the subscriber', () => sub.events().length >= 8);
+    // Sent and received by the broker, but no PUBACK reached the link: nothing marked,
+    // also not by the flush when the connection drops.
+    expect(marked).toEqual([]);
+    proxy.drop();
+    await waitFor('outbox depth 0', () => store.outboxDepth() === 0);
+    expect([...new Set(marked)].sort((a, b) => a - b)).toHaveLength(written.length);
+  });
+
+  it('sends again, after a crash between the PUBACKs and the commit of their marks, every row it had sent', async () => {
+    const sub = await subscribe(cleanup, SHARED_BROKER, [topics.events]);
+    const written = writeRows(store, topics, 300);
+    // Every copy received, repeats included (events() drops repeats).
+    const sent = (): string[] =>
+      sub.messages.filter((m) => m.topic === topics.events).map((m) => (JSON.parse(m.payload) as { id: string }).id);
+    // The first process acknowledges rows in memory but dies before the marks commit:
+    // its store never sees them.
+    let acked = 0;
+    const crashing = {
+      outboxPending: (limit: number, afterId?: number) => store.outboxPending(limit, afterId),
+      markDelivered: () => undefined,
+      markDeliveredMany: (ids: readonly number[]) => {
+        acked += ids.length;
+      },
+      outboxDepth: () => store.outboxDepth(),
+    };
+    const first = startLink({ outbox: crashing });
+    await waitFor('all 300 received and acknowledged once', () => sub.events().length >= 300 && acked >= 300);
+    await first.link.stop();
+    expect(store.outboxDepth()).toBe(300);
+
+    const { link } = startLink();
+    await waitFor('outbox depth 0', () => store.outboxDepth() === 0);
+    await waitFor('600 copies received', () => sent().length >= 600);
+    const ids = sent();
+    expect(ids).toHaveLength(600);
+    expect(ids.slice(0, 300)).toEqual(written.map((r) => r.id));
+    expect(ids.slice(300)).toEqual(written.map((r) => r.id));
+    expect(link.outboxDepth()).toBe(0);
+  });
+
   it('the last will publishes a retained offline when the connection is cut without a DISCONNECT', async () => {
     // The link dials a relay; cutting the relay resets the broker-side socket, which is
     // what the broker sees when a gateway loses power or its network.
