@@ -88,6 +88,8 @@ export const PASSAGE_AFTER_ADMISSION_MS = 15_000;
 export const VEHICLE_DRIVER_WINDOW_MS = 60_000;
 
 const NO_FACTS: LocalFacts = { watchlist: [], approvals: [], riskAreas: [] };
+/** What #downDevices returns while every device is up (never written to). */
+const NONE_DOWN: readonly never[] = Object.freeze([]);
 const DEVICE_DOWN_CODES = {
   scanner: 'DEVICE_DOWN_SCANNER',
   thermometer: 'DEVICE_DOWN_THERMOMETER',
@@ -292,13 +294,21 @@ export class Lane implements LaneHandle {
    * The devices without which nobody may pass (a passage sensor is not one of them, nor
    * the thermometer when the lane checks no health).
    */
-  #downDevices(): (keyof typeof DEVICE_DOWN_CODES)[] {
+  #downDevices(): readonly (keyof typeof DEVICE_DOWN_CODES)[] {
+    // Checked up to three times a decision: nothing is allocated when every device is up.
+    if (!this.#anyDown()) return NONE_DOWN;
     const devices = this.#deps.devices;
     const needed = (Object.keys(DEVICE_DOWN_CODES) as (keyof typeof DEVICE_DOWN_CODES)[]).filter((k) => k !== 'thermometer' || this.#healthChecks());
     return needed.filter((k) => devices[k].status.state !== 'connected');
   }
 
-  #deviceDownDecision(down: (keyof typeof DEVICE_DOWN_CODES)[]): Decision {
+  /** True when a device #downDevices would name is not connected. */
+  #anyDown(): boolean {
+    const { scanner, thermometer, relay } = this.#deps.devices;
+    return scanner.status.state !== 'connected' || relay.status.state !== 'connected' || (thermometer.status.state !== 'connected' && this.#healthChecks());
+  }
+
+  #deviceDownDecision(down: readonly (keyof typeof DEVICE_DOWN_CODES)[]): Decision {
     return {
       outcome: 'refer',
       reasons: down.map((d) => reason(DEVICE_DOWN_CODES[d])),
@@ -465,7 +475,10 @@ export class Lane implements LaneHandle {
       if (zone && verdict.outcome !== 'measure') verdict = applyZone(verdict, zone, input.now);
       // Kept with the row so policy replay can re-decide it under another profile.
       const id = this.#deps.policyId?.();
-      evaluated = { profile: id?.name ?? input.profile.name, profileHash: id?.hash ?? null, facts: { ...evaluatedFacts(input), ...(zone ? { zone } : {}) } };
+      // evaluatedFacts makes a fresh object: the zone goes on it rather than on a copy.
+      const kept = evaluatedFacts(input);
+      if (zone) kept.zone = zone;
+      evaluated = { profile: id?.name ?? input.profile.name, profileHash: id?.hash ?? null, facts: kept };
       // An admission on a visitor approval uses it up by one and names who signed it.
       const approval = verdict.outcome === 'admit' && credential.ok ? approvalInUse(credential.subject.category, input.facts, input.profile, input.now) : null;
       if (approval !== null) Object.assign(evaluated, { approver: approval.approver, approvalKey: approval.key });
