@@ -72,6 +72,20 @@ function decodeJsonSegment(segment: string, name: string): Record<string, unknow
   return isRecord(value) ? value : `${name} is not a JSON object`;
 }
 
+/**
+ * The last header segment decoded and what it decoded to: the passes of an issuer key all
+ * carry the very same header (alg, kid, typ), so a run of them decodes it once. Frozen, as
+ * it is handed out again; only read.
+ */
+let lastHeader: { segment: string; value: Record<string, unknown> | string } | null = null;
+
+function decodeHeader(segment: string): Record<string, unknown> | string {
+  if (lastHeader !== null && lastHeader.segment === segment) return lastHeader.value;
+  const value = decodeJsonSegment(segment, 'header');
+  lastHeader = { segment, value: typeof value === 'string' ? value : Object.freeze(value) };
+  return lastHeader.value;
+}
+
 /** Keeps details short and free of control characters when they quote a value from the token. */
 function quote(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
@@ -152,7 +166,7 @@ async function verify(token: string, trust: TrustList, now: number, maxLifetimeH
   const [headerSegment = '', payloadSegment = ''] = segments;
 
   // 2. Protected header: only EdDSA, a kid, no extensions.
-  const header = decodeJsonSegment(headerSegment, 'header');
+  const header = decodeHeader(headerSegment);
   if (typeof header === 'string') return fail('PASS_MALFORMED', header);
   if (header.alg !== PASS_ALGORITHM) {
     return fail('PASS_MALFORMED', `header alg ${quote(header.alg)} is not accepted; expected "${PASS_ALGORITHM}"`);
