@@ -84,6 +84,9 @@ interface Passage {
  */
 export const PASSAGE_AFTER_ADMISSION_MS = 15_000;
 
+/** Subjects whose pseudonym a lane remembers (a day's people at a large site; ~100 bytes each). */
+export const PSEUDONYM_MEMORY = 4096;
+
 /** Default wait for the driver's pass after a vehicle pass: one minute. */
 export const VEHICLE_DRIVER_WINDOW_MS = 60_000;
 
@@ -118,6 +121,8 @@ export class Lane implements LaneHandle {
   readonly #unsubscribe: (() => void)[] = [];
   /** When each admission the passage sensor has not yet seen go through was recorded. */
   #admitted: number[] = [];
+  /** Subject id → keyed pseudonym, for #pseudonym. */
+  readonly #pseudonyms = new Map<string, string>();
 
   constructor(deps: LaneDeps) {
     this.#deps = deps;
@@ -282,6 +287,21 @@ export class Lane implements LaneHandle {
     } catch (err) {
       this.#deps.logger.error({ err, kind, event: eventId }, 'lane alert could not be stored');
     }
+  }
+
+  /**
+   * The subject's keyed pseudonym, remembered: one HMAC per person, not one or two per
+   * passage (a zone lane asks before and after the decision). The key never changes under
+   * a lane; the memory is bounded by starting afresh when it is full.
+   */
+  #pseudonym(subjectId: string): string {
+    let ref = this.#pseudonyms.get(subjectId);
+    if (ref === undefined) {
+      ref = this.#deps.pseudonym(subjectId);
+      if (this.#pseudonyms.size >= PSEUDONYM_MEMORY) this.#pseudonyms.clear();
+      this.#pseudonyms.set(subjectId, ref);
+    }
+    return ref;
   }
 
   #listen(device: NodeJS.EventEmitter, event: string, handler: (...args: never[]) => void): void {
@@ -471,7 +491,7 @@ export class Lane implements LaneHandle {
       };
       verdict = decide(input);
       // A zone (seat limit, anti-passback) may hold an admission decide() gave.
-      const zone = verdict.outcome === 'measure' ? undefined : this.#deps.zone?.at(credential.ok ? this.#deps.pseudonym(credential.subject.id) : null);
+      const zone = verdict.outcome === 'measure' ? undefined : this.#deps.zone?.at(credential.ok ? this.#pseudonym(credential.subject.id) : null);
       if (zone && verdict.outcome !== 'measure') verdict = applyZone(verdict, zone, input.now);
       // Kept with the row so policy replay can re-decide it under another profile.
       const id = this.#deps.policyId?.();
@@ -546,7 +566,7 @@ export class Lane implements LaneHandle {
       reasons: decision.reasons,
       alerts: decision.alerts,
       credential: credential?.kind ?? 'unknown',
-      subjectRef: subject ? this.#deps.pseudonym(subject.id) : null,
+      subjectRef: subject ? this.#pseudonym(subject.id) : null,
       subjectName: subject?.name ?? null,
       category: subject?.category ?? null,
       temperature: decision.temperature ?? null,
