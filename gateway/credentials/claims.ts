@@ -113,6 +113,77 @@ export const vehicleClaimsInputSchema = z.object({
 });
 export type VehicleClaimsInput = z.infer<typeof vehicleClaimsInputSchema>;
 
+// The plain checks: on the lane's path every pass goes through these first and through zod
+// only when they say no (to say what is wrong, or to accept what they are too strict for).
+// They accept only values the schemas accept and give the very data zod would (unknown
+// claims dropped, keys in the schema's order): a test holds them to that. Zod's own
+// patterns are used for the ISO dates and timestamps, so the two cannot drift apart.
+const ISO_DATE: RegExp = z.regexes.date;
+const ISO_TIMESTAMP: RegExp = z.regexes.datetime({ offset: true });
+const CATEGORY_SET: ReadonlySet<unknown> = new Set(CATEGORIES);
+const HEALTH_CODE_SET: ReadonlySet<unknown> = new Set(HEALTH_CODES);
+const RISK_LEVEL_SET: ReadonlySet<unknown> = new Set(RISK_LEVELS);
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function isNumericDate(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_NUMERIC_DATE;
+}
+function isNonEmpty(v: unknown): v is string {
+  return typeof v === 'string' && v.length >= 1;
+}
+
+type PassTimes = z.infer<typeof passTimesSchema>;
+
+/** passTimesSchema's data when the plain check accepts `claims`, else null (ask zod). */
+export function plainPassTimes(claims: unknown): PassTimes | null {
+  if (!isPlainObject(claims)) return null;
+  const { iat, exp, nbf } = claims;
+  if (!isNumericDate(iat) || !isNumericDate(exp) || !(exp > iat)) return null;
+  if (nbf === undefined) return { iat, exp };
+  return isNumericDate(nbf) ? { iat, exp, nbf } : null;
+}
+
+function plainTravel(t: Record<string, unknown>): PassClaims['travel'] | null {
+  const { riskLevel, visits, asOf } = t;
+  if (!RISK_LEVEL_SET.has(riskLevel) || !Array.isArray(visits) || typeof asOf !== 'string' || !ISO_TIMESTAMP.test(asOf)) return null;
+  const out: { region: string; from: string; to: string }[] = [];
+  for (const v of visits) {
+    if (!isPlainObject(v)) return null;
+    const { region, from, to } = v;
+    if (!isNonEmpty(region) || typeof from !== 'string' || typeof to !== 'string' || !ISO_DATE.test(from) || !ISO_DATE.test(to) || !(from <= to)) return null;
+    out.push({ region, from, to });
+  }
+  return { riskLevel: riskLevel as (typeof RISK_LEVELS)[number], visits: out, asOf };
+}
+
+/** passClaimsSchema's data when the plain check accepts `claims`, else null (ask zod). */
+export function plainPassClaims(claims: unknown): PassClaims | null {
+  const times = plainPassTimes(claims);
+  if (times === null) return null;
+  const c = claims as Record<string, unknown>;
+  const { sub, name, category, healthCode, travel, test } = c;
+  if (!isNonEmpty(sub) || !isNonEmpty(name) || !CATEGORY_SET.has(category) || !HEALTH_CODE_SET.has(healthCode)) return null;
+  // Built in the schema's key order (content, then the times), as zod builds its data.
+  const out: Partial<PassClaims> = { sub, name, category: category as PassClaims['category'], healthCode: healthCode as PassClaims['healthCode'] };
+  if (travel !== undefined) {
+    const t = isPlainObject(travel) ? plainTravel(travel) : null;
+    if (t === null) return null;
+    out.travel = t;
+  }
+  if (test !== undefined) {
+    if (!isPlainObject(test)) return null;
+    const { result, sampledAt } = test;
+    if ((result !== 'negative' && result !== 'positive') || typeof sampledAt !== 'string' || !ISO_TIMESTAMP.test(sampledAt)) return null;
+    out.test = { result, sampledAt };
+  }
+  out.iat = times.iat;
+  out.exp = times.exp;
+  if (times.nbf !== undefined) out.nbf = times.nbf;
+  return out as PassClaims;
+}
+
 /** `travel.visits[0].from`: the path the way a person writing the claims would spell it. */
 function formatPath(path: readonly PropertyKey[]): string {
   let out = '';

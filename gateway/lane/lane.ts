@@ -84,10 +84,15 @@ interface Passage {
  */
 export const PASSAGE_AFTER_ADMISSION_MS = 15_000;
 
+/** Subjects whose pseudonym a lane remembers (a day's people at a large site; ~100 bytes each). */
+export const PSEUDONYM_MEMORY = 4096;
+
 /** Default wait for the driver's pass after a vehicle pass: one minute. */
 export const VEHICLE_DRIVER_WINDOW_MS = 60_000;
 
 const NO_FACTS: LocalFacts = { watchlist: [], approvals: [], riskAreas: [] };
+/** What #downDevices returns while every device is up (never written to). */
+const NONE_DOWN: readonly never[] = Object.freeze([]);
 const DEVICE_DOWN_CODES = {
   scanner: 'DEVICE_DOWN_SCANNER',
   thermometer: 'DEVICE_DOWN_THERMOMETER',
@@ -116,6 +121,8 @@ export class Lane implements LaneHandle {
   readonly #unsubscribe: (() => void)[] = [];
   /** When each admission the passage sensor has not yet seen go through was recorded. */
   #admitted: number[] = [];
+  /** Subject id → keyed pseudonym, for #pseudonym. */
+  readonly #pseudonyms = new Map<string, string>();
 
   constructor(deps: LaneDeps) {
     this.#deps = deps;
@@ -282,6 +289,21 @@ export class Lane implements LaneHandle {
     }
   }
 
+  /**
+   * The subject's keyed pseudonym, remembered: one HMAC per person, not one or two per
+   * passage (a zone lane asks before and after the decision). The key never changes under
+   * a lane; the memory is bounded by starting afresh when it is full.
+   */
+  #pseudonym(subjectId: string): string {
+    let ref = this.#pseudonyms.get(subjectId);
+    if (ref === undefined) {
+      ref = this.#deps.pseudonym(subjectId);
+      if (this.#pseudonyms.size >= PSEUDONYM_MEMORY) this.#pseudonyms.clear();
+      this.#pseudonyms.set(subjectId, ref);
+    }
+    return ref;
+  }
+
   #listen(device: NodeJS.EventEmitter, event: string, handler: (...args: never[]) => void): void {
     const h = handler as (...args: unknown[]) => void;
     device.on(event, h);
@@ -292,13 +314,21 @@ export class Lane implements LaneHandle {
    * The devices without which nobody may pass (a passage sensor is not one of them, nor
    * the thermometer when the lane checks no health).
    */
-  #downDevices(): (keyof typeof DEVICE_DOWN_CODES)[] {
+  #downDevices(): readonly (keyof typeof DEVICE_DOWN_CODES)[] {
+    // Checked up to three times a decision: nothing is allocated when every device is up.
+    if (!this.#anyDown()) return NONE_DOWN;
     const devices = this.#deps.devices;
     const needed = (Object.keys(DEVICE_DOWN_CODES) as (keyof typeof DEVICE_DOWN_CODES)[]).filter((k) => k !== 'thermometer' || this.#healthChecks());
     return needed.filter((k) => devices[k].status.state !== 'connected');
   }
 
-  #deviceDownDecision(down: (keyof typeof DEVICE_DOWN_CODES)[]): Decision {
+  /** True when a device #downDevices would name is not connected. */
+  #anyDown(): boolean {
+    const { scanner, thermometer, relay } = this.#deps.devices;
+    return scanner.status.state !== 'connected' || relay.status.state !== 'connected' || (thermometer.status.state !== 'connected' && this.#healthChecks());
+  }
+
+  #deviceDownDecision(down: readonly (keyof typeof DEVICE_DOWN_CODES)[]): Decision {
     return {
       outcome: 'refer',
       reasons: down.map((d) => reason(DEVICE_DOWN_CODES[d])),
@@ -461,11 +491,14 @@ export class Lane implements LaneHandle {
       };
       verdict = decide(input);
       // A zone (seat limit, anti-passback) may hold an admission decide() gave.
-      const zone = verdict.outcome === 'measure' ? undefined : this.#deps.zone?.at(credential.ok ? this.#deps.pseudonym(credential.subject.id) : null);
+      const zone = verdict.outcome === 'measure' ? undefined : this.#deps.zone?.at(credential.ok ? this.#pseudonym(credential.subject.id) : null);
       if (zone && verdict.outcome !== 'measure') verdict = applyZone(verdict, zone, input.now);
       // Kept with the row so policy replay can re-decide it under another profile.
       const id = this.#deps.policyId?.();
-      evaluated = { profile: id?.name ?? input.profile.name, profileHash: id?.hash ?? null, facts: { ...evaluatedFacts(input), ...(zone ? { zone } : {}) } };
+      // evaluatedFacts makes a fresh object: the zone goes on it rather than on a copy.
+      const kept = evaluatedFacts(input);
+      if (zone) kept.zone = zone;
+      evaluated = { profile: id?.name ?? input.profile.name, profileHash: id?.hash ?? null, facts: kept };
       // An admission on a visitor approval uses it up by one and names who signed it.
       const approval = verdict.outcome === 'admit' && credential.ok ? approvalInUse(credential.subject.category, input.facts, input.profile, input.now) : null;
       if (approval !== null) Object.assign(evaluated, { approver: approval.approver, approvalKey: approval.key });
@@ -533,7 +566,7 @@ export class Lane implements LaneHandle {
       reasons: decision.reasons,
       alerts: decision.alerts,
       credential: credential?.kind ?? 'unknown',
-      subjectRef: subject ? this.#deps.pseudonym(subject.id) : null,
+      subjectRef: subject ? this.#pseudonym(subject.id) : null,
       subjectName: subject?.name ?? null,
       category: subject?.category ?? null,
       temperature: decision.temperature ?? null,

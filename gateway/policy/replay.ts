@@ -20,7 +20,9 @@ function allFacts(input: DecideInput): EvaluatedFacts {
   const visits = c.ok && Array.isArray(c.subject.health.travel?.visits) ? c.subject.health.travel.visits : [];
   const crews = Array.isArray(input.facts.crews) ? input.facts.crews : [];
   const stops = crews.flatMap((cr) => (Array.isArray(cr.itinerary) ? cr.itinerary : []));
-  const visited = new Set([...visits, ...stops].map((v) => normalizeRegion(v.region)));
+  // Only needed to pick risk areas; most sites list none, and then nothing is built.
+  const areas = input.facts.riskAreas;
+  const visited = areas.length === 0 ? null : new Set([...visits, ...stops].map((v) => normalizeRegion(v.region)));
   return {
     v: 1,
     now: input.now,
@@ -38,7 +40,7 @@ function allFacts(input: DecideInput): EvaluatedFacts {
       ...(a.maxUses === undefined ? {} : { maxUses: a.maxUses, uses: a.uses ?? 0 }),
     })),
     // Only areas a visit could match: no other area can change any profile's decision.
-    riskAreas: input.facts.riskAreas.filter((a) => visited.has(normalizeRegion(a.region))),
+    riskAreas: visited === null ? [] : areas.filter((a) => visited.has(normalizeRegion(a.region))),
     ...(input.facts.checkpoint !== undefined && input.facts.approvals.some((a) => a.checkpoints !== undefined) ? { checkpoint: input.facts.checkpoint } : {}),
     ...(input.facts.leave !== undefined && input.facts.leave.length > 0 ? { leave: input.facts.leave.map((l) => ({ out: l.out, back: l.back })) } : {}),
     // Crew id, responsible person and members stay out: decide() reads only dates and places.

@@ -101,11 +101,14 @@ export function flatCanonical(sortedKeys: readonly string[], row: Columns, value
   let out = '';
   for (let i = 0; i < sortedKeys.length; i++) {
     const raw = row[sortedKeys[i]!] ?? null;
-    const v = value === undefined ? raw : value(raw);
-    // JSON.stringify writes null and finite numbers as String() does; strings need escaping.
-    out += prefixes[i]! + (v === null ? 'null' : typeof v === 'number' && Number.isFinite(v) ? String(v) : JSON.stringify(v));
+    out += prefixes[i]! + flatValue(value === undefined ? raw : value(raw));
   }
   return out === '' ? '{}' : `${out}}`;
+}
+
+/** One value of flatCanonical: JSON.stringify writes null and finite numbers as String() does; strings need escaping. */
+function flatValue(v: ColumnValue): string {
+  return v === null ? 'null' : typeof v === 'number' && Number.isFinite(v) ? String(v) : JSON.stringify(v);
 }
 
 /** `{"key":` and `,"key":` for each key of a list, written once per list instead of per row. */
@@ -123,7 +126,8 @@ const sorted = (keys: readonly string[]): readonly string[] => [...keys].sort();
 const GROUP_KEYS = Object.fromEntries(PERSONAL_GROUP_NAMES.map((g) => [g, sorted(PERSONAL_GROUPS[g])])) as Record<PersonalGroup, readonly string[]>;
 const LEDGER_CONTENT_KEYS = sorted([...LEDGER_CLEAR_COLUMNS, ...PERSONAL_GROUP_NAMES.map((g) => `${g}_commit`)]);
 const ZONE_CONTENT_KEYS = sorted(ZONE_CORRECTION_COLUMNS);
-const LINK_KEYS = sorted(['v', 'seq', 'kind', 'ref', 'at', 'prev', 'content']);
+/** The keys of a link, sorted (linkText writes them out; a test holds the two equal). */
+export const LINK_KEYS = sorted(['v', 'seq', 'kind', 'ref', 'at', 'prev', 'content']);
 
 /** SHA-256(salt ‖ canonical JSON of the group's columns as stored). */
 export function commitment(salt: Buffer, group: PersonalGroup, row: Columns): Buffer {
@@ -139,20 +143,38 @@ export function commitment(salt: Buffer, group: PersonalGroup, row: Columns): Bu
  * A fresh salt and its commitment for each group of a new row; both NULL for a group whose
  * columns are all NULL (nothing to commit to, nothing to erase).
  */
-export function commitPersonal(row: Columns): Record<`${PersonalGroup}_salt` | `${PersonalGroup}_commit`, Buffer | null> {
-  const out: Record<string, Buffer | null> = {};
-  for (const g of PERSONAL_GROUP_NAMES) {
-    const empty = PERSONAL_GROUPS[g].every((c) => (row[c] ?? null) === null);
-    const salt = empty ? null : freshSalt();
-    out[`${g}_salt`] = salt;
-    out[`${g}_commit`] = salt === null ? null : commitment(salt, g, row);
-  }
-  return out as Record<`${PersonalGroup}_salt` | `${PersonalGroup}_commit`, Buffer | null>;
+export function commitPersonal(row: Columns): PersonalCommitments {
+  // Written out per group, not built with computed keys: this runs once per decision, and
+  // an object of a fixed shape is several times cheaper to make and to read afterwards.
+  const person = hasAny(row, PERSONAL_GROUPS.person) ? freshSalt() : null;
+  const health = hasAny(row, PERSONAL_GROUPS.health) ? freshSalt() : null;
+  return {
+    person_salt: person,
+    person_commit: person === null ? null : commitment(person, 'person', row),
+    health_salt: health,
+    health_commit: health === null ? null : commitment(health, 'health', row),
+  };
 }
+
+export type PersonalCommitments = Record<`${PersonalGroup}_salt` | `${PersonalGroup}_commit`, Buffer | null>;
+
+/** True when any of the columns holds a value (absent counts as NULL). */
+function hasAny(row: Columns, columns: readonly string[]): boolean {
+  for (let i = 0; i < columns.length; i++) if ((row[columns[i]!] ?? null) !== null) return true;
+  return false;
+}
+
+const LEDGER_CONTENT_PREFIXES = keyPrefixes(LEDGER_CONTENT_KEYS);
 
 /** Content hash of a ledger row: its clear columns as stored plus each group's commitment (hex or null; the only BLOBs among them). */
 export function ledgerContent(row: Columns): Buffer {
-  return sha256(flatCanonical(LEDGER_CONTENT_KEYS, row, (v) => (Buffer.isBuffer(v) ? hex(v) : v)));
+  // flatCanonical(LEDGER_CONTENT_KEYS, row, BLOB → hex) without a callback per column (a test holds the two equal).
+  let out = '';
+  for (let i = 0; i < LEDGER_CONTENT_KEYS.length; i++) {
+    const v = row[LEDGER_CONTENT_KEYS[i]!] ?? null;
+    out += LEDGER_CONTENT_PREFIXES[i]! + flatValue(Buffer.isBuffer(v) ? hex(v) : v);
+  }
+  return sha256(`${out}}`);
 }
 
 export function zoneCorrectionContent(row: Columns): Buffer {
@@ -175,7 +197,19 @@ export interface Link {
 
 /** The row's own hash: SHA-256 of the canonical JSON of its position, kind, reference, time, previous hash and content hash. */
 export function linkHash(l: Link): Buffer {
-  return sha256(flatCanonical(LINK_KEYS, { v: CHAIN_VERSION, seq: l.seq, kind: l.kind, ref: l.ref, at: l.at, prev: hex(l.prev), content: hex(l.content) }));
+  return sha256(linkText(l));
+}
+
+/**
+ * flatCanonical(LINK_KEYS, {v, seq, kind, ref, at, prev: hex, content: hex}), written out
+ * (keys in sorted order; hex needs no escaping): once per chain row, on the decision's path.
+ * A test holds it equal to the flatCanonical form.
+ */
+export function linkText(l: Link): string {
+  return (
+    `{"at":${flatValue(l.at)},"content":"${hex(l.content)}","kind":${flatValue(l.kind)},"prev":"${hex(l.prev)}",` +
+    `"ref":${flatValue(l.ref)},"seq":${flatValue(l.seq)},"v":${flatValue(CHAIN_VERSION)}}`
+  );
 }
 
 export interface ChainHead {

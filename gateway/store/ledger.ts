@@ -3,7 +3,7 @@
 // contact tracing, gap repair, daily screening, policy replay, the vehicle rule).
 import type Database from 'better-sqlite3';
 import type { Outcome } from '../policy/types.js';
-import { type ChainRoom, type ColumnValue, type Columns, commitPersonal, ledgerContent, wellFormed } from './chain.js';
+import { type ChainRoom, type ColumnValue, type Columns, type PersonalCommitments, commitPersonal, ledgerContent, wellFormed } from './chain.js';
 import { StoreError } from './errors.js';
 import type { OutboxRoom } from './outbox.js';
 import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, checkLimit, hasColumn, invalidQuery, isUniqueViolation } from './sql.js';
@@ -189,6 +189,10 @@ export class LedgerRoom {
     const args: ColumnValue[] = new Array<ColumnValue>(insertColumns.length);
     // A read of the new row gives NULL for the columns this file does not have (older schemas).
     const present = new Set(insertColumns);
+    // Looked up once here, not per row.
+    const [pActor, pNote, pProfile, pProfileHash, pApprover, pResponsible, pCrewId, pPlate, pGoods] = (
+      ['actor', 'note', 'profile', 'profile_hash', 'approver', 'responsible', 'crew_id', 'plate', 'goods'] as const
+    ).map((k) => present.has(k));
     const readBack = (seq: number, c: StoredColumns): LedgerRow => ({
       seq,
       id: c.id,
@@ -203,23 +207,31 @@ export class LedgerRoom {
       subject_name: c.subject_name,
       category: c.category,
       temperature: c.temperature,
-      actor: present.has('actor') ? c.actor : null,
-      note: present.has('note') ? c.note : null,
-      profile: present.has('profile') ? c.profile : null,
-      profile_hash: present.has('profile_hash') ? c.profile_hash : null,
-      approver: present.has('approver') ? c.approver : null,
-      responsible: present.has('responsible') ? c.responsible : null,
-      crew_id: present.has('crew_id') ? c.crew_id : null,
-      plate: present.has('plate') ? c.plate : null,
-      goods: present.has('goods') ? c.goods : null,
+      actor: pActor ? c.actor : null,
+      note: pNote ? c.note : null,
+      profile: pProfile ? c.profile : null,
+      profile_hash: pProfileHash ? c.profile_hash : null,
+      approver: pApprover ? c.approver : null,
+      responsible: pResponsible ? c.responsible : null,
+      crew_id: pCrewId ? c.crew_id : null,
+      plate: pPlate ? c.plate : null,
+      goods: pGoods ? c.goods : null,
     });
     this.#vehicleGoods = hasVehicles ? db.prepare(VEHICLE_GOODS_SQL) : null;
 
     this.#append = db.transaction((entry: NewLedgerEntry, toOutbox: (row: LedgerEntry) => OutboxMessage | null) => {
-      const columns: Columns = storedColumns(entry);
-      // The salts, commitments and content hash are the stored values' (chain.ts).
-      if (chained) Object.assign(columns, commitPersonal(columns));
-      for (let i = 0; i < insertColumns.length; i++) args[i] = columns[insertColumns[i]!] ?? null;
+      const columns = storedColumns(entry);
+      // The salts, commitments and content hash are the stored values' (chain.ts); set
+      // one by one on columns made with them, so the object keeps its shape.
+      if (chained) {
+        const c = commitPersonal(columns);
+        columns.person_salt = c.person_salt;
+        columns.person_commit = c.person_commit;
+        columns.health_salt = c.health_salt;
+        columns.health_commit = c.health_commit;
+      }
+      const byName: Columns = columns;
+      for (let i = 0; i < insertColumns.length; i++) args[i] = byName[insertColumns[i]!] ?? null;
       let seq: number;
       try {
         seq = Number(insert.run(args).lastInsertRowid);
@@ -242,7 +254,7 @@ export class LedgerRoom {
       // The row as committed, so the outbox message describes exactly that: the stored
       // column values (strings made well-formed, JSON as its text) read as a SELECT of the
       // row would read them, without the SELECT.
-      const committed = ledgerFromRow(readBack(seq, columns as StoredColumns));
+      const committed = ledgerFromRow(readBack(seq, columns));
       const msg = toOutbox(committed);
       if (msg !== null) o.outbox.insert(msg, entry.id);
       return committed;
@@ -409,7 +421,7 @@ export class LedgerRoom {
  * optionals as NULL, strings well-formed (as SQLite keeps them), so what is hashed is
  * exactly what a verifier reads back.
  */
-type StoredColumns = Omit<LedgerRow, 'seq'> & { facts: string | null; approval_key: string | null };
+type StoredColumns = Omit<LedgerRow, 'seq'> & { facts: string | null; approval_key: string | null } & PersonalCommitments;
 
 function storedColumns(e: NewLedgerEntry): StoredColumns {
   return {
@@ -437,6 +449,11 @@ function storedColumns(e: NewLedgerEntry): StoredColumns {
     crew_id: wellFormed(e.crewId ?? null),
     plate: wellFormed(e.plate ?? null),
     goods: wellFormed(e.goods ?? null),
+    // Set by the append when the file has a chain (commitPersonal).
+    person_salt: null,
+    person_commit: null,
+    health_salt: null,
+    health_commit: null,
   };
 }
 

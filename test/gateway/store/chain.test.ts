@@ -6,7 +6,21 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../shared/canonical.js';
-import { ChainRoom, LEDGER_CHAIN_COLUMNS, LEDGER_CLEAR_COLUMNS, PERSONAL_GROUPS, commitment, flatCanonical, ledgerContent, sha256 } from '../../../gateway/store/chain.js';
+import {
+  CHAIN_VERSION,
+  ChainRoom,
+  LEDGER_CHAIN_COLUMNS,
+  LEDGER_CLEAR_COLUMNS,
+  LINK_KEYS,
+  PERSONAL_GROUPS,
+  PERSONAL_GROUP_NAMES,
+  commitPersonal,
+  commitment,
+  flatCanonical,
+  ledgerContent,
+  linkText,
+  sha256,
+} from '../../../gateway/store/chain.js';
 import { MIGRATIONS, openStore, type SqliteStore } from '../../../gateway/store/index.js';
 import { catchError, closeAndRemove, entry, freshDir, track } from './helpers.js';
 
@@ -150,6 +164,39 @@ describe('the hash chain', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it('writes a link and a ledger row\'s content exactly as the general canonical form would (the written-out fast paths)', () => {
+    const hash = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b));
+    fc.assert(
+      fc.property(fc.nat(), fc.constantFrom('ledger', 'zone-correction', 'genesis', 'update'), fc.option(fc.nat()), fc.nat(), hash, hash, (seq, kind, ref, at, prev, content) => {
+        const l = { seq, kind, ref, at, prev, content };
+        expect(linkText(l)).toBe(flatCanonical(LINK_KEYS, { v: CHAIN_VERSION, seq, kind, ref, at, prev: prev.toString('hex'), content: content.toString('hex') }));
+      }),
+      { numRuns: 300 },
+    );
+    const keys = [...LEDGER_CLEAR_COLUMNS, ...PERSONAL_GROUP_NAMES.map((g) => `${g}_commit`)].sort();
+    const value = fc.oneof(fc.string({ unit: 'grapheme' }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.constant(null), hash);
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...keys), value), (row) => {
+        const text = flatCanonical(keys, row, (v) => (Buffer.isBuffer(v) ? v.toString('hex') : v));
+        expect(ledgerContent(row)).toEqual(createHash('sha256').update(text).digest());
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('salts and commits only the personal groups that hold a value, each with its own fresh salt', () => {
+    const none = commitPersonal({ id: 'e-1', subject_name: null, temperature: null });
+    expect(none).toEqual({ person_salt: null, person_commit: null, health_salt: null, health_commit: null });
+    const both = commitPersonal({ subject_name: '张三', facts: '{"v":1}', temperature: 36.6 });
+    expect(both.person_salt).toHaveLength(16);
+    expect(both.health_salt).toHaveLength(16);
+    expect(both.person_salt?.equals(both.health_salt as Buffer)).toBe(false);
+    expect(both.person_commit).toEqual(commitment(both.person_salt as Buffer, 'person', { subject_name: '张三' }));
+    expect(both.health_commit).toEqual(commitment(both.health_salt as Buffer, 'health', { facts: '{"v":1}', temperature: 36.6 }));
+    expect(Object.keys(commitPersonal({ note: 'x' }))).toEqual(['person_salt', 'person_commit', 'health_salt', 'health_commit']);
+    expect(commitPersonal({ note: 'x' }).health_salt).toBeNull();
   });
 
   it('writes an empty key list as {} and maps each value before writing it', () => {
