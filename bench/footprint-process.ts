@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { bundleFiles, bundleStaleness } from '../gateway/boot/bundle-loader.js';
 import { demoPasses } from './sim-lane.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -156,6 +157,11 @@ export interface ProcessFootprint {
  * One gateway process on a fresh data folder: `lanes` sim lanes, `passages` driven after
  * the first settled figure (0: none).
  */
+/** Why `node dist/gateway/main.js` would start from the modules rather than the bundle (null: it runs the bundle). */
+export function bundleProblem(): string | null {
+  return bundleStaleness(bundleFiles(path.join(root, 'dist/gateway/bundle')));
+}
+
 export async function measureGatewayProcess(
   workDir: string,
   lanes: number,

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FootprintResult, MemoryPoint } from './footprint-child.js';
-import { measureBareNode, measureGatewayProcess, processPasses, SETTLE_MS, type ProcessFootprint, type Rss } from './footprint-process.js';
+import { bundleProblem, measureBareNode, measureGatewayProcess, processPasses, SETTLE_MS, type ProcessFootprint, type Rss } from './footprint-process.js';
 import { heapByConstructor, heapGrowth, totalSize } from './heap-diff.js';
 
 const LANES = (process.env.BENCH_FOOTPRINT_LANES ?? '1,4,16').split(',').map(Number);
@@ -49,6 +49,10 @@ function pointCells(p: MemoryPoint): string {
 export async function benchFootprint(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-footprint-'));
   try {
+    // A `tsc` after `npm run build` leaves the bundle stale, and the process then starts from the modules.
+    const stale = bundleProblem();
+    if (stale !== null) throw new Error(`footprint: the gateway would not start from its bundle (${stale}); run \`npm run build\` first`);
+
     // 3. The real process first. Each round runs every variant once, interleaved (the machine's load drifts).
     const variants: { name: string; env: NodeJS.ProcessEnv }[] = [
       { name: 'settle', env: {} },

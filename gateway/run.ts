@@ -20,6 +20,7 @@ import { HttpStartError } from './http/access.js';
 import { VERSION } from './version.js';
 
 const EX_CONFIG = 78;
+const IDLE_STATES: ReadonlySet<string> = new Set(['idle', 'out-of-service']);
 
 function refuse(message: string, code: number): never {
   process.stderr.write(`${message}\nThe gateway did not start.\n`);
@@ -80,7 +81,8 @@ async function main(): Promise<void> {
     env['GATEWAY_SETTLE_MEMORY'] === 'off'
       ? () => {}
       : settleMemoryWhenIdle({
-          lanesIdle: () => gateway.lanes.every((l) => l.snapshot().state === 'idle' || l.snapshot().state === 'out-of-service'),
+          // Out of service counts as idle: a lane whose device is down at start would otherwise hold it off for good.
+          lanesIdle: () => gateway.lanes.every((l) => IDLE_STATES.has(l.snapshot().state)),
           onDone: (r) =>
             logger.info(
               { settleMemory: { gcMs: Math.round(r.gcMs * 10) / 10, heapUsedMB: [r.heapUsedBefore, r.heapUsedAfter].map((b) => Math.round(b / 1e5) / 10), waits: r.waits } },
