@@ -3,19 +3,26 @@
 //    start, after 10 000 passages and after a simulated 24 h of periodic jobs, with 1, 4
 //    and 16 lanes of sim devices; heap after a full GC.
 // 2. Heap snapshots after the passages and after the day (4 lanes): what grew, by constructor.
-// 3. The real process (`node dist/gateway/main.js`, what `npm start` runs): RSS once ready,
-//    from the bundle and from the modules (GATEWAY_BUNDLE=off); baseline a bare node.
+// 3. The real process (`node dist/gateway/main.js`, what a site runs: bundle + code cache;
+//    bench/footprint-process.ts): RSS 1 s after ready and settled, with and without the
+//    full GC at ready (GATEWAY_SETTLE_MEMORY=off), then after passages driven through its
+//    HTTP sim API and settled again; baseline a bare node in the same run.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { FootprintResult, MemoryPoint } from './footprint-child.js';
+import { bundleProblem, measureBareNode, measureGatewayProcess, processPasses, SETTLE_MS, type ProcessFootprint, type Rss } from './footprint-process.js';
 import { heapByConstructor, heapGrowth, totalSize } from './heap-diff.js';
 
 const LANES = (process.env.BENCH_FOOTPRINT_LANES ?? '1,4,16').split(',').map(Number);
 const SNAPSHOT_LANES = Number(process.env.BENCH_FOOTPRINT_SNAPSHOT_LANES ?? 4);
-const RUNS = Number(process.env.BENCH_FOOTPRINT_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_FOOTPRINT_RUNS ?? 2);
+/** Passages driven through the real process's HTTP sim API, and on how many lanes. */
+const PROCESS_PASSAGES = Number(process.env.BENCH_FOOTPRINT_PROCESS_PASSAGES ?? 1000);
+const PASSAGE_LANES = Number(process.env.BENCH_FOOTPRINT_PASSAGE_LANES ?? 4);
+/** Idle time after the passages before the last figure: V8's memory reducer takes 10–50 s to run after a burst. */
+const IDLE_AFTER_MS = Number(process.env.BENCH_FOOTPRINT_IDLE_AFTER_MS ?? 60_000);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const MB = 1024 * 1024;
 const mb = (bytes: number): string => `${(bytes / MB).toFixed(1)}`.padStart(6);
@@ -33,64 +40,6 @@ function runChild(lanes: number, outDir: string, snapshots: boolean): Promise<Fo
   });
 }
 
-function vmRssOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : Number.NaN;
-}
-
-/** RSS of a process a second after it prints its ready line. */
-function rssWhenReady(args: string[], env: NodeJS.ProcessEnv, ready: (line: string) => boolean): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`no ready line within 20 s from ${args.join(' ')}`));
-    }, 20_000);
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0 && code !== null) reject(new Error(`exited with ${code}: ${stderr}`));
-    });
-    let seen = false;
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (seen || !ready(line)) return;
-      seen = true;
-      clearTimeout(timer);
-      setTimeout(() => {
-        const rss = vmRssOf(child.pid ?? 0);
-        child.kill('SIGTERM');
-        child.once('exit', () => resolve(rss));
-      }, 1000);
-    });
-  });
-}
-
-/** A demo configuration with N sim lanes, its paths absolute (it lives in a temporary folder). */
-function demoConfig(dir: string, lanes: number): string {
-  const c = (p: string) => JSON.stringify(path.join(root, 'config', p));
-  const file = path.join(dir, 'gateway.yaml');
-  writeFileSync(
-    file,
-    [
-      'demo: true',
-      'site: footprint',
-      'checkpoint: bench',
-      `dataDir: ${JSON.stringify(path.join(dir, 'data'))}`,
-      'http: { host: 127.0.0.1, port: 0 }',
-      'mqtt: { url: "mqtt://127.0.0.1:1883", embeddedFallback: true }',
-      `privacy: { pseudonymSecretFile: ${c('demo/pseudonym.secret')} }`,
-      `trust: { passIssuersDir: ${c('trust')} }`,
-      `central: { updateKeysDir: ${c('central')} }`,
-      'policy: { profile: mine-entrance }',
-      'lanes:',
-      ...Array.from({ length: lanes }, (_, i) => `  - { id: lane-${i + 1}, scanner: { type: sim }, thermometer: { type: sim }, relay: { type: sim } }`),
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
-
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 function pointCells(p: MemoryPoint): string {
@@ -100,25 +49,50 @@ function pointCells(p: MemoryPoint): string {
 export async function benchFootprint(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-footprint-'));
   try {
-    // 3. The real process first (quick): RSS once ready.
-    console.log(`real process, RSS 1 s after "ready" (MB, median of ${RUNS}; fresh data folder each time)`);
-    console.log(`${'lanes'.padEnd(6)} ${'bundle'.padStart(8)} ${'modules'.padStart(8)}`);
-    for (const lanes of LANES) {
-      const cells: string[] = [];
-      for (const env of [{}, { GATEWAY_BUNDLE: 'off' }]) {
-        const xs: number[] = [];
-        for (let i = 0; i < RUNS; i++) {
-          const run = mkdtempSync(path.join(dir, 'proc-'));
-          xs.push(await rssWhenReady(['dist/gateway/main.js'], { ...process.env, ...env, GATEWAY_CONFIG: demoConfig(run, lanes), HTTP_PORT: '0' }, (l) => l.includes('"readyMs"')));
-          rmSync(run, { recursive: true, force: true });
-        }
-        cells.push(mb(median(xs)).padStart(8));
+    // A `tsc` after `npm run build` leaves the bundle stale, and the process then starts from the modules.
+    const stale = bundleProblem();
+    if (stale !== null) throw new Error(`footprint: the gateway would not start from its bundle (${stale}); run \`npm run build\` first`);
+
+    // 3. The real process first. Each round runs every variant once, interleaved (the machine's load drifts).
+    const variants: { name: string; env: NodeJS.ProcessEnv }[] = [
+      { name: 'settle', env: {} },
+      { name: 'no GC', env: { GATEWAY_SETTLE_MEMORY: 'off' } },
+    ];
+    const cell = (xs: number[]): string => mb(median(xs)).padStart(7);
+    const rssCells = (rs: Rss[]): string => `${cell(rs.map((r) => r.rss))} ${cell(rs.map((r) => r.anon))}`;
+    console.log(`real process (bundle), MB rss / anonymous, median of ${RUNS}; "settled" = ${SETTLE_MS / 1000} s after ready; fresh data folder each`);
+    console.log(`${'lanes'.padEnd(6)} ${'variant'.padEnd(8)} ${'1 s after ready'.padStart(15)} ${'settled'.padStart(15)}   full GC at ready`);
+    const runs = new Map<string, ProcessFootprint[]>();
+    const bareRuns: { ready: Rss; settled: Rss }[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      bareRuns.push(await measureBareNode());
+      for (const lanes of LANES) for (const v of variants) {
+        const key = `${lanes}/${v.name}`;
+        runs.set(key, [...(runs.get(key) ?? []), await measureGatewayProcess(dir, lanes, 0, v.env)]);
       }
-      console.log(`${String(lanes).padEnd(6)} ${cells.join(' ')}`);
     }
-    const bare: number[] = [];
-    for (let i = 0; i < RUNS; i++) bare.push(await rssWhenReady(['-e', 'console.log("ready"); setTimeout(() => {}, 5000)'], process.env, (l) => l === 'ready'));
-    console.log(`baseline: bare node, RSS ${mb(median(bare)).trim()} MB`);
+    for (const lanes of LANES) {
+      for (const v of variants) {
+        const rs = runs.get(`${lanes}/${v.name}`) ?? [];
+        const gc = rs.flatMap((r) => r.settleLog.map((l) => (JSON.parse(l) as { settleMemory: { gcMs: number } }).settleMemory.gcMs));
+        console.log(`${String(lanes).padEnd(6)} ${v.name.padEnd(8)} ${rssCells(rs.map((r) => r.ready))} ${rssCells(rs.map((r) => r.settled))}   ${gc.length ? `${Math.min(...gc)}–${Math.max(...gc)} ms` : '-'}`);
+      }
+    }
+    console.log(`${'bare'.padEnd(6)} ${'node'.padEnd(8)} ${rssCells(bareRuns.map((r) => r.ready))} ${rssCells(bareRuns.map((r) => r.settled))}`);
+
+    // The same process after a burst of passages through its HTTP API, then idle.
+    const passes = await processPasses(Math.min(500, PROCESS_PASSAGES));
+    console.log(`\nreal process, ${PASSAGE_LANES} lanes, ${PROCESS_PASSAGES} passages over HTTP (temperature + scan, each to its relay pulse), MB rss / anonymous, one run each`);
+    console.log(`${'variant'.padEnd(8)} ${'settled'.padStart(15)} ${'after passages'.padStart(15)} ${`${IDLE_AFTER_MS / 1000} s idle`.padStart(15)}  passages/s`);
+    for (const v of variants) {
+      const r = await measureGatewayProcess(dir, PASSAGE_LANES, PROCESS_PASSAGES, v.env, passes, IDLE_AFTER_MS);
+      const after = r.afterPassages ? rssCells([r.afterPassages]) : '';
+      const idle = r.settledAfterPassages ? rssCells([r.settledAfterPassages]) : '';
+      console.log(`${v.name.padEnd(8)} ${rssCells([r.settled])} ${after} ${idle}  ${((PROCESS_PASSAGES * 1000) / r.passagesMs).toFixed(0)}`);
+    }
+
+    // BENCH_FOOTPRINT_ONLY=process: the real process only (the in-process runs take minutes).
+    if (process.env.BENCH_FOOTPRINT_ONLY === 'process') return;
 
     // 1. In-process: start, after the passages, after the simulated day.
     console.log('\nin-process gateway (modules), MB after a full GC: rss heapUsed heapTotal');

@@ -77,6 +77,8 @@ try {
   // timeout 0: a checkpoint never waits for a lock; a busy one is simply tried again.
   db = new Database(workerData.file, { timeout: 0, fileMustExist: true });
   db.pragma('synchronous = FULL');
+  // A checkpoint copies WAL frames to the file without the page cache: no cache to keep.
+  db.pragma('cache_size = -64');
   while (Atomics.load(s, STOP) === 0) {
     const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
     Atomics.add(s, CHECKPOINTS, 1);
@@ -94,6 +96,9 @@ try {
 }
 })();
 `;
+
+/** The worker's V8 limits, MB (see the constructor). */
+export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16, stackSizeMb: 1 } as const;
 
 export class WalCheckpointer {
   readonly #worker: Worker;
@@ -113,6 +118,11 @@ export class WalCheckpointer {
         shared: this.#s.buffer,
         everyMs: opts.everyMs ?? 20,
       },
+      // A thread costs ~10 MB RSS (its own isolate and Node environment; issue 16). It only
+      // loops on one pragma (heap ~6 MB, nearly all of it Node's own): a small young
+      // generation and stack save ~1 MB (bench/footprint.ts). Past the old-generation
+      // limit the worker dies like any lost worker (onLost: the gateway checkpoints again).
+      resourceLimits: WORKER_LIMITS,
     });
     // The gateway's process must not stay up for it.
     this.#worker.unref();
