@@ -79,7 +79,6 @@ export function loadBundle(dir: string, opts: { env?: NodeJS.ProcessEnv; useCach
     }
   }
   const source = readFileSync(files.code, 'utf8');
-  // The CommonJS wrapper, as Node's own loader puts around a .cjs file.
   // The CommonJS wrapper, as Node's own loader puts around a .cjs file, plus __bundleImport
   // for the bundle's import() of what stays outside it (scripts/bundle-gateway.mjs).
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __bundleImport) {${source}\n})`, {
