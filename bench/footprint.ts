@@ -54,7 +54,9 @@ export async function benchFootprint(): Promise<void> {
     if (stale !== null) throw new Error(`footprint: the gateway would not start from its bundle (${stale}); run \`npm run build\` first`);
 
     // 3. The real process first. Each round runs every variant once, interleaved (the machine's load drifts).
+    // "as unit": the environment of deploy/systemd/checkpoint-gateway.service and `npm start` (MALLOC_ARENA_MAX=2).
     const variants: { name: string; env: NodeJS.ProcessEnv }[] = [
+      { name: 'as unit', env: { MALLOC_ARENA_MAX: '2' } },
       { name: 'settle', env: {} },
       { name: 'no GC', env: { GATEWAY_SETTLE_MEMORY: 'off' } },
     ];
