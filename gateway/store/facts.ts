@@ -75,6 +75,22 @@ export class FactsRoom {
   readonly #crewsReplaceAll: ((entries: CrewRegistration[]) => void) | null;
   readonly #riskAreas: Database.Statement<[], RiskAreaRow>;
   readonly #riskAreasReplaceAll: (entries: RiskArea[]) => void;
+  readonly #watchSubjects: Database.Statement<[], { subject_id: string }>;
+  readonly #approvalSubjects: Database.Statement<[], { subject_id: string }>;
+  readonly #crewSubjects: Database.Statement<[], { subject_id: string }> | null;
+  /*
+   * In-memory copies of what only an update from the central office replaces (every
+   * decision reads them, and each read was a statement of its own): the risk areas, and
+   * which subjects have any watchlist, approval or crew row at all (most have none, so
+   * their reads are skipped). The replace methods below are the only writers of those
+   * tables; each drops its copy, and a copy is only filled outside a transaction, so an
+   * update rolled back can never leave one behind. Leave records are not cached: the
+   * roster CLI may add them from another process while the gateway runs.
+   */
+  #riskAreasCache: readonly RiskArea[] | null = null;
+  #watchSubjectsCache: ReadonlySet<string> | null = null;
+  #approvalSubjectsCache: ReadonlySet<string> | null = null;
+  #crewSubjectsCache: ReadonlySet<string> | null = null;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -171,6 +187,9 @@ export class FactsRoom {
       this.#crewsReplaceAll = null;
     }
 
+    this.#watchSubjects = db.prepare('SELECT DISTINCT subject_id FROM watchlist');
+    this.#approvalSubjects = db.prepare('SELECT DISTINCT subject_id FROM approvals');
+    this.#crewSubjects = hasCrews ? db.prepare('SELECT DISTINCT subject_id FROM crew_members') : null;
     this.#riskAreas = db.prepare('SELECT region, level, since, until FROM risk_areas ORDER BY id');
     const clearArea = db.prepare('DELETE FROM risk_areas');
     const insertArea = db.prepare('INSERT INTO risk_areas (region, level, since, until) VALUES (?, ?, ?, ?)');
@@ -200,6 +219,8 @@ export class FactsRoom {
   }
 
   watchlistFor(subjectId: string): WatchlistEntry[] {
+    const subjects = (this.#watchSubjectsCache ??= this.#subjects(this.#watchSubjects));
+    if (subjects !== null && !subjects.has(subjectId)) return [];
     return this.#watchlistFor.all(subjectId).map((r) => {
       const e: WatchlistEntry = { subjectId: r.subject_id, kind: r.kind, from: r.valid_from, until: r.valid_until };
       if (r.note !== null) e.note = r.note;
@@ -209,7 +230,11 @@ export class FactsRoom {
 
   watchlistReplace(entries: WatchlistEntry[]): void {
     checkWatchlistEntries(entries);
-    this.#watchlistReplaceAll(entries);
+    try {
+      this.#watchlistReplaceAll(entries);
+    } finally {
+      this.#watchSubjectsCache = null;
+    }
   }
 
   approvalsAll(): Approval[] {
@@ -220,12 +245,18 @@ export class FactsRoom {
   }
 
   approvalsFor(subjectId: string): Approval[] {
+    const subjects = (this.#approvalSubjectsCache ??= this.#subjects(this.#approvalSubjects));
+    if (subjects !== null && !subjects.has(subjectId)) return [];
     return this.#approvalsFor.all(subjectId).map((r) => this.#approvalFromRow(r));
   }
 
   approvalsReplace(entries: Approval[]): void {
     checkApprovals(entries);
-    this.#approvalsReplaceAll(entries);
+    try {
+      this.#approvalsReplaceAll(entries);
+    } finally {
+      this.#approvalSubjectsCache = null;
+    }
   }
 
   /** Admissions counted under an approval key (0 when none). */
@@ -257,6 +288,9 @@ export class FactsRoom {
   }
 
   crewsFor(subjectId: string): CrewRegistration[] {
+    if (this.#crewsFor === null || this.#crewSubjects === null) return [];
+    const subjects = (this.#crewSubjectsCache ??= this.#subjects(this.#crewSubjects));
+    if (subjects !== null && !subjects.has(subjectId)) return [];
     return (this.#crewsFor?.all(subjectId) ?? []).map((r) => ({
       id: r.crew_id,
       responsible: r.responsible,
@@ -270,16 +304,36 @@ export class FactsRoom {
   crewsReplace(entries: CrewRegistration[]): void {
     checkCrews(entries);
     // Absent only on stores opened with an older migration list (upgrade tests), as leave.
-    this.#crewsReplaceAll?.(entries);
+    try {
+      this.#crewsReplaceAll?.(entries);
+    } finally {
+      this.#crewSubjectsCache = null;
+    }
   }
 
   riskAreas(): RiskArea[] {
-    return this.#riskAreas.all().map((r) => ({ region: r.region, level: r.level, since: r.since, until: r.until }));
+    let areas = this.#riskAreasCache;
+    if (areas === null) {
+      areas = this.#riskAreas.all().map((r) => ({ region: r.region, level: r.level, since: r.since, until: r.until }));
+      if (!this.#db.inTransaction) this.#riskAreasCache = areas;
+    }
+    // Copies: a caller changing what it got cannot change the next decision's facts.
+    return areas.map((a) => ({ region: a.region, level: a.level, since: a.since, until: a.until }));
   }
 
   riskAreasReplace(entries: RiskArea[]): void {
     checkRiskAreas(entries);
-    this.#riskAreasReplaceAll(entries);
+    try {
+      this.#riskAreasReplaceAll(entries);
+    } finally {
+      this.#riskAreasCache = null;
+    }
+  }
+
+  /** The subject ids of one facts table; null (no copy kept) inside a transaction, which may yet roll back. */
+  #subjects(stmt: Database.Statement<[], { subject_id: string }>): ReadonlySet<string> | null {
+    if (this.#db.inTransaction) return null;
+    return new Set(stmt.all().map((r) => r.subject_id));
   }
 }
 

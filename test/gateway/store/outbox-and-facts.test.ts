@@ -196,6 +196,43 @@ describe('watchlist, approvals and risk areas', () => {
     expect(store.riskAreas()).toEqual(areas);
     expect(store.approvalsFor('sub-9')).toEqual(approvals);
   });
+
+  it('a replacement rolled back with its transaction leaves the previous lists, even after reads inside it', () => {
+    const store = track(openStore(freshDir()));
+    store.watchlistReplace(watch);
+    store.approvalsReplace(approvals);
+    store.riskAreasReplace(areas);
+    // Read once before, so any copy kept in memory exists when the update starts.
+    expect(store.riskAreas()).toEqual(areas);
+    expect(store.watchlistFor('sub-3')).toEqual([]);
+    const late = { ...watch[0]!, subjectId: 'sub-3' };
+    expect(() =>
+      store.transaction(() => {
+          store.watchlistReplace([late]);
+          store.approvalsReplace([]);
+          store.riskAreasReplace([areas[1]!]);
+          // Inside the transaction the new lists are visible...
+          expect(store.watchlistFor('sub-3')).toEqual([late]);
+          expect(store.approvalsFor('sub-9')).toEqual([]);
+          expect(store.riskAreas()).toEqual([areas[1]]);
+          throw new Error('the update fails after writing');
+        }),
+    ).toThrow('the update fails after writing');
+    // ...and after the rollback none of them is.
+    expect(store.watchlistFor('sub-3')).toEqual([]);
+    expect(store.watchlistFor('sub-1')).toEqual(watch.slice(0, 2));
+    expect(store.approvalsFor('sub-9')).toEqual(approvals);
+    expect(store.riskAreas()).toEqual(areas);
+  });
+
+  it('risk areas changed by a caller are not what the next read returns', () => {
+    const store = track(openStore(freshDir()));
+    store.riskAreasReplace(areas);
+    const got = store.riskAreas();
+    got[0]!.level = 'low';
+    got.pop();
+    expect(store.riskAreas()).toEqual(areas);
+  });
 });
 
 describe('meta', () => {
