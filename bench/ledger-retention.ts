@@ -15,7 +15,7 @@
 // worker did on the other core meanwhile, so it is printed twice: all steps, and the steps
 // no worker checkpoint finished during (the step's own cost).
 // BENCH_RETENTION_BATCH="erase,delete" tries other batch sizes.
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -81,26 +81,30 @@ export async function benchLedgerRetention(): Promise<void> {
     const batch = batchFromEnv();
     try {
       /** Passages one after the other until `until` resolves (or all passes are used when it is null). */
-      const passages = async (until: Promise<unknown> | null): Promise<{ latencies: number[]; wall: number }> => {
+      const passages = async (until: Promise<unknown> | null): Promise<{ latencies: number[]; wall: number; spans: [number, number][] }> => {
         let over = false;
         void until?.then(
           () => (over = true),
           () => (over = true),
         );
         const latencies: number[] = [];
+        const spans: [number, number][] = [];
         const t0 = performance.now();
         for (let i = 0; !over && (until !== null || i < passes.length); i++) {
           // A passage arrives as an I/O event (a scan on the serial port or MQTT): one
           // event-loop turn each. Back to back in microtasks, they would starve the job's
           // timers (a lane that settles without I/O never lets the loop turn).
-          await new Promise<void>((resolve) => setImmediate(resolve));
+          // Timed from its arrival: a step that runs before its turn delays it as much as one inside it.
           const start = performance.now();
+          await new Promise<void>((resolve) => setImmediate(resolve));
           thermometer.reading(36.5);
           scanner.scan(passes[i % passes.length]!);
           await lane.settled();
-          latencies.push(performance.now() - start);
+          const end = performance.now();
+          latencies.push(end - start);
+          spans.push([start, end]);
         }
-        return { latencies, wall: performance.now() - t0 };
+        return { latencies, wall: performance.now() - t0, spans };
       };
       let atStart = true;
       /** Polls of walBehind that found the worker behind (the job then waits 1 ms). */
@@ -170,6 +174,19 @@ export async function benchLedgerRetention(): Promise<void> {
         const mine = probe.samples.filter((x) => x.phase === phase.label);
         for (const l of causeTable(mine)) console.log(l);
         console.log(walBuckets(mine));
+        // The delay the job put in each decision: the steps' time inside the decision's span.
+        const delays: number[] = [];
+        let j = 0;
+        for (const [a, b] of during.spans) {
+          while (j < mine.length && mine[j]!.start + mine[j]!.wall < a) j++;
+          let d = 0;
+          for (let k = j; k < mine.length && mine[k]!.start < b; k++) d += Math.max(0, Math.min(b, mine[k]!.start + mine[k]!.wall) - Math.max(a, mine[k]!.start));
+          delays.push(d);
+        }
+        const hit = delays.filter((d) => d > 0);
+        console.log(
+          `  decisions a step ran inside: ${hit.length} of ${delays.length} (${((hit.length / Math.max(1, delays.length)) * 100).toFixed(1)} %); the step time inside them, ${stepLine('', hit).trim()}`,
+        );
         console.log(`  waited for the checkpointer: ${behindPolls} polls of 1 ms`);
         behindPolls = 0;
         console.log(`  ${phase.what} ${n} rows in ${(ms / 1000).toFixed(1)} s: ${Math.round((n / ms) * 1000)} rows/s (${counts.steps} steps, longest ${counts.longestStepMs.toFixed(3)} ms)`);
@@ -177,6 +194,8 @@ export async function benchLedgerRetention(): Promise<void> {
       const after = await passages(null);
       console.log(row('baseline again after the cut: decisions, no job', summarize(after.latencies, after.wall)));
       probe.close();
+      // BENCH_RETENTION_SAMPLES=<file>: every step's probe figures as JSON, to look at afterwards.
+      if (process.env.BENCH_RETENTION_SAMPLES) writeFileSync(process.env.BENCH_RETENTION_SAMPLES, JSON.stringify(probe.samples));
       if (progress !== null) clearInterval(progress);
       const w = store.walCheckpoints();
       console.log(

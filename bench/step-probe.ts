@@ -214,11 +214,13 @@ export class StepProbe {
  * - "GC": a main-thread GC pause overlapped it;
  * - "own CPU: <phase>": the step's own work, by the statement kind that took longest.
  */
-export function causeOf(s: StepSample): string {
+export function causeOf(s: StepSample, limit = 1): string {
   const sleep = Math.max(0, s.wall - s.cpuThread - s.runq);
+  // Under the limit but for the time it waited for a core: the machine, whatever else it did.
+  if (s.wall - s.runq <= limit) return `waited for a core (run queue)${s.walFrames >= 16_384 || s.walFramesAfter >= 16_384 ? ' [WAL at bound]' : ''}`;
   const own = Math.max(0, s.cpuThread - s.gc);
   const parts: [string, number][] = [
-    ['waited for a core (run queue)', s.runq],
+    ['waited for a core (run queue), and over without it', s.runq],
     ['asleep off-CPU (I/O, lock)', sleep],
     ['GC pause', s.gc],
     ['own CPU', own],
@@ -250,7 +252,7 @@ export function causeTable(samples: StepSample[], limit = 1): string[] {
   if (slow.length === 0) return lines;
   const by = new Map<string, StepSample[]>();
   for (const s of slow) {
-    const c = causeOf(s);
+    const c = causeOf(s, limit);
     by.set(c, [...(by.get(c) ?? []), s]);
   }
   lines.push(`    ${'cause'.padEnd(46)} ${'n'.padStart(5)}  wall med/max   thread CPU med  runq med  sleep med  GC med  SQL r/w/commit med   WAL frames med  ckpt in step  ivcsw med  majflt`);

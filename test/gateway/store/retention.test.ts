@@ -210,3 +210,19 @@ describe('the WAL state a retention step waits on', () => {
     expect(room.walState()).toBeNull();
   });
 });
+
+describe('time-boxed steps', () => {
+  it('stops a step after the row that took it past its budget, and the next step goes on from there', () => {
+    const { room, db, store } = ledgerOfDays(3, 4);
+    // A budget already spent: each step takes exactly one row, however large the batch.
+    const erased = drain(() => room.eraseBatch(T0 + DAY_MS, 50, -1), 1);
+    expect(erased).toEqual({ n: 4, steps: 5 });
+    room.writeCheckpoint(room.planCut(T0 + DAY_MS)!, 'test', T0 + 500 * DAY_MS);
+    const first = (db.prepare('SELECT min(seq) AS s FROM chain').get() as { s: number }).s;
+    expect(room.deleteBatch(10, -1).done).toBe(false);
+    expect((db.prepare('SELECT min(seq) AS s FROM chain').get() as { s: number }).s).toBe(first + 1);
+    drain(() => room.deleteBatch(10, -1), 2);
+    expect(store.verifyChain()).toMatchObject({ ok: true });
+    expect(db.prepare('SELECT count(*) AS n FROM ledger WHERE at < ?').get(T0 + DAY_MS)).toEqual({ n: 0 });
+  });
+});
