@@ -10,7 +10,6 @@ import type { Logger } from 'pino';
 import { Interval } from './interval.js';
 import { DAY_MS } from './policy/time.js';
 import { type GatewayKey, type RetentionRoom, type Step, expiryBefore } from './store/index.js';
-import type { WalState } from './store/retention.js';
 
 /** Delivered outbox rows are kept this long (the office has them; a re-send comes from the ledger). */
 export const OUTBOX_DELIVERED_DAYS = 7;
@@ -82,11 +81,6 @@ export const WAL_WAIT_MS = 500;
  * (bench/ledger-retention.ts, 1 M rows).
  */
 export const STEP_BUDGET_MS = 0.5;
-/** WAL frames past which a step waits for the WAL to be wholly copied back, so its write starts the WAL over. */
-export const WAL_RESTART_FRAMES = 1000;
-/** The longest a step waits for that; the checkpointer, caught up, checkpoints every 20 ms. */
-export const RESTART_WAIT_MS = 50;
-const restartDue = (w: WalState | null): boolean => w !== null && w.frames >= WAL_RESTART_FRAMES && w.backfilled < w.frames;
 const processCpuMs = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -142,13 +136,6 @@ export class RetentionJob {
       if (walBehind !== undefined) {
         const until = performance.now() + WAL_WAIT_MS;
         while (walBehind() && performance.now() < until) await pause(1);
-        // A WAL past WAL_RESTART_FRAMES: wait (briefly) until the checkpointer has copied it
-        // all back, then step at once — this step's write starts the WAL over. Under
-        // back-to-back passages no write ever began on a wholly copied WAL, so it grew to
-        // the checkpointer's bound, where commits checkpoint inside themselves: 5–9 ms
-        // (bench/ledger-retention.ts, "[WAL at bound]").
-        const restartBy = performance.now() + RESTART_WAIT_MS;
-        while (restartDue(room.walState()) && performance.now() < restartBy) await pause(1);
       }
       const cpuNow = this.#o.cpuNow ?? processCpuMs;
       const cpu = this.#o.onStep ? cpuNow() : null;

@@ -12,8 +12,6 @@
 // Steps commit with synchronous=NORMAL: a WAL commit without its own fsync (the next
 // decision's fsync makes it durable; a step lost to a power cut is redone), so a step never
 // holds a decision up by an fsync.
-import { closeSync, openSync, readSync } from 'node:fs';
-import { endianness } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type Database from 'better-sqlite3';
 import { canonicalJson } from '../../shared/canonical.js';
@@ -49,12 +47,6 @@ export interface CheckpointBody {
   /** The gateway key that signed it (gateway-key.ts), and the signature of the body without `sig`. */
   key?: { id: string; publicKey: string };
   sig?: string;
-}
-
-/** The WAL as the wal-index states it: frames in it and frames copied back into the database file. */
-export interface WalState {
-  frames: number;
-  backfilled: number;
 }
 
 /** A step's result: rows changed, and whether there is nothing more to do for now. */
@@ -138,30 +130,6 @@ export class RetentionRoom {
       outboxBounds: db.prepare('SELECT (SELECT min(id) FROM outbox) AS lo, (SELECT max(id) FROM outbox) AS hi'),
       deleteOutbox: db.prepare('DELETE FROM outbox WHERE id = ?'),
     };
-  }
-
-  /**
-   * The WAL's frames and frames copied back, read from the wal-index (the -shm file: the
-   * header's mxFrame at byte 16, WalCkptInfo.nBackfill at byte 96, native byte order — the
-   * WAL file format), without a transaction; null when there is none (not WAL, closed).
-   * Why: a write whose transaction began with the WAL wholly copied back starts the WAL
-   * over from its beginning; the job steps at such a moment, or the WAL grows to the
-   * checkpointer's bound and a commit then checkpoints inside itself (5–9 ms, measured).
-   */
-  walState(): WalState | null {
-    if (!this.#db.open || this.#db.memory) return null;
-    let fd: number | undefined;
-    try {
-      fd = openSync(`${this.#db.name}-shm`, 'r');
-      const buf = Buffer.alloc(100);
-      if (readSync(fd, buf, 0, 100, 0) < 100) return null;
-      const le = endianness() === 'LE';
-      return { frames: le ? buf.readUInt32LE(16) : buf.readUInt32BE(16), backfilled: le ? buf.readUInt32LE(96) : buf.readUInt32BE(96) };
-    } catch {
-      return null;
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
   }
 
   /** Runs one step as a WAL commit without its own fsync (see the top of this file). */

@@ -186,31 +186,6 @@ describe('purging delivered outbox rows', () => {
   });
 });
 
-describe('the WAL state a retention step waits on', () => {
-  it('reads the frames in the WAL and the frames copied back, and a write begun on a wholly copied WAL starts it over', () => {
-    const { room, db } = ledgerOfDays(1, 40);
-    const grown = room.walState();
-    expect(grown).not.toBeNull();
-    expect(grown!.frames).toBeGreaterThan(0);
-    // A second connection copies it all back, as the checkpoint worker does.
-    const r = db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
-    expect(room.walState()).toEqual({ frames: r[0]!.log, backfilled: r[0]!.checkpointed });
-    expect(room.walState()!.backfilled).toBe(room.walState()!.frames);
-    room.eraseBatch(T0 + DAY_MS, 5);
-    const after = room.walState()!;
-    expect(after.frames).toBeLessThan(grown!.frames);
-    expect(after.backfilled).toBe(0);
-  });
-
-  it('is null once the store is closed', () => {
-    const store = openStore(freshDir(), { now: () => T0 });
-    const room = store.retention!;
-    expect(room.walState()).not.toBeNull();
-    store.close();
-    expect(room.walState()).toBeNull();
-  });
-});
-
 describe('time-boxed steps', () => {
   it('stops a step after the row that took it past its budget, and the next step goes on from there', () => {
     const { room, db, store } = ledgerOfDays(3, 4);
