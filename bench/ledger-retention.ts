@@ -15,6 +15,12 @@
 // worker did on the other core meanwhile, so it is printed twice: all steps, and the steps
 // no worker checkpoint finished during (the step's own cost).
 // BENCH_RETENTION_BATCH="erase,delete" tries other batch sizes.
+// Each step is probed (bench/step-probe.ts: main-thread CPU and run-queue wait, faults,
+// context switches, time per kind of SQL statement, WAL state, GC) and every step over 1 ms
+// gets a cause in a printed table. Passages are timed from their arrival. Also:
+// BENCH_RETENTION_FILLED=<dir> fills once and copies it for later runs;
+// BENCH_RETENTION_SAMPLES=<file> writes every step's probe figures as JSON;
+// BENCH_RETENTION_PROGRESS=1 prints the step count and WAL every 5 s.
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
