@@ -101,7 +101,6 @@ export class RetentionRoom {
   constructor(db: Database.Database, chain: ChainRoom) {
     this.#db = db;
     this.#chain = chain;
-    this.#sync = { get: db.prepare<[], number>('PRAGMA synchronous').pluck(), normal: db.prepare('PRAGMA synchronous = NORMAL'), restore: new Map() };
     this.#tx = db.transaction((fn: () => unknown) => fn());
     const anyPersonal = `coalesce(${ALL_PERSONAL.join(', ')}) IS NOT NULL`;
     this.#q = {
@@ -134,28 +133,19 @@ export class RetentionRoom {
 
   /** Runs one step as a WAL commit without its own fsync (see the top of this file). */
   #step<T>(fn: () => T): T {
-    const level = Number(this.#sync.get.get());
-    this.#sync.normal.run();
+    // db.pragma, not a statement prepared once: SQLite applies `PRAGMA synchronous = …` when
+    // the statement is prepared, so preparing it at construction set the whole connection to NORMAL.
+    const level = Number(this.#db.pragma('synchronous', { simple: true }));
+    this.#db.pragma('synchronous = NORMAL');
     try {
       return this.#tx(fn) as T;
     } finally {
-      this.#restoreSync(level);
+      this.#db.pragma(`synchronous = ${level}`);
     }
   }
 
-  // Prepared once (a pragma call prepares its statement anew, and db.transaction() builds four wrappers): a step allocates little.
-  readonly #sync: { get: Database.Statement<[], number>; normal: Database.Statement<[]>; restore: Map<number, Database.Statement<[]>> };
+  // Built once (db.transaction() builds four wrappers per call).
   readonly #tx: (fn: () => unknown) => unknown;
-
-  #restoreSync(level: number): void {
-    let s = this.#sync.restore.get(level);
-    if (s === undefined) {
-      if (!Number.isInteger(level)) throw new StoreError('STORE_INVALID_QUERY', `synchronous level ${level} unexpected`, { level });
-      s = this.#db.prepare(`PRAGMA synchronous = ${level}`);
-      this.#sync.restore.set(level, s);
-    }
-    s.run();
-  }
 
   /**
    * Erases the personal fields (both groups and their salts) of the next ledger rows with

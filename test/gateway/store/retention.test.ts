@@ -197,6 +197,8 @@ describe('time-boxed steps', () => {
     expect(room.deleteBatch(10, -1).done).toBe(false);
     expect((db.prepare('SELECT min(seq) AS s FROM chain').get() as { s: number }).s).toBe(first + 1);
     drain(() => room.deleteBatch(10, -1), 2);
+    // Steps commit at NORMAL; the connection (the decisions) stays at FULL.
+    expect(store.settings().synchronous).toBe(2);
     expect(store.verifyChain()).toMatchObject({ ok: true });
     expect(db.prepare('SELECT count(*) AS n FROM ledger WHERE at < ?').get(T0 + DAY_MS)).toEqual({ n: 0 });
   });
