@@ -15,14 +15,21 @@
 // worker did on the other core meanwhile, so it is printed twice: all steps, and the steps
 // no worker checkpoint finished during (the step's own cost).
 // BENCH_RETENTION_BATCH="erase,delete" tries other batch sizes.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Each step is probed (bench/step-probe.ts: main-thread CPU and run-queue wait, faults,
+// context switches, time per kind of SQL statement, WAL state, GC) and every step over 1 ms
+// gets a cause in a printed table. Passages are timed from their arrival. Also:
+// BENCH_RETENTION_FILLED=<dir> fills once and copies it for later runs;
+// BENCH_RETENTION_SAMPLES=<file> writes every step's probe figures as JSON;
+// BENCH_RETENTION_PROGRESS=1 prints the step count and WAL every 5 s.
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DAY_MS } from '../gateway/policy/time.js';
 import { RETENTION_BATCH, RetentionJob } from '../gateway/retention.js';
 import { pino } from 'pino';
-import { openStore, verifyLedger } from '../gateway/store/index.js';
+import { DATABASE_FILE, openStore, verifyLedger } from '../gateway/store/index.js';
+import { StepProbe, causeTable, walBuckets } from './step-probe.js';
 import { ROWS_PER_DAY, fillLedger } from './ledger-fill.js';
 import { row, summarize } from './stats.js';
 import { benchLane, demoPasses, demoTrust } from './sim-lane.js';
@@ -57,7 +64,13 @@ export async function benchLedgerRetention(): Promise<void> {
     const days = Math.ceil(ROWS / ROWS_PER_DAY);
     const from = now - 400 * DAY_MS;
     const t = performance.now();
-    fillLedger(dir, ROWS, { days, from, to: from + days * DAY_MS });
+    // BENCH_RETENTION_FILLED=<dir>: fill it once and copy it for each run (the fill takes minutes on a loaded machine).
+    const cache = process.env.BENCH_RETENTION_FILLED;
+    if (cache !== undefined && existsSync(path.join(cache, DATABASE_FILE))) cpSync(cache, dir, { recursive: true });
+    else {
+      fillLedger(dir, ROWS, { days, from, to: from + days * DAY_MS });
+      if (cache !== undefined) cpSync(dir, cache, { recursive: true });
+    }
     console.log(`WAL checkpoints ${WORKER ? 'in a worker thread' : 'inside the commits (auto-checkpoint)'}, batches ${JSON.stringify(batchFromEnv())}`);
     console.log(`filled ${ROWS} expired ledger rows (${days} days, 400 days back) with their chain in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
@@ -68,25 +81,46 @@ export async function benchLedgerRetention(): Promise<void> {
     const room = store.retention;
     if (room === null) throw new Error('expected a store with retention (schema 11)');
     const { lane, scanner, thermometer } = benchLane(store, trust);
+    const probe = new StepProbe(path.join(dir, `${DATABASE_FILE}-shm`), () => store.walCheckpoints()?.checkpoints ?? 0);
+    let probePhase = '';
     await lane.start();
     const batch = batchFromEnv();
     try {
       /** Passages one after the other until `until` resolves (or all passes are used when it is null). */
-      const passages = async (until: Promise<unknown> | null): Promise<{ latencies: number[]; wall: number }> => {
+      const passages = async (until: Promise<unknown> | null): Promise<{ latencies: number[]; wall: number; spans: [number, number][] }> => {
         let over = false;
-        void until?.then(() => (over = true));
+        void until?.then(
+          () => (over = true),
+          () => (over = true),
+        );
         const latencies: number[] = [];
+        const spans: [number, number][] = [];
         const t0 = performance.now();
         for (let i = 0; !over && (until !== null || i < passes.length); i++) {
+          // A passage arrives as an I/O event (a scan on the serial port or MQTT): one
+          // event-loop turn each. Back to back in microtasks, they would starve the job's
+          // timers (a lane that settles without I/O never lets the loop turn).
+          // Timed from its arrival: a step that runs before its turn delays it as much as one inside it.
           const start = performance.now();
+          await new Promise<void>((resolve) => setImmediate(resolve));
           thermometer.reading(36.5);
           scanner.scan(passes[i % passes.length]!);
           await lane.settled();
-          latencies.push(performance.now() - start);
+          const end = performance.now();
+          latencies.push(end - start);
+          spans.push([start, end]);
         }
-        return { latencies, wall: performance.now() - t0 };
+        return { latencies, wall: performance.now() - t0, spans };
       };
       let atStart = true;
+      /** Polls of walBehind that found the worker behind (the job then waits 1 ms). */
+      let behindPolls = 0;
+      const progress = process.env.BENCH_RETENTION_PROGRESS
+        ? setInterval(() => {
+            const w = store.walCheckpoints();
+            console.log(`  … ${probe.samples.length} steps, walBehind polls ${behindPolls}, worker log ${w?.log} checkpointed ${w?.checkpointed} (${w?.checkpoints} checkpoints)`);
+          }, 5000).unref()
+        : null;
       let checkpointsAt = 0;
       let overlapped = false;
       const job = (personalDataDays: number, ledgerDays: number, steps: number[], cpu: number[], own: number[]): RetentionJob =>
@@ -98,16 +132,23 @@ export async function benchLedgerRetention(): Promise<void> {
           now: () => now,
           logger: pino({ level: 'silent' }),
           batch,
-          walBehind: () => store.walBehind(),
+          walBehind: () => {
+            const behind = store.walBehind();
+            if (behind) behindPolls += 1;
+            return behind;
+          },
           // Called just before and just after each step: notes whether a worker checkpoint ended in between.
           cpuNow: () => {
             const k = store.walCheckpoints()?.checkpoints ?? 0;
-            if (atStart) checkpointsAt = k;
-            else overlapped = k !== checkpointsAt;
+            if (atStart) {
+              checkpointsAt = k;
+              probe.begin();
+            } else overlapped = k !== checkpointsAt;
             atStart = !atStart;
             return processCpuMs();
           },
           onStep: (ms, cpuMs) => {
+            probe.end(probePhase, 0, ms);
             steps.push(ms);
             cpu.push(cpuMs);
             if (!overlapped) own.push(cpuMs);
@@ -125,6 +166,7 @@ export async function benchLedgerRetention(): Promise<void> {
         const cpu: number[] = [];
         const own: number[] = [];
         const t = performance.now();
+        probePhase = phase.label;
         const running = job(phase.job[0], phase.job[1], steps, cpu, own).runOnce();
         const during = await passages(running);
         const counts = await running;
@@ -134,8 +176,33 @@ export async function benchLedgerRetention(): Promise<void> {
         console.log(stepLine(`  the same, CPU time (process: user + system)`, cpu));
         if (WORKER) console.log(stepLine(`  CPU, steps no worker checkpoint ended in`, own));
         const n = counts[phase.what];
+        probe.settleGc();
+        const mine = probe.samples.filter((x) => x.phase === phase.label);
+        for (const l of causeTable(mine)) console.log(l);
+        console.log(walBuckets(mine));
+        // The delay the job put in each decision: the steps' time inside the decision's span.
+        const delays: number[] = [];
+        let j = 0;
+        for (const [a, b] of during.spans) {
+          while (j < mine.length && mine[j]!.start + mine[j]!.wall < a) j++;
+          let d = 0;
+          for (let k = j; k < mine.length && mine[k]!.start < b; k++) d += Math.max(0, Math.min(b, mine[k]!.start + mine[k]!.wall) - Math.max(a, mine[k]!.start));
+          delays.push(d);
+        }
+        const hit = delays.filter((d) => d > 0);
+        console.log(
+          `  decisions a step ran inside: ${hit.length} of ${delays.length} (${((hit.length / Math.max(1, delays.length)) * 100).toFixed(1)} %); the step time inside them, ${stepLine('', hit).trim()}`,
+        );
+        console.log(`  waited for the checkpointer: ${behindPolls} polls of 1 ms`);
+        behindPolls = 0;
         console.log(`  ${phase.what} ${n} rows in ${(ms / 1000).toFixed(1)} s: ${Math.round((n / ms) * 1000)} rows/s (${counts.steps} steps, longest ${counts.longestStepMs.toFixed(3)} ms)`);
       }
+      const after = await passages(null);
+      console.log(row('baseline again after the cut: decisions, no job', summarize(after.latencies, after.wall)));
+      probe.close();
+      // BENCH_RETENTION_SAMPLES=<file>: every step's probe figures as JSON, to look at afterwards.
+      if (process.env.BENCH_RETENTION_SAMPLES) writeFileSync(process.env.BENCH_RETENTION_SAMPLES, JSON.stringify(probe.samples));
+      if (progress !== null) clearInterval(progress);
       const w = store.walCheckpoints();
       console.log(
         w === null

@@ -12,6 +12,7 @@
 // Steps commit with synchronous=NORMAL: a WAL commit without its own fsync (the next
 // decision's fsync makes it durable; a step lost to a power cut is redone), so a step never
 // holds a decision up by an fsync.
+import { performance } from 'node:perf_hooks';
 import type Database from 'better-sqlite3';
 import { canonicalJson } from '../../shared/canonical.js';
 import { DAY_MS, LOCAL_OFFSET_MS } from '../policy/time.js';
@@ -100,6 +101,7 @@ export class RetentionRoom {
   constructor(db: Database.Database, chain: ChainRoom) {
     this.#db = db;
     this.#chain = chain;
+    this.#tx = db.transaction((fn: () => unknown) => fn());
     const anyPersonal = `coalesce(${ALL_PERSONAL.join(', ')}) IS NOT NULL`;
     this.#q = {
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
@@ -131,24 +133,32 @@ export class RetentionRoom {
 
   /** Runs one step as a WAL commit without its own fsync (see the top of this file). */
   #step<T>(fn: () => T): T {
+    // db.pragma, not a statement prepared once: SQLite applies `PRAGMA synchronous = …` when
+    // the statement is prepared, so preparing it at construction set the whole connection to NORMAL.
     const level = Number(this.#db.pragma('synchronous', { simple: true }));
     this.#db.pragma('synchronous = NORMAL');
     try {
-      return this.#db.transaction(fn)();
+      return this.#tx(fn) as T;
     } finally {
       this.#db.pragma(`synchronous = ${level}`);
     }
   }
+
+  // Built once (db.transaction() builds four wrappers per call).
+  readonly #tx: (fn: () => unknown) => unknown;
 
   /**
    * Erases the personal fields (both groups and their salts) of the next ledger rows with
    * `at < before`, looking at `limit` rows at most. A cursor in meta remembers where it
    * got to. Rows are taken in seq order and the walk stops at the first row not yet
    * expired (a clock set back leaves a few rows for a later run rather than scanning on).
+   * `budgetMs` time-boxes the step: it stops after the row that took it past (the rest is
+   * the next step's), so a slow moment does not stretch it by the whole batch.
    */
-  eraseBatch(before: number, limit: number): Step {
+  eraseBatch(before: number, limit: number, budgetMs = Infinity): Step {
     checkLimit('eraseBatch', limit);
     return this.#step(() => {
+      const by = performance.now() + budgetMs;
       const bounds = this.#q.ledgerBounds.get();
       if (bounds?.lo == null || bounds.hi == null) return { n: 0, done: true };
       // Rows below the ledger's first seq were cut: start after them.
@@ -164,6 +174,7 @@ export class RetentionRoom {
         }
         if (row !== undefined) n += this.#q.erase.run(seq).changes;
         last = seq;
+        if (performance.now() > by) break;
       }
       if (last === cursor) return { n: 0, done: true };
       this.#q.setMeta.run(ERASED_THROUGH, String(last));
@@ -248,10 +259,12 @@ export class RetentionRoom {
    * Deletes the next rows of the latest cut: `limit` chain rows (oldest first) with the
    * ledger rows and zone corrections they name, or, once the chain part is done, up to
    * `limit` of the rows older than the chain the cut covers. `done` when nothing is left.
+   * `budgetMs` time-boxes the chain part as in eraseBatch.
    */
-  deleteBatch(limit: number): Step {
+  deleteBatch(limit: number, budgetMs = Infinity): Step {
     checkLimit('deleteBatch', limit);
     return this.#step(() => {
+      const by = performance.now() + budgetMs;
       const cut = this.#latestCut();
       if (cut === null) return { n: 0, done: true };
       const first = this.#q.chainFirst.get();
@@ -263,6 +276,7 @@ export class RetentionRoom {
           if (r?.ref != null && r.kind === 'ledger') n += this.#q.deleteLedger.run(r.ref).changes;
           else if (r?.ref != null && r.kind === 'zone-correction') n += this.#q.deleteZone.run(r.ref).changes;
           n += this.#q.deleteChain.run(seq).changes;
+          if (performance.now() > by) break;
         }
         return { n, done: false };
       }

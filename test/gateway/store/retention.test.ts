@@ -185,3 +185,21 @@ describe('purging delivered outbox rows', () => {
     expect(store.outboxDepth()).toBe(6);
   });
 });
+
+describe('time-boxed steps', () => {
+  it('stops a step after the row that took it past its budget, and the next step goes on from there', () => {
+    const { room, db, store } = ledgerOfDays(3, 4);
+    // A budget already spent: each step takes exactly one row, however large the batch.
+    const erased = drain(() => room.eraseBatch(T0 + DAY_MS, 50, -1), 1);
+    expect(erased).toEqual({ n: 4, steps: 5 });
+    room.writeCheckpoint(room.planCut(T0 + DAY_MS)!, 'test', T0 + 500 * DAY_MS);
+    const first = (db.prepare('SELECT min(seq) AS s FROM chain').get() as { s: number }).s;
+    expect(room.deleteBatch(10, -1).done).toBe(false);
+    expect((db.prepare('SELECT min(seq) AS s FROM chain').get() as { s: number }).s).toBe(first + 1);
+    drain(() => room.deleteBatch(10, -1), 2);
+    // Steps commit at NORMAL; the connection (the decisions) stays at FULL.
+    expect(store.settings().synchronous).toBe(2);
+    expect(store.verifyChain()).toMatchObject({ ok: true });
+    expect(db.prepare('SELECT count(*) AS n FROM ledger WHERE at < ?').get(T0 + DAY_MS)).toEqual({ n: 0 });
+  });
+});
