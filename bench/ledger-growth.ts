@@ -217,7 +217,10 @@ export async function benchLedgerGrowth(): Promise<void> {
       for (const [side, dir] of [['empty', emptyDir], ['full', fullDir]] as const) starts[side].push((await startUntilReady(dir, 600_000))[0]);
     }
 
-    const stores: Record<Side, SqliteStore> = { empty: openStore(emptyDir), full: openStore(fullDir) };
+    // As the gateway opens its store: WAL checkpoints in a worker thread (BENCH_CHECKPOINT_WORKER=off:
+    // inside the commits, where on the full ledger each one writes pages all over an 11 GB file).
+    const checkpointWorker = process.env.BENCH_CHECKPOINT_WORKER !== 'off';
+    const stores: Record<Side, SqliteStore> = { empty: openStore(emptyDir, { checkpointWorker }), full: openStore(fullDir, { checkpointWorker }) };
     try {
       const crowd = people();
       const someone = crowd[1234]!;
