@@ -1,13 +1,9 @@
 // The store keeps in memory what only a central update replaces (risk areas, which
 // subjects have watchlist, approval or crew rows): an update applied while the lane runs
 // must still decide the very next passage.
-import { pino } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MINE_ENTRANCE } from '../../../gateway/policy/profiles.js';
 import { topicsFor } from '../../../gateway/telemetry/topics.js';
-import { LivePolicy, LiveTrust } from '../../../gateway/updates/live.js';
-import { UpdateService } from '../../../gateway/updates/service.js';
-import { CHECKPOINT, SITE, centralKeys, signed, watch, type CentralKeys } from '../updates/helpers.js';
+import { CHECKPOINT, SITE, centralKeys, signed, watch, type CentralKeys, updateService } from '../updates/helpers.js';
 import { T0, simLaneAt, useLaneTestEnv } from './harness.js';
 
 const env = useLaneTestEnv('facts-replaced-');
@@ -28,17 +24,7 @@ beforeAll(async () => {
 
 function updates(): (kind: string, version: number, data: unknown) => Promise<void> {
   const topics = topicsFor({ prefix: 'checkpoints', site: SITE, checkpoint: CHECKPOINT });
-  const svc = new UpdateService({
-    store: env.store,
-    topics,
-    site: SITE,
-    checkpoint: CHECKPOINT,
-    centralKeys: keys.trust,
-    policy: new LivePolicy(MINE_ENTRANCE),
-    trust: new LiveTrust(new Map()),
-    now: () => T0,
-    logger: pino({ level: 'silent' }),
-  });
+  const svc = updateService(env.store, keys, topics, T0);
   return async (kind, version, data) => {
     const token = await signed(keys, kind as Parameters<typeof signed>[1], version, data);
     const result = await svc.handle({ topic: `${topics.cmd}/${kind}`, kind, siteWide: false, retained: false, payload: Buffer.from(token) });

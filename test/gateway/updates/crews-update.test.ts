@@ -1,15 +1,11 @@
 // The crews update: contractor crew registrations (responsible person, members, itinerary)
 // verified, versioned and applied like every other kind, answered on response/crews.
-import { pino } from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MINE_ENTRANCE } from '../../../gateway/policy/profiles.js';
 import { openStore, type SqliteStore } from '../../../gateway/store/index.js';
 import { topicsFor, type CheckpointTopics } from '../../../gateway/telemetry/topics.js';
 import { UPDATE_KINDS, prepareUpdateData } from '../../../gateway/updates/envelope.js';
-import { LivePolicy, LiveTrust } from '../../../gateway/updates/live.js';
-import { UpdateService } from '../../../gateway/updates/service.js';
 import { checkMessage } from '../telemetry/asyncapi.js';
-import { CHECKPOINT, SITE, centralKeys, codeOf, envelope, signed, type CentralKeys } from './helpers.js';
+import { CHECKPOINT, SITE, centralKeys, codeOf, envelope, signed, type CentralKeys, updateService } from './helpers.js';
 import { freshDir, removeDirs } from '../store/helpers.js';
 
 const crew = {
@@ -74,18 +70,7 @@ describe('applying a crews update', () => {
     removeDirs();
   });
 
-  const service = () =>
-    new UpdateService({
-      store,
-      topics,
-      site: SITE,
-      checkpoint: CHECKPOINT,
-      centralKeys: keys.trust,
-      policy: new LivePolicy(MINE_ENTRANCE),
-      trust: new LiveTrust(new Map()),
-      now: () => Date.parse('2022-12-05T09:00:00Z'),
-      logger: pino({ level: 'silent' }),
-    });
+  const service = () => updateService(store, keys, topics, Date.parse('2022-12-05T09:00:00Z'));
   const cmd = (token: string) => ({ topic: `${topics.cmd}/crews`, kind: 'crews', siteWide: false, retained: false, payload: Buffer.from(token) });
   const responses = () =>
     store

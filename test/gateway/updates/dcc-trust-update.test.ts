@@ -1,19 +1,18 @@
 // The signed `dcc-trust` update: the EU DCC document signers, checked like the pass-issuer
 // keys (each a certificate with its own kid), versioned, applied in one transaction with
 // its response, swapped in live after the commit, and restored at the next start.
-import { pino } from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DccTrustInput } from '../../../gateway/credentials/dcc/types.js';
 import { MINE_ENTRANCE } from '../../../gateway/policy/profiles.js';
 import { openStore, type SqliteStore } from '../../../gateway/store/index.js';
 import { topicsFor, type CheckpointTopics } from '../../../gateway/telemetry/topics.js';
 import { prepareUpdateData, verifyUpdate } from '../../../gateway/updates/envelope.js';
-import { LiveDccTrust, LivePolicy, LiveTrust } from '../../../gateway/updates/live.js';
+import { LiveDccTrust } from '../../../gateway/updates/live.js';
 import { META, UpdateService, restoreUpdates } from '../../../gateway/updates/service.js';
 import { makeCert, trustEntry, type MadeCert } from '../credentials/dcc-certs.js';
 import { freshDir, removeDirs } from '../store/helpers.js';
 import { checkMessage } from '../telemetry/asyncapi.js';
-import { CHECKPOINT, SITE, centralKeys, codeOf, envelope, signed, type CentralKeys } from './helpers.js';
+import { CHECKPOINT, SITE, centralKeys, codeOf, envelope, signed, type CentralKeys, updateService } from './helpers.js';
 
 let keys: CentralKeys;
 let a: MadeCert;
@@ -43,18 +42,7 @@ afterEach(() => {
 });
 
 function service(build?: LiveDccTrust<string[]>): UpdateService {
-  return new UpdateService({
-    store,
-    topics,
-    site: SITE,
-    checkpoint: CHECKPOINT,
-    centralKeys: keys.trust,
-    policy: new LivePolicy(MINE_ENTRANCE),
-    trust: new LiveTrust(new Map()),
-    ...(build ? { dccTrust: build } : {}),
-    now: () => Date.parse('2022-12-05T09:00:00Z'),
-    logger: pino({ level: 'silent' }),
-  });
+  return updateService(store, keys, topics, Date.parse('2022-12-05T09:00:00Z'), build ? { dccTrust: build } : {});
 }
 
 const cmd = (token: string) => ({ topic: `${topics.cmd}/dcc-trust`, kind: 'dcc-trust', siteWide: false, retained: false, payload: Buffer.from(token) });

@@ -1,10 +1,15 @@
 // Keys and envelopes for the update tests: a fresh central-office key pair per file, so
 // no test depends on the demo key.
 import type { JWK } from 'jose';
+import { pino } from 'pino';
 import { generateIssuerKeys } from '../../../gateway/credentials/issue.js';
 import { trustListFromJwks, type TrustList } from '../../../gateway/credentials/trust-list.js';
 import type { UpdateEnvelope, UpdateKind } from '../../../gateway/updates/envelope.js';
 import { UpdateError } from '../../../gateway/updates/errors.js';
+import { LivePolicy, LiveTrust } from '../../../gateway/updates/live.js';
+import { UpdateService, type UpdateServiceOptions, type UpdateStore } from '../../../gateway/updates/service.js';
+import { MINE_ENTRANCE } from '../../../gateway/policy/profiles.js';
+import type { CheckpointTopics } from '../../../gateway/telemetry/topics.js';
 import { signUpdate } from '../../../gateway/updates/sign.js';
 
 export interface CentralKeys {
@@ -20,6 +25,22 @@ export async function centralKeys(kid = 'central-test-1'): Promise<CentralKeys> 
 
 export const SITE = 'mine-a';
 export const CHECKPOINT = 'gate-1';
+
+/** An update service of SITE/CHECKPOINT trusting `keys`: mine-entrance policy, no pass issuers, a silent log; `over` replaces any option. */
+export function updateService(store: UpdateStore, keys: CentralKeys, topics: CheckpointTopics, now: number, over: Partial<UpdateServiceOptions> = {}): UpdateService {
+  return new UpdateService({
+    store,
+    topics,
+    site: SITE,
+    checkpoint: CHECKPOINT,
+    centralKeys: keys.trust,
+    policy: new LivePolicy(MINE_ENTRANCE),
+    trust: new LiveTrust(new Map()),
+    now: () => now,
+    logger: pino({ level: 'silent' }),
+    ...over,
+  });
+}
 
 export function envelope(kind: UpdateKind, version: number, data: unknown, over: Partial<UpdateEnvelope> = {}): UpdateEnvelope {
   return {

@@ -1,18 +1,15 @@
 // The gateway side of gap repair: a signed `resend` request queues the events of a ledger
 // range again (same ids, same content), records its version and answers with `resent`
 // and `lastSeq`, all in one transaction; `all`, stale versions and large ranges are refused.
-import { pino } from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MINE_ENTRANCE } from '../../../gateway/policy/profiles.js';
 import { openStore, type SqliteStore } from '../../../gateway/store/index.js';
 import type { LedgerEntry } from '../../../gateway/store/types.js';
 import { decisionOutbox } from '../../../gateway/telemetry/alerts.js';
 import { topicsFor, type CheckpointTopics } from '../../../gateway/telemetry/topics.js';
-import { LivePolicy, LiveTrust } from '../../../gateway/updates/live.js';
 import { UpdateService, type UpdateStore } from '../../../gateway/updates/service.js';
 import { checkMessage } from '../telemetry/asyncapi.js';
 import { newEntry } from '../telemetry/helpers.js';
-import { CHECKPOINT, SITE, centralKeys, signed, type CentralKeys } from './helpers.js';
+import { CHECKPOINT, SITE, centralKeys, signed, type CentralKeys, updateService } from './helpers.js';
 import { freshDir, removeDirs } from '../store/helpers.js';
 
 let keys: CentralKeys;
@@ -34,17 +31,7 @@ afterEach(() => {
 });
 
 function service(s: UpdateStore = store): UpdateService {
-  return new UpdateService({
-    store: s,
-    topics,
-    site: SITE,
-    checkpoint: CHECKPOINT,
-    centralKeys: keys.trust,
-    policy: new LivePolicy(MINE_ENTRANCE),
-    trust: new LiveTrust(new Map()),
-    now: () => Date.parse('2022-12-05T09:00:00Z'),
-    logger: pino({ level: 'silent' }),
-  });
+  return updateService(s, keys, topics, Date.parse('2022-12-05T09:00:00Z'));
 }
 
 function cmd(token: string) {
