@@ -1,7 +1,7 @@
 // The outbox: messages for the central office, committed with the row they describe and
 // drained oldest first by the MQTT link, which marks each delivered on its PUBACK.
 import type Database from 'better-sqlite3';
-import { invalidQuery } from './sql.js';
+import { invalidQuery, withoutOwnFsync } from './sql.js';
 import type { OutboxMessage, OutboxRow } from './types.js';
 import { checkOutboxMessage } from './validate.js';
 
@@ -52,19 +52,10 @@ export class OutboxRoom {
       }
       markRange.run(at, lo, hi);
     });
-    this.#markMany = (ids) => {
-      // A WAL commit without its own fsync (retention's steps do the same): the next
-      // decision's commit makes it durable. A power cut may lose the marks, never a row:
-      // the rows are sent again (duplicates, which the office drops by event id). The
-      // drain thus never holds the event loop in an fsync per chunk of PUBACKs.
-      const level = Number(db.pragma('synchronous', { simple: true }));
-      db.pragma('synchronous = NORMAL');
-      try {
-        markMany(ids);
-      } finally {
-        db.pragma(`synchronous = ${level}`);
-      }
-    };
+    // A power cut may lose the marks, never a row: the rows are sent again (duplicates,
+    // which the office drops by event id). The drain thus never holds the event loop in
+    // an fsync per chunk of PUBACKs.
+    this.#markMany = (ids) => withoutOwnFsync(db, () => markMany(ids));
   }
 
   /**

@@ -19,6 +19,7 @@ import { DAY_MS, LOCAL_OFFSET_MS } from '../policy/time.js';
 import { type ChainHead, type ChainRoom, type GenesisBody, PERSONAL_GROUPS, hex } from './chain.js';
 import { StoreError } from './errors.js';
 import type { GatewayKey } from './gateway-key.js';
+import { withoutOwnFsync } from './sql.js';
 
 const ERASED_THROUGH = 'retention.erasedThrough';
 const ALL_PERSONAL = [...PERSONAL_GROUPS.person, 'person_salt', ...PERSONAL_GROUPS.health, 'health_salt'];
@@ -133,15 +134,7 @@ export class RetentionRoom {
 
   /** Runs one step as a WAL commit without its own fsync (see the top of this file). */
   #step<T>(fn: () => T): T {
-    // db.pragma, not a statement prepared once: SQLite applies `PRAGMA synchronous = …` when
-    // the statement is prepared, so preparing it at construction set the whole connection to NORMAL.
-    const level = Number(this.#db.pragma('synchronous', { simple: true }));
-    this.#db.pragma('synchronous = NORMAL');
-    try {
-      return this.#tx(fn) as T;
-    } finally {
-      this.#db.pragma(`synchronous = ${level}`);
-    }
+    return withoutOwnFsync(this.#db, () => this.#tx(fn) as T);
   }
 
   // Built once (db.transaction() builds four wrappers per call).

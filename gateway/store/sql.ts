@@ -15,6 +15,24 @@ export function hasTable(db: Database.Database, name: string): boolean {
   return db.prepare<[string], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?").get(name)?.n === 1;
 }
 
+/**
+ * Runs `fn` (a transaction) as a WAL commit without its own fsync, then puts the
+ * connection's synchronous level back. For writes that may be lost to a power cut and
+ * redone (retention steps, delivered marks): the next synchronous=FULL commit of a
+ * decision makes them durable, and they never hold the event loop in an fsync.
+ * db.pragma each time, not a statement prepared once: SQLite applies `PRAGMA synchronous`
+ * when the statement is prepared, so a prepared one set the whole connection to NORMAL.
+ */
+export function withoutOwnFsync<T>(db: Database.Database, fn: () => T): T {
+  const level = Number(db.pragma('synchronous', { simple: true }));
+  db.pragma('synchronous = NORMAL');
+  try {
+    return fn();
+  } finally {
+    db.pragma(`synchronous = ${level}`);
+  }
+}
+
 /** A statement prepared on first use and kept: for tables that older files do not have. */
 export function lazyStatements(db: Database.Database): <R>(sql: string) => Database.Statement<unknown[], R> {
   const cache = new Map<string, Database.Statement<unknown[], unknown>>();

@@ -17,8 +17,12 @@ const PSEUDONYM_RE = /^p1_[A-Za-z0-9_-]{22}$/;
 /** HMAC-SHA256(secret, subjectId), base64url, truncated, version-prefixed. Pure. */
 export function pseudonym(secret: Buffer, subjectId: string): string {
   assertSecret(secret);
-  const digest = createHmac('sha256', secret).update(subjectId, 'utf8').digest('base64url');
-  return PSEUDONYM_PREFIX + digest.slice(0, DIGEST_CHARS);
+  return derive(secret, subjectId);
+}
+
+/** The derivation itself, for a secret already checked. */
+function derive(secret: Buffer, subjectId: string): string {
+  return PSEUDONYM_PREFIX + createHmac('sha256', secret).update(subjectId, 'utf8').digest('base64url').slice(0, DIGEST_CHARS);
 }
 
 /** Checks the secret once (at start-up) and returns the per-passage function. */
@@ -27,7 +31,7 @@ export function pseudonymizer(secret: Buffer): (subjectId: string) => string {
   // A private copy: a caller reusing its buffer cannot change the key under us.
   const key = Buffer.from(secret);
   // The key was checked above: no second check per passage.
-  return (subjectId) => PSEUDONYM_PREFIX + createHmac('sha256', key).update(subjectId, 'utf8').digest('base64url').slice(0, DIGEST_CHARS);
+  return (subjectId) => derive(key, subjectId);
 }
 
 /** The secret file's text (hex, at least 32 bytes, surrounding space ignored) as bytes; null when it is not that. */
