@@ -65,13 +65,18 @@ export const REPLAY_SQL = `SELECT seq, id, at, lane, outcome, reasons, category,
   WHERE facts IS NOT NULL AND kind = 'decision' AND at >= ? AND at < ? ORDER BY seq`;
 export const VEHICLE_GOODS_SQL = "SELECT goods FROM ledger WHERE plate = ? AND at >= ? AND at < ? AND outcome = 'admit' ORDER BY seq";
 
+/** The search filters that are a column's equality: parameter, column. */
+const EQUALITY_FILTERS = [
+  ['lane', 'lane'],
+  ['outcome', 'outcome'],
+  ['subjectRef', 'subject_ref'],
+  ['credential', 'credential'],
+] as const;
+
 /** The guard search's SQL for the filters set in `params` (named parameters as in QueryParams). */
 export function ledgerQuerySql(columns: string, params: QueryParams): string {
   const where: string[] = [];
-  if (params.lane !== undefined) where.push('lane = @lane');
-  if (params.outcome !== undefined) where.push('outcome = @outcome');
-  if (params.subjectRef !== undefined) where.push('subject_ref = @subjectRef');
-  if (params.credential !== undefined) where.push('credential = @credential');
+  for (const [k, col] of EQUALITY_FILTERS) if (params[k] !== undefined) where.push(`${col} = @${k}`);
   if (params.matchRef !== undefined) where.push('(subject_ref = @matchRef OR instr(subject_name, @matchName) > 0)');
   if (params.from !== undefined) where.push('at >= @from');
   if (params.to !== undefined) where.push('at < @to');
@@ -499,7 +504,7 @@ interface SearchStatements {
 function searchFilters(p: QueryParams): { sql: string; params: Record<string, string | number> } {
   const where: string[] = [];
   const params: Record<string, string | number> = {};
-  for (const [k, col] of [['lane', 'lane'], ['outcome', 'outcome'], ['subjectRef', 'subject_ref'], ['credential', 'credential']] as const) {
+  for (const [k, col] of EQUALITY_FILTERS) {
     const v = p[k];
     if (v !== undefined) {
       where.push(`${col} = @${k}`);
