@@ -30,8 +30,10 @@ function withAccounts<T>(configFile: string | undefined, fn: (accounts: GuardAcc
 export function readHidden(prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
-    process.stderr.write(prompt);
+    // Echo goes off before the prompt shows: a PIN typed the instant the prompt appears
+    // must not reach the terminal's echo.
     stdin.setRawMode(true);
+    process.stderr.write(prompt);
     stdin.resume();
     let text = '';
     const onData = (chunk: Buffer): void => {
