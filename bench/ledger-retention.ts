@@ -15,6 +15,9 @@
 // worker did on the other core meanwhile, so it is printed twice: all steps, and the steps
 // no worker checkpoint finished during (the step's own cost).
 // BENCH_RETENTION_BATCH="erase,delete" tries other batch sizes.
+// Passages arrive BENCH_RETENTION_RATE a second (default 50, a Poisson stream: ten times a
+// busy gate); BENCH_RETENTION_RATE=0 sends them back to back (≈ 700 a second), a stress
+// under which the WAL never finds a pause to start over (docs/store.md "Checkpoints").
 // Each step is probed (bench/step-probe.ts: main-thread CPU and run-queue wait, faults,
 // context switches, time per kind of SQL statement, WAL state, GC) and every step over 1 ms
 // gets a cause in a printed table. Passages are timed from their arrival. Also:
@@ -32,12 +35,19 @@ import { DATABASE_FILE, openStore, verifyLedger } from '../gateway/store/index.j
 import { StepProbe, causeTable, walBuckets } from './step-probe.js';
 import { ROWS_PER_DAY, fillLedger } from './ledger-fill.js';
 import { row, summarize } from './stats.js';
+import { seededRandom } from '../drivers/scanner/sim-base.js';
 import { benchLane, demoPasses, demoTrust } from './sim-lane.js';
 
 const ROWS = Number(process.env.BENCH_RETENTION_ROWS ?? 1_000_000);
 const PASSAGES = Number(process.env.BENCH_RETENTION_PASSAGES ?? 3000);
 
 const WORKER = (process.env.BENCH_RETENTION_WORKER ?? 'on') !== 'off';
+/**
+ * Passages a second, arriving as a Poisson stream; 0 = back to back (≈ 700 a second here).
+ * The default, 50 a second, is ten times a busy 4-lane gate (a lane passes about one
+ * person a second at a shift change: scan, temperature, walking through).
+ */
+const RATE = Number(process.env.BENCH_RETENTION_RATE ?? 50);
 
 /** The process's CPU time, ms (Node 20 has no per-thread figure: the checkpoint worker's shows in it). */
 function processCpuMs(): number {
@@ -71,7 +81,7 @@ export async function benchLedgerRetention(): Promise<void> {
       fillLedger(dir, ROWS, { days, from, to: from + days * DAY_MS });
       if (cache !== undefined) cpSync(dir, cache, { recursive: true });
     }
-    console.log(`WAL checkpoints ${WORKER ? 'in a worker thread' : 'inside the commits (auto-checkpoint)'}, batches ${JSON.stringify(batchFromEnv())}`);
+    console.log(`WAL checkpoints ${WORKER ? 'in a worker thread' : 'inside the commits (auto-checkpoint)'}, batches ${JSON.stringify(batchFromEnv())}, passages ${RATE > 0 ? `${RATE} a second (Poisson)` : 'back to back'}`);
     console.log(`filled ${ROWS} expired ledger rows (${days} days, 400 days back) with their chain in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
     const trust = await demoTrust();
@@ -86,6 +96,9 @@ export async function benchLedgerRetention(): Promise<void> {
     await lane.start();
     const batch = batchFromEnv();
     try {
+      const rnd = seededRandom(7);
+      // Without a job: all the passes back to back, or 20 s of them paced.
+      const alone = RATE > 0 ? Math.min(passes.length, RATE * 20) : passes.length;
       /** Passages one after the other until `until` resolves (or all passes are used when it is null). */
       const passages = async (until: Promise<unknown> | null): Promise<{ latencies: number[]; wall: number; spans: [number, number][] }> => {
         let over = false;
@@ -96,13 +109,24 @@ export async function benchLedgerRetention(): Promise<void> {
         const latencies: number[] = [];
         const spans: [number, number][] = [];
         const t0 = performance.now();
-        for (let i = 0; !over && (until !== null || i < passes.length); i++) {
+        let arrival = t0;
+        for (let i = 0; !over && (until !== null || i < alone); i++) {
           // A passage arrives as an I/O event (a scan on the serial port or MQTT): one
           // event-loop turn each. Back to back in microtasks, they would starve the job's
           // timers (a lane that settles without I/O never lets the loop turn).
           // Timed from its arrival: a step that runs before its turn delays it as much as one inside it.
-          const start = performance.now();
-          await new Promise<void>((resolve) => setImmediate(resolve));
+          let start: number;
+          if (RATE > 0) {
+            // Paced: arrivals at exponential intervals (a Poisson stream of RATE a second). A
+            // timer fires up to ~1 ms late, which the latency (from the planned arrival) holds.
+            arrival += (-Math.log(1 - rnd()) * 1000) / RATE;
+            const wait = arrival - performance.now();
+            await new Promise<void>((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
+            start = Math.min(arrival, performance.now());
+          } else {
+            start = performance.now();
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          }
           thermometer.reading(36.5);
           scanner.scan(passes[i % passes.length]!);
           await lane.settled();
@@ -113,12 +137,13 @@ export async function benchLedgerRetention(): Promise<void> {
         return { latencies, wall: performance.now() - t0, spans };
       };
       let atStart = true;
-      /** Polls of walBehind that found the worker behind (the job then waits 1 ms). */
-      let behindPolls = 0;
+      /** Waits for the checkpointer before a step, and their time, ms. */
+      let walWaits = 0;
+      let walWaitMs = 0;
       const progress = process.env.BENCH_RETENTION_PROGRESS
         ? setInterval(() => {
             const w = store.walCheckpoints();
-            console.log(`  … ${probe.samples.length} steps, walBehind polls ${behindPolls}, worker log ${w?.log} checkpointed ${w?.checkpointed} (${w?.checkpoints} checkpoints)`);
+            console.log(`  … ${probe.samples.length} steps, waits for the checkpointer ${walWaits}, worker log ${w?.log} checkpointed ${w?.checkpointed} (${w?.checkpoints} checkpoints)`);
           }, 5000).unref()
         : null;
       let checkpointsAt = 0;
@@ -132,10 +157,15 @@ export async function benchLedgerRetention(): Promise<void> {
           now: () => now,
           logger: pino({ level: 'silent' }),
           batch,
-          walBehind: () => {
-            const behind = store.walBehind();
-            if (behind) behindPolls += 1;
-            return behind;
+          walCaughtUp: async (maxMs) => {
+            const t = performance.now();
+            const caught = await store.walCaughtUp(maxMs);
+            const ms = performance.now() - t;
+            if (ms > 0.1) {
+              walWaits += 1;
+              walWaitMs += ms;
+            }
+            return caught;
           },
           // Called just before and just after each step: notes whether a worker checkpoint ended in between.
           cpuNow: () => {
@@ -193,8 +223,9 @@ export async function benchLedgerRetention(): Promise<void> {
         console.log(
           `  decisions a step ran inside: ${hit.length} of ${delays.length} (${((hit.length / Math.max(1, delays.length)) * 100).toFixed(1)} %); the step time inside them, ${stepLine('', hit).trim()}`,
         );
-        console.log(`  waited for the checkpointer: ${behindPolls} polls of 1 ms`);
-        behindPolls = 0;
+        console.log(`  waited for the checkpointer before ${walWaits} steps, ${(walWaitMs / 1000).toFixed(2)} s in all`);
+        walWaits = 0;
+        walWaitMs = 0;
         console.log(`  ${phase.what} ${n} rows in ${(ms / 1000).toFixed(1)} s: ${Math.round((n / ms) * 1000)} rows/s (${counts.steps} steps, longest ${counts.longestStepMs.toFixed(3)} ms)`);
       }
       const after = await passages(null);

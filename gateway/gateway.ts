@@ -380,7 +380,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
         now,
         logger: logger.child({ part: 'retention' }),
         key: gatewayKey,
-        walBehind: () => store.walBehind(),
+        walCaughtUp: (maxMs) => store.walCaughtUp(maxMs),
       });
       retention.start();
       // Stopped before the store closes (stoppers run last first): a run ends at its next step.

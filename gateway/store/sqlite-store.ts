@@ -131,10 +131,11 @@ export interface SqliteStore extends Store {
   /** The checkpoint worker's counters (openStore's `checkpointWorker`); null when this connection checkpoints itself. */
   walCheckpoints(): WalCheckpointStats | null;
   /**
-   * True while the checkpoint worker is behind on a large WAL: a bulk writer (retention)
-   * waits, so the WAL gets a moment to restart from its start. Always false without a worker.
+   * For a bulk writer (retention) before a write: on a large WAL, waits up to `maxMs` for
+   * the checkpoint worker to copy all of it back, so the write starts the WAL over
+   * (WalCheckpointer.caughtUp). At once without a worker.
    */
-  walBehind(): boolean;
+  walCaughtUp(maxMs: number): Promise<boolean>;
   /** Resolves when the checkpoint worker's thread is gone (after close, or if it died); null without one. */
   readonly checkpointWorkerExited: Promise<number> | null;
   /** Retention's steps (retention.ts): erasure, day cuts behind a checkpoint, outbox purge, health purge; null before store schema 11. */
@@ -439,8 +440,8 @@ class SqliteStoreImpl implements SqliteStore {
   walCheckpoints(): WalCheckpointStats | null {
     return this.#checkpointer?.stats() ?? null;
   }
-  walBehind(): boolean {
-    return this.#checkpointer?.behind() ?? false;
+  walCaughtUp(maxMs: number): Promise<boolean> {
+    return this.#checkpointer?.caughtUp(maxMs) ?? Promise.resolve(true);
   }
   get checkpointWorkerExited(): Promise<number> | null {
     return this.#checkpointer?.exited ?? null;

@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DAY_MS } from '../../gateway/policy/time.js';
-import { RetentionJob } from '../../gateway/retention.js';
+import { RetentionJob, WAL_WAIT_MS } from '../../gateway/retention.js';
 import { loadOrCreateGatewayKey, openStore, type SqliteStore } from '../../gateway/store/index.js';
 import { ChainStatusSource } from '../../gateway/telemetry/chain-status.js';
 import { closeAndRemove, entry, freshDir, track } from './store/helpers.js';
@@ -75,11 +75,10 @@ describe('the retention job', () => {
     await job.stop();
   });
 
-  it('waits before a step while the WAL checkpointer is behind, then runs it', async () => {
+  it('waits for the WAL checkpointer before every step, then runs it', async () => {
     const clock = { now: T0 + 40 * DAY_MS };
     const store = oldLedger(freshDir(), clock);
-    const asked: boolean[] = [];
-    let behindFor = 3;
+    const events: string[] = [];
     const job = new RetentionJob({
       room: store.retention!,
       personalDataDays: 28,
@@ -89,17 +88,18 @@ describe('the retention job', () => {
       logger: silentLogger(),
       batch: { erase: 100 },
       pauseMs: 0,
-      walBehind: () => {
-        const behind = behindFor-- > 0;
-        asked.push(behind);
-        return behind;
+      walCaughtUp: async (maxMs) => {
+        events.push(`wait ${maxMs}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return true;
       },
+      onStep: () => events.push('step'),
     });
     const counts = await job.runOnce();
     expect(counts.erased).toBe(35);
-    // Three answers "behind" held the first step; every step asked.
-    expect(asked.slice(0, 4)).toEqual([true, true, true, false]);
-    expect(asked.filter((b) => !b)).toHaveLength(counts.steps);
+    expect(events.filter((e) => e === 'step')).toHaveLength(counts.steps);
+    // Each step came after its own wait, with the job's bound on it.
+    expect(events).toEqual(new Array(counts.steps).fill([`wait ${WAL_WAIT_MS}`, 'step']).flat());
   });
 
   it('says in …/stats where the chain starts, the checkpoint behind a cut, and the row it published last as it is now', async () => {

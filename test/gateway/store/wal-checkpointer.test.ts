@@ -1,7 +1,8 @@
+import Database from 'better-sqlite3';
 import { existsSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BOUND_PAGES, openStore } from '../../../gateway/store/index.js';
-import { WalCheckpointer } from '../../../gateway/store/wal-checkpointer.js';
+import { TARGET_PAGES, WalCheckpointer } from '../../../gateway/store/wal-checkpointer.js';
 import { closeAndRemove, freshDir, track } from './helpers.js';
 
 afterEach(closeAndRemove);
@@ -81,5 +82,64 @@ describe('WAL checkpoints in a worker thread', () => {
     expect(lost).toHaveLength(1);
     expect(lost[0]).toMatch(/WAL checkpoint worker exited \(code 1: .*(open|directory)/i);
     c.stop();
+  });
+});
+
+describe('a bulk writer waiting for the checkpoint worker (caughtUp)', () => {
+  /** Commits of ~100 kB until the worker has reported a WAL of TARGET_PAGES frames or more. */
+  async function bigWal(store: ReturnType<typeof openStore>, tag: string): Promise<void> {
+    for (let i = 0; store.walCheckpoints()!.log < TARGET_PAGES; i++) {
+      store.setMeta(`big.${tag}.${i}`, `${i}`.padEnd(100_000, 'y'));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+  /** The WAL's frames as reported by a checkpoint that began after this call. */
+  async function freshLog(store: ReturnType<typeof openStore>): Promise<number> {
+    const k = store.walCheckpoints()!.checkpoints;
+    return (await until('two more checkpoints', () => (store.walCheckpoints()!.checkpoints >= k + 2 ? store.walCheckpoints()! : undefined))).log;
+  }
+
+  it('lets the next write start the WAL over, where a write right after a commit grows it', async () => {
+    const store = track(openStore(freshDir(), { checkpointWorker: { everyMs: 5 } }));
+    await bigWal(store, 'a');
+    // Without waiting: the worker cannot have copied the commit just made, so the WAL goes on.
+    store.setMeta('bulk.last', 'x'.repeat(100_000));
+    store.setMeta('small', '1');
+    expect(await freshLog(store)).toBeGreaterThanOrEqual(TARGET_PAGES);
+    // Waiting: the worker copies everything, and the next write begins the WAL from its start.
+    store.setMeta('bulk.last', 'z'.repeat(100_000));
+    await expect(store.walCaughtUp(5000)).resolves.toBe(true);
+    store.setMeta('small', '2');
+    expect(await freshLog(store)).toBeLessThan(100);
+    expect(store.getMeta('bulk.last')?.startsWith('z')).toBe(true);
+  });
+
+  it('gives up after its time while a reader holds old pages, then asks again only once the WAL has grown by TARGET_PAGES', async () => {
+    const store = track(openStore(freshDir(), { checkpointWorker: { everyMs: 5 } }));
+    store.setMeta('before', '1');
+    const reader = new Database(store.path, { readonly: true });
+    try {
+      reader.prepare('BEGIN').run();
+      reader.prepare('SELECT count(*) AS n FROM meta').get(); // holds its snapshot: the worker cannot copy past it
+      await bigWal(store, 'b');
+      await expect(store.walCaughtUp(50)).resolves.toBe(false);
+      // Asked again at once, on the same WAL: goes ahead without waiting (a wait could only end false: the reader still holds).
+      await expect(store.walCaughtUp(50)).resolves.toBe(true);
+      reader.prepare('COMMIT').run();
+      // Another TARGET_PAGES of WAL: it waits again, and now the worker copies it all.
+      const from = store.walCheckpoints()!.log;
+      for (let i = 0; store.walCheckpoints()!.log < from + TARGET_PAGES; i++) {
+        store.setMeta(`more.${i}`, `${i}`.padEnd(100_000, 'w'));
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      await expect(store.walCaughtUp(5000)).resolves.toBe(true);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('goes ahead at once without a worker', async () => {
+    const store = track(openStore(freshDir()));
+    await expect(store.walCaughtUp(5000)).resolves.toBe(true);
   });
 });
