@@ -29,7 +29,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DAY_MS } from '../gateway/policy/time.js';
-import { RETENTION_BATCH, RetentionJob } from '../gateway/retention.js';
+import { RETENTION_BATCH, RetentionJob, STEP_BUDGET_MS } from '../gateway/retention.js';
 import { pino } from 'pino';
 import { DATABASE_FILE, openStore, verifyLedger } from '../gateway/store/index.js';
 import { StepProbe, causeTable, walBuckets } from './step-probe.js';
@@ -48,6 +48,8 @@ const WORKER = (process.env.BENCH_RETENTION_WORKER ?? 'on') !== 'off';
  * person a second at a shift change: scan, temperature, walking through).
  */
 const RATE = Number(process.env.BENCH_RETENTION_RATE ?? 50);
+/** BENCH_RETENTION_BUDGET=<ms>: another time box for a step's rows than STEP_BUDGET_MS. */
+const BUDGET = process.env.BENCH_RETENTION_BUDGET === undefined ? undefined : Number(process.env.BENCH_RETENTION_BUDGET);
 
 /** The process's CPU time, ms (Node 20 has no per-thread figure: the checkpoint worker's shows in it). */
 function processCpuMs(): number {
@@ -81,7 +83,7 @@ export async function benchLedgerRetention(): Promise<void> {
       fillLedger(dir, ROWS, { days, from, to: from + days * DAY_MS });
       if (cache !== undefined) cpSync(dir, cache, { recursive: true });
     }
-    console.log(`WAL checkpoints ${WORKER ? 'in a worker thread' : 'inside the commits (auto-checkpoint)'}, batches ${JSON.stringify(batchFromEnv())}, passages ${RATE > 0 ? `${RATE} a second (Poisson)` : 'back to back'}`);
+    console.log(`WAL checkpoints ${WORKER ? 'in a worker thread' : 'inside the commits (auto-checkpoint)'}, batches ${JSON.stringify(batchFromEnv())}, time box ${BUDGET ?? STEP_BUDGET_MS} ms, passages ${RATE > 0 ? `${RATE} a second (Poisson)` : 'back to back'}`);
     console.log(`filled ${ROWS} expired ledger rows (${days} days, 400 days back) with their chain in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
     const trust = await demoTrust();
@@ -157,6 +159,7 @@ export async function benchLedgerRetention(): Promise<void> {
           now: () => now,
           logger: pino({ level: 'silent' }),
           batch,
+          ...(BUDGET === undefined ? {} : { stepBudgetMs: BUDGET }),
           walCaughtUp: async (maxMs) => {
             const t = performance.now();
             const caught = await store.walCaughtUp(maxMs);
