@@ -169,36 +169,32 @@ export class WalCheckpointer {
    * starts the WAL over. A figure from an earlier checkpoint would not do: it misses the
    * writer's own last commit, and the WAL would never start over while the writer keeps on
    * (measured: it grew to BOUND_PAGES at 50 passages a second, bench/ledger-retention.ts).
-   * The worker is woken rather than waited out. Resolves true when copied (or small, or
-   * the worker is gone), false after `maxMs`; after a false it asks again only once the WAL
-   * has grown another TARGET_PAGES, so writes that never pause (decisions back to back)
-   * cost the writer one wait per TARGET_PAGES, and the WAL's bound holds as before.
+   * The worker is woken rather than waited out. Resolves true when copied (or the worker is
+   * gone), false after `maxMs`. One wait per TARGET_PAGES of WAL: the next comes when the
+   * WAL has grown that much more, or has started over and grown again, so when other writes
+   * never pause (passages back to back) the bulk writer is not held at every step.
    */
   async caughtUp(maxMs: number): Promise<boolean> {
     const s = this.#s;
     const log = Atomics.load(s, LOG);
     if (log < TARGET_PAGES) this.#askFrom = TARGET_PAGES;
     if (!this.running || log < this.#askFrom) return true;
+    this.#askFrom = log + TARGET_PAGES;
     const end = performance.now() + maxMs;
     for (;;) {
       const after = Atomics.load(s, BEGUN);
       while (Atomics.load(s, CHECKPOINTS) <= after) {
         if (!this.running) return true;
-        if (performance.now() >= end) return this.#gaveUp();
+        if (performance.now() >= end) return false;
         Atomics.notify(s, STOP); // wakes the worker from its pause; STOP stays 0
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
       if (Atomics.load(s, CHECKPOINTED) >= Atomics.load(s, LOG)) return true;
-      if (performance.now() >= end) return this.#gaveUp();
+      if (performance.now() >= end) return false;
     }
   }
 
   #askFrom = TARGET_PAGES;
-
-  #gaveUp(): false {
-    this.#askFrom = Atomics.load(this.#s, LOG) + TARGET_PAGES;
-    return false;
-  }
 
   /**
    * Stops the worker and waits (up to `waitMs`, then terminates it) for it to close its
