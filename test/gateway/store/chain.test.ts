@@ -19,7 +19,11 @@ import {
   flatCanonical,
   ledgerContent,
   linkText,
+  sealLedgerRow,
   sha256,
+  sha256Hex,
+  wellFormed,
+  wellFormedByRegex,
 } from '../../../gateway/store/chain.js';
 import { MIGRATIONS, openStore, type SqliteStore } from '../../../gateway/store/index.js';
 import { catchError, closeAndRemove, entry, freshDir, track } from './helpers.js';
@@ -197,6 +201,54 @@ describe('the hash chain', () => {
     expect(both.health_commit).toEqual(commitment(both.health_salt as Buffer, 'health', { facts: '{"v":1}', temperature: 36.6 }));
     expect(Object.keys(commitPersonal({ note: 'x' }))).toEqual(['person_salt', 'person_commit', 'health_salt', 'health_commit']);
     expect(commitPersonal({ note: 'x' }).health_salt).toBeNull();
+  });
+
+  it('seals a new row as commitPersonal and ledgerContent would: the same commitments for its salts, the same content hash', () => {
+    const person = [...PERSONAL_GROUPS.person];
+    const clear = [...LEDGER_CLEAR_COLUMNS];
+    // Values as a new row holds them: strings (any UTF-16, as the append makes them well-formed), numbers, NULL.
+    const text = fc.oneof(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' })).map(wellFormed);
+    const value = fc.oneof(text, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.constant(null));
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...clear, ...person, 'temperature', 'facts'), value), (row) => {
+        const sealed = sealLedgerRow(row);
+        for (const g of PERSONAL_GROUP_NAMES) {
+          const salt = sealed[`${g}_salt`];
+          const holds = PERSONAL_GROUPS[g].some((c) => (row[c] ?? null) !== null);
+          expect(salt === null).toBe(!holds);
+          expect(sealed[`${g}_commit`]).toEqual(salt === null ? null : commitment(salt, g, row));
+        }
+        const withCommits = { ...row, person_commit: sealed.person_commit, health_commit: sealed.health_commit };
+        expect(sealed.content).toBe(ledgerContent(withCommits).toString('hex'));
+        expect(sha256Hex(sealed.content)).toBe(sha256(sealed.content).toString('hex'));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps every salt it handed out as it was, however many salts are drawn after it', () => {
+    const first = commitPersonal({ subject_name: '张三', temperature: 36.6 });
+    const kept = Buffer.from(first.person_salt as Buffer);
+    const commit = Buffer.from(first.person_commit as Buffer);
+    const later: Buffer[] = [];
+    // Well past the 256 salts a pool holds: several pools are drawn after the first.
+    for (let i = 0; i < 1000; i++) later.push(commitPersonal({ subject_name: `n${i}` }).person_salt as Buffer);
+    expect(first.person_salt).toEqual(kept);
+    expect(commitment(first.person_salt as Buffer, 'person', { subject_name: '张三' })).toEqual(commit);
+    expect(new Set([kept, ...later].map((b) => b.toString('hex'))).size).toBe(1001);
+  });
+
+  it('makes strings well-formed exactly as the lone-surrogate regex does', () => {
+    const surrogates = fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff', '\ud83d\ude00', 'a', '张');
+    const mixed = fc.array(fc.oneof(surrogates, fc.string({ unit: 'binary' })), { maxLength: 8 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(fc.oneof(mixed, fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' })), (s) => {
+        expect(wellFormed(s)).toBe(wellFormedByRegex(s));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(wellFormed(null)).toBeNull();
+    expect(wellFormed('a\ud800b\udc00\ud83d\ude00')).toBe('a\ufffdb\ufffd\ud83d\ude00');
   });
 
   it('writes an empty key list as {} and maps each value before writing it', () => {
