@@ -321,11 +321,28 @@ export interface UpdateApplied {
   digest: string;
 }
 
+/** A chain row as the next one links to it. */
+interface LinkedRow {
+  seq: number;
+  hash: Buffer;
+  hex: string;
+}
+
 /** Appends chain rows in the caller's transaction. */
 export class ChainRoom {
   readonly #head: Database.Statement<[], { seq: number; hash: Buffer }>;
   readonly #insert: Database.Statement<[number, string, number | null, number, string | null, Buffer, Buffer]>;
   readonly #record: (r: ChainRecord) => ChainHead;
+  /**
+   * The head as this connection's last committed append left it (see committed()), so the
+   * next decision links to it without a SELECT. Dropped by every append until its
+   * transaction is known to have committed, so a rollback can never leave it ahead of the
+   * file. A row another connection appended since (a CLI's erasure record) takes the seq
+   * this would give: the insert fails on the primary key and the head is read after all.
+   */
+  #known: LinkedRow | null = null;
+  /** The row the transaction in progress appended last. */
+  #written: LinkedRow | null = null;
 
   constructor(db: Database.Database) {
     this.#head = db.prepare('SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1');
@@ -344,11 +361,38 @@ export class ChainRoom {
 
   /** append with the content hash as hex (what sealLedgerRow gives). */
   appendHex(kind: ChainKind, ref: number | null, at: number, contentHex: string, body: string | null = null): void {
+    const known = this.#known;
+    this.#known = null;
+    this.#written = null;
+    if (known !== null) {
+      try {
+        this.#link(known, kind, ref, at, contentHex, body);
+        return;
+      } catch (err) {
+        // Another connection appended since: link to the head as the file has it.
+        if (!isChainSeqTaken(err)) throw err;
+      }
+    }
     const head = this.#head.get();
-    const seq = (head?.seq ?? 0) + 1;
-    const prev = head?.hash ?? ZERO_HASH;
-    const hash = sha256Hex(linkTextOf(seq, kind, ref, at, hex(prev), contentHex));
-    this.#insert.run(seq, kind, ref, at, body, prev, Buffer.from(hash, 'hex'));
+    const prev = head === undefined ? { seq: 0, hash: ZERO_HASH, hex: hex(ZERO_HASH) } : { seq: head.seq, hash: head.hash, hex: hex(head.hash) };
+    this.#link(prev, kind, ref, at, contentHex, body);
+  }
+
+  #link(prev: LinkedRow, kind: ChainKind, ref: number | null, at: number, contentHex: string, body: string | null): void {
+    const seq = prev.seq + 1;
+    const hashHex = sha256Hex(linkTextOf(seq, kind, ref, at, prev.hex, contentHex));
+    const hash = Buffer.from(hashHex, 'hex');
+    this.#insert.run(seq, kind, ref, at, body, prev.hash, hash);
+    this.#written = { seq, hash, hex: hashHex };
+  }
+
+  /**
+   * The transaction that made this connection's last append has committed (the caller
+   * knows: its own transaction returned, outside any other): that row is the head.
+   */
+  committed(): void {
+    this.#known = this.#written;
+    this.#written = null;
   }
 
   head(): ChainHead | null {
@@ -368,6 +412,12 @@ export class ChainRoom {
     }
     return this.#record(r);
   }
+}
+
+/** The insert's seq is already in the chain (another connection appended). */
+function isChainSeqTaken(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return typeof e === 'object' && e !== null && e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' && typeof e.message === 'string' && e.message.includes('chain.seq');
 }
 
 /** Every ledger column a verifier reads, besides seq. */

@@ -270,7 +270,10 @@ export class LedgerRoom {
 
   append(entry: NewLedgerEntry, toOutbox: (row: LedgerEntry) => OutboxMessage | null): LedgerEntry {
     checkLedgerEntry(entry);
-    return this.#append(entry, toOutbox);
+    const row = this.#append(entry, toOutbox);
+    // Committed, unless a caller's transaction holds this one: then its commit is not ours to know.
+    if (!this.#db.inTransaction) this.#o.chain?.committed();
+    return row;
   }
 
   query(q: LedgerQuery): LedgerEntry[] {

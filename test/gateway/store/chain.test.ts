@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../shared/canonical.js';
 import {
@@ -102,6 +103,50 @@ describe('the hash chain', () => {
     expect(() => db.prepare('UPDATE chain SET ref = 9 WHERE seq = 2').run()).toThrow(/append-only/);
     expect(() => db.prepare('DELETE FROM chain WHERE seq = 7').run()).toThrow(/append-only/);
     expect(() => db.prepare('DELETE FROM zone_corrections').run()).toThrow(/append-only/);
+  });
+
+  it('links each decision to the head as the file has it, whatever was appended or rolled back in between', () => {
+    const { store, db } = filled();
+    const seqs = () => (db.prepare('SELECT seq FROM chain ORDER BY seq').all() as { seq: number }[]).map((r) => r.seq);
+    const linked = () => {
+      expect(store.verifyChain()).toMatchObject({ ok: true, problem: null });
+      const all = seqs();
+      expect(all).toEqual(all.map((_, i) => i + 1));
+    };
+    store.appendDecision(entry(), () => null);
+    // Another connection (a CLI's erasure record) appends between two decisions: the next one links after it.
+    const other = track(openStore(path.dirname(store.path)));
+    other.recordInChain({ kind: 'erasure', at: 1_670_000_001_000, body: { what: 'health', rows: 0 } });
+    other.recordInChain({ kind: 'erasure', at: 1_670_000_001_001, body: { what: 'health', rows: 0 } });
+    store.appendDecision(entry(), () => null);
+    linked();
+    expect(store.chainHead()).toEqual(other.chainHead());
+    // A decision whose transaction rolls back (its outbox message could not be built) leaves no row to link to.
+    expect(() =>
+      store.appendDecision(entry(), () => {
+        throw new Error('no message');
+      }),
+    ).toThrow('no message');
+    store.appendDecision(entry(), () => null);
+    linked();
+    // Nor does one inside a caller's transaction that rolls back after it.
+    expect(() =>
+      store.transaction(() => {
+        store.appendDecision(entry(), () => null);
+        throw new Error('caller gives up');
+      }),
+    ).toThrow('caller gives up');
+    store.appendDecision(entry(), () => null);
+    // A zone correction and an update record on this connection in between.
+    store.zoneCorrect({ zone: 'canteen', count: 1, guard: 'G-01', reason: 'recount', at: 1_670_000_002_000 });
+    store.appendDecision(entry(), () => null);
+    store.recordInChain({ kind: 'update', at: 1_670_000_002_100, body: { kind: 'roster', version: 8, transaction: 't-8', digest: 'cd'.repeat(32) } });
+    store.appendDecision(entry(), () => null);
+    // And once more another connection, right after a decision whose row this one knows as the head.
+    other.appendDecision(entry(), () => null);
+    store.appendDecision(entry(), () => null);
+    linked();
+    expect(seqs().length).toBe(7 + 12);
   });
 
   it('verifies a name that is no well-formed UTF-16 (a lone surrogate from a pass) as SQLite stores it', () => {
