@@ -4,6 +4,7 @@
 import type { Category, CredentialKind } from '../credentials/types.js';
 import { isHealthAlert, isHealthReason } from '../policy/health-checks.js';
 import type { Alert, HealthChecks, Outcome } from '../policy/types.js';
+import { jsonString } from '../store/chain.js';
 import type { LedgerEntry } from '../store/types.js';
 import { isPseudonym } from './pseudonym.js';
 
@@ -80,7 +81,7 @@ export function eventMessage(row: LedgerEntry, ctx: EventMessageContext): string
   let reasons = '';
   for (const r of row.reasons) {
     // In an array JSON.stringify writes null for what it cannot write (undefined).
-    if (health || !isHealthReason(r)) reasons += `${reasons === '' ? '' : ','}${JSON.stringify(r.code) ?? 'null'}`;
+    if (health || !isHealthReason(r)) reasons += `${reasons === '' ? '' : ','}${typeof r.code === 'string' ? jsonString(r.code) : (JSON.stringify(r.code) ?? 'null')}`;
   }
   let alerts = '';
   for (const a of row.alerts) {
@@ -114,7 +115,7 @@ function plainFields(row: LedgerEntry, ctx: EventMessageContext): boolean {
 
 /** A string, number or null as JSON.stringify writes it (a number that is not finite as null). */
 function json(v: string | number | null): string {
-  return v === null ? 'null' : typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : JSON.stringify(v);
+  return v === null ? 'null' : typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : jsonString(v);
 }
 
 /** The second last written, as its ISO text up to the milliseconds: events come many a second. */

@@ -18,6 +18,7 @@ import {
   commitPersonal,
   commitment,
   flatCanonical,
+  jsonString,
   ledgerContent,
   linkText,
   sealLedgerRow,
@@ -281,6 +282,17 @@ describe('the hash chain', () => {
     expect(first.person_salt).toEqual(kept);
     expect(commitment(first.person_salt as Buffer, 'person', { subject_name: '张三' })).toEqual(commit);
     expect(new Set([kept, ...later].map((b) => b.toString('hex'))).size).toBe(1001);
+  });
+
+  it('writes a string exactly as JSON.stringify does, short or long, with or without characters to escape', () => {
+    const special = fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\u2028', '\ud800', '\udfff', '\ud83d\ude00', '张', 'a');
+    const mixed = fc.array(fc.oneof(special, fc.string({ unit: 'binary' })), { maxLength: 10 }).map((p) => p.join(''));
+    fc.assert(
+      fc.property(fc.oneof(mixed, fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.string({ minLength: 60, maxLength: 70 })), (v) => {
+        expect(jsonString(v)).toBe(JSON.stringify(v));
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('makes strings well-formed exactly as the lone-surrogate regex does', () => {
