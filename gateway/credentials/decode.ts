@@ -61,7 +61,22 @@ function unknown(code: 'CREDENTIAL_UNKNOWN' | 'CREDENTIAL_NOT_TEXT', detail: str
  * - `HC1:` → EU Digital COVID Certificate (options.dcc, then dccCredential: kind `dcc`, DCC_* codes)
  * - anything else, including an empty payload → CREDENTIAL_UNKNOWN
  */
-export async function decodeCredential(payload: Buffer | Uint8Array | string, trust: TrustList, now: number, rules: DecodeOptions = {}): Promise<ParsedCredential> {
+export function decodeCredential(payload: Buffer | Uint8Array | string, trust: TrustList, now: number, rules: DecodeOptions = {}): Promise<ParsedCredential> {
+  // Not an async function: a health pass hands on verifyPass's promise as it is (an async
+  // function returning it would add microtask turns to every decision), the other kinds a
+  // settled one; a throw rejects it, as it did when this was async.
+  try {
+    const text = payloadText(payload);
+    if (typeof text !== 'string') return Promise.resolve(text);
+    if (COMPACT_JWS.test(text)) return verifyPass(text, trust, now, rules);
+    return Promise.resolve(decodeOther(text, now, rules));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** The payload as text without its trailing CR/LF, or the credential it already is (too long, not text, empty). */
+function payloadText(payload: Buffer | Uint8Array | string): string | ParsedCredential {
   let text: string;
   if (typeof payload === 'string') {
     const bytes = Buffer.byteLength(payload, 'utf8');
@@ -79,9 +94,12 @@ export async function decodeCredential(payload: Buffer | Uint8Array | string, tr
     }
   }
   text = trimTrailingCrLf(text);
-
   if (text === '') return unknown('CREDENTIAL_UNKNOWN', 'payload is empty');
-  if (COMPACT_JWS.test(text)) return verifyPass(text, trust, now, rules);
+  return text;
+}
+
+/** A payload that is no compact JWS: a staff badge, an EU DCC or nothing known. */
+function decodeOther(text: string, now: number, rules: DecodeOptions): ParsedCredential {
   if (text.startsWith(BADGE_PREFIX)) return parseBadge(text);
   if (text.startsWith(DCC_PREFIX)) return decodeDcc(text, now, rules.dcc);
   return unknown('CREDENTIAL_UNKNOWN', `payload of ${text.length} characters is neither a health pass (compact JWS), a staff badge (${BADGE_PREFIX}…) nor an EU DCC (${DCC_PREFIX}…)`);

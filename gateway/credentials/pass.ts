@@ -130,19 +130,36 @@ function ed25519Key(key: TrustedKey['key']): KeyObject | null {
  * rest of the claims so an old pass in an outdated format still says "expired".
  * Throws only for a caller bug: `now` not a finite number.
  */
-export async function verifyPass(token: string, trust: TrustList, now: number, rules: PassRules = {}): Promise<ParsedCredential> {
-  if (!Number.isFinite(now)) throw new CredentialError('INVALID_ARGUMENT', `now must be epoch ms, got ${String(now)}`);
+export function verifyPass(token: string, trust: TrustList, now: number, rules: PassRules = {}): Promise<ParsedCredential> {
+  // Not an async function: an Ed25519 pass is verified synchronously and its answer handed
+  // over as one settled promise (the chain of async steps cost a decision several
+  // microtask turns); only a key jose verifies waits for it. Failures as before: a caller
+  // bug rejects, anything else resolves to a refusal.
+  if (!Number.isFinite(now)) return Promise.reject(new CredentialError('INVALID_ARGUMENT', `now must be epoch ms, got ${String(now)}`));
   const maxLifetimeHours = rules.maxLifetimeHours ?? DEFAULT_MAX_PASS_LIFETIME_HOURS;
-  if (!(maxLifetimeHours > 0)) throw new CredentialError('INVALID_ARGUMENT', `maxLifetimeHours must be positive, got ${String(maxLifetimeHours)}`);
+  if (!(maxLifetimeHours > 0)) return Promise.reject(new CredentialError('INVALID_ARGUMENT', `maxLifetimeHours must be positive, got ${String(maxLifetimeHours)}`));
   try {
-    return await verify(token, trust, now, maxLifetimeHours);
+    const result = verify(token, trust, now, maxLifetimeHours);
+    return result instanceof Promise ? result.catch(couldNotVerify) : Promise.resolve(result);
   } catch (err) {
-    // Safety net for the never-throw contract (e.g. a crypto backend error): refuse, explain.
-    return fail('PASS_MALFORMED', `could not be verified: ${err instanceof Error ? err.message : String(err)}`);
+    return Promise.resolve(couldNotVerify(err));
   }
 }
 
-async function verify(token: string, trust: TrustList, now: number, maxLifetimeHours: number): Promise<ParsedCredential> {
+/** Safety net for the never-throw contract (e.g. a crypto backend error): refuse, explain. */
+function couldNotVerify(err: unknown): Failure {
+  return fail('PASS_MALFORMED', `could not be verified: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/** What may still wait for jose: its answer, or this step's own once jose has answered. */
+type Pending<T> = T | Promise<T>;
+
+/** f of the value, at once when it is there, after it when it is a promise. */
+function then<T, U>(v: Pending<T>, f: (value: T) => Pending<U>): Pending<U> {
+  return v instanceof Promise ? v.then(f) : f(v);
+}
+
+function verify(token: string, trust: TrustList, now: number, maxLifetimeHours: number): Pending<ParsedCredential> {
   if (typeof token !== 'string') return fail('PASS_MALFORMED', 'expected the token as a string');
   if (token.length > MAX_PASS_CHARS) {
     return fail('PASS_MALFORMED', `is ${token.length} characters, more than the ${MAX_PASS_CHARS} accepted`);
@@ -184,14 +201,19 @@ async function verify(token: string, trust: TrustList, now: number, maxLifetimeH
   }
   // typ vehicle-pass+jwt: the claims are a vehicle's, never a person's (no typ confusion).
   if (vehicle) {
-    const result = await verifySigned(token, trust, now, maxLifetimeHours, kid, payloadSegment);
-    if (!result.ok) return vehicleFail(result);
-    const parsed = vehicleClaimsSchema.safeParse(result.claims);
-    if (!parsed.success) return vehicleFail(fail('PASS_CLAIMS_INVALID', describeClaimsError(parsed.error)));
-    const { plate, goods, driver, iat, exp } = parsed.data;
-    return { ok: true, kind: 'vehicle-pass', vehicle: { plate, goods, driver }, issuer: result.issuer, issuedAt: iat * 1000, expiresAt: exp * 1000 };
+    return then(verifySigned(token, trust, now, maxLifetimeHours, kid, payloadSegment), (result): ParsedCredential => {
+      if (!result.ok) return vehicleFail(result);
+      const parsed = vehicleClaimsSchema.safeParse(result.claims);
+      if (!parsed.success) return vehicleFail(fail('PASS_CLAIMS_INVALID', describeClaimsError(parsed.error)));
+      const { plate, goods, driver, iat, exp } = parsed.data;
+      return { ok: true, kind: 'vehicle-pass', vehicle: { plate, goods, driver }, issuer: result.issuer, issuedAt: iat * 1000, expiresAt: exp * 1000 };
+    });
   }
-  const result = await verifySigned(token, trust, now, maxLifetimeHours, kid, payloadSegment);
+  return then(verifySigned(token, trust, now, maxLifetimeHours, kid, payloadSegment), passOf);
+}
+
+/** Step 5 of a health pass: the claims besides the times, once the signature and times are good. */
+function passOf(result: Signed | Failure): ParsedCredential {
   if (!result.ok) return result;
 
   // 5. Everything else.
@@ -212,18 +234,19 @@ async function verify(token: string, trust: TrustList, now: number, maxLifetimeH
   };
 }
 
+/** A pass whose signature and times are good: its signed claims and the issuer's label. */
+interface Signed {
+  ok: true;
+  claims: unknown;
+  issuer: string;
+}
+
 /**
  * Steps 3–4, shared by both kinds of pass: key by kid, signature, then the times. Returns
- * the signed claims (not yet checked beyond the times) and the issuer's label.
+ * the signed claims (not yet checked beyond the times) and the issuer's label; a promise
+ * only when jose verifies the key.
  */
-async function verifySigned(
-  token: string,
-  trust: TrustList,
-  now: number,
-  maxLifetimeHours: number,
-  kid: string,
-  payloadSegment: string,
-): Promise<Failure | { ok: true; claims: unknown; issuer: string }> {
+function verifySigned(token: string, trust: TrustList, now: number, maxLifetimeHours: number, kid: string, payloadSegment: string): Pending<Failure | Signed> {
   // The payload must be a JSON object even before we spend a signature check on it.
   const payloadShape = decodeJsonSegment(payloadSegment, 'payload');
   if (typeof payloadShape === 'string') return fail('PASS_MALFORMED', payloadShape);
@@ -232,7 +255,6 @@ async function verifySigned(
   const trusted = trust.get(kid);
   if (trusted === undefined) return fail('PASS_UNKNOWN_KEY', `no trusted issuer key with kid ${quote(kid)}`);
   const forged = () => fail('PASS_SIGNATURE_INVALID', `signature does not match trusted key ${quote(kid)} (forged or altered)`);
-  let claims: unknown;
   const ed25519 = ed25519Key(trusted.key);
   if (ed25519 !== null) {
     // What jose's compactVerify does for an EdDSA pass (alg, kid, typ, no crit and
@@ -247,20 +269,20 @@ async function verifySigned(
     }
     if (!valid) return forged();
     // The payload segment is what the signature covers, decoded once above.
-    claims = payloadShape;
-  } else {
-    let signedPayload: Uint8Array;
-    try {
-      const result = await compactVerify(token, trusted.key, { algorithms: [PASS_ALGORITHM] });
-      signedPayload = result.payload;
-    } catch (err) {
+    return checkTimes(payloadShape, trusted.issuer, now, maxLifetimeHours);
+  }
+  return compactVerify(token, trusted.key, { algorithms: [PASS_ALGORITHM] }).then(
+    // From here on only the bytes the signature covers are used.
+    (result) => checkTimes(JSON.parse(utf8.decode(result.payload)), trusted.issuer, now, maxLifetimeHours),
+    (err: unknown) => {
       if (err instanceof errors.JWSSignatureVerificationFailed) return forged();
       return fail('PASS_MALFORMED', `rejected by the JWS verifier: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    // From here on only the bytes the signature covers are used.
-    claims = JSON.parse(utf8.decode(signedPayload));
-  }
+    },
+  );
+}
 
+/** Step 4: the signed claims' times, at `now`. */
+function checkTimes(claims: unknown, issuer: string, now: number, maxLifetimeHours: number): Failure | Signed {
   // 4. Times.
   let times = plainPassTimes(claims);
   if (times === null) {
@@ -283,5 +305,5 @@ async function verifySigned(
     return fail('PASS_LIFETIME_TOO_LONG', `valid for ${Math.floor((exp - iat) / 3600)} h (iat ${isoOf(iat)} to exp ${isoOf(exp)}); at most ${maxLifetimeHours} h is accepted`);
   }
 
-  return { ok: true, claims, issuer: trusted.issuer };
+  return { ok: true, claims, issuer };
 }

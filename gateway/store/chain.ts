@@ -16,17 +16,20 @@ export const CHAIN_VERSION = 1;
 /** The previous hash of the first (genesis) row. */
 export const ZERO_HASH: Buffer = Buffer.alloc(32);
 const SALT_BYTES = 16;
+const SALTS_PER_POOL = 256;
 /** Salts come from the CSPRNG in batches: one call per 256 salts instead of two per row (≈ 12 µs a row). */
-const saltPool = Buffer.alloc(SALT_BYTES * 256);
-let saltAt = saltPool.length;
+let saltPool: Buffer = Buffer.alloc(0);
+let saltAt = 0;
 
 function freshSalt(): Buffer {
   if (saltAt + SALT_BYTES > saltPool.length) {
-    randomFillSync(saltPool);
+    // A new pool each time, never written again once filled: so a salt can be a view of
+    // it rather than a copy, and stays as it was when the next pool is drawn.
+    saltPool = randomFillSync(Buffer.allocUnsafe(SALT_BYTES * SALTS_PER_POOL));
     saltAt = 0;
   }
   saltAt += SALT_BYTES;
-  return Buffer.from(saltPool.subarray(saltAt - SALT_BYTES, saltAt));
+  return saltPool.subarray(saltAt - SALT_BYTES, saltAt);
 }
 
 /**
@@ -77,16 +80,57 @@ export type Columns = Readonly<Record<string, ColumnValue | undefined>>;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-/** The string as SQLite stores it (UTF-8): a lone surrogate becomes U+FFFD. Hash and bind this. */
+/** ES2024's well-formed string methods (V8 11.1, so every Node ≥ 20); not in the ES2023 lib the project compiles against. */
+interface WellFormedString {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
+}
+const hasWellFormed = typeof (String.prototype as Partial<WellFormedString>).isWellFormed === 'function';
+
+/**
+ * The string as SQLite stores it (UTF-8): a lone surrogate becomes U+FFFD. Hash and bind
+ * this. isWellFormed is one native scan and most strings are well-formed; toWellFormed
+ * replaces exactly what the regex does (a test holds the two equal).
+ */
 export function wellFormed<T extends string | null>(s: T): T {
-  return (s === null ? s : s.replace(LONE_SURROGATE, '\uFFFD')) as T;
+  if (s === null) return s;
+  if (!hasWellFormed) return s.replace(LONE_SURROGATE, '\uFFFD') as T;
+  const w = s as unknown as WellFormedString;
+  return (w.isWellFormed() ? s : w.toWellFormed()) as T;
+}
+
+/** The same by the regex, for the test that holds the two equal. */
+export function wellFormedByRegex(s: string): string {
+  return s.replace(LONE_SURROGATE, '\uFFFD');
 }
 
 /** One-shot crypto.hash (Node ≥ 20.12): about half the cost of a Hash object per call; four calls a row. */
-const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: string | Buffer, encoding: 'buffer') => Buffer }).hash;
+const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: string | NodeJS.ArrayBufferView, encoding?: string) => Buffer | string }).hash;
 
 export function sha256(data: string | Buffer): Buffer {
-  return oneShot ? oneShot('sha256', data, 'buffer') : createHash('sha256').update(data).digest();
+  return oneShot ? (oneShot('sha256', data, 'buffer') as Buffer) : createHash('sha256').update(data).digest();
+}
+
+/**
+ * SHA-256 as lowercase hex. The append's hashes are wanted as hex (link and content texts)
+ * and the one-shot's default hex output costs about 0.7 µs less a call than a Buffer.
+ */
+export function sha256Hex(data: string | Buffer): string {
+  return oneShot ? (oneShot('sha256', data) as string) : createHash('sha256').update(data).digest('hex');
+}
+
+/** salt ‖ text for a commitment, written here instead of into a fresh Buffer per commitment. */
+const scratch = Buffer.allocUnsafe(16 * 1024);
+
+/** SHA-256(salt ‖ UTF-8 of text), hex. */
+function saltedHex(salt: Buffer, text: string): string {
+  // A UTF-16 unit is at most 3 bytes of UTF-8: whatever fits that bound fits the scratch.
+  if (oneShot === undefined || salt.length + 3 * text.length > scratch.length) {
+    return createHash('sha256').update(salt).update(text).digest('hex');
+  }
+  salt.copy(scratch, 0);
+  const n = scratch.write(text, salt.length, 'utf8');
+  return oneShot('sha256', scratch.subarray(0, salt.length + n)) as string;
 }
 
 export const hex = (b: Buffer): string => b.toString('hex');
@@ -108,7 +152,21 @@ export function flatCanonical(sortedKeys: readonly string[], row: Columns, value
 
 /** One value of flatCanonical: JSON.stringify writes null and finite numbers as String() does; strings need escaping. */
 function flatValue(v: ColumnValue): string {
-  return v === null ? 'null' : typeof v === 'number' && Number.isFinite(v) ? String(v) : JSON.stringify(v);
+  return v === null ? 'null' : typeof v === 'number' && Number.isFinite(v) ? String(v) : typeof v === 'string' ? jsonString(v) : JSON.stringify(v);
+}
+
+/**
+ * JSON.stringify of a string. A short one with nothing to escape (no control character,
+ * quote, backslash or surrogate) is only quoted, found by one scan: about half the cost of
+ * JSON.stringify for the ten or so short strings of each decision's chain and event texts.
+ */
+export function jsonString(s: string): string {
+  if (s.length > 64) return JSON.stringify(s);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
+  }
+  return `"${s}"`;
 }
 
 /** `{"key":` and `,"key":` for each key of a list, written once per list instead of per row. */
@@ -131,12 +189,7 @@ export const LINK_KEYS = sorted(['v', 'seq', 'kind', 'ref', 'at', 'prev', 'conte
 
 /** SHA-256(salt ‖ canonical JSON of the group's columns as stored). */
 export function commitment(salt: Buffer, group: PersonalGroup, row: Columns): Buffer {
-  const text = flatCanonical(GROUP_KEYS[group], row);
-  if (!oneShot) return createHash('sha256').update(salt).update(text).digest();
-  const bytes = Buffer.allocUnsafe(salt.length + Buffer.byteLength(text));
-  salt.copy(bytes);
-  bytes.write(text, salt.length);
-  return oneShot('sha256', bytes, 'buffer');
+  return Buffer.from(saltedHex(salt, flatCanonical(GROUP_KEYS[group], row)), 'hex');
 }
 
 /**
@@ -144,8 +197,6 @@ export function commitment(salt: Buffer, group: PersonalGroup, row: Columns): Bu
  * columns are all NULL (nothing to commit to, nothing to erase).
  */
 export function commitPersonal(row: Columns): PersonalCommitments {
-  // Written out per group, not built with computed keys: this runs once per decision, and
-  // an object of a fixed shape is several times cheaper to make and to read afterwards.
   const person = hasAny(row, PERSONAL_GROUPS.person) ? freshSalt() : null;
   const health = hasAny(row, PERSONAL_GROUPS.health) ? freshSalt() : null;
   return {
@@ -157,6 +208,50 @@ export function commitPersonal(row: Columns): PersonalCommitments {
 }
 
 export type PersonalCommitments = Record<`${PersonalGroup}_salt` | `${PersonalGroup}_commit`, Buffer | null>;
+
+/** What the append adds to a new ledger row for the chain: salts and commitments (columns of the row) and its content hash. */
+export interface SealedLedgerRow extends PersonalCommitments {
+  /** ledgerContent of the row with these commitments, as hex. */
+  content: string;
+}
+
+/**
+ * commitPersonal and ledgerContent of a new row in one go, for the append: each commitment
+ * is hashed once (as hex, for the content text, then as bytes for its column) and the
+ * content text is written out, not built from the key list (a test holds it equal to the
+ * general form). The row's own salt and commitment columns are not read.
+ */
+export function sealLedgerRow(row: Columns): SealedLedgerRow {
+  // Written out per group, not built with computed keys: this runs once per decision, and
+  // an object of a fixed shape is several times cheaper to make and to read afterwards.
+  const person = hasAny(row, PERSONAL_GROUPS.person) ? freshSalt() : null;
+  const health = hasAny(row, PERSONAL_GROUPS.health) ? freshSalt() : null;
+  const personHex = person === null ? null : saltedHex(person, flatCanonical(GROUP_KEYS.person, row));
+  const healthHex = health === null ? null : saltedHex(health, flatCanonical(GROUP_KEYS.health, row));
+  return {
+    person_salt: person,
+    person_commit: personHex === null ? null : Buffer.from(personHex, 'hex'),
+    health_salt: health,
+    health_commit: healthHex === null ? null : Buffer.from(healthHex, 'hex'),
+    content: sha256Hex(newLedgerContentText(row, personHex, healthHex)),
+  };
+}
+
+/**
+ * The content text of a new row (strings, numbers and NULLs only; commitments given as
+ * hex): LEDGER_CONTENT_KEYS in their sorted order, written out. ledgerContent, which also
+ * reads rows back for the verifier, keeps the general form.
+ */
+function newLedgerContentText(r: Columns, personCommit: string | null, healthCommit: string | null): string {
+  return (
+    `{"actor":${flatValue(r.actor ?? null)},"alerts":${flatValue(r.alerts ?? null)},"at":${flatValue(r.at ?? null)},` +
+    `"category":${flatValue(r.category ?? null)},"credential":${flatValue(r.credential ?? null)},"crew_id":${flatValue(r.crew_id ?? null)},` +
+    `"goods":${flatValue(r.goods ?? null)},"health_commit":${healthCommit === null ? 'null' : `"${healthCommit}"`},"id":${flatValue(r.id ?? null)},` +
+    `"kind":${flatValue(r.kind ?? null)},"lane":${flatValue(r.lane ?? null)},"outcome":${flatValue(r.outcome ?? null)},` +
+    `"person_commit":${personCommit === null ? 'null' : `"${personCommit}"`},"profile":${flatValue(r.profile ?? null)},` +
+    `"profile_hash":${flatValue(r.profile_hash ?? null)},"reasons":${flatValue(r.reasons ?? null)},"subject_ref":${flatValue(r.subject_ref ?? null)}}`
+  );
+}
 
 /** True when any of the columns holds a value (absent counts as NULL). */
 function hasAny(row: Columns, columns: readonly string[]): boolean {
@@ -206,9 +301,14 @@ export function linkHash(l: Link): Buffer {
  * A test holds it equal to the flatCanonical form.
  */
 export function linkText(l: Link): string {
+  return linkTextOf(l.seq, l.kind, l.ref, l.at, hex(l.prev), hex(l.content));
+}
+
+/** linkText with the hashes given as hex. */
+function linkTextOf(seq: number, kind: string, ref: number | null, at: number, prevHex: string, contentHex: string): string {
   return (
-    `{"at":${flatValue(l.at)},"content":"${hex(l.content)}","kind":${flatValue(l.kind)},"prev":"${hex(l.prev)}",` +
-    `"ref":${flatValue(l.ref)},"seq":${flatValue(l.seq)},"v":${flatValue(CHAIN_VERSION)}}`
+    `{"at":${flatValue(at)},"content":"${contentHex}","kind":${flatValue(kind)},"prev":"${prevHex}",` +
+    `"ref":${flatValue(ref)},"seq":${flatValue(seq)},"v":${flatValue(CHAIN_VERSION)}}`
   );
 }
 
@@ -235,11 +335,28 @@ export interface UpdateApplied {
   digest: string;
 }
 
+/** A chain row as the next one links to it. */
+interface LinkedRow {
+  seq: number;
+  hash: Buffer;
+  hex: string;
+}
+
 /** Appends chain rows in the caller's transaction. */
 export class ChainRoom {
   readonly #head: Database.Statement<[], { seq: number; hash: Buffer }>;
   readonly #insert: Database.Statement<[number, string, number | null, number, string | null, Buffer, Buffer]>;
   readonly #record: (r: ChainRecord) => ChainHead;
+  /**
+   * The head as this connection's last committed append left it (see committed()), so the
+   * next decision links to it without a SELECT. Dropped by every append until its
+   * transaction is known to have committed, so a rollback can never leave it ahead of the
+   * file. A row another connection appended since (a CLI's erasure record) takes the seq
+   * this would give: the insert fails on the primary key and the head is read after all.
+   */
+  #known: LinkedRow | null = null;
+  /** The row the transaction in progress appended last. */
+  #written: LinkedRow | null = null;
 
   constructor(db: Database.Database) {
     this.#head = db.prepare('SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1');
@@ -253,10 +370,43 @@ export class ChainRoom {
 
   /** Links one record after the current head; must run inside the transaction that writes the record. */
   append(kind: ChainKind, ref: number | null, at: number, content: Buffer, body: string | null = null): void {
+    this.appendHex(kind, ref, at, hex(content), body);
+  }
+
+  /** append with the content hash as hex (what sealLedgerRow gives). */
+  appendHex(kind: ChainKind, ref: number | null, at: number, contentHex: string, body: string | null = null): void {
+    const known = this.#known;
+    this.#known = null;
+    this.#written = null;
+    if (known !== null) {
+      try {
+        this.#link(known, kind, ref, at, contentHex, body);
+        return;
+      } catch (err) {
+        // Another connection appended since: link to the head as the file has it.
+        if (!isChainSeqTaken(err)) throw err;
+      }
+    }
     const head = this.#head.get();
-    const seq = (head?.seq ?? 0) + 1;
-    const prev = head?.hash ?? ZERO_HASH;
-    this.#insert.run(seq, kind, ref, at, body, prev, linkHash({ seq, kind, ref, at, prev, content }));
+    const prev = head === undefined ? { seq: 0, hash: ZERO_HASH, hex: hex(ZERO_HASH) } : { seq: head.seq, hash: head.hash, hex: hex(head.hash) };
+    this.#link(prev, kind, ref, at, contentHex, body);
+  }
+
+  #link(prev: LinkedRow, kind: ChainKind, ref: number | null, at: number, contentHex: string, body: string | null): void {
+    const seq = prev.seq + 1;
+    const hashHex = sha256Hex(linkTextOf(seq, kind, ref, at, prev.hex, contentHex));
+    const hash = Buffer.from(hashHex, 'hex');
+    this.#insert.run(seq, kind, ref, at, body, prev.hash, hash);
+    this.#written = { seq, hash, hex: hashHex };
+  }
+
+  /**
+   * The transaction that made this connection's last append has committed (the caller
+   * knows: its own transaction returned, outside any other): that row is the head.
+   */
+  committed(): void {
+    this.#known = this.#written;
+    this.#written = null;
   }
 
   head(): ChainHead | null {
@@ -276,6 +426,12 @@ export class ChainRoom {
     }
     return this.#record(r);
   }
+}
+
+/** The insert's seq is already in the chain (another connection appended). */
+function isChainSeqTaken(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return typeof e === 'object' && e !== null && e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' && typeof e.message === 'string' && e.message.includes('chain.seq');
 }
 
 /** Every ledger column a verifier reads, besides seq. */

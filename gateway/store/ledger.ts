@@ -3,7 +3,7 @@
 // contact tracing, gap repair, daily screening, policy replay, the vehicle rule).
 import type Database from 'better-sqlite3';
 import type { Outcome } from '../policy/types.js';
-import { type ChainRoom, type ColumnValue, type Columns, type PersonalCommitments, commitPersonal, ledgerContent, wellFormed } from './chain.js';
+import { type ChainRoom, type ColumnValue, type Columns, type PersonalCommitments, sealLedgerRow, wellFormed } from './chain.js';
 import { StoreError } from './errors.js';
 import type { OutboxRoom } from './outbox.js';
 import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, checkLimit, hasColumn, invalidQuery, isUniqueViolation } from './sql.js';
@@ -228,12 +228,14 @@ export class LedgerRoom {
       const columns = storedColumns(entry);
       // The salts, commitments and content hash are the stored values' (chain.ts); set
       // one by one on columns made with them, so the object keeps its shape.
+      let content: string | null = null;
       if (chained) {
-        const c = commitPersonal(columns);
+        const c = sealLedgerRow(columns);
         columns.person_salt = c.person_salt;
         columns.person_commit = c.person_commit;
         columns.health_salt = c.health_salt;
         columns.health_commit = c.health_commit;
+        content = c.content;
       }
       const byName: Columns = columns;
       for (let i = 0; i < insertColumns.length; i++) args[i] = byName[insertColumns[i]!] ?? null;
@@ -252,7 +254,7 @@ export class LedgerRoom {
         }
         throw err;
       }
-      o.chain?.append('ledger', seq, entry.at, ledgerContent(columns));
+      if (o.chain !== null && content !== null) o.chain.appendHex('ledger', seq, entry.at, content);
       // The use is counted in the row's own transaction: an admission without its count
       // (or a count without its admission) cannot survive a crash.
       if (entry.approvalKey) o.countApprovalUse(entry.approvalKey, entry.at);
@@ -268,7 +270,10 @@ export class LedgerRoom {
 
   append(entry: NewLedgerEntry, toOutbox: (row: LedgerEntry) => OutboxMessage | null): LedgerEntry {
     checkLedgerEntry(entry);
-    return this.#append(entry, toOutbox);
+    const row = this.#append(entry, toOutbox);
+    // Committed, unless a caller's transaction holds this one: then its commit is not ours to know.
+    if (!this.#db.inTransaction) this.#o.chain?.committed();
+    return row;
   }
 
   query(q: LedgerQuery): LedgerEntry[] {
@@ -463,7 +468,7 @@ function storedColumns(e: NewLedgerEntry): StoredColumns {
 }
 
 function ledgerFromRow(r: LedgerRow): LedgerEntry {
-  return {
+  const e: LedgerEntry = {
     seq: r.seq,
     id: r.id,
     at: r.at,
@@ -477,18 +482,21 @@ function ledgerFromRow(r: LedgerRow): LedgerEntry {
     subjectName: r.subject_name,
     category: r.category,
     temperature: r.temperature,
-    // Only overrides carry these; other rows read back as written.
-    ...(r.actor !== null ? { actor: r.actor } : {}),
-    ...(r.note !== null ? { note: r.note } : {}),
-    // Only when present, so rows no policy decided read back exactly as written.
-    ...(r.profile !== null ? { profile: r.profile } : {}),
-    ...(r.profile_hash !== null ? { profileHash: r.profile_hash } : {}),
-    ...(r.approver !== null ? { approver: r.approver } : {}),
-    ...(r.responsible !== null ? { responsible: r.responsible } : {}),
-    ...(r.crew_id !== null ? { crewId: r.crew_id } : {}),
-    ...(r.plate !== null ? { plate: r.plate } : {}),
-    ...(r.goods !== null ? { goods: r.goods } : {}),
   };
+  // Set one by one (in this order, as the keys always were), not spread from temporary
+  // objects: this runs for every decision and every row read.
+  // Only overrides carry these; other rows read back as written.
+  if (r.actor !== null) e.actor = r.actor;
+  if (r.note !== null) e.note = r.note;
+  // Only when present, so rows no policy decided read back exactly as written.
+  if (r.profile !== null) e.profile = r.profile;
+  if (r.profile_hash !== null) e.profileHash = r.profile_hash;
+  if (r.approver !== null) e.approver = r.approver;
+  if (r.responsible !== null) e.responsible = r.responsible;
+  if (r.crew_id !== null) e.crewId = r.crew_id;
+  if (r.plate !== null) e.plate = r.plate;
+  if (r.goods !== null) e.goods = r.goods;
+  return e;
 }
 
 interface SearchStatements {

@@ -15,6 +15,17 @@ describe('decodeCredential: dispatch', () => {
     expect(await decode(Buffer.from(token))).toMatchObject({ ok: true, kind: 'health-pass' });
   });
 
+  it('has an Ed25519 pass decided by the time it returns: the promise is settled, nothing waits for another task', async () => {
+    const token = await goodPass();
+    const { trust } = await testIssuer();
+    for (const payload of [Buffer.from(token), `${token}\r\n`, 'CPB1:M-0042', 'no credential']) {
+      const answer = decodeCredential(payload, trust, NOW);
+      // A settled promise's reaction runs before one queued after it; a pending one's cannot.
+      const first = await Promise.race([answer.then(() => 'decided'), Promise.resolve().then(() => 'still waiting')]);
+      expect(first).toBe('decided');
+    }
+  });
+
   it('strips the scanner line ending (CR LF, LF, CR) after a pass', async () => {
     const token = await goodPass();
     for (const ending of ['\r\n', '\n', '\r', '\r\n\r\n']) {

@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../shared/canonical.js';
 import {
@@ -17,9 +18,14 @@ import {
   commitPersonal,
   commitment,
   flatCanonical,
+  jsonString,
   ledgerContent,
   linkText,
+  sealLedgerRow,
   sha256,
+  sha256Hex,
+  wellFormed,
+  wellFormedByRegex,
 } from '../../../gateway/store/chain.js';
 import { MIGRATIONS, openStore, type SqliteStore } from '../../../gateway/store/index.js';
 import { catchError, closeAndRemove, entry, freshDir, track } from './helpers.js';
@@ -98,6 +104,50 @@ describe('the hash chain', () => {
     expect(() => db.prepare('UPDATE chain SET ref = 9 WHERE seq = 2').run()).toThrow(/append-only/);
     expect(() => db.prepare('DELETE FROM chain WHERE seq = 7').run()).toThrow(/append-only/);
     expect(() => db.prepare('DELETE FROM zone_corrections').run()).toThrow(/append-only/);
+  });
+
+  it('links each decision to the head as the file has it, whatever was appended or rolled back in between', () => {
+    const { store, db } = filled();
+    const seqs = () => (db.prepare('SELECT seq FROM chain ORDER BY seq').all() as { seq: number }[]).map((r) => r.seq);
+    const linked = () => {
+      expect(store.verifyChain()).toMatchObject({ ok: true, problem: null });
+      const all = seqs();
+      expect(all).toEqual(all.map((_, i) => i + 1));
+    };
+    store.appendDecision(entry(), () => null);
+    // Another connection (a CLI's erasure record) appends between two decisions: the next one links after it.
+    const other = track(openStore(path.dirname(store.path)));
+    other.recordInChain({ kind: 'erasure', at: 1_670_000_001_000, body: { what: 'health', rows: 0 } });
+    other.recordInChain({ kind: 'erasure', at: 1_670_000_001_001, body: { what: 'health', rows: 0 } });
+    store.appendDecision(entry(), () => null);
+    linked();
+    expect(store.chainHead()).toEqual(other.chainHead());
+    // A decision whose transaction rolls back (its outbox message could not be built) leaves no row to link to.
+    expect(() =>
+      store.appendDecision(entry(), () => {
+        throw new Error('no message');
+      }),
+    ).toThrow('no message');
+    store.appendDecision(entry(), () => null);
+    linked();
+    // Nor does one inside a caller's transaction that rolls back after it.
+    expect(() =>
+      store.transaction(() => {
+        store.appendDecision(entry(), () => null);
+        throw new Error('caller gives up');
+      }),
+    ).toThrow('caller gives up');
+    store.appendDecision(entry(), () => null);
+    // A zone correction and an update record on this connection in between.
+    store.zoneCorrect({ zone: 'canteen', count: 1, guard: 'G-01', reason: 'recount', at: 1_670_000_002_000 });
+    store.appendDecision(entry(), () => null);
+    store.recordInChain({ kind: 'update', at: 1_670_000_002_100, body: { kind: 'roster', version: 8, transaction: 't-8', digest: 'cd'.repeat(32) } });
+    store.appendDecision(entry(), () => null);
+    // And once more another connection, right after a decision whose row this one knows as the head.
+    other.appendDecision(entry(), () => null);
+    store.appendDecision(entry(), () => null);
+    linked();
+    expect(seqs().length).toBe(7 + 12);
   });
 
   it('verifies a name that is no well-formed UTF-16 (a lone surrogate from a pass) as SQLite stores it', () => {
@@ -197,6 +247,65 @@ describe('the hash chain', () => {
     expect(both.health_commit).toEqual(commitment(both.health_salt as Buffer, 'health', { facts: '{"v":1}', temperature: 36.6 }));
     expect(Object.keys(commitPersonal({ note: 'x' }))).toEqual(['person_salt', 'person_commit', 'health_salt', 'health_commit']);
     expect(commitPersonal({ note: 'x' }).health_salt).toBeNull();
+  });
+
+  it('seals a new row as commitPersonal and ledgerContent would: the same commitments for its salts, the same content hash', () => {
+    const person = [...PERSONAL_GROUPS.person];
+    const clear = [...LEDGER_CLEAR_COLUMNS];
+    // Values as a new row holds them: strings (any UTF-16, as the append makes them well-formed), numbers, NULL.
+    const text = fc.oneof(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' })).map(wellFormed);
+    const value = fc.oneof(text, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.constant(null));
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...clear, ...person, 'temperature', 'facts'), value), (row) => {
+        const sealed = sealLedgerRow(row);
+        for (const g of PERSONAL_GROUP_NAMES) {
+          const salt = sealed[`${g}_salt`];
+          const holds = PERSONAL_GROUPS[g].some((c) => (row[c] ?? null) !== null);
+          expect(salt === null).toBe(!holds);
+          expect(sealed[`${g}_commit`]).toEqual(salt === null ? null : commitment(salt, g, row));
+        }
+        const withCommits = { ...row, person_commit: sealed.person_commit, health_commit: sealed.health_commit };
+        expect(sealed.content).toBe(ledgerContent(withCommits).toString('hex'));
+        expect(sha256Hex(sealed.content)).toBe(sha256(sealed.content).toString('hex'));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps every salt it handed out as it was, however many salts are drawn after it', () => {
+    const first = commitPersonal({ subject_name: '张三', temperature: 36.6 });
+    const kept = Buffer.from(first.person_salt as Buffer);
+    const commit = Buffer.from(first.person_commit as Buffer);
+    const later: Buffer[] = [];
+    // Well past the 256 salts a pool holds: several pools are drawn after the first.
+    for (let i = 0; i < 1000; i++) later.push(commitPersonal({ subject_name: `n${i}` }).person_salt as Buffer);
+    expect(first.person_salt).toEqual(kept);
+    expect(commitment(first.person_salt as Buffer, 'person', { subject_name: '张三' })).toEqual(commit);
+    expect(new Set([kept, ...later].map((b) => b.toString('hex'))).size).toBe(1001);
+  });
+
+  it('writes a string exactly as JSON.stringify does, short or long, with or without characters to escape', () => {
+    const special = fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\u2028', '\ud800', '\udfff', '\ud83d\ude00', '张', 'a');
+    const mixed = fc.array(fc.oneof(special, fc.string({ unit: 'binary' })), { maxLength: 10 }).map((p) => p.join(''));
+    fc.assert(
+      fc.property(fc.oneof(mixed, fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.string({ minLength: 60, maxLength: 70 })), (v) => {
+        expect(jsonString(v)).toBe(JSON.stringify(v));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('makes strings well-formed exactly as the lone-surrogate regex does', () => {
+    const surrogates = fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff', '\ud83d\ude00', 'a', '张');
+    const mixed = fc.array(fc.oneof(surrogates, fc.string({ unit: 'binary' })), { maxLength: 8 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(fc.oneof(mixed, fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' })), (s) => {
+        expect(wellFormed(s)).toBe(wellFormedByRegex(s));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(wellFormed(null)).toBeNull();
+    expect(wellFormed('a\ud800b\udc00\ud83d\ude00')).toBe('a\ufffdb\ufffd\ud83d\ude00');
   });
 
   it('writes an empty key list as {} and maps each value before writing it', () => {

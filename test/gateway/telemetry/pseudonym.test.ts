@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isTelemetryError } from '../../../gateway/telemetry/errors.js';
 import { isPseudonym, pseudonym, pseudonymizer } from '../../../gateway/telemetry/pseudonym.js';
@@ -43,6 +44,21 @@ describe('pseudonym', () => {
     }
     expect(isTelemetryError(caught, 'TELEMETRY_SECRET_INVALID')).toBe(true);
     expect(() => pseudonymizer(Buffer.alloc(15))).toThrow(/TELEMETRY_SECRET_INVALID/);
+  });
+
+  it('pseudonymizer gives exactly the HMAC pseudonym for any key length and any subject id, lone surrogates and long ids included', () => {
+    const id = fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary', minLength: 500, maxLength: 700 }), fc.constantFrom('a\ud800b', '\udc00', '张三-007'));
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 200 }), fc.array(id, { minLength: 1, maxLength: 5 }), (bytes, ids) => {
+        const key = Buffer.from(bytes);
+        const p = pseudonymizer(key);
+        for (const subject of ids) {
+          expect(p(subject)).toBe(`p1_${createHmac('sha256', key).update(subject, 'utf8').digest('base64url').slice(0, 22)}`);
+          expect(p(subject)).toBe(pseudonym(key, subject));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('pseudonymizer keeps its own copy of the key', () => {
