@@ -94,6 +94,11 @@ describe('gateway bundle loader', () => {
     // The manifest names the modules main.ts would otherwise load (early all-off and run).
     const inputs = (JSON.parse(readFileSync(files.manifest, 'utf8')) as { inputs: string[] }).inputs;
     expect(inputs).toEqual(expect.arrayContaining(['../boot/early-off.js', '../run.js', '../gateway.js', '../lane/lane.js']));
+    // ASCII only: one character above U+00FF would make V8 hold the whole source as a
+    // two-byte string (the Chinese texts are \u escapes instead).
+    const source = readFileSync(files.code, 'utf8');
+    expect(source).toContain('\\u');
+    expect(/[^\x00-\x7f]/.exec(source)?.[0]).toBeUndefined();
     const loaded = loadBundle(path.dirname(files.code), { env: {} });
     if (!loaded.bundle) throw new Error(loaded.why);
     expect(typeof loaded.bundle.earlyOff).toBe('function');
