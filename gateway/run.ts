@@ -13,7 +13,7 @@ import { CredentialError } from './credentials/errors.js';
 import { logFormat } from './boot/log-format.js';
 import { createGatewayLogger } from './boot/logger.js';
 import { reportClockSync } from './boot/clock.js';
-import { notifySystemd } from './boot/systemd.js';
+import { notifySystemd, type SystemdNotifier } from './boot/systemd.js';
 import { settleMemoryWhenIdle } from './boot/settle-memory.js';
 import { GatewayStartError, startGateway } from './gateway.js';
 import { HttpStartError } from './http/access.js';
@@ -60,42 +60,23 @@ async function main(): Promise<void> {
   for (const note of notes) logger.warn({ config: loaded.file }, note);
   let gateway;
   try {
-    gateway = await startGateway(loaded, { logger });
+    gateway = await startGateway(loaded, { logger, deferUntilReady: true });
   } catch (err) {
     if (err instanceof ConfigError || isConfigFileError(err)) refuse((err as Error).message, EX_CONFIG);
     const e = err as NodeJS.ErrnoException & { port?: number };
     if (e.code === 'EADDRINUSE' && e.syscall === 'listen' && e.port === loaded.config.http.port) refuse(portInUseMessage(loaded, env), 1);
     throw err;
   }
-  const readyMs = Math.round(performance.now());
-  logger.info(
-    { ready: true, version: VERSION, config: loaded.file, dataDir: loaded.paths.dataDir, readyMs, url: gateway.url },
-    `ready: kiosk at ${gateway.url}/ (started in ${readyMs} ms)`,
-  );
-  const systemd = await notifySystemd(logger);
-  // After "ready": the check runs a program, and the gate decides meanwhile.
-  void reportClockSync(logger, (alert) => gateway.alerts.raise(alert)).catch((err: unknown) => logger.error({ err }, 'clock check failed'));
-  // One full GC once the lanes are idle, so the heap settles low (boot/settle-memory.ts).
-  // GATEWAY_SETTLE_MEMORY=off leaves it to V8 (for comparing, bench/footprint.ts).
-  const cancelSettle =
-    env['GATEWAY_SETTLE_MEMORY'] === 'off'
-      ? () => {}
-      : settleMemoryWhenIdle({
-          // Out of service counts as idle: a lane whose device is down at start would otherwise hold it off for good.
-          lanesIdle: () => gateway.lanes.every((l) => IDLE_STATES.has(l.snapshot().state)),
-          onDone: (r) =>
-            logger.info(
-              { settleMemory: { gcMs: Math.round(r.gcMs * 10) / 10, heapUsedMB: [r.heapUsedBefore, r.heapUsedAfter].map((b) => Math.round(b / 1e5) / 10), waits: r.waits } },
-              'full GC after ready',
-            ),
-        });
-
+  // Signals are handled from here on: a stop that comes while the link and the HTTP app
+  // are still being started (below) is a clean stop too.
   let stopping = false;
+  let systemd: SystemdNotifier | null = null;
+  let cancelSettle = (): void => undefined;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    systemd.stop();
+    systemd?.stop();
     cancelSettle();
     gateway.stop().then(
       () => process.exit(0),
@@ -107,6 +88,37 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  const readyMs = Math.round(performance.now());
+  logger.info(
+    { ready: true, version: VERSION, config: loaded.file, dataDir: loaded.paths.dataDir, readyMs, url: gateway.url },
+    `ready: kiosk at ${gateway.url}/ (started in ${readyMs} ms)`,
+  );
+  // What the first decision does not need comes after the line: the MQTT link's connection
+  // and the HTTP app (the server listens already; a request before the app waits for it).
+  await gateway.ready();
+  if (stopping) return;
+  // READY=1 once the app serves.
+  systemd = await notifySystemd(logger);
+  if (stopping) {
+    systemd.stop();
+    return;
+  }
+  // After "ready": the check runs a program, and the gate decides meanwhile.
+  void reportClockSync(logger, (alert) => gateway.alerts.raise(alert)).catch((err: unknown) => logger.error({ err }, 'clock check failed'));
+  // One full GC once the lanes are idle, so the heap settles low (boot/settle-memory.ts).
+  // GATEWAY_SETTLE_MEMORY=off leaves it to V8 (for comparing, bench/footprint.ts).
+  if (env['GATEWAY_SETTLE_MEMORY'] !== 'off') {
+    cancelSettle = settleMemoryWhenIdle({
+      // Out of service counts as idle: a lane whose device is down at start would otherwise hold it off for good.
+      lanesIdle: () => gateway.lanes.every((l) => IDLE_STATES.has(l.snapshot().state)),
+      onDone: (r) =>
+        logger.info(
+          { settleMemory: { gcMs: Math.round(r.gcMs * 10) / 10, heapUsedMB: [r.heapUsedBefore, r.heapUsedAfter].map((b) => Math.round(b / 1e5) / 10), waits: r.waits } },
+          'full GC after ready',
+        ),
+    });
+  }
 }
 
 /** Start the gateway process (main.ts calls it after the early all-off); exits the process on a failed start. */
