@@ -94,6 +94,10 @@ async function main(): Promise<void> {
     { ready: true, version: VERSION, config: loaded.file, dataDir: loaded.paths.dataDir, readyMs, url: gateway.url },
     `ready: kiosk at ${gateway.url}/ (started in ${readyMs} ms)`,
   );
+  // pino writes asynchronously: each write is issued from the event loop once the one
+  // before it has completed, which the loop sees in its poll phase. Two turns (a poll phase
+  // between them) issue the line's write before the link and the HTTP app hold the loop.
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
   // What the first decision does not need comes after the line: the MQTT link's connection
   // and the HTTP app (the server listens already; a request before the app waits for it).
   await gateway.ready();
