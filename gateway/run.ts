@@ -44,7 +44,13 @@ function portInUseMessage(loaded: LoadedConfig, env: NodeJS.ProcessEnv): string 
   );
 }
 
-async function main(): Promise<void> {
+/** Hooks into the start, for the build (scripts/bundle-cache-start.mjs). */
+export interface RunHooks {
+  /** Called right after the ready line, before the link and the HTTP app are started. */
+  onReady?: () => void;
+}
+
+async function main(hooks: RunHooks): Promise<void> {
   const env = process.env;
   const format = logFormat(env);
   if (typeof format !== 'string') refuse(format.error, EX_CONFIG);
@@ -94,6 +100,7 @@ async function main(): Promise<void> {
     { ready: true, version: VERSION, config: loaded.file, dataDir: loaded.paths.dataDir, readyMs, url: gateway.url },
     `ready: kiosk at ${gateway.url}/ (started in ${readyMs} ms)`,
   );
+  hooks.onReady?.();
   // pino writes asynchronously: each write is issued from the event loop once the one
   // before it has completed, which the loop sees in its poll phase. Two turns (a poll phase
   // between them) issue the line's write before the link and the HTTP app hold the loop.
@@ -126,8 +133,8 @@ async function main(): Promise<void> {
 }
 
 /** Start the gateway process (main.ts calls it after the early all-off); exits the process on a failed start. */
-export function runGateway(): Promise<void> {
-  return main().catch((err: unknown) => {
+export function runGateway(hooks: RunHooks = {}): Promise<void> {
+  return main(hooks).catch((err: unknown) => {
     const e = err as { code?: string; message?: string };
     refuse(`checkpoint gateway failed to start: ${e.message ?? String(err)}`, 1);
   });

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Part of scripts/bundle-gateway.mjs, run by it in a child process: start the bundled
 // gateway for real (the caller's environment: the demo config, a scratch data folder, a
-// free port, a loopback broker of its own) and, once it is ready, write what V8 compiled
-// as the bundle's code cache. A cache made after `initAll` alone holds the modules' top
-// level only; every function the start then runs (config check, store, link, HTTP) was
-// compiled again from source at each start. Usage: bundle-cache-start.mjs <bundle dir> <cache file>
+// free port, a loopback broker of its own) and, at its ready line, write what V8 compiled
+// as the bundle's code cache, then exit. A cache made after `initAll` holds every module's
+// top level and none of the functions the start runs (config check, store, lanes), which
+// were then compiled from source at each start; this one holds what the start up to the
+// ready line ran, and nothing of what comes after it (the HTTP app, the link), which would
+// only make the cache longer to load before the line. Usage: bundle-cache-start.mjs <bundle dir> <cache file>
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -17,7 +19,12 @@ if (!loaded.bundle) {
   process.exit(2);
 }
 await loaded.bundle.earlyOff();
-// Resolves once the gateway has logged "ready" (a failed start exits the process).
-await loaded.bundle.run();
-writeFileSync(out, loaded.script.createCachedData());
-process.exit(0);
+// A failed start exits the process (not 0).
+await loaded.bundle.run({
+  onReady: () => {
+    writeFileSync(out, loaded.script.createCachedData());
+    process.exit(0);
+  },
+});
+process.stderr.write('the gateway stopped without a ready line\n');
+process.exit(3);

@@ -16,7 +16,8 @@ import vm from 'node:vm';
 /** What the bundle exports (gateway/boot/bundle-entry.ts). */
 export interface GatewayBundle {
   earlyOff(): Promise<void>;
-  run(): Promise<void>;
+  /** `onReady`: called right after the ready line (the build makes the code cache there). */
+  run(hooks?: { onReady?: () => void }): Promise<void>;
   initAll(): Promise<void>;
 }
 
