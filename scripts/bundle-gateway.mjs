@@ -45,7 +45,10 @@ const out = code.replace(/(?<![\w$.])import\((["'`])([^"'`./][^"'`]*)\1\)/g, (_m
 const uncommented = out.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, '');
 const left = /(?<![\w$.])import\(\s*(?!["'`]\.)/.exec(uncommented);
 if (left) throw new Error(`bundle: an import() the loader cannot serve is left: ${uncommented.slice(left.index, left.index + 60)}`);
-writeFileSync(path.join(outDir, 'gateway.cjs'), out);
+const { BUNDLE_WRAPPER } = await import(path.join(dist, 'boot/bundle-loader.js'));
+// Written wrapped, as V8 compiles it: the loader then compiles the file's text as it is
+// (bundle-loader.ts, wrappedSource).
+writeFileSync(path.join(outDir, 'gateway.cjs'), `${BUNDLE_WRAPPER[0]}${out}${BUNDLE_WRAPPER[1]}`);
 console.log(`bundle: ${chunk.moduleIds.length} modules, ${(out.length / 1e6).toFixed(1)} MB, ${rewritten} import() of outside packages`);
 // Our own modules (not node_modules): main.js falls back to the modules when one is newer.
 const inputs = chunk.moduleIds.filter((id) => id.startsWith(path.join(root, 'dist') + path.sep)).map((id) => path.relative(outDir, id));
