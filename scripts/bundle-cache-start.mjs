@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Part of scripts/bundle-gateway.mjs, run by it in a child process: start the bundled
-// gateway for real (the caller's environment: the demo config, a scratch data folder, a
-// free port, a loopback broker of its own) and, at its ready line, write what V8 compiled
+// gateway for real (the caller's environment: GATEWAY_CONFIG names a configuration of sim
+// lanes, a scratch data folder, port 0, a broker of its own) and, at its ready line, write what V8 compiled
 // as the bundle's code cache, then exit. A cache made after `initAll` holds every module's
 // top level and none of the functions the start runs (config check, store, lanes), which
 // were then compiled from source at each start; this one holds what the start up to the

@@ -74,23 +74,38 @@ utimesSync(files.code, now, now);
 process.exit(0);
 
 /**
- * Start the bundled gateway in a child on the demo config (scratch data folder, free HTTP
- * port, an embedded broker on a free loopback port: nothing outside the child is talked
- * to) and let it write the cache once ready. Null when it did, else why not.
+ * Start the bundled gateway in a child on a configuration of its own (two simulated lanes
+ * and the demo material; a scratch data folder, a free HTTP port and an embedded broker on
+ * a free loopback port: no device, broker or file outside the child is touched, whatever
+ * config/gateway.yaml says on this machine) and let it write the cache at its ready line.
+ * Null when it did, else why not.
  */
 async function cacheFromStart(cacheFile) {
-  const data = mkdtempSync(path.join(tmpdir(), 'bundle-cache-'));
+  const scratch = mkdtempSync(path.join(tmpdir(), 'bundle-cache-'));
   try {
+    const demo = (p) => JSON.stringify(path.join(root, 'config', p));
+    const config = path.join(scratch, 'gateway.yaml');
+    writeFileSync(
+      config,
+      [
+        'demo: true',
+        'site: bundle-cache',
+        'checkpoint: build',
+        `dataDir: ${JSON.stringify(path.join(scratch, 'data'))}`,
+        'http: { host: 127.0.0.1, port: 0 }',
+        `mqtt: { url: "mqtt://127.0.0.1:${await freePort()}", embeddedFallback: true }`,
+        `privacy: { pseudonymSecretFile: ${demo('demo/pseudonym.secret')} }`,
+        `trust: { passIssuersDir: ${demo('trust')} }`,
+        `central: { updateKeysDir: ${demo('central')} }`,
+        'policy: { profile: mine-entrance }',
+        'lanes:',
+        ...['in-1', 'out-1'].map((id) => `  - { id: ${id}, scanner: { type: sim }, thermometer: { type: sim }, relay: { type: sim } }`),
+        '',
+      ].join('\n'),
+    );
     const env = { ...process.env };
-    for (const k of ['GATEWAY_BUNDLE', 'NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID']) delete env[k];
-    Object.assign(env, {
-      GATEWAY_CONFIG: path.join(root, 'config/gateway.yaml'),
-      DATA_DIR: data,
-      HTTP_PORT: '0',
-      MQTT_URL: `mqtt://127.0.0.1:${await freePort()}`,
-      LOG_FORMAT: 'json',
-      GATEWAY_SETTLE_MEMORY: 'off',
-    });
+    for (const k of ['GATEWAY_BUNDLE', 'NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'MQTT_URL', 'HTTP_PORT', 'DATA_DIR']) delete env[k];
+    Object.assign(env, { GATEWAY_CONFIG: config, LOG_FORMAT: 'json', GATEWAY_SETTLE_MEMORY: 'off' });
     const r = spawnSync(process.execPath, [path.join(root, 'scripts/bundle-cache-start.mjs'), outDir, cacheFile], {
       cwd: root,
       env,
@@ -102,7 +117,7 @@ async function cacheFromStart(cacheFile) {
     const said = `${r.stderr ?? ''}\n${r.stdout ?? ''}`.trim().split('\n').slice(-5).join(' | ');
     return `${r.error ? r.error.message : `exit ${r.status ?? r.signal}`}: ${said}`;
   } finally {
-    rmSync(data, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 
