@@ -2,7 +2,7 @@
 // missing, stale or switched-off one leaves the start to the modules; a cache V8 does not
 // take still runs the bundle. Bundles here are small real files; the shipped one is
 // checked after the build (test/global-setup.ts runs `npm run build`).
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_WRAPPER, bundleFiles, bundleStaleness, loadBundle } from '../../../gateway/boot/bundle-loader.js';
@@ -90,6 +90,14 @@ describe('gateway bundle loader', () => {
     const loaded = loadBundle(dir, { env: {} });
     expect(loaded.bundle).toBeNull();
     if (!loaded.bundle) expect(loaded.why).toBe(`${input} is newer than the bundle`);
+  });
+
+  it('leaves the start to the modules when a module built into the bundle is gone, naming it', () => {
+    const { dir, input } = smallBundle();
+    rmSync(input);
+    const loaded = loadBundle(dir, { env: {} });
+    expect(loaded.bundle).toBeNull();
+    if (!loaded.bundle) expect(loaded.why).toBe(`${input}, built into the bundle, is gone`);
   });
 
   it('leaves the start to the modules when there is no bundle, or GATEWAY_BUNDLE=off', () => {
