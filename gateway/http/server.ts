@@ -88,7 +88,8 @@ export async function startHttpServer(deps: HttpDeps, opts: HttpListenOptions): 
     build().then(
       (app) => app(req, res),
       (err: unknown) => {
-        deps.logger.error({ err, method: req.method, url: req.url }, 'http app could not be built');
+        // The path only, as the app logs it: a query may hold what a guard searched for.
+        deps.logger.error({ err, method: req.method, path: (req.url ?? '').split('?')[0] }, 'http app could not be built');
         res.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8' });
         res.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error; see the gateway log' } }));
       },
