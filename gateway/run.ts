@@ -107,7 +107,16 @@ async function main(hooks: RunHooks): Promise<void> {
   for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
   // What the first decision does not need comes after the line: the MQTT link's connection
   // and the HTTP app (the server listens already; a request before the app waits for it).
-  await gateway.ready();
+  try {
+    await gateway.ready();
+  } catch (err) {
+    // A stop already under way ends the process itself.
+    if (stopping) return;
+    // As a failed start (the app or the link could not start): stopped in order, then exit 1.
+    stopping = true;
+    await gateway.stop();
+    throw err;
+  }
   if (stopping) return;
   // READY=1 once the app serves.
   systemd = await notifySystemd(logger);
