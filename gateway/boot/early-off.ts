@@ -72,8 +72,8 @@ export async function earlyAllOff(env: NodeJS.ProcessEnv = process.env): Promise
   let targets: OffTarget[];
   try {
     const file = path.resolve(env['GATEWAY_CONFIG'] ?? 'config/gateway.yaml');
-    // parseDocument keeps what it could read even past a syntax error further down (and a
-    // duplicate key as the later value); the parse is kept for the full check.
+    // The YAML parse keeps what it could read even past a syntax error further down (and a
+    // duplicate key as its later value); it is kept for the full check (config-document.ts).
     targets = hostTimedRelays(parseAndKeep(readFileSync(file, 'utf8')).doc.toJS());
   } catch {
     return;
