@@ -51,6 +51,13 @@ import { VERSION } from './version.js';
 export interface GatewayOptions {
   logger: Logger;
   now?: () => number;
+  /**
+   * Leave for `ready()` what the first decision does not need (the process's "ready" line
+   * comes first, run.ts): the MQTT link's first connection (its session counter commit, the
+   * client) and the HTTP app (express, metrics; the server listens before either way).
+   * Default false: everything before startGateway resolves.
+   */
+  deferUntilReady?: boolean;
 }
 
 export interface RunningGateway {
@@ -64,6 +71,8 @@ export interface RunningGateway {
   alerts: AlertRaiser;
   /** Inbound signed updates (also fed by the MQTT link). */
   updates: UpdateService;
+  /** Starts what `deferUntilReady` left (the link, the HTTP app); resolves once done. Idempotent. */
+  ready(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -220,9 +229,11 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
   // Checkpoints in a worker thread: none lands inside a decision's commit (docs/store.md "Checkpoints").
   const store = openStore(paths.dataDir, { checkpointWorker: { onLost: (why) => logger.warn(why) } });
   const stoppers: (() => Promise<void> | void)[] = [() => store.close()];
+  let stopped = false;
   // Signs the retention checkpoints; made on first start beside the ledger (docs/store.md "Retention").
   const gatewayKey = loadOrCreateGatewayKey(paths.dataDir);
   const stopAll = async (): Promise<void> => {
+    stopped = true;
     for (const stop of stoppers.splice(0).reverse()) {
       try {
         await stop();
@@ -303,6 +314,8 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
       },
       // Returned, not voided: the link acknowledges the command once it is stored or rejected.
       onCommand: (cmd) => updates.handle(cmd),
+      // Deferred: the outbox keeps every event until the link drains it.
+      startLink: options.deferUntilReady !== true,
     });
     notifyLink = () => telemetry.link.notify();
     stoppers.push(() => telemetry.stop());
@@ -486,11 +499,18 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
         port: config.http.port,
         allowedHosts: config.http.allowedHosts,
         ...(config.http.metricsTokenFile === undefined ? {} : { metricsTokenFile: path.resolve(path.dirname(loaded.file), config.http.metricsTokenFile) }),
+        deferApp: options.deferUntilReady === true,
       },
     );
     stoppers.push(() => http.close());
+    const ready = async (): Promise<void> => {
+      if (stopped) return;
+      telemetry.link.start();
+      await http.app();
+    };
+    if (options.deferUntilReady !== true) await ready();
 
-    return { url: http.url, store, bus, lanes, telemetry, alerts, updates, stop: stopAll };
+    return { url: http.url, store, bus, lanes, telemetry, alerts, updates, ready, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -13,7 +13,7 @@ import { CredentialError } from './credentials/errors.js';
 import { logFormat } from './boot/log-format.js';
 import { createGatewayLogger } from './boot/logger.js';
 import { reportClockSync } from './boot/clock.js';
-import { notifySystemd } from './boot/systemd.js';
+import { notifySystemd, type SystemdNotifier } from './boot/systemd.js';
 import { settleMemoryWhenIdle } from './boot/settle-memory.js';
 import { GatewayStartError, startGateway } from './gateway.js';
 import { HttpStartError } from './http/access.js';
@@ -44,7 +44,13 @@ function portInUseMessage(loaded: LoadedConfig, env: NodeJS.ProcessEnv): string 
   );
 }
 
-async function main(): Promise<void> {
+/** Hooks into the start, for the build (scripts/bundle-cache-start.mjs). */
+export interface RunHooks {
+  /** Called right after the ready line, before the link and the HTTP app are started. */
+  onReady?: () => void;
+}
+
+async function main(hooks: RunHooks): Promise<void> {
   const env = process.env;
   const format = logFormat(env);
   if (typeof format !== 'string') refuse(format.error, EX_CONFIG);
@@ -60,42 +66,23 @@ async function main(): Promise<void> {
   for (const note of notes) logger.warn({ config: loaded.file }, note);
   let gateway;
   try {
-    gateway = await startGateway(loaded, { logger });
+    gateway = await startGateway(loaded, { logger, deferUntilReady: true });
   } catch (err) {
     if (err instanceof ConfigError || isConfigFileError(err)) refuse((err as Error).message, EX_CONFIG);
     const e = err as NodeJS.ErrnoException & { port?: number };
     if (e.code === 'EADDRINUSE' && e.syscall === 'listen' && e.port === loaded.config.http.port) refuse(portInUseMessage(loaded, env), 1);
     throw err;
   }
-  const readyMs = Math.round(performance.now());
-  logger.info(
-    { ready: true, version: VERSION, config: loaded.file, dataDir: loaded.paths.dataDir, readyMs, url: gateway.url },
-    `ready: kiosk at ${gateway.url}/ (started in ${readyMs} ms)`,
-  );
-  const systemd = await notifySystemd(logger);
-  // After "ready": the check runs a program, and the gate decides meanwhile.
-  void reportClockSync(logger, (alert) => gateway.alerts.raise(alert)).catch((err: unknown) => logger.error({ err }, 'clock check failed'));
-  // One full GC once the lanes are idle, so the heap settles low (boot/settle-memory.ts).
-  // GATEWAY_SETTLE_MEMORY=off leaves it to V8 (for comparing, bench/footprint.ts).
-  const cancelSettle =
-    env['GATEWAY_SETTLE_MEMORY'] === 'off'
-      ? () => {}
-      : settleMemoryWhenIdle({
-          // Out of service counts as idle: a lane whose device is down at start would otherwise hold it off for good.
-          lanesIdle: () => gateway.lanes.every((l) => IDLE_STATES.has(l.snapshot().state)),
-          onDone: (r) =>
-            logger.info(
-              { settleMemory: { gcMs: Math.round(r.gcMs * 10) / 10, heapUsedMB: [r.heapUsedBefore, r.heapUsedAfter].map((b) => Math.round(b / 1e5) / 10), waits: r.waits } },
-              'full GC after ready',
-            ),
-        });
-
+  // Signals are handled from here on: a stop that comes while the link and the HTTP app
+  // are still being started (below) is a clean stop too.
   let stopping = false;
+  let systemd: SystemdNotifier | null = null;
+  let cancelSettle = (): void => undefined;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    systemd.stop();
+    systemd?.stop();
     cancelSettle();
     gateway.stop().then(
       () => process.exit(0),
@@ -107,11 +94,56 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  const readyMs = Math.round(performance.now());
+  logger.info(
+    { ready: true, version: VERSION, config: loaded.file, dataDir: loaded.paths.dataDir, readyMs, url: gateway.url },
+    `ready: kiosk at ${gateway.url}/ (started in ${readyMs} ms)`,
+  );
+  hooks.onReady?.();
+  // pino writes asynchronously: each write is issued from the event loop once the one
+  // before it has completed, which the loop sees in its poll phase. Two turns (a poll phase
+  // between them) issue the line's write before the link and the HTTP app hold the loop.
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+  // What the first decision does not need comes after the line: the MQTT link's connection
+  // and the HTTP app (the server listens already; a request before the app waits for it).
+  try {
+    await gateway.ready();
+  } catch (err) {
+    // A stop already under way ends the process itself.
+    if (stopping) return;
+    // As a failed start (the app or the link could not start): stopped in order, then exit 1.
+    stopping = true;
+    await gateway.stop();
+    throw err;
+  }
+  if (stopping) return;
+  // READY=1 once the app serves.
+  systemd = await notifySystemd(logger);
+  if (stopping) {
+    systemd.stop();
+    return;
+  }
+  // After "ready": the check runs a program, and the gate decides meanwhile.
+  void reportClockSync(logger, (alert) => gateway.alerts.raise(alert)).catch((err: unknown) => logger.error({ err }, 'clock check failed'));
+  // One full GC once the lanes are idle, so the heap settles low (boot/settle-memory.ts).
+  // GATEWAY_SETTLE_MEMORY=off leaves it to V8 (for comparing, bench/footprint.ts).
+  if (env['GATEWAY_SETTLE_MEMORY'] !== 'off') {
+    cancelSettle = settleMemoryWhenIdle({
+      // Out of service counts as idle: a lane whose device is down at start would otherwise hold it off for good.
+      lanesIdle: () => gateway.lanes.every((l) => IDLE_STATES.has(l.snapshot().state)),
+      onDone: (r) =>
+        logger.info(
+          { settleMemory: { gcMs: Math.round(r.gcMs * 10) / 10, heapUsedMB: [r.heapUsedBefore, r.heapUsedAfter].map((b) => Math.round(b / 1e5) / 10), waits: r.waits } },
+          'full GC after ready',
+        ),
+    });
+  }
 }
 
 /** Start the gateway process (main.ts calls it after the early all-off); exits the process on a failed start. */
-export function runGateway(): Promise<void> {
-  return main().catch((err: unknown) => {
+export function runGateway(hooks: RunHooks = {}): Promise<void> {
+  return main(hooks).catch((err: unknown) => {
     const e = err as { code?: string; message?: string };
     refuse(`checkpoint gateway failed to start: ${e.message ?? String(err)}`, 1);
   });

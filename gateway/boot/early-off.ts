@@ -6,9 +6,9 @@
 // (docs/deploy.md), and their driver sends all-off again once the bus is up.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { chinaTime } from '../display-time.js';
 import { logFormat } from './log-format.js';
+import { parseAndKeep } from './config-document.js';
 import { describeTarget, sendAllOff, type HidOffTarget, type OffTarget, type SerialOffTarget } from '../../drivers/relay/all-off.js';
 
 type Obj = Record<string, unknown>;
@@ -72,8 +72,9 @@ export async function earlyAllOff(env: NodeJS.ProcessEnv = process.env): Promise
   let targets: OffTarget[];
   try {
     const file = path.resolve(env['GATEWAY_CONFIG'] ?? 'config/gateway.yaml');
-    // parseDocument keeps what it could read even past a syntax error further down.
-    targets = hostTimedRelays(parseDocument(readFileSync(file, 'utf8'), { uniqueKeys: false }).toJS());
+    // The YAML parse keeps what it could read even past a syntax error further down (and a
+    // duplicate key as its later value); it is kept for the full check (config-document.ts).
+    targets = hostTimedRelays(parseAndKeep(readFileSync(file, 'utf8')).doc.toJS());
   } catch {
     return;
   }

@@ -195,7 +195,7 @@ export async function checkConfig(file: string, env: Env = process.env): Promise
   problems.push(...checkProfiles(raw, dir, at));
 
   // Zones name lanes: checked once policy.zones is valid, against the lane ids written.
-  const policy = configSchema.shape.policy.safeParse(raw['policy']);
+  const policy = configSchema.shape.policy.safeParse(raw['policy'], { jitless: true });
   if (policy.success) {
     const laneIds = (Array.isArray(raw['lanes']) ? raw['lanes'] : []).flatMap((l) => (isRecord(l) && typeof l['id'] === 'string' ? [l['id']] : []));
     for (const p of zoneLaneProblems(policy.data.zones, laneIds)) problems.push(at(p.keyPath, p.message));
@@ -327,7 +327,7 @@ function checkProfiles(raw: Record<string, unknown>, dir: string, at: At): Confi
   }
 
   // policy.overrides adjust the default profile: checked against it once both are readable.
-  const parsed = configSchema.shape.policy.safeParse(raw['policy']);
+  const parsed = configSchema.shape.policy.safeParse(raw['policy'], { jitless: true });
   const loaded = parsed.success ? base.get(parsed.data.profile) : undefined;
   if (parsed.success && loaded && Object.keys(parsed.data.overrides).length > 0) {
     try {

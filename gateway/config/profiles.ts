@@ -35,6 +35,14 @@ export function loadProfile(data: unknown, source: string): LoadedProfile {
   return { profile, hash: profileHash(profile), source };
 }
 
+/**
+ * The last good result of each file, with the text it came from. The start reads the same
+ * files twice, in the config check and then for the lanes: the second read of an unchanged
+ * file gives the first's profile (compiled profiles are frozen), not a second YAML parse
+ * and validation.
+ */
+const lastLoaded = new Map<string, { text: string; loaded: LoadedProfile }>();
+
 /** Read, parse and validate one profile file. Throws ProfileDocumentError. */
 export function loadProfileFile(file: string): LoadedProfile {
   let text: string;
@@ -43,6 +51,14 @@ export function loadProfileFile(file: string): LoadedProfile {
   } catch (err) {
     throw new ProfileDocumentError(file, [{ path: '', message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
   }
+  const last = lastLoaded.get(file);
+  if (last?.text === text) return last.loaded;
+  const loaded = parseProfileFile(file, text);
+  lastLoaded.set(file, { text, loaded });
+  return loaded;
+}
+
+function parseProfileFile(file: string, text: string): LoadedProfile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {

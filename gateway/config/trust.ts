@@ -54,6 +54,13 @@ export async function readTrustDir(dir: string): Promise<TrustDirRead> {
   return { list, problems };
 }
 
+/**
+ * The last key read from each file, with the text it came from. The start reads each trust
+ * folder twice, in the config check and then for the gate: an unchanged file gives the key
+ * it gave before, not a second import into WebCrypto.
+ */
+const lastKeys = new Map<string, { text: string; key: TrustedKey }>();
+
 async function readKeyFile(file: string): Promise<TrustedKey> {
   let text: string;
   try {
@@ -63,6 +70,14 @@ async function readKeyFile(file: string): Promise<TrustedKey> {
     if (err instanceof CredentialError) throw err;
     throw new CredentialError('TRUST_DIR_UNREADABLE', `cannot read: ${reason(err)}`, file);
   }
+  const last = lastKeys.get(file);
+  if (last?.text === text) return last.key;
+  const key = await keyOf(file, text);
+  lastKeys.set(file, { text, key });
+  return key;
+}
+
+async function keyOf(file: string, text: string): Promise<TrustedKey> {
   let value: unknown;
   try {
     value = JSON.parse(text);

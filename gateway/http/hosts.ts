@@ -22,7 +22,9 @@ const HOST_HEADER = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::([0-9]{1,5}))?$/;
  */
 export function normalizeHostName(name: string): string | undefined {
   let n = name.trim();
-  if (isIP(n) === 6) n = `[${n}]`;
+  // Only a name with a colon can be a bare IPv6 address: node's IPv6 pattern costs 4–7 ms to
+  // compile at its first use, and the default names (localhost, [::1]) need not pay it at start.
+  if (!n.startsWith('[') && n.includes(':') && isIP(n) === 6) n = `[${n}]`;
   if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)$/.test(n)) return undefined;
   let hostname: string;
   try {

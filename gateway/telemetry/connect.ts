@@ -12,10 +12,12 @@ export interface ConnectTelemetryOptions extends Omit<MqttLinkOptions, 'protocol
   probeTimeoutMs?: number;
   /** MQTT 5 (default) or 3.1.1 for a configured broker; the embedded one always gets 4. */
   protocolVersion?: 4 | 5;
+  /** Start the link at once (default); false leaves `link.start()` to the caller. */
+  startLink?: boolean;
 }
 
 export interface Telemetry {
-  /** Already started. */
+  /** Already started, unless `startLink: false`. */
   link: MqttLink;
   /** The embedded broker when one was started, else null. */
   broker: EmbeddedBroker | null;
@@ -27,7 +29,7 @@ const SCHEMES = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']);
 const PLAIN_TCP = new Set(['mqtt:', 'tcp:']);
 
 export async function connectTelemetry(opts: ConnectTelemetryOptions): Promise<Telemetry> {
-  const { embeddedFallback = true, probeTimeoutMs = 1000, protocolVersion = 5, ...linkOpts } = opts;
+  const { embeddedFallback = true, probeTimeoutMs = 1000, protocolVersion = 5, startLink = true, ...linkOpts } = opts;
   const url = parseUrl(opts.url);
   const shown = redactUrl(opts.url);
   const loopback = loopbackHosts(url.hostname);
@@ -60,7 +62,7 @@ export async function connectTelemetry(opts: ConnectTelemetryOptions): Promise<T
     opts.logger.info({ url: shown, protocolVersion }, `mqtt: using the configured broker (MQTT ${protocolVersion === 5 ? '5' : '3.1.1'})`);
   }
   const link = new MqttLink({ ...linkOpts, url: linkUrl, protocolVersion: broker ? 4 : protocolVersion, embedded: broker !== null });
-  link.start();
+  if (startLink) link.start();
   return {
     link,
     broker,

@@ -14,11 +14,23 @@
 // in between makes the broker deliver it again. Persistence changes nothing for our
 // publishing: the broker keeps no state for QoS 1 messages it received from us, and
 // the fresh client re-sends from the outbox with new packet ids as before.
-import { connect, type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import type { IClientOptions, IConnackPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { LinkStatus } from '../bus.js';
 import type { OutboxRow, OutboxSource } from '../store/types.js';
 import type { CheckpointTopics } from './topics.js';
+
+type Connect = (typeof import('mqtt'))['connect'];
+
+/**
+ * mqtt.js, loaded at the first start() rather than with this module: its module
+ * initialisation (with readable-stream and the rest) is not needed before the gateway's
+ * ready line, and was ~9 ms of the main thread's time to it (docs/footprint.md).
+ */
+let mqttConnect: Connect | null = null;
+function loadMqtt(): Promise<Connect> {
+  return import('mqtt').then((m) => (mqttConnect = m.connect));
+}
 
 export const STATUS_ONLINE = 'online';
 export const STATUS_OFFLINE = 'offline';
@@ -200,7 +212,14 @@ export class MqttLink {
     this.#setStatus('connecting');
     const pollMs = this.#o.pollMs ?? 5000;
     if (pollMs > 0) this.#pollTimer = setInterval(() => this.#pump(), pollMs);
-    this.#open();
+    if (mqttConnect !== null) this.#open();
+    else
+      loadMqtt().then(
+        () => {
+          if (!this.#stopping) this.#open();
+        },
+        (err: unknown) => this.#o.logger.error({ err }, 'mqtt: the mqtt package could not be loaded; no link'),
+      );
   }
 
   /** Says `offline` when connected, lets in-flight rows finish, then disconnects. */
@@ -294,7 +313,8 @@ export class MqttLink {
     if (this.#o.protocolVersion === 5) {
       extra.properties = { sessionExpiryInterval: this.#o.sessionExpiryS ?? DEFAULT_SESSION_EXPIRY_S };
     }
-    const client = connect(this.#o.url, {
+    // Loaded by start() before the first #open.
+    const client = (mqttConnect as Connect)(this.#o.url, {
       ...extra,
       clientId: this.#o.clientId,
       protocolVersion: this.#o.protocolVersion,

@@ -51,40 +51,47 @@ export function isUpdateKind(s: string): s is UpdateKind {
 
 const TRANSACTION = /^[A-Za-z0-9._:-]{1,128}$/;
 
-const envelopeSchema = z.strictObject({
-  kind: z.enum(UPDATE_KINDS),
-  version: z.number().int('expected a whole number').min(1).max(Number.MAX_SAFE_INTEGER),
-  site: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a site id'),
-  checkpoint: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a checkpoint id or "all"'),
-  transaction: z.string().regex(TRANSACTION, 'expected 1-128 letters, digits or . _ : -'),
-  issuedAt: z.string().refine(isIsoTimestamp, 'expected an ISO 8601 timestamp with a zone'),
-  data: z.unknown(),
-});
+// Built at the first update rather than at module load: zod schemas cost time and garbage
+// to build, and the start does not need these before its ready line (docs/footprint.md).
+function buildSchemas() {
+  const envelope = z.strictObject({
+    kind: z.enum(UPDATE_KINDS),
+    version: z.number().int('expected a whole number').min(1).max(Number.MAX_SAFE_INTEGER),
+    site: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a site id'),
+    checkpoint: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a checkpoint id or "all"'),
+    transaction: z.string().regex(TRANSACTION, 'expected 1-128 letters, digits or . _ : -'),
+    issuedAt: z.string().refine(isIsoTimestamp, 'expected an ISO 8601 timestamp with a zone'),
+    data: z.unknown(),
+  });
 
-const entries = z.strictObject({ entries: z.array(z.unknown()).max(MAX_ENTRIES) });
-const dataSchemas = {
-  roster: entries,
-  watchlist: entries,
-  'risk-areas': entries,
-  approvals: entries,
-  crews: entries,
-  policy: z.strictObject({
-    overrides: z.record(z.string(), z.unknown()),
-    /** Every lane, every profile: off = access control only. Absent = as the gateway's config says. */
-    healthChecks: z.enum(['on', 'off'], { error: 'expected on or off' }).optional(),
-  }),
-  'trust-keys': z.strictObject({ keys: z.array(z.unknown()).max(1000) }),
-  // The EU DCC document signers: replaces trust.dccSignersDir's list (docs/mqtt.md).
-  'dcc-trust': z.strictObject({ certificates: z.array(z.unknown()).max(MAX_DCC_SIGNERS) }),
-  // Gap repair: the office asks for ledger rows it did not receive (docs/mqtt.md).
-  resend: z
-    .strictObject({
-      fromSeq: z.number().int('expected a whole number').min(1).max(Number.MAX_SAFE_INTEGER),
-      toSeq: z.number().int('expected a whole number').min(1).max(Number.MAX_SAFE_INTEGER),
-    })
-    .refine((d) => d.toSeq >= d.fromSeq, { message: 'expected toSeq ≥ fromSeq', path: ['toSeq'] })
-    .refine((d) => d.toSeq - d.fromSeq < MAX_RESEND_ROWS, { message: `expected at most ${MAX_RESEND_ROWS} rows (toSeq - fromSeq < ${MAX_RESEND_ROWS})`, path: ['toSeq'] }),
-} as const;
+  const entries = z.strictObject({ entries: z.array(z.unknown()).max(MAX_ENTRIES) });
+  const data = {
+    roster: entries,
+    watchlist: entries,
+    'risk-areas': entries,
+    approvals: entries,
+    crews: entries,
+    policy: z.strictObject({
+      overrides: z.record(z.string(), z.unknown()),
+      /** Every lane, every profile: off = access control only. Absent = as the gateway's config says. */
+      healthChecks: z.enum(['on', 'off'], { error: 'expected on or off' }).optional(),
+    }),
+    'trust-keys': z.strictObject({ keys: z.array(z.unknown()).max(1000) }),
+    // The EU DCC document signers: replaces trust.dccSignersDir's list (docs/mqtt.md).
+    'dcc-trust': z.strictObject({ certificates: z.array(z.unknown()).max(MAX_DCC_SIGNERS) }),
+    // Gap repair: the office asks for ledger rows it did not receive (docs/mqtt.md).
+    resend: z
+      .strictObject({
+        fromSeq: z.number().int('expected a whole number').min(1).max(Number.MAX_SAFE_INTEGER),
+        toSeq: z.number().int('expected a whole number').min(1).max(Number.MAX_SAFE_INTEGER),
+      })
+      .refine((d) => d.toSeq >= d.fromSeq, { message: 'expected toSeq ≥ fromSeq', path: ['toSeq'] })
+      .refine((d) => d.toSeq - d.fromSeq < MAX_RESEND_ROWS, { message: `expected at most ${MAX_RESEND_ROWS} rows (toSeq - fromSeq < ${MAX_RESEND_ROWS})`, path: ['toSeq'] }),
+  } as const;
+  return { envelope, data };
+}
+let schemas: ReturnType<typeof buildSchemas> | undefined;
+const updateSchemas = (): ReturnType<typeof buildSchemas> => (schemas ??= buildSchemas());
 
 /** What will be written, already validated. */
 export type PreparedData =
@@ -176,7 +183,7 @@ export async function verifyUpdate(token: string, ctx: VerifyContext): Promise<V
     throw new UpdateError('UPDATE_SCHEMA_INVALID', 'the signed payload is not JSON');
   }
   refuseForbiddenKeys(raw, 'envelope');
-  const env = envelopeSchema.safeParse(raw);
+  const env = updateSchemas().envelope.safeParse(raw);
   if (!env.success) throw new UpdateError('UPDATE_SCHEMA_INVALID', `envelope: ${describe(env.error.issues)}`);
   const envelope = env.data as UpdateEnvelope;
   if (envelope.kind !== ctx.topicKind) {
@@ -202,7 +209,7 @@ export async function verifyUpdate(token: string, ctx: VerifyContext): Promise<V
 /** Validates the data of an envelope for its kind (also used by `central sign` before signing). */
 export async function prepareUpdateData(envelope: UpdateEnvelope, policyBase?: PolicyProfile): Promise<PreparedData> {
   refuseForbiddenKeys(envelope.data, 'data');
-  const schema = dataSchemas[envelope.kind];
+  const schema = updateSchemas().data[envelope.kind];
   const parsed = schema.safeParse(envelope.data);
   if (!parsed.success) throw new UpdateError('UPDATE_SCHEMA_INVALID', `data: ${describe(parsed.error.issues)}`);
   const data = parsed.data as Record<string, unknown>;

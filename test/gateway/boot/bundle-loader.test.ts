@@ -2,10 +2,10 @@
 // missing, stale or switched-off one leaves the start to the modules; a cache V8 does not
 // take still runs the bundle. Bundles here are small real files; the shipped one is
 // checked after the build (test/global-setup.ts runs `npm run build`).
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundleFiles, bundleStaleness, loadBundle } from '../../../gateway/boot/bundle-loader.js';
+import { BUNDLE_WRAPPER, bundleFiles, bundleStaleness, loadBundle } from '../../../gateway/boot/bundle-loader.js';
 import { scratchDirs } from '../../integration/helpers.js';
 
 const scratch = scratchDirs();
@@ -60,6 +60,21 @@ describe('gateway bundle loader', () => {
     expect(exported.nodeFs).toBe('function');
   });
 
+  it('runs a bundle written wrapped (as the build writes it) and one in UTF-8 with non-ASCII text', () => {
+    const wrapped = smallBundle();
+    const code = bundleFiles(wrapped.dir).code;
+    writeFileSync(code, `${BUNDLE_WRAPPER[0]}exports.text = "gate \\u5165\\u53e3"; exports.file = __filename;${BUNDLE_WRAPPER[1]}`);
+    const a = loadBundle(wrapped.dir, { env: {} });
+    if (!a.bundle) throw new Error(a.why);
+    expect(a.bundle as unknown).toMatchObject({ text: 'gate 入口', file: code });
+
+    const utf8 = smallBundle();
+    writeFileSync(bundleFiles(utf8.dir).code, 'exports.text = "入口 37.3 °C";');
+    const b = loadBundle(utf8.dir, { env: {} });
+    if (!b.bundle) throw new Error(b.why);
+    expect((b.bundle as unknown as { text: string }).text).toBe('入口 37.3 °C');
+  });
+
   it('still runs the bundle when V8 refuses the cache (another node, another source)', () => {
     const { dir } = smallBundle();
     writeFileSync(bundleFiles(dir).cache, Buffer.from('not a code cache'));
@@ -75,6 +90,14 @@ describe('gateway bundle loader', () => {
     const loaded = loadBundle(dir, { env: {} });
     expect(loaded.bundle).toBeNull();
     if (!loaded.bundle) expect(loaded.why).toBe(`${input} is newer than the bundle`);
+  });
+
+  it('leaves the start to the modules when a module built into the bundle is gone, naming it', () => {
+    const { dir, input } = smallBundle();
+    rmSync(input);
+    const loaded = loadBundle(dir, { env: {} });
+    expect(loaded.bundle).toBeNull();
+    if (!loaded.bundle) expect(loaded.why).toBe(`${input}, built into the bundle, is gone`);
   });
 
   it('leaves the start to the modules when there is no bundle, or GATEWAY_BUNDLE=off', () => {
@@ -94,6 +117,12 @@ describe('gateway bundle loader', () => {
     // The manifest names the modules main.ts would otherwise load (early all-off and run).
     const inputs = (JSON.parse(readFileSync(files.manifest, 'utf8')) as { inputs: string[] }).inputs;
     expect(inputs).toEqual(expect.arrayContaining(['../boot/early-off.js', '../run.js', '../gateway.js', '../lane/lane.js']));
+    // ASCII only: one character above U+00FF would make V8 hold the whole source as a
+    // two-byte string (the Chinese texts are \u escapes instead).
+    const source = readFileSync(files.code, 'utf8');
+    expect(source.startsWith(BUNDLE_WRAPPER[0])).toBe(true);
+    expect(source).toContain('\\u');
+    expect(/[^\x00-\x7f]/.exec(source)?.[0]).toBeUndefined();
     const loaded = loadBundle(path.dirname(files.code), { env: {} });
     if (!loaded.bundle) throw new Error(loaded.why);
     expect(typeof loaded.bundle.earlyOff).toBe('function');

@@ -112,3 +112,23 @@ describe('the committed demo keys', () => {
     expect(names.every((n) => n.endsWith('.jwk.json') || n.endsWith('.md'))).toBe(true);
   });
 });
+
+describe('loadTrustDir read again (the config check, then the start)', () => {
+  it('gives the same key for an unchanged file and reads a changed one again', async () => {
+    await put('a.jwk.json', a.publicJwk);
+    const first = await loadTrustDir(dir);
+    const again = await loadTrustDir(dir);
+    expect(again.get('issuer-a')).toBe(first.get('issuer-a'));
+    await put('a.jwk.json', { ...a.publicJwk, issuer: 'Office A' });
+    const changed = await loadTrustDir(dir);
+    expect(changed.get('issuer-a')?.issuer).toBe('Office A');
+    expect(changed.get('issuer-a')).not.toBe(first.get('issuer-a'));
+  });
+
+  it('reports a file that became a private key, whatever it held before', async () => {
+    await put('a.jwk.json', a.publicJwk);
+    await loadTrustDir(dir);
+    await put('a.jwk.json', { ...a.publicJwk, d: 'c2VjcmV0' });
+    expect((await loadError()).code).toBe('TRUST_KEY_PRIVATE');
+  });
+});

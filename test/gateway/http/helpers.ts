@@ -175,6 +175,10 @@ export interface HarnessOptions {
   metricsToken?: string;
   /** http.allowedHosts. */
   allowedHosts?: string[];
+  /** Build the app at the first request or `server.app()` (as the gateway's start does). */
+  deferApp?: boolean;
+  /** Replaces the bus the app is given (a broken one: an app that cannot be built). */
+  bus?: GatewayBus;
   /** Mount the guard console with real accounts and sessions over the harness store. */
   guard?: { now?: number; loginPerMinute?: number; override?: GuardApiDeps['override']; zones?: GuardApiDeps['zones']; onZoneCorrected?: GuardApiDeps['onZoneCorrected']; nameScanRows?: number; personalDataDays?: number };
 }
@@ -199,7 +203,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     }));
   const deps: HttpDeps = {
     lanes,
-    bus,
+    bus: opts.bus ?? bus,
     store,
     health,
     logger,
@@ -264,6 +268,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     port: 0,
     ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
     ...(metricsTokenFile ? { metricsTokenFile } : {}),
+    ...(opts.deferApp ? { deferApp: true } : {}),
   });
   return {
     url: server.url,
