@@ -258,7 +258,7 @@ export function causeTable(samples: StepSample[], limit = 1): string[] {
   lines.push(`    ${'cause'.padEnd(46)} ${'n'.padStart(5)}  wall med/max   thread CPU med  runq med  sleep med  GC med  SQL r/w/commit med   WAL frames med  ckpt in step  ivcsw med  majflt`);
   for (const [c, ss] of [...by.entries()].sort((x, y) => y[1].length - x[1].length)) {
     lines.push(
-      `    ${c.padEnd(46)} ${String(ss.length).padStart(5)}  ${f3(med(ss.map((s) => s.wall)))}/${f3(Math.max(...ss.map((s) => s.wall))).padEnd(7)} ${f3(med(ss.map((s) => s.cpuThread))).padStart(14)}  ${f3(med(ss.map((s) => s.runq))).padStart(8)}  ${f3(med(ss.map((s) => Math.max(0, s.wall - s.cpuThread - s.runq)))).padStart(9)}  ${f3(med(ss.map((s) => s.gc))).padStart(6)}  ${`${f3(med(ss.map((s) => s.sql.read)))}/${f3(med(ss.map((s) => s.sql.write)))}/${f3(med(ss.map((s) => s.sql.commit)))}`.padStart(18)}   ${String(med(ss.map((s) => s.walFrames))).padStart(14)}  ${String(ss.filter((s) => s.backfillMoved).length).padStart(12)}  ${String(med(ss.map((s) => s.ivcsw))).padStart(9)}  ${ss.reduce((t, s) => t + s.majflt, 0)}`,
+      `    ${c.padEnd(46)} ${String(ss.length).padStart(5)}  ${f3(med(ss.map((s) => s.wall)))}/${f3(ss.reduce((m, s) => Math.max(m, s.wall), 0)).padEnd(7)} ${f3(med(ss.map((s) => s.cpuThread))).padStart(14)}  ${f3(med(ss.map((s) => s.runq))).padStart(8)}  ${f3(med(ss.map((s) => Math.max(0, s.wall - s.cpuThread - s.runq)))).padStart(9)}  ${f3(med(ss.map((s) => s.gc))).padStart(6)}  ${`${f3(med(ss.map((s) => s.sql.read)))}/${f3(med(ss.map((s) => s.sql.write)))}/${f3(med(ss.map((s) => s.sql.commit)))}`.padStart(18)}   ${String(med(ss.map((s) => s.walFrames))).padStart(14)}  ${String(ss.filter((s) => s.backfillMoved).length).padStart(12)}  ${String(med(ss.map((s) => s.ivcsw))).padStart(9)}  ${ss.reduce((t, s) => t + s.majflt, 0)}`,
     );
   }
   // The slowest few in full.
@@ -282,5 +282,5 @@ export function walBuckets(samples: StepSample[], limit = 1): string {
   }
   const restarts = samples.filter((s) => s.walFramesAfter < s.walFrames).length;
   const atBound = samples.filter((s) => s.walFramesAfter >= 16_384).length;
-  return `  by WAL frames at the step's start: ${parts.join(' · ')}\n  steps that started the WAL over: ${restarts}; steps that ended with the WAL at the bound (16 384 frames): ${atBound}; WAL frames at step start p50/max ${med(samples.map((s) => s.walFrames))}/${Math.max(0, ...samples.map((s) => s.walFrames))}`;
+  return `  by WAL frames at the step's start: ${parts.join(' · ')}\n  steps that started the WAL over: ${restarts}; steps that ended with the WAL at the bound (16 384 frames): ${atBound}; WAL frames at step start p50/max ${med(samples.map((s) => s.walFrames))}/${samples.reduce((m, s) => Math.max(m, s.walFrames), 0)}`;
 }
