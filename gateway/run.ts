@@ -14,13 +14,12 @@ import { logFormat } from './boot/log-format.js';
 import { createGatewayLogger } from './boot/logger.js';
 import { reportClockSync } from './boot/clock.js';
 import { notifySystemd, type SystemdNotifier } from './boot/systemd.js';
-import { settleMemoryWhenIdle } from './boot/settle-memory.js';
+import { IDLE_LANE_STATES, lanesQuietFor, settleMemoryAfterTraffic, settleMemoryWhenIdle, type SettleReport } from './boot/settle-memory.js';
 import { GatewayStartError, startGateway } from './gateway.js';
 import { HttpStartError } from './http/access.js';
 import { VERSION } from './version.js';
 
 const EX_CONFIG = 78;
-const IDLE_STATES: ReadonlySet<string> = new Set(['idle', 'out-of-service']);
 
 function refuse(message: string, code: number): never {
   process.stderr.write(`${message}\nThe gateway did not start.\n`);
@@ -78,12 +77,14 @@ async function main(hooks: RunHooks): Promise<void> {
   let stopping = false;
   let systemd: SystemdNotifier | null = null;
   let cancelSettle = (): void => undefined;
+  let stopAfterTraffic = (): void => undefined;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
     systemd?.stop();
     cancelSettle();
+    stopAfterTraffic();
     gateway.stop().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -126,18 +127,26 @@ async function main(hooks: RunHooks): Promise<void> {
   }
   // After "ready": the check runs a program, and the gate decides meanwhile.
   void reportClockSync(logger, (alert) => gateway.alerts.raise(alert)).catch((err: unknown) => logger.error({ err }, 'clock check failed'));
-  // One full GC once the lanes are idle, so the heap settles low (boot/settle-memory.ts).
-  // GATEWAY_SETTLE_MEMORY=off leaves it to V8 (for comparing, bench/footprint.ts).
-  if (env['GATEWAY_SETTLE_MEMORY'] !== 'off') {
+  // Full GCs while the lanes are idle, so the heap settles low (boot/settle-memory.ts): one
+  // once ready, then one after traffic when V8 kept the pages it grew into.
+  // GATEWAY_SETTLE_MEMORY=ready: only the first; off: neither (for comparing, bench/footprint.ts).
+  const settle = env['GATEWAY_SETTLE_MEMORY'];
+  const logSettle =
+    (when: 'ready' | 'after traffic') =>
+    (r: SettleReport): void =>
+      logger.info(
+        { settleMemory: { when, gcMs: Math.round(r.gcMs * 10) / 10, heapUsedMB: [r.heapUsedBefore, r.heapUsedAfter].map((b) => Math.round(b / 1e5) / 10), heapTotalMB: Math.round(r.heapTotalBefore / 1e5) / 10, waits: r.waits } },
+        `full GC ${when}`,
+      );
+  if (settle !== 'off') {
     cancelSettle = settleMemoryWhenIdle({
       // Out of service counts as idle: a lane whose device is down at start would otherwise hold it off for good.
-      lanesIdle: () => gateway.lanes.every((l) => IDLE_STATES.has(l.snapshot().state)),
-      onDone: (r) =>
-        logger.info(
-          { settleMemory: { gcMs: Math.round(r.gcMs * 10) / 10, heapUsedMB: [r.heapUsedBefore, r.heapUsedAfter].map((b) => Math.round(b / 1e5) / 10), waits: r.waits } },
-          'full GC after ready',
-        ),
+      lanesIdle: () => gateway.lanes.every((l) => IDLE_LANE_STATES.has(l.snapshot().state)),
+      onDone: logSettle('ready'),
     });
+  }
+  if (settle !== 'off' && settle !== 'ready') {
+    stopAfterTraffic = settleMemoryAfterTraffic({ quietForMs: () => lanesQuietFor(gateway.lanes, Date.now()), onDone: logSettle('after traffic') });
   }
 }
 

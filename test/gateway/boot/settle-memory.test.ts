@@ -1,9 +1,10 @@
-// One full GC once the gateway is ready and its lanes are idle (boot/settle-memory.ts):
-// a real V8 gc taken without --expose-gc on the command line, leaving no `gc` to later
-// contexts and the code cache usable; run only when the lanes are idle.
+// Full GCs while the gateway's lanes are idle (boot/settle-memory.ts): a real V8 gc taken
+// without --expose-gc on the command line, leaving no `gc` to later contexts and the code
+// cache usable; one once ready, and one after traffic when the heap holds much more than
+// it uses, at most once per interval.
 import { runInNewContext, Script } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fullGc, settleMemoryWhenIdle, type SettleReport } from '../../../gateway/boot/settle-memory.js';
+import { fullGc, lanesQuietFor, settleMemoryAfterTraffic, settleMemoryWhenIdle, type HeapFigures, type SettleReport } from '../../../gateway/boot/settle-memory.js';
 
 describe('fullGc', () => {
   it('collects an object nothing refers to any more', async () => {
@@ -81,5 +82,95 @@ describe('settleMemoryWhenIdle', () => {
     idle = true;
     vi.advanceTimersByTime(60_000);
     expect(onDone).not.toHaveBeenCalled();
+  });
+});
+
+describe('lanesQuietFor', () => {
+  const lane = (state: string, since: number) => ({ snapshot: () => ({ state, since }) });
+
+  it('counts from the latest state change when every lane is idle or out of service', () => {
+    expect(lanesQuietFor([lane('idle', 1000), lane('out-of-service', 4000), lane('idle', 2500)], 10_000)).toBe(6000);
+  });
+
+  it('is 0 while one lane measures or shows a decision', () => {
+    expect(lanesQuietFor([lane('idle', 1000), lane('measuring', 2000)], 10_000)).toBe(0);
+    expect(lanesQuietFor([lane('showing', 1000), lane('idle', 2000)], 10_000)).toBe(0);
+  });
+
+  it('is as long as the gateway has run when there are no lanes', () => {
+    expect(lanesQuietFor([], 10_000)).toBe(10_000);
+  });
+});
+
+describe('settleMemoryAfterTraffic', () => {
+  const MB = 1024 * 1024;
+  let stop: (() => void) | undefined;
+
+  afterEach(() => {
+    stop?.();
+    stop = undefined;
+    vi.useRealTimers();
+  });
+
+  /** A heap that grew in a burst (60 MB held, 25 used) until the test says it shrank. */
+  function setup(o: { quietFor: () => number; heap?: () => HeapFigures }) {
+    vi.useFakeTimers();
+    const reports: SettleReport[] = [];
+    stop = settleMemoryAfterTraffic({
+      quietForMs: o.quietFor,
+      onDone: (r) => reports.push(r),
+      heap: o.heap ?? (() => ({ total: 60 * MB, used: 25 * MB })),
+      checkMs: 10_000,
+      quietMs: 30_000,
+      minIntervalMs: 300_000,
+      slackBytes: 8 * MB,
+    });
+    return reports;
+  }
+
+  it('collects once the lanes have been idle long enough and the heap holds much more than it uses', () => {
+    let quiet = 0;
+    const reports = setup({ quietFor: () => quiet });
+    vi.advanceTimersByTime(300_000);
+    expect(reports).toHaveLength(0); // lanes busy
+    quiet = 20_000;
+    vi.advanceTimersByTime(10_000);
+    expect(reports).toHaveLength(0); // not idle long enough yet
+    quiet = 30_000;
+    vi.advanceTimersByTime(10_000);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]?.heapTotalBefore).toBe(60 * MB);
+    expect(reports[0]?.gcMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('leaves a heap alone that holds little more than it uses', () => {
+    const reports = setup({ quietFor: () => 600_000, heap: () => ({ total: 21 * MB, used: 19 * MB }) });
+    vi.advanceTimersByTime(3_600_000);
+    expect(reports).toHaveLength(0);
+  });
+
+  it('waits its interval from the start (the GC at ready) and between two collections', () => {
+    let figures: HeapFigures = { total: 60 * MB, used: 25 * MB };
+    const reports = setup({ quietFor: () => 600_000, heap: () => figures });
+    vi.advanceTimersByTime(290_000);
+    expect(reports).toHaveLength(0);
+    vi.advanceTimersByTime(10_000);
+    expect(reports).toHaveLength(1);
+    // The heap stays large (say its live data grew): not again before the interval is over.
+    vi.advanceTimersByTime(290_000);
+    expect(reports).toHaveLength(1);
+    vi.advanceTimersByTime(10_000);
+    expect(reports).toHaveLength(2);
+    // Shrunk: nothing more to do.
+    figures = { total: 21 * MB, used: 19 * MB };
+    vi.advanceTimersByTime(3_600_000);
+    expect(reports).toHaveLength(2);
+  });
+
+  it('does nothing once stopped (the gateway stopping)', () => {
+    const reports = setup({ quietFor: () => 600_000 });
+    stop?.();
+    vi.advanceTimersByTime(3_600_000);
+    expect(reports).toHaveLength(0);
   });
 });
