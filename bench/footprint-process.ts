@@ -153,15 +153,15 @@ export interface ProcessFootprint {
   settleLog: string[];
 }
 
-/**
- * One gateway process on a fresh data folder: `lanes` sim lanes, `passages` driven after
- * the first settled figure (0: none).
- */
 /** Why `node dist/gateway/main.js` would start from the modules rather than the bundle (null: it runs the bundle). */
 export function bundleProblem(): string | null {
   return bundleStaleness(bundleFiles(path.join(root, 'dist/gateway/bundle')));
 }
 
+/**
+ * One gateway process on a fresh data folder: `lanes` sim lanes, `passages` driven after
+ * the first settled figure (0: none); `main`: another build's main.js (relative to the root).
+ */
 export async function measureGatewayProcess(
   workDir: string,
   lanes: number,
@@ -169,9 +169,10 @@ export async function measureGatewayProcess(
   env: NodeJS.ProcessEnv = {},
   passes: readonly string[] = [],
   idleAfterMs = SETTLE_MS,
+  main = 'dist/gateway/main.js',
 ): Promise<ProcessFootprint> {
   const run = mkdtempSync(path.join(workDir, 'proc-'));
-  const g = await startUntilReady(['dist/gateway/main.js'], { ...process.env, ...env, GATEWAY_CONFIG: demoConfig(run, lanes), HTTP_PORT: '0' }, (l) => l.includes('"readyMs"'));
+  const g = await startUntilReady([main], { ...process.env, ...env, GATEWAY_CONFIG: demoConfig(run, lanes), HTTP_PORT: '0' }, (l) => l.includes('"readyMs"'));
   try {
     await sleep(1000);
     const ready = rssOf(g.pid);
