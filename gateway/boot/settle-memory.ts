@@ -130,7 +130,7 @@ export interface AfterTrafficOptions {
   checkMs?: number;
   /** The lanes idle at least this long first, ms: V8's reducer often gets there by itself. */
   quietMs?: number;
-  /** At least this long between two collections, and from the start, ms. */
+  /** At least this long between two collections, ms. */
   minIntervalMs?: number;
   /** Collect only when V8 holds at least this many bytes more than it uses. */
   slackBytes?: number;
@@ -150,8 +150,9 @@ export const AFTER_TRAFFIC_DEFAULTS = {
 
 /**
  * Looks every checkMs and runs one full GC when the lanes have been idle for quietMs and
- * the heap holds slackBytes more than it uses, at most once per minIntervalMs (counted from
- * the call too, so it does not repeat the GC at ready). Returns a stop.
+ * the heap holds slackBytes more than it uses, at most once per minIntervalMs. Returns a
+ * stop. (Started at ready, its first look comes after the GC at ready: by then the heap
+ * has mostly shrunk, and if not, this GC shrinks it.)
  */
 export function settleMemoryAfterTraffic(opts: AfterTrafficOptions): () => void {
   const d = AFTER_TRAFFIC_DEFAULTS;
@@ -160,7 +161,7 @@ export function settleMemoryAfterTraffic(opts: AfterTrafficOptions): () => void 
   const quietMs = opts.quietMs ?? d.quietMs;
   const minIntervalMs = opts.minIntervalMs ?? d.minIntervalMs;
   const slackBytes = opts.slackBytes ?? d.slackBytes;
-  let last = now();
+  let last = Number.NEGATIVE_INFINITY;
   const timer = setInterval(() => {
     if (now() - last < minIntervalMs) return;
     if (opts.quietForMs() < quietMs) return;
