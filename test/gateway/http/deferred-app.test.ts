@@ -3,26 +3,9 @@
 // once it is built, and an app that cannot be built answers 500 and says why in the log.
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayBus } from '../../../gateway/bus.js';
-import type { LedgerEntry } from '../../../gateway/store/types.js';
-import { startHarness, T0, type Harness } from './helpers.js';
+import { ledgerRow, startHarness, type Harness } from './helpers.js';
 
 const TOKEN = 'a'.repeat(20) + '-metrics-token-for-tests';
-
-const admitted: LedgerEntry = {
-  id: 'e-1',
-  seq: 1,
-  at: T0,
-  lane: 'north',
-  kind: 'decision',
-  outcome: 'admit',
-  reasons: [],
-  alerts: [],
-  credential: 'health-pass',
-  subjectRef: null,
-  subjectName: null,
-  category: null,
-  temperature: 36.5,
-};
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -50,7 +33,7 @@ describe('HTTP server with the app built after listening', () => {
     h = await startHarness({ deferApp: true, metricsToken: TOKEN });
     await h.server.app();
     // The app counts decisions from the bus from its build on: this one only if app() built it.
-    h.bus.emit('ledger', admitted);
+    h.bus.emit('ledger', ledgerRow());
     const res = await fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('checkpoint_decisions_total{lane="north",kind="decision",outcome="admit"} 1');

@@ -16,7 +16,7 @@ import { SessionManager } from '../../../gateway/guards/sessions.js';
 import type { GuardApiDeps } from '../../../gateway/http/guard-api.js';
 import type { OverrideResult } from '../../../gateway/lane/lane.js';
 import type { Reason } from '../../../gateway/policy/types.js';
-import type { NewLedgerEntry } from '../../../gateway/store/types.js';
+import type { LedgerEntry, NewLedgerEntry } from '../../../gateway/store/types.js';
 
 export const T0 = Date.parse('2024-12-04T08:00:00+08:00');
 
@@ -105,6 +105,26 @@ export class TestLane implements LaneHandle {
 
 export function decision(outcome: DecisionView['outcome'], at: number, extra: Partial<DecisionView> = {}): DecisionView {
   return { eventId: `ev-${at}`, at, outcome, reasons: [], maskedName: '张*', temperature: 36.5, ...extra };
+}
+
+/** A committed decision row as the bus carries it: admitted at T0 on lane `north` unless `over` says otherwise. */
+export function ledgerRow(over: Partial<LedgerEntry> = {}): LedgerEntry {
+  return {
+    id: 'e-1',
+    seq: 1,
+    at: T0,
+    lane: 'north',
+    kind: 'decision',
+    outcome: 'admit',
+    reasons: [],
+    alerts: [],
+    credential: 'health-pass',
+    subjectRef: null,
+    subjectName: null,
+    category: null,
+    temperature: 36.5,
+    ...over,
+  };
 }
 
 export function laneHealth(lanes: LaneHandle[], state: LaneState = 'idle'): HealthReport['lanes'] {

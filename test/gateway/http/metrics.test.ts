@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HealthReport } from '../../../gateway/http/health.js';
 import type { LedgerEntry } from '../../../gateway/store/types.js';
-import { laneHealth, startHarness, T0, TestLane, type Harness } from './helpers.js';
+import { laneHealth, ledgerRow, startHarness, T0, TestLane, type Harness } from './helpers.js';
 
 const TOKEN = 'a'.repeat(20) + '-metrics-token-for-tests';
 const scrape = (h: Harness): Promise<Response> => fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -25,21 +25,7 @@ function reportWith(lanes: TestLane[], over: Partial<HealthReport> = {}): Health
 }
 
 function row(lane: string, outcome: LedgerEntry['outcome']): LedgerEntry {
-  return {
-    id: `e-${Math.random()}`,
-    seq: 1,
-    at: T0,
-    lane,
-    kind: 'decision',
-    outcome,
-    reasons: [],
-    alerts: [],
-    credential: 'health-pass',
-    subjectRef: null,
-    subjectName: null,
-    category: null,
-    temperature: 36.5,
-  };
+  return ledgerRow({ id: `e-${Math.random()}`, lane, outcome });
 }
 
 describe('GET /metrics', () => {

@@ -10,7 +10,7 @@ import { prepareUpdateData } from '../../../gateway/updates/envelope.js';
 import { LiveHealthChecks, LivePolicy, LiveTrust } from '../../../gateway/updates/live.js';
 import { UpdateService, restoreUpdates } from '../../../gateway/updates/service.js';
 import { freshDir, removeDirs } from '../store/helpers.js';
-import { CHECKPOINT, SITE, centralKeys, codeOf, envelope, signed, type CentralKeys } from './helpers.js';
+import { CHECKPOINT, SITE, centralKeys, codeOf, envelope, signed, updateService, type CentralKeys } from './helpers.js';
 
 let keys: CentralKeys;
 let dir: string;
@@ -40,18 +40,7 @@ afterEach(() => {
 });
 
 function service(): UpdateService {
-  return new UpdateService({
-    store,
-    topics,
-    site: SITE,
-    checkpoint: CHECKPOINT,
-    centralKeys: keys.trust,
-    policy,
-    healthChecks: { live: health, configured: 'on' },
-    trust: new LiveTrust(new Map()),
-    now: () => Date.parse('2022-12-05T09:00:00Z'),
-    logger: pino({ level: 'silent' }),
-  });
+  return updateService(store, keys, topics, Date.parse('2022-12-05T09:00:00Z'), { policy, healthChecks: { live: health, configured: 'on' } });
 }
 
 function cmd(token: string) {
