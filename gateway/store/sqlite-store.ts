@@ -48,6 +48,8 @@ export { MAX_OUTBOX_BATCH } from './outbox.js';
 export const DATABASE_FILE = 'gateway.sqlite';
 /** How long a writer waits for another connection's lock (the CLI exporting, say). */
 export const BUSY_TIMEOUT_MS = 5000;
+/** The page cache of the gateway's connection, kB (configure). */
+export const PAGE_CACHE_KB = 1024;
 
 export interface OpenStoreOptions {
   /** Clock for outbox created_at/delivered_at and migration history; default Date.now. */
@@ -148,6 +150,8 @@ export interface StoreSettings {
   synchronous: number;
   foreignKeys: boolean;
   busyTimeoutMs: number;
+  /** The connection's page cache, kB. */
+  pageCacheKb: number;
 }
 
 /** Open (creating if needed) the store in dataDir/gateway.sqlite and migrate it. */
@@ -223,6 +227,11 @@ function configure(db: Database.Database, file: string): void {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // better-sqlite3 builds SQLite with a 16 MB page cache per connection, which a big ledger
+  // fills (guard searches, reports, retention) and malloc then keeps: RSS a small PC lacks
+  // (issue 16). A decision touches a few hundred kB of pages; the rest comes from the OS's
+  // file cache at a pread each (docs/footprint.md, "SQLite's page cache").
+  db.pragma(`cache_size = -${PAGE_CACHE_KB}`);
 }
 
 function startCheckpointer(db: Database.Database, file: string, opt: OpenStoreOptions['checkpointWorker']): WalCheckpointer | null {
@@ -434,6 +443,8 @@ class SqliteStoreImpl implements SqliteStore {
       synchronous: Number(p('synchronous')),
       foreignKeys: Number(p('foreign_keys')) === 1,
       busyTimeoutMs: Number(p('busy_timeout')),
+      // cache_size is pages when positive, −kB when negative (configure sets kB).
+      pageCacheKb: -Number(p('cache_size')),
     };
   }
 

@@ -15,9 +15,9 @@ describe('opening the store', () => {
     expect(existsSync(store.path)).toBe(true);
   });
 
-  it('runs with WAL journaling, synchronous FULL, foreign keys on and a busy timeout', () => {
+  it('runs with WAL journaling, synchronous FULL, foreign keys on, a busy timeout and a 1 MB page cache', () => {
     const store = track(openStore(freshDir()));
-    expect(store.settings()).toEqual({ journalMode: 'wal', synchronous: 2, foreignKeys: true, busyTimeoutMs: 5000 });
+    expect(store.settings()).toEqual({ journalMode: 'wal', synchronous: 2, foreignKeys: true, busyTimeoutMs: 5000, pageCacheKb: 1024 });
   });
 
   it('refuses a file that is not a SQLite database and names the file', () => {

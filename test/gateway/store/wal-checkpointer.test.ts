@@ -139,14 +139,19 @@ describe('a bulk writer waiting for the checkpoint worker (caughtUp)', () => {
       await expect(store.walCaughtUp(50)).resolves.toBe(false);
       // Asked again at once, on the same WAL: goes ahead without waiting (a wait could only end false: the reader still holds).
       await expect(store.walCaughtUp(50)).resolves.toBe(true);
-      reader.prepare('COMMIT').run();
-      // Another TARGET_PAGES of WAL: it waits again, and now the worker copies it all.
+      // Another TARGET_PAGES of WAL, the reader still holding it (so it cannot start over): it waits again.
       const from = store.walCheckpoints()!.log;
       for (let i = 0; store.walCheckpoints()!.log < from + TARGET_PAGES; i++) {
         store.setMeta(`more.${i}`, `${i}`.padEnd(100_000, 'w'));
         await new Promise((r) => setTimeout(r, 2));
       }
-      await expect(store.walCaughtUp(5000)).resolves.toBe(true);
+      await expect(store.walCaughtUp(50)).resolves.toBe(false); // true at once, had it not asked again
+      reader.prepare('COMMIT').run();
+      // Let go, the worker copies it all.
+      await until('the WAL copied back', () => {
+        const c = store.walCheckpoints()!;
+        return c.checkpointed >= c.log && c.log > 0 ? c : undefined;
+      });
     } finally {
       reader.close();
     }
