@@ -22,7 +22,7 @@ import { answeredPassage, toGuardEvent } from '../gateway/http/guard-api.js';
 import { MINE_ENTRANCE } from '../gateway/policy/profiles.js';
 import { DAY_MS } from '../gateway/policy/time.js';
 import { screeningDayOf, screeningReport } from '../gateway/screening/report.js';
-import { DATABASE_FILE, MIGRATIONS, NAME_SCAN_ROWS, expiryBefore, openStore, type LedgerQuery, type LedgerSearchOptions, type SqliteStore } from '../gateway/store/index.js';
+import { DATABASE_FILE, MIGRATIONS, NAME_SCAN_ROWS, PAGE_CACHE_KB, expiryBefore, openStore, type LedgerQuery, type LedgerSearchOptions, type SqliteStore } from '../gateway/store/index.js';
 import { FIRST_PASSAGES_SQL, HOURLY_SQL, REPLAY_SQL, VEHICLE_GOODS_SQL, ledgerQuerySql, searchNamesSql, searchRefsSql, type QueryParams } from '../gateway/store/ledger.js';
 import { pseudonymizer } from '../gateway/telemetry/pseudonym.js';
 import { CANTEEN, FILL_SCHEMA, FILL_SECRET, fillLedger, filledLedger, people, type FillResult } from './ledger-fill.js';
@@ -220,7 +220,13 @@ export async function benchLedgerGrowth(): Promise<void> {
     // As the gateway opens its store: WAL checkpoints in a worker thread (BENCH_CHECKPOINT_WORKER=off:
     // inside the commits, where on the full ledger each one writes pages all over an 11 GB file).
     const checkpointWorker = process.env.BENCH_CHECKPOINT_WORKER !== 'off';
-    const stores: Record<Side, SqliteStore> = { empty: openStore(emptyDir, { checkpointWorker }), full: openStore(fullDir, { checkpointWorker }) };
+    // BENCH_LEDGER_PAGE_CACHE_KB: another page cache than the gateway's (PAGE_CACHE_KB), for before/after.
+    const pageCacheKb = process.env.BENCH_LEDGER_PAGE_CACHE_KB ? Number(process.env.BENCH_LEDGER_PAGE_CACHE_KB) : undefined;
+    if (pageCacheKb !== undefined) console.log(`page cache ${pageCacheKb} kB on both stores (the gateway's: ${PAGE_CACHE_KB} kB)`);
+    const stores: Record<Side, SqliteStore> = {
+      empty: openStore(emptyDir, { checkpointWorker, ...(pageCacheKb !== undefined ? { pageCacheKb } : {}) }),
+      full: openStore(fullDir, { checkpointWorker, ...(pageCacheKb !== undefined ? { pageCacheKb } : {}) }),
+    };
     try {
       const crowd = people();
       const someone = crowd[1234]!;

@@ -261,6 +261,11 @@ export function causeTable(samples: StepSample[], limit = 1): string[] {
       `    ${c.padEnd(46)} ${String(ss.length).padStart(5)}  ${f3(med(ss.map((s) => s.wall)))}/${f3(ss.reduce((m, s) => Math.max(m, s.wall), 0)).padEnd(7)} ${f3(med(ss.map((s) => s.cpuThread))).padStart(14)}  ${f3(med(ss.map((s) => s.runq))).padStart(8)}  ${f3(med(ss.map((s) => Math.max(0, s.wall - s.cpuThread - s.runq)))).padStart(9)}  ${f3(med(ss.map((s) => s.gc))).padStart(6)}  ${`${f3(med(ss.map((s) => s.sql.read)))}/${f3(med(ss.map((s) => s.sql.write)))}/${f3(med(ss.map((s) => s.sql.commit)))}`.padStart(18)}   ${String(med(ss.map((s) => s.walFrames))).padStart(14)}  ${String(ss.filter((s) => s.backfillMoved).length).padStart(12)}  ${String(med(ss.map((s) => s.ivcsw))).padStart(9)}  ${ss.reduce((t, s) => t + s.majflt, 0)}`,
     );
   }
+  // A commit that starts the WAL over writes and fsyncs its header first (SQLite does so
+  // whatever the synchronous level), flushing the WAL's dirty pages: how much of the tail is that?
+  const restarted = (s: StepSample): boolean => s.walFramesAfter < s.walFrames;
+  const share = (ss: StepSample[]): string => `${ss.filter((s) => s.wall > limit).length} of ${ss.length} over ${limit} ms`;
+  lines.push(`    steps that started the WAL over: ${share(samples.filter(restarted))}; the others: ${share(samples.filter((s) => !restarted(s)))}`);
   // The slowest few in full.
   for (const s of [...slow].sort((x, y) => y.wall - x.wall).slice(0, 5)) {
     lines.push(

@@ -9,6 +9,7 @@ export {
   DEFAULT_QUERY_LIMIT,
   MAX_QUERY_LIMIT,
   MAX_OUTBOX_BATCH,
+  PAGE_CACHE_KB,
   type OpenStoreOptions,
   type SqliteStore,
   type StoreSettings,

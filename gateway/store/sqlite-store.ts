@@ -61,6 +61,8 @@ export interface OpenStoreOptions {
    * (wal-checkpointer.ts); the gateway process turns it on, CLIs and tests leave it off.
    */
   checkpointWorker?: boolean | { everyMs?: number; onLost?: (why: string) => void };
+  /** The connection's page cache, kB; default PAGE_CACHE_KB (benches compare others). */
+  pageCacheKb?: number;
 }
 
 /** The Store plus maintenance operations only the gateway's housekeeping and CLI need. */
@@ -168,7 +170,7 @@ export function openStore(dataDir: string, opts: OpenStoreOptions = {}): SqliteS
   let db: Database.Database | undefined;
   try {
     db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
-    configure(db, file);
+    configure(db, file, opts.pageCacheKb ?? PAGE_CACHE_KB);
     const { to } = migrate(db, file, now, opts.migrations ?? MIGRATIONS);
     return new SqliteStoreImpl(db, file, to, now, startCheckpointer(db, file, opts.checkpointWorker));
   } catch (err) {
@@ -212,7 +214,7 @@ export function verifyLedger(dataDir: string): ChainReport & { file: string } {
   }
 }
 
-function configure(db: Database.Database, file: string): void {
+function configure(db: Database.Database, file: string, pageCacheKb: number): void {
   // WAL: readers (HTTP queries, CLI export) never block the lane's writes, and a commit
   // appends to one file instead of rewriting pages: the cheapest durable commit.
   const mode = String(db.pragma('journal_mode = WAL', { simple: true }));
@@ -231,7 +233,7 @@ function configure(db: Database.Database, file: string): void {
   // fills (guard searches, reports, retention) and malloc then keeps: RSS a small PC lacks
   // (issue 16). A decision touches a few hundred kB of pages; the rest comes from the OS's
   // file cache at a pread each (docs/footprint.md, "SQLite's page cache").
-  db.pragma(`cache_size = -${PAGE_CACHE_KB}`);
+  db.pragma(`cache_size = -${Math.max(0, Math.trunc(pageCacheKb))}`);
 }
 
 function startCheckpointer(db: Database.Database, file: string, opt: OpenStoreOptions['checkpointWorker']): WalCheckpointer | null {

@@ -20,6 +20,11 @@ describe('opening the store', () => {
     expect(store.settings()).toEqual({ journalMode: 'wal', synchronous: 2, foreignKeys: true, busyTimeoutMs: 5000, pageCacheKb: 1024 });
   });
 
+  it('takes another page cache when asked (benches compare sizes)', () => {
+    const store = track(openStore(freshDir(), { pageCacheKb: 16_000 }));
+    expect(store.settings().pageCacheKb).toBe(16_000);
+  });
+
   it('refuses a file that is not a SQLite database and names the file', () => {
     const dir = freshDir();
     writeFileSync(join(dir, DATABASE_FILE), 'this is not a database, just text '.repeat(100));
