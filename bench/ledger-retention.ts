@@ -32,6 +32,7 @@ import { DAY_MS } from '../gateway/policy/time.js';
 import { RETENTION_BATCH, RetentionJob, STEP_BUDGET_MS } from '../gateway/retention.js';
 import { pino } from 'pino';
 import { DATABASE_FILE, openStore, verifyLedger } from '../gateway/store/index.js';
+import { WORKER_NICE } from '../gateway/store/wal-checkpointer.js';
 import { StepProbe, causeTable, walBuckets } from './step-probe.js';
 import { ROWS_PER_DAY, fillLedger } from './ledger-fill.js';
 import { row, summarize } from './stats.js';
@@ -83,13 +84,15 @@ export async function benchLedgerRetention(): Promise<void> {
       fillLedger(dir, ROWS, { days, from, to: from + days * DAY_MS });
       if (cache !== undefined) cpSync(dir, cache, { recursive: true });
     }
-    console.log(`WAL checkpoints ${WORKER ? 'in a worker thread' : 'inside the commits (auto-checkpoint)'}, batches ${JSON.stringify(batchFromEnv())}, time box ${BUDGET ?? STEP_BUDGET_MS} ms, passages ${RATE > 0 ? `${RATE} a second (Poisson)` : 'back to back'}`);
+    console.log(`WAL checkpoints ${WORKER ? 'in a worker thread' : 'inside the commits (auto-checkpoint)'}, batches ${JSON.stringify(batchFromEnv())}, time box ${BUDGET ?? STEP_BUDGET_MS} ms, worker nice ${process.env.BENCH_RETENTION_WORKER_NICE ?? WORKER_NICE}, passages ${RATE > 0 ? `${RATE} a second (Poisson)` : 'back to back'}`);
     console.log(`filled ${ROWS} expired ledger rows (${days} days, 400 days back) with their chain in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
     const trust = await demoTrust();
     const passes = await demoPasses(PASSAGES, now);
 
-    const store = openStore(dir, { checkpointWorker: WORKER });
+    // BENCH_RETENTION_WORKER_NICE: the checkpoint worker thread's nice value (before/after).
+    const nice = Number(process.env.BENCH_RETENTION_WORKER_NICE ?? WORKER_NICE);
+    const store = openStore(dir, { checkpointWorker: WORKER && { nice } });
     const room = store.retention;
     if (room === null) throw new Error('expected a store with retention (schema 11)');
     const { lane, scanner, thermometer } = benchLane(store, trust);

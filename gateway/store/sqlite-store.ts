@@ -60,7 +60,7 @@ export interface OpenStoreOptions {
    * WAL checkpoints in a worker thread instead of inside this connection's commits
    * (wal-checkpointer.ts); the gateway process turns it on, CLIs and tests leave it off.
    */
-  checkpointWorker?: boolean | { everyMs?: number; onLost?: (why: string) => void };
+  checkpointWorker?: boolean | { everyMs?: number; nice?: number; onLost?: (why: string) => void };
   /** The connection's page cache, kB; default PAGE_CACHE_KB (benches compare others). */
   pageCacheKb?: number;
 }

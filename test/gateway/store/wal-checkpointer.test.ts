@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BOUND_PAGES, openStore } from '../../../gateway/store/index.js';
-import { TARGET_PAGES, WalCheckpointer } from '../../../gateway/store/wal-checkpointer.js';
+import { TARGET_PAGES, WORKER_NICE, WalCheckpointer } from '../../../gateway/store/wal-checkpointer.js';
 import { closeAndRemove, freshDir, track } from './helpers.js';
 
 afterEach(closeAndRemove);
@@ -160,5 +161,34 @@ describe('a bulk writer waiting for the checkpoint worker (caughtUp)', () => {
   it('goes ahead at once without a worker', async () => {
     const store = track(openStore(freshDir()));
     await expect(store.walCaughtUp(5000)).resolves.toBe(true);
+  });
+});
+
+describe('the checkpoint worker thread', () => {
+  /** Nice value of each thread of this process (Linux /proc; field 19 of stat). */
+  const threadNice = (): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        m.set(tid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+      } catch {
+        // a thread that ended meanwhile
+      }
+    }
+    return m;
+  };
+
+  const self = (): string => readlinkSync('/proc/thread-self').split('/').pop()!;
+
+  // Where the tests themselves run at WORKER_NICE or lower in priority, there is nothing to lower.
+  it.runIf(process.platform === 'linux' && getPriority() < WORKER_NICE)('runs at nice WORKER_NICE, below the gateway thread, which keeps its own', async () => {
+    const own = threadNice().get(self());
+    const before = new Set([...threadNice()].filter(([, n]) => n === WORKER_NICE).map(([t]) => t));
+    const store = track(openStore(freshDir(), { checkpointWorker: true }));
+    await until('a first checkpoint', () => (store.walCheckpoints()!.checkpoints > 0 ? true : undefined));
+    const niced = [...threadNice()].filter(([t, n]) => n === WORKER_NICE && !before.has(t));
+    expect(niced).toHaveLength(1);
+    expect(threadNice().get(self())).toBe(own);
   });
 });
