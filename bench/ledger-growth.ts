@@ -223,10 +223,8 @@ export async function benchLedgerGrowth(): Promise<void> {
     // BENCH_LEDGER_PAGE_CACHE_KB: another page cache than the gateway's (PAGE_CACHE_KB), for before/after.
     const pageCacheKb = process.env.BENCH_LEDGER_PAGE_CACHE_KB ? Number(process.env.BENCH_LEDGER_PAGE_CACHE_KB) : undefined;
     if (pageCacheKb !== undefined) console.log(`page cache ${pageCacheKb} kB on both stores (the gateway's: ${PAGE_CACHE_KB} kB)`);
-    const stores: Record<Side, SqliteStore> = {
-      empty: openStore(emptyDir, { checkpointWorker, ...(pageCacheKb !== undefined ? { pageCacheKb } : {}) }),
-      full: openStore(fullDir, { checkpointWorker, ...(pageCacheKb !== undefined ? { pageCacheKb } : {}) }),
-    };
+    const opts = { checkpointWorker, ...(pageCacheKb !== undefined ? { pageCacheKb } : {}) };
+    const stores: Record<Side, SqliteStore> = { empty: openStore(emptyDir, opts), full: openStore(fullDir, opts) };
     try {
       const crowd = people();
       const someone = crowd[1234]!;

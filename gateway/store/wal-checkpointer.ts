@@ -80,12 +80,10 @@ try {
   if (Atomics.load(s, STOP) !== 0) return;
   // On Linux setpriority(pid 0) sets this thread's nice alone, never below the process's own;
   // where it cannot, the worker runs as it is.
-  if (workerData.nice !== 0) {
-    try {
-      const os = require('node:os');
-      if (workerData.nice > os.getPriority()) os.setPriority(workerData.nice);
-    } catch {}
-  }
+  try {
+    const os = require('node:os');
+    if (workerData.nice > os.getPriority()) os.setPriority(workerData.nice);
+  } catch {}
   // timeout 0: a checkpoint never waits for a lock; a busy one is simply tried again.
   db = new Database(workerData.file, { timeout: 0, fileMustExist: true });
   db.pragma('synchronous = FULL');
