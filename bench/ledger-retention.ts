@@ -24,12 +24,13 @@
 // BENCH_RETENTION_FILLED=<dir> fills once and copies it for later runs;
 // BENCH_RETENTION_SAMPLES=<file> writes every step's probe figures as JSON;
 // BENCH_RETENTION_PROGRESS=1 prints the step count and WAL every 5 s.
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DAY_MS } from '../gateway/policy/time.js';
-import { RETENTION_BATCH, RetentionJob, STEP_BUDGET_MS } from '../gateway/retention.js';
+import { PAUSE_MS, RETENTION_BATCH, RetentionJob, STEP_BUDGET_MS } from '../gateway/retention.js';
 import { pino } from 'pino';
 import { DATABASE_FILE, openStore, verifyLedger } from '../gateway/store/index.js';
 import { WORKER_NICE } from '../gateway/store/wal-checkpointer.js';
@@ -49,6 +50,8 @@ const WORKER = (process.env.BENCH_RETENTION_WORKER ?? 'on') !== 'off';
  * person a second at a shift change: scan, temperature, walking through).
  */
 const RATE = Number(process.env.BENCH_RETENTION_RATE ?? 50);
+/** BENCH_RETENTION_READ_AHEAD=off: steps read their own pages (before/after of the worker's read-ahead). */
+const READ_AHEAD = (process.env.BENCH_RETENTION_READ_AHEAD ?? 'on') !== 'off';
 /** BENCH_RETENTION_BUDGET=<ms>: another time box for a step's rows than STEP_BUDGET_MS. */
 const BUDGET = process.env.BENCH_RETENTION_BUDGET === undefined ? undefined : Number(process.env.BENCH_RETENTION_BUDGET);
 
@@ -84,7 +87,10 @@ export async function benchLedgerRetention(): Promise<void> {
       fillLedger(dir, ROWS, { days, from, to: from + days * DAY_MS });
       if (cache !== undefined) cpSync(dir, cache, { recursive: true });
     }
-    console.log(`WAL checkpoints ${WORKER ? 'in a worker thread' : 'inside the commits (auto-checkpoint)'}, batches ${JSON.stringify(batchFromEnv())}, time box ${BUDGET ?? STEP_BUDGET_MS} ms, worker nice ${process.env.BENCH_RETENTION_WORKER_NICE ?? WORKER_NICE}, passages ${RATE > 0 ? `${RATE} a second (Poisson)` : 'back to back'}`);
+    // Flushed before anything is timed: a fresh copy leaves up to a GB of dirty pages, and a
+    // decision's fsync then waited behind their writeback (a baseline p99 of 360 ms).
+    execFileSync('sync');
+    console.log(`WAL checkpoints ${WORKER ? 'in a worker thread' : 'inside the commits (auto-checkpoint)'}, batches ${JSON.stringify(batchFromEnv())}, time box ${BUDGET ?? STEP_BUDGET_MS} ms, worker nice ${process.env.BENCH_RETENTION_WORKER_NICE ?? WORKER_NICE}, read-ahead ${READ_AHEAD && WORKER ? 'on' : 'off'}, passages ${RATE > 0 ? `${RATE} a second (Poisson)` : 'back to back'}`);
     console.log(`filled ${ROWS} expired ledger rows (${days} days, 400 days back) with their chain in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
     const trust = await demoTrust();
@@ -145,6 +151,9 @@ export async function benchLedgerRetention(): Promise<void> {
       /** Waits for the checkpointer before a step, and their time, ms. */
       let walWaits = 0;
       let walWaitMs = 0;
+      /** Read-aheads that were not done when the step's pause ended, and their time past it, ms. */
+      let aheadLate = 0;
+      let aheadLateMs = 0;
       const progress = process.env.BENCH_RETENTION_PROGRESS
         ? setInterval(() => {
             const w = store.walCheckpoints();
@@ -163,6 +172,20 @@ export async function benchLedgerRetention(): Promise<void> {
           logger: pino({ level: 'silent' }),
           batch,
           ...(BUDGET === undefined ? {} : { stepBudgetMs: BUDGET }),
+          ...(READ_AHEAD
+            ? {
+                readAhead: async (kind, rows, maxMs) => {
+                  const t = performance.now();
+                  const done = await store.readAhead(kind, rows, maxMs);
+                  const late = performance.now() - t - PAUSE_MS;
+                  if (late > 0.1) {
+                    aheadLate += 1;
+                    aheadLateMs += late;
+                  }
+                  return done;
+                },
+              }
+            : {}),
           walCaughtUp: async (maxMs) => {
             const t = performance.now();
             const caught = await store.walCaughtUp(maxMs);
@@ -229,9 +252,11 @@ export async function benchLedgerRetention(): Promise<void> {
         console.log(
           `  decisions a step ran inside: ${hit.length} of ${delays.length} (${((hit.length / Math.max(1, delays.length)) * 100).toFixed(1)} %); the step time inside them, ${stepLine('', hit).trim()}`,
         );
-        console.log(`  waited for the checkpointer before ${walWaits} steps, ${(walWaitMs / 1000).toFixed(2)} s in all`);
+        console.log(`  waited for the checkpointer before ${walWaits} steps, ${(walWaitMs / 1000).toFixed(2)} s in all; for the read-ahead past the pause before ${aheadLate} steps, ${(aheadLateMs / 1000).toFixed(2)} s in all`);
         walWaits = 0;
         walWaitMs = 0;
+        aheadLate = 0;
+        aheadLateMs = 0;
         console.log(`  ${phase.what} ${n} rows in ${(ms / 1000).toFixed(1)} s: ${Math.round((n / ms) * 1000)} rows/s (${counts.steps} steps, longest ${counts.longestStepMs.toFixed(3)} ms)`);
       }
       const after = await passages(null);
@@ -244,7 +269,7 @@ export async function benchLedgerRetention(): Promise<void> {
       console.log(
         w === null
           ? 'WAL checkpoints: SQLite auto-checkpoint inside the commits (no worker)'
-          : `WAL checkpoint worker: ${w.checkpoints} checkpoints (${w.busy} busy), largest WAL ${w.maxLog} frames (${((w.maxLog * 4096) / 1e6).toFixed(1)} MB)`,
+          : `WAL checkpoint worker: ${w.checkpoints} checkpoints (${w.busy} busy), largest WAL ${w.maxLog} frames (${((w.maxLog * 4096) / 1e6).toFixed(1)} MB); ${w.readAheads} read-aheads (${w.readAheadFailures} failed)`,
       );
       const v = verifyLedger(dir);
       console.log(`ledger verify after the cut: ${v.ok ? 'intact' : `BROKEN: ${v.problem?.detail}`}, ${v.verified} chain rows, starts after checkpoint ${v.cutBy}`);

@@ -394,6 +394,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
         logger: logger.child({ part: 'retention' }),
         key: gatewayKey,
         walCaughtUp: (maxMs) => store.walCaughtUp(maxMs),
+        readAhead: (kind, rows, maxMs) => store.readAhead(kind, rows, maxMs),
       });
       retention.start();
       // Stopped before the store closes (stoppers run last first): a run ends at its next step.

@@ -26,7 +26,7 @@ export {
   type RosterCsvError,
   type RosterCsvResult,
 } from './roster-csv.js';
-export { RetentionRoom, expiryBefore, localDate, type CheckpointBody, type CutStatement, type HealthPurge, type Step } from './retention.js';
+export { RetentionRoom, expiryBefore, readAheadPlans, type ReadAheadKind, localDate, type CheckpointBody, type CutStatement, type HealthPurge, type Step } from './retention.js';
 export { GATEWAY_KEY_FILE, loadOrCreateGatewayKey, verifyGatewaySignature, type GatewayKey } from './gateway-key.js';
 export { BOUND_PAGES, type WalCheckpointStats } from './wal-checkpointer.js';
 export { NAME_SCAN_ROWS, RANGE_WHOLE_ROWS, type LedgerSearchOptions, type LedgerSearchPage } from './ledger.js';

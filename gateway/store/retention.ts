@@ -72,6 +72,52 @@ export function expiryBefore(now: number, days: number): number {
   return (Math.floor((now + LOCAL_OFFSET_MS) / DAY_MS) - days) * DAY_MS - LOCAL_OFFSET_MS;
 }
 
+/** What the next retention step will touch, read ahead off the event loop (readAheadPlans). */
+export type ReadAheadKind = 'erase' | 'delete';
+
+/**
+ * The reads that bring the pages of the next retention step into the OS's file cache, one
+ * statement per B-tree it will write, each with one parameter: the step's batch. The
+ * checkpoint worker runs them on its own connection (WalCheckpointer.readAhead) while the
+ * job pauses, so the step itself finds its pages in memory. Ledger rows a year old are on
+ * disk, not in memory: without this a step read them inside the event loop (measured on
+ * the dev VM, whose host pages out cold file pages: 16 of 21 cut steps over 1 ms were
+ * asleep in a read, bench/ledger-retention.ts). A delete writes every index of the ledger
+ * at a random place (id, credential, pseudonym), so each index is walked to the exact
+ * entry of each row: `INDEXED BY` with its columns and the rowid. Built from the schema
+ * (PRAGMA index_list) so an index a later migration adds is read ahead too; an index that
+ * cannot be walked so (an expression index) is left out, its pages read in the step.
+ * CROSS JOIN keeps the order row → index: left to choose, SQLite scanned the whole
+ * (partial) plate index instead.
+ */
+export function readAheadPlans(db: Database.Database): Record<ReadAheadKind, string[]> {
+  const indexes = db
+    .prepare<[], { name: string }>("SELECT name FROM pragma_index_list('ledger')")
+    .all()
+    .map(({ name }) => ({ name, columns: db.prepare<[string], { name: string | null }>('SELECT name FROM pragma_index_info(?) ORDER BY seqno').all(name).map((c) => c.name) }))
+    .filter((ix): ix is { name: string; columns: string[] } => ix.columns.length > 0 && ix.columns.every((c) => c !== null));
+  const quote = (id: string): string => `"${id.replaceAll('"', '""')}"`;
+  const walks = (rows: string, only: (columns: string[]) => boolean): string[] => [
+    `WITH r AS (${rows}) SELECT count(l.at) FROM r CROSS JOIN ledger l ON l.seq = r.seq`,
+    ...indexes
+      .filter((ix) => only(ix.columns))
+      .map((ix) => `WITH r AS (${rows}) SELECT count(*) FROM r CROSS JOIN ledger l ON l.seq = r.seq CROSS JOIN ledger x INDEXED BY ${quote(ix.name)} ON ${ix.columns.map((c) => `x.${quote(c)} = l.${quote(c)}`).join(' AND ')} AND x.seq = l.seq`),
+  ];
+  // The rows the next step takes: after the erase cursor; the oldest (a cut goes oldest first).
+  const toErase = `SELECT seq FROM ledger WHERE seq > coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '${ERASED_THROUGH}'), 0) ORDER BY seq LIMIT ?`;
+  const toDelete = 'SELECT seq FROM ledger ORDER BY seq LIMIT ?';
+  const erased = new Set(ALL_PERSONAL);
+  return {
+    // An erase rewrites the row and the indexes of the columns it empties (plate).
+    erase: walks(toErase, (columns) => columns.some((c) => erased.has(c))),
+    delete: [
+      ...walks(toDelete, () => true),
+      'SELECT count(at) FROM (SELECT at FROM chain ORDER BY seq LIMIT ?)',
+      'SELECT count(zone) FROM (SELECT zone FROM zone_corrections ORDER BY id LIMIT ?)',
+    ],
+  };
+}
+
 type Cut = Pick<CutStatement, 'fromSeq' | 'toSeq' | 'ledger' | 'zoneCorrections'> & { checkpoint: number };
 
 export class RetentionRoom {

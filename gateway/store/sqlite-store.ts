@@ -21,7 +21,7 @@ import { LedgerRoom, type LedgerSearchOptions, type LedgerSearchPage } from './l
 import { MetaRoom } from './meta.js';
 import { LATEST_SCHEMA_VERSION, migrate, type Migration, MIGRATIONS } from './migrations.js';
 import { OutboxRoom } from './outbox.js';
-import { RetentionRoom } from './retention.js';
+import { type ReadAheadKind, RetentionRoom, readAheadPlans } from './retention.js';
 import { errText, hasTable } from './sql.js';
 import type {
   AlertQuery,
@@ -140,6 +140,12 @@ export interface SqliteStore extends Store {
    * (WalCheckpointer.caughtUp). At once without a worker.
    */
   walCaughtUp(maxMs: number): Promise<boolean>;
+  /**
+   * For retention before a step: the checkpoint worker reads the pages of the next `rows`
+   * rows to erase or delete into the OS's file cache (retention.ts readAheadPlans); waits
+   * up to `maxMs`. False without a worker (or a store before schema 11) or on a timeout.
+   */
+  readAhead(kind: ReadAheadKind, rows: number, maxMs: number): Promise<boolean>;
   /** Resolves when the checkpoint worker's thread is gone (after close, or if it died); null without one. */
   readonly checkpointWorkerExited: Promise<number> | null;
   /** Retention's steps (retention.ts): erasure, day cuts behind a checkpoint, outbox purge, health purge; null before store schema 11. */
@@ -172,7 +178,7 @@ export function openStore(dataDir: string, opts: OpenStoreOptions = {}): SqliteS
     db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
     configure(db, file, opts.pageCacheKb ?? PAGE_CACHE_KB);
     const { to } = migrate(db, file, now, opts.migrations ?? MIGRATIONS);
-    return new SqliteStoreImpl(db, file, to, now, startCheckpointer(db, file, opts.checkpointWorker));
+    return new SqliteStoreImpl(db, file, to, now, startCheckpointer(db, file, opts.checkpointWorker, to >= RETENTION_SCHEMA_VERSION));
   } catch (err) {
     db?.close();
     if (err instanceof StoreError) throw err;
@@ -187,6 +193,8 @@ export function openStore(dataDir: string, opts: OpenStoreOptions = {}): SqliteS
 
 /** The schema version that brought the hash chain. */
 export const CHAIN_SCHEMA_VERSION = 10;
+/** The schema version that brought retention (its triggers let cut rows go). */
+const RETENTION_SCHEMA_VERSION = 11;
 
 /**
  * Verifies the hash chain of dataDir/gateway.sqlite on a read-only connection: no
@@ -236,13 +244,14 @@ function configure(db: Database.Database, file: string, pageCacheKb: number): vo
   db.pragma(`cache_size = -${Math.max(0, Math.trunc(pageCacheKb))}`);
 }
 
-function startCheckpointer(db: Database.Database, file: string, opt: OpenStoreOptions['checkpointWorker']): WalCheckpointer | null {
+function startCheckpointer(db: Database.Database, file: string, opt: OpenStoreOptions['checkpointWorker'], retention: boolean): WalCheckpointer | null {
   if (opt === undefined || opt === false) return null;
   const o = opt === true ? {} : opt;
   // Not 0: the bound a stalled worker leaves the WAL at (then this connection checkpoints, as before).
   db.pragma(`wal_autocheckpoint = ${BOUND_PAGES}`);
   return new WalCheckpointer(file, {
     ...o,
+    ...(retention ? { readAhead: readAheadPlans(db) } : {}),
     onLost: (why) => {
       if (db.open) db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
       o.onLost?.(`${why}; the gateway's connection checkpoints the WAL again`);
@@ -283,7 +292,7 @@ class SqliteStoreImpl implements SqliteStore {
     this.#alerts = new AlertRoom(db, file, this.#outbox);
     this.#meta = new MetaRoom(db);
     // Deleting a cut needs migration 11's triggers; files opened with an older list have none.
-    this.retention = this.#chain !== null && schemaVersion >= 11 ? new RetentionRoom(db, this.#chain) : null;
+    this.retention = this.#chain !== null && schemaVersion >= RETENTION_SCHEMA_VERSION ? new RetentionRoom(db, this.#chain) : null;
   }
 
   // Ledger
@@ -455,6 +464,10 @@ class SqliteStoreImpl implements SqliteStore {
   }
   walCaughtUp(maxMs: number): Promise<boolean> {
     return this.#checkpointer?.caughtUp(maxMs) ?? Promise.resolve(true);
+  }
+
+  readAhead(kind: ReadAheadKind, rows: number, maxMs: number): Promise<boolean> {
+    return this.#checkpointer?.readAhead(kind, rows, maxMs) ?? Promise.resolve(false);
   }
   get checkpointWorkerExited(): Promise<number> | null {
     return this.#checkpointer?.exited ?? null;

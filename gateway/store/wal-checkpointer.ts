@@ -16,6 +16,9 @@
 //   worker that dies puts the connection back to SQLite's default and says so (`onLost`).
 // - Crash safety is SQLite's: a checkpoint copies only committed frames and the WAL is
 //   kept until the database file is synced, so a kill at any moment loses nothing.
+// - It also reads ahead for retention (readAhead): before a step, the job asks it to read
+//   the pages of the step's rows, so the step finds them in the OS's file cache instead of
+//   waiting for the disk inside the event loop.
 // - The worker loop is synchronous and sleeps on a shared Int32Array: stop() wakes it and
 //   waits (Atomics.wait) for it to close its connection, so the store closes synchronously
 //   and its own close, as the last connection, checkpoints and removes the WAL as before.
@@ -41,6 +44,11 @@ export interface WalCheckpointerOptions {
   nice?: number;
   /** The worker died (or could not start): the caller's connection must checkpoint again. */
   onLost?: (why: string) => void;
+  /**
+   * Named read-ahead plans (readAhead): read statements, each taking one parameter, whose
+   * pages a bulk writer is about to need (retention.ts readAheadPlans).
+   */
+  readAhead?: Record<string, string[]>;
 }
 
 export interface WalCheckpointStats {
@@ -52,6 +60,9 @@ export interface WalCheckpointStats {
   checkpointed: number;
   /** Worst WAL seen by the worker, frames. */
   maxLog: number;
+  /** Read-aheads run, and how many of them failed (a statement that would not prepare or run). */
+  readAheads: number;
+  readAheadFailures: number;
   running: boolean;
 }
 
@@ -65,7 +76,13 @@ const CHECKPOINTED = 5;
 const MAX_LOG = 6;
 const STARTED = 7;
 const BEGUN = 8;
-const SLOTS = 9;
+const AHEAD_REQ = 9;
+const AHEAD_PLAN = 10;
+const AHEAD_ROWS = 11;
+const AHEAD_DONE = 12;
+const AHEAD_FAILED = 13;
+const WANT = 14;
+const SLOTS = 15;
 
 // The worker, as a CommonJS string (eval): no file to find next to the bundle, nothing to compile under vitest.
 const WORKER_SOURCE = `(() => {
@@ -73,6 +90,7 @@ const { workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const s = new Int32Array(workerData.shared);
 const [STOP, DONE, CHECKPOINTS, BUSY, LOG, CHECKPOINTED, MAX_LOG, STARTED, BEGUN] = [${STOP}, ${DONE}, ${CHECKPOINTS}, ${BUSY}, ${LOG}, ${CHECKPOINTED}, ${MAX_LOG}, ${STARTED}, ${BEGUN}];
+const [AHEAD_REQ, AHEAD_PLAN, AHEAD_ROWS, AHEAD_DONE, AHEAD_FAILED, WANT] = [${AHEAD_REQ}, ${AHEAD_PLAN}, ${AHEAD_ROWS}, ${AHEAD_DONE}, ${AHEAD_FAILED}, ${WANT}];
 // Started before looking at STOP, so stop() either sees it started (and waits for DONE) or is seen here.
 Atomics.store(s, STARTED, 1);
 let db = null;
@@ -91,17 +109,40 @@ try {
   db.pragma('cache_size = -64');
   // Prepared once: a statement made every 20 ms is garbage that malloc keeps (issue 16).
   const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+  // Read-ahead plans, prepared at their first use (a plan that will not prepare fails each time, counted).
+  const plans = workerData.readAhead.map((sqls) => { let st = null; return () => (st ??= sqls.map((q) => db.prepare(q).pluck())); });
+  // A request (AHEAD_REQ moved past AHEAD_DONE) is served before the checkpoint: a writer waits on it.
+  const readAhead = () => {
+    const req = Atomics.load(s, AHEAD_REQ);
+    if (req === Atomics.load(s, AHEAD_DONE)) return;
+    try {
+      const rows = Atomics.load(s, AHEAD_ROWS);
+      for (const st of plans[Atomics.load(s, AHEAD_PLAN)]()) st.get(rows);
+    } catch {
+      Atomics.add(s, AHEAD_FAILED, 1);
+    }
+    Atomics.store(s, AHEAD_DONE, req);
+  };
+  // Checkpoints keep their own pace (everyMs; 1 ms while behind) or come when asked
+  // (WANT, caughtUp); a read-ahead request wakes the worker without one. Measured: a
+  // checkpoint at every wake-up left the WAL wholly copied back before each retention
+  // step, so nearly every step started it over, with the header fsync that takes.
+  let next = 0;
   while (Atomics.load(s, STOP) === 0) {
-    Atomics.add(s, BEGUN, 1);
-    const r = checkpoint.get();
-    if (r.busy) Atomics.add(s, BUSY, 1);
-    Atomics.store(s, LOG, r.log);
-    Atomics.store(s, CHECKPOINTED, r.checkpointed);
-    if (r.log > Atomics.load(s, MAX_LOG)) Atomics.store(s, MAX_LOG, r.log);
-    // Last: a count that moved says this checkpoint's figures are in place (caughtUp).
-    Atomics.add(s, CHECKPOINTS, 1);
-    const behind = r.checkpointed < r.log;
-    Atomics.wait(s, STOP, 0, behind ? 1 : workerData.everyMs);
+    readAhead();
+    if (Atomics.exchange(s, WANT, 0) !== 0 || performance.now() >= next) {
+      Atomics.add(s, BEGUN, 1);
+      const r = checkpoint.get();
+      if (r.busy) Atomics.add(s, BUSY, 1);
+      Atomics.store(s, LOG, r.log);
+      Atomics.store(s, CHECKPOINTED, r.checkpointed);
+      if (r.log > Atomics.load(s, MAX_LOG)) Atomics.store(s, MAX_LOG, r.log);
+      // Last: a count that moved says this checkpoint's figures are in place (caughtUp).
+      Atomics.add(s, CHECKPOINTS, 1);
+      next = performance.now() + (r.checkpointed < r.log ? 1 : workerData.everyMs);
+      readAhead();
+    }
+    Atomics.wait(s, STOP, 0, Math.max(0, next - performance.now()));
   }
 } finally {
   db?.close();
@@ -134,6 +175,7 @@ export class WalCheckpointer {
 
   constructor(file: string, opts: WalCheckpointerOptions = {}) {
     this.#s = new Int32Array(new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT));
+    this.#plans = Object.keys(opts.readAhead ?? {});
     this.#worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: {
@@ -142,6 +184,7 @@ export class WalCheckpointer {
         shared: this.#s.buffer,
         everyMs: opts.everyMs ?? 20,
         nice: opts.nice ?? WORKER_NICE,
+        readAhead: Object.values(opts.readAhead ?? {}),
       },
       // A thread costs ~10 MB RSS (its own isolate and Node environment; issue 16). It only
       // loops on one pragma (heap ~6 MB, nearly all of it Node's own): a small young
@@ -179,6 +222,8 @@ export class WalCheckpointer {
       log: Atomics.load(s, LOG),
       checkpointed: Atomics.load(s, CHECKPOINTED),
       maxLog: Atomics.load(s, MAX_LOG),
+      readAheads: Atomics.load(s, AHEAD_DONE),
+      readAheadFailures: Atomics.load(s, AHEAD_FAILED),
       running: this.running,
     };
   }
@@ -207,7 +252,8 @@ export class WalCheckpointer {
       while (Atomics.load(s, CHECKPOINTS) <= after) {
         if (!this.running) return true;
         if (performance.now() >= end) return false;
-        Atomics.notify(s, STOP); // wakes the worker from its pause; STOP stays 0
+        Atomics.store(s, WANT, 1);
+        Atomics.notify(s, STOP); // wakes the worker from its pause for a checkpoint; STOP stays 0
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
       if (Atomics.load(s, CHECKPOINTED) >= Atomics.load(s, LOG)) return true;
@@ -216,6 +262,33 @@ export class WalCheckpointer {
   }
 
   #askFrom = TARGET_PAGES;
+  readonly #plans: string[];
+
+  /**
+   * Asks the worker to run read-ahead plan `plan` with `rows` as its parameter, and waits
+   * for it, up to `maxMs`: its reads bring the pages the caller's next write needs into the
+   * OS's file cache, so that write does not wait for the disk on the caller's thread.
+   * Resolves true once run (a statement that failed is counted in stats, not thrown: a
+   * read-ahead only saves time), false for an unknown plan, a gone worker or a timeout.
+   */
+  async readAhead(plan: string, rows: number, maxMs: number): Promise<boolean> {
+    const i = this.#plans.indexOf(plan);
+    if (i < 0 || !this.running) return false;
+    const s = this.#s;
+    Atomics.store(s, AHEAD_PLAN, i);
+    Atomics.store(s, AHEAD_ROWS, rows);
+    const req = Atomics.add(s, AHEAD_REQ, 1) + 1;
+    Atomics.notify(s, STOP); // wakes the worker from its pause (no checkpoint unless due); STOP stays 0
+    // Polled, not Atomics.waitAsync: its wake-up ran as a task that took V8's futex lock
+    // while the worker (nice 10) held it, and the event loop slept on it (measured with
+    // perf: a main-thread futex wait at nearly every read-ahead).
+    const end = performance.now() + maxMs;
+    for (;;) {
+      if (Atomics.load(s, AHEAD_DONE) - req >= 0) return true;
+      if (performance.now() >= end || !this.running) return false;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
 
   /**
    * Stops the worker and waits (up to `waitMs`, then terminates it) for it to close its

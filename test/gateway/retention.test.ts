@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DAY_MS } from '../../gateway/policy/time.js';
-import { RetentionJob, WAL_WAIT_MS } from '../../gateway/retention.js';
+import { READ_AHEAD_WAIT_MS, RetentionJob, WAL_WAIT_MS } from '../../gateway/retention.js';
 import { loadOrCreateGatewayKey, openStore, type SqliteStore } from '../../gateway/store/index.js';
 import { ChainStatusSource } from '../../gateway/telemetry/chain-status.js';
 import { closeAndRemove, entry, freshDir, track } from './store/helpers.js';
@@ -100,6 +100,43 @@ describe('the retention job', () => {
     expect(events.filter((e) => e === 'step')).toHaveLength(counts.steps);
     // Each step came after its own wait, with the job's bound on it.
     expect(events).toEqual(new Array(counts.steps).fill([`wait ${WAL_WAIT_MS}`, 'step']).flat());
+  });
+
+  it('reads ahead each erase and delete step\'s rows as its pause begins, and waits for that before the step', async () => {
+    const clock = { now: T0 + 400 * DAY_MS };
+    const store = oldLedger(freshDir(), clock);
+    const events: string[] = [];
+    const job = new RetentionJob({
+      room: store.retention!,
+      personalDataDays: 28,
+      ledgerDays: 365,
+      everyMs: 0,
+      now: () => clock.now,
+      logger: silentLogger(),
+      batch: { erase: 20, delete: 15 },
+      yieldTo: async () => {
+        events.push('pause');
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      },
+      readAhead: async (kind, rows, maxMs) => {
+        events.push(`ahead ${kind} ${rows} ${maxMs}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        events.push('read');
+        return true;
+      },
+      onStep: () => events.push('step'),
+    });
+    const counts = await job.runOnce();
+    // 35 ledger rows and their 36 chain rows (the genesis too).
+    expect(counts).toMatchObject({ erased: 35, deleted: 71, checkpoints: 1 });
+    // The outbox steps read nothing ahead; every other step waited for its own read-ahead.
+    const ledgerSteps = events.slice(events.indexOf(`ahead erase 20 ${READ_AHEAD_WAIT_MS}`));
+    expect(events.slice(0, events.length - ledgerSteps.length).every((e) => e === 'pause' || e === 'step')).toBe(true);
+    const erase = [`ahead erase 20 ${READ_AHEAD_WAIT_MS}`, 'pause', 'read', 'step'];
+    const cut = [`ahead delete 15 ${READ_AHEAD_WAIT_MS}`, 'pause', 'read', 'step'];
+    const nErase = ledgerSteps.filter((e) => e.startsWith('ahead erase')).length;
+    expect(nErase).toBe(2);
+    expect(ledgerSteps).toEqual([...new Array(nErase).fill(erase).flat(), ...new Array(ledgerSteps.length / 4 - nErase).fill(cut).flat()]);
   });
 
   it('says in …/stats where the chain starts, the checkpoint behind a cut, and the row it published last as it is now', async () => {

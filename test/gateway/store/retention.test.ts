@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../../gateway/policy/time.js';
-import { MIGRATIONS, expiryBefore, loadOrCreateGatewayKey, openStore, type RetentionRoom, type SqliteStore } from '../../../gateway/store/index.js';
+import { MIGRATIONS, expiryBefore, loadOrCreateGatewayKey, openStore, readAheadPlans, type RetentionRoom, type SqliteStore } from '../../../gateway/store/index.js';
 import { closeAndRemove, entry, freshDir, track } from './helpers.js';
 
 afterEach(closeAndRemove);
@@ -201,5 +201,38 @@ describe('time-boxed steps', () => {
     expect(store.settings().synchronous).toBe(2);
     expect(store.verifyChain()).toMatchObject({ ok: true });
     expect(db.prepare('SELECT count(*) AS n FROM ledger WHERE at < ?').get(T0 + DAY_MS)).toEqual({ n: 0 });
+  });
+});
+
+describe('reading ahead the next step\'s rows (readAheadPlans)', () => {
+  it('walks each index of the ledger to the exact entries of the next rows, in seeks, never a scan, and follows the erase cursor', () => {
+    const { room, db } = ledgerOfDays(3, 6);
+    const plans = readAheadPlans(db);
+    const indexes = (db.prepare("SELECT name FROM pragma_index_list('ledger')").all() as { name: string }[]).map((r) => r.name);
+    expect(indexes.length).toBeGreaterThan(5);
+    // A delete writes every index; an erase the ones of the columns it empties (the plate).
+    for (const ix of indexes) expect(plans.delete.some((q) => q.includes(`INDEXED BY "${ix}"`)), ix).toBe(true);
+    expect(plans.erase.filter((q) => q.includes('INDEXED BY')).map((q) => /INDEXED BY "(\w+)"/.exec(q)?.[1])).toEqual(['ledger_plate_at']);
+    for (const q of [...plans.erase, ...plans.delete]) {
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${q}`).all(5) as { detail: string }[]).map((r) => r.detail);
+      // The row set itself is the only walk (the first rows by seq); every lookup is a SEARCH.
+      expect(plan.filter((d) => /^SCAN (l|x)\b/.test(d)), q).toEqual([]);
+    }
+    const run = (q: string, n: number): number => db.prepare(q).pluck().get(n) as number;
+    const deleteCounts = plans.delete.map((q) => run(q, 7));
+    // The first 7 ledger rows, found through every index whose columns they all hold (one plate: the day's first row).
+    const setIn = (cols: string): number => (db.prepare(`SELECT count(*) AS n FROM (SELECT * FROM ledger ORDER BY seq LIMIT 7) WHERE ${cols}`).get() as { n: number }).n;
+    expect(deleteCounts[0]).toBe(7);
+    for (const [i, q] of plans.delete.entries()) {
+      const ix = /INDEXED BY "(\w+)"/.exec(q)?.[1];
+      if (ix === undefined) continue;
+      const cols = (db.prepare('SELECT name FROM pragma_index_info(?)').all(ix) as { name: string }[]).map((c) => `${c.name} IS NOT NULL`).join(' AND ');
+      expect(deleteCounts[i], ix).toBe(setIn(cols));
+    }
+    expect(setIn('plate IS NOT NULL')).toBe(2);
+    // The erase plan starts after the cursor: 18 rows, 5 erased, so 13 are left to read.
+    expect(run(plans.erase[0]!, 100)).toBe(18);
+    room.eraseBatch(T0 + 10 * DAY_MS, 5);
+    expect(run(plans.erase[0]!, 100)).toBe(13);
   });
 });

@@ -192,3 +192,53 @@ describe('the checkpoint worker thread', () => {
     expect(threadNice().get(self())).toBe(own);
   });
 });
+
+describe('reading ahead for a bulk writer (readAhead)', () => {
+  /** A plan whose one statement fails unless its parameter is 7: abs() of the smallest integer overflows. */
+  const PLANS = { seven: ['SELECT CASE WHEN ? = 7 THEN 1 ELSE abs(-9223372036854775808) END'], broken: ['SELECT nothing FROM no_such_table LIMIT ?'] };
+
+  it('runs the named plan on the worker with the rows as its parameter, and counts a statement that fails', async () => {
+    const w = new WalCheckpointer(track(openStore(freshDir())).path, { everyMs: 5, readAhead: PLANS });
+    try {
+      await expect(w.readAhead('seven', 7, 5000)).resolves.toBe(true);
+      expect(w.stats()).toMatchObject({ readAheads: 1, readAheadFailures: 0 });
+      await expect(w.readAhead('seven', 8, 5000)).resolves.toBe(true);
+      await expect(w.readAhead('broken', 10, 5000)).resolves.toBe(true);
+      expect(w.stats()).toMatchObject({ readAheads: 3, readAheadFailures: 2 });
+      await expect(w.readAhead('unknown', 10, 5000)).resolves.toBe(false);
+    } finally {
+      w.stop();
+    }
+    await expect(w.readAhead('seven', 7, 5000)).resolves.toBe(false);
+  });
+
+  it('does not checkpoint for it: a request wakes the worker, but checkpoints keep their pace, and caughtUp still gets one at once', async () => {
+    const store = track(openStore(freshDir()));
+    // A WAL of TARGET_PAGES frames or more, from a connection that never checkpoints.
+    const raw = track(new Database(store.path));
+    raw.pragma('wal_autocheckpoint = 0');
+    raw.pragma('synchronous = OFF');
+    const put = raw.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+    for (let i = 0; i < 1500; i++) put.run(`pad.${i}`, 'x'.repeat(3000));
+    const w = new WalCheckpointer(store.path, { everyMs: 60_000, readAhead: PLANS });
+    try {
+      await until('the first checkpoint', () => (w.stats().checkpoints > 0 ? true : undefined));
+      const { checkpoints, log } = w.stats();
+      expect(log).toBeGreaterThanOrEqual(TARGET_PAGES);
+      for (let i = 0; i < 5; i++) {
+        store.setMeta(`k${i}`, 'v');
+        await expect(w.readAhead('seven', 7, 5000)).resolves.toBe(true);
+      }
+      expect(w.stats()).toMatchObject({ readAheads: 5, checkpoints });
+      await expect(w.caughtUp(5000)).resolves.toBe(true);
+      expect(w.stats().checkpoints).toBeGreaterThan(checkpoints);
+    } finally {
+      w.stop();
+    }
+  });
+
+  it('resolves false without a worker', async () => {
+    const store = track(openStore(freshDir()));
+    await expect(store.readAhead('delete', 10, 1000)).resolves.toBe(false);
+  });
+});
