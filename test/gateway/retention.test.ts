@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DAY_MS } from '../../gateway/policy/time.js';
-import { READ_AHEAD_WAIT_MS, RetentionJob, WAL_WAIT_MS } from '../../gateway/retention.js';
+import { READ_AHEAD_WAIT_MS, RetentionJob, type RetentionJobOptions, WAL_WAIT_MS } from '../../gateway/retention.js';
 import { loadOrCreateGatewayKey, openStore, type SqliteStore } from '../../gateway/store/index.js';
 import { ChainStatusSource } from '../../gateway/telemetry/chain-status.js';
 import { closeAndRemove, entry, freshDir, track } from './store/helpers.js';
@@ -25,6 +25,11 @@ function oldLedger(dir: string, clock: { now: number }): SqliteStore {
   }
   store.markDeliveredMany(store.outboxPending(100).map((r) => r.id));
   return store;
+}
+
+/** A job run by hand (runOnce) with the default days; `o` adds the hooks a test watches. */
+function manualJob(store: SqliteStore, clock: { now: number }, o: Partial<RetentionJobOptions>): RetentionJob {
+  return new RetentionJob({ room: store.retention!, personalDataDays: 28, ledgerDays: 365, everyMs: 0, now: () => clock.now, logger: silentLogger(), ...o });
 }
 
 describe('the retention job', () => {
@@ -79,13 +84,7 @@ describe('the retention job', () => {
     const clock = { now: T0 + 40 * DAY_MS };
     const store = oldLedger(freshDir(), clock);
     const events: string[] = [];
-    const job = new RetentionJob({
-      room: store.retention!,
-      personalDataDays: 28,
-      ledgerDays: 365,
-      everyMs: 0,
-      now: () => clock.now,
-      logger: silentLogger(),
+    const job = manualJob(store, clock, {
       batch: { erase: 100 },
       pauseMs: 0,
       walCaughtUp: async (maxMs) => {
@@ -106,13 +105,7 @@ describe('the retention job', () => {
     const clock = { now: T0 + 400 * DAY_MS };
     const store = oldLedger(freshDir(), clock);
     const events: string[] = [];
-    const job = new RetentionJob({
-      room: store.retention!,
-      personalDataDays: 28,
-      ledgerDays: 365,
-      everyMs: 0,
-      now: () => clock.now,
-      logger: silentLogger(),
+    const job = manualJob(store, clock, {
       batch: { erase: 20, delete: 15 },
       yieldTo: async () => {
         events.push('pause');
