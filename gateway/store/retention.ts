@@ -81,8 +81,9 @@ export type ReadAheadKind = 'erase' | 'delete';
  * checkpoint worker runs them on its own connection (WalCheckpointer.readAhead) while the
  * job pauses, so the step itself finds its pages in memory. Ledger rows a year old are on
  * disk, not in memory: without this a step read them inside the event loop (measured on
- * the dev VM, whose host pages out cold file pages: 16 of 21 cut steps over 1 ms were
- * asleep in a read, bench/ledger-retention.ts). A delete writes every index of the ledger
+ * the dev VM, whose host pages out cold file pages, 1 M rows: 181 of the 268 cut steps over
+ * 1 ms were asleep in the deletes' reads; with it, 27 of 101; bench/ledger-retention.ts,
+ * docs/store.md "Read-ahead"). A delete writes every index of the ledger
  * at a random place (id, credential, pseudonym), so each index is walked to the exact
  * entry of each row: `INDEXED BY` with its columns and the rowid. Built from the schema
  * (PRAGMA index_list) so an index a later migration adds is read ahead too; an index that
