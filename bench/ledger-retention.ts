@@ -34,7 +34,7 @@ import { PAUSE_MS, RETENTION_BATCH, RetentionJob, STEP_BUDGET_MS } from '../gate
 import { pino } from 'pino';
 import { DATABASE_FILE, openStore, verifyLedger } from '../gateway/store/index.js';
 import { WORKER_NICE } from '../gateway/store/wal-checkpointer.js';
-import { StepProbe, causeTable, walBuckets } from './step-probe.js';
+import { StepProbe, causeOf, causeTable, walBuckets } from './step-probe.js';
 import { ROWS_PER_DAY, fillLedger } from './ledger-fill.js';
 import { row, summarize } from './stats.js';
 import { seededRandom } from '../drivers/scanner/sim-base.js';
@@ -241,17 +241,29 @@ export async function benchLedgerRetention(): Promise<void> {
         console.log(walBuckets(mine));
         // The delay the job put in each decision: the steps' time inside the decision's span.
         const delays: number[] = [];
+        /** Why each decision held over 1 ms was held: the cause of the step that held it longest. */
+        const held = new Map<string, number>();
         let j = 0;
         for (const [a, b] of during.spans) {
           while (j < mine.length && mine[j]!.start + mine[j]!.wall < a) j++;
           let d = 0;
-          for (let k = j; k < mine.length && mine[k]!.start < b; k++) d += Math.max(0, Math.min(b, mine[k]!.start + mine[k]!.wall) - Math.max(a, mine[k]!.start));
+          let worst: { ms: number; step: (typeof mine)[number] } | null = null;
+          for (let k = j; k < mine.length && mine[k]!.start < b; k++) {
+            const ms = Math.max(0, Math.min(b, mine[k]!.start + mine[k]!.wall) - Math.max(a, mine[k]!.start));
+            d += ms;
+            if (worst === null || ms > worst.ms) worst = { ms, step: mine[k]! };
+          }
           delays.push(d);
+          if (d > 1 && worst !== null) {
+            const c = causeOf(worst.step);
+            held.set(c, (held.get(c) ?? 0) + 1);
+          }
         }
         const hit = delays.filter((d) => d > 0);
         console.log(
           `  decisions a step ran inside: ${hit.length} of ${delays.length} (${((hit.length / Math.max(1, delays.length)) * 100).toFixed(1)} %); the step time inside them, ${stepLine('', hit).trim()}`,
         );
+        if (held.size > 0) console.log(`  the steps that held a decision over 1 ms: ${[...held].map(([c, n]) => `${n} × ${c}`).join('; ')}`);
         console.log(`  waited for the checkpointer before ${walWaits} steps, ${(walWaitMs / 1000).toFixed(2)} s in all; for the read-ahead past the pause before ${aheadLate} steps, ${(aheadLateMs / 1000).toFixed(2)} s in all`);
         walWaits = 0;
         walWaitMs = 0;
