@@ -6,7 +6,9 @@ import { deflateSync } from 'node:zlib';
 import { encode, Tag } from 'cbor2';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { decodeBase45 } from '../../../../gateway/credentials/dcc/base45.js';
 import { buildDccTrust, verifyDcc, type DccResult } from '../../../../gateway/credentials/dcc/index.js';
+import { inflateDcc } from '../../../../gateway/credentials/dcc/inflate.js';
 import { encodeBase45, issueDcc, makeDsc, packHc1, sampleHcert, trustEntry, type IssueDccOptions, type TestDsc } from '../../../fixtures/dcc-issuer.js';
 
 const DAY = 86_400_000;
@@ -173,14 +175,26 @@ describe('verifyDcc: robustness', () => {
     expect(check(issue({ hcert: { ...h, t: [t] } }))).toMatchObject({ valid: true, type: 'test' });
   });
 
-  it('never throws and never accepts a changed QR text', () => {
+  // A change may flip only the padding bits of the deflate stream's last byte (a Base45
+  // digit worth a multiple of 2^k there): zlib ignores them, so the text carries the very
+  // same signed message, which is as valid as the original. Seen in CI: 92 such one-character
+  // changes in 60 issued certificates, every one with a byte-identical inflated payload.
+  const signedMessage = (qr: string): Buffer | null => {
+    try {
+      return Buffer.from(inflateDcc(decodeBase45(qr.slice(4))));
+    } catch {
+      return null;
+    }
+  };
+
+  it('never throws and never accepts a changed QR text unless it carries the very same signed message', () => {
     const original = issue();
     fc.assert(
       fc.property(fc.nat({ max: original.length - 1 }), fc.string({ minLength: 0, maxLength: 3 }), fc.nat({ max: 3 }), (pos, insert, drop) => {
         const changed = original.slice(0, pos) + insert + original.slice(pos + drop);
         const r = check(changed);
         expect(typeof r.valid).toBe('boolean');
-        if (changed !== original) expect(r.valid).toBe(false);
+        if (changed !== original && r.valid) expect(signedMessage(changed)).toEqual(signedMessage(original));
       }),
       { numRuns: 500 },
     );
