@@ -82,7 +82,9 @@ const AHEAD_ROWS = 11;
 const AHEAD_DONE = 12;
 const AHEAD_FAILED = 13;
 const WANT = 14;
-const SLOTS = 15;
+/** Moved by every wake-up (stop, caughtUp, readAhead): the worker sleeps on it, so one that comes while it works is not lost. */
+const WAKE = 15;
+const SLOTS = 16;
 
 /** WAL read ahead of the next commit, bytes (a cut step writes up to ~60 frames), in chunks of WAL_AHEAD_CHUNK (small: the worker's RSS). */
 const WAL_AHEAD_BYTES = 256 * 1024;
@@ -94,7 +96,7 @@ const { workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const s = new Int32Array(workerData.shared);
 const [STOP, DONE, CHECKPOINTS, BUSY, LOG, CHECKPOINTED, MAX_LOG, STARTED, BEGUN] = [${STOP}, ${DONE}, ${CHECKPOINTS}, ${BUSY}, ${LOG}, ${CHECKPOINTED}, ${MAX_LOG}, ${STARTED}, ${BEGUN}];
-const [AHEAD_REQ, AHEAD_PLAN, AHEAD_ROWS, AHEAD_DONE, AHEAD_FAILED, WANT] = [${AHEAD_REQ}, ${AHEAD_PLAN}, ${AHEAD_ROWS}, ${AHEAD_DONE}, ${AHEAD_FAILED}, ${WANT}];
+const [AHEAD_REQ, AHEAD_PLAN, AHEAD_ROWS, AHEAD_DONE, AHEAD_FAILED, WANT, WAKE] = [${AHEAD_REQ}, ${AHEAD_PLAN}, ${AHEAD_ROWS}, ${AHEAD_DONE}, ${AHEAD_FAILED}, ${WANT}, ${WAKE}];
 // Started before looking at STOP, so stop() either sees it started (and waits for DONE) or is seen here.
 Atomics.store(s, STARTED, 1);
 let db = null;
@@ -149,7 +151,7 @@ try {
   // checkpoint at every wake-up left the WAL wholly copied back before each retention
   // step, so nearly every step started it over, with the header fsync that takes.
   let next = 0;
-  while (Atomics.load(s, STOP) === 0) {
+  for (let woken = Atomics.load(s, WAKE); Atomics.load(s, STOP) === 0; woken = Atomics.load(s, WAKE)) {
     readAhead();
     if (Atomics.exchange(s, WANT, 0) !== 0 || performance.now() >= next) {
       Atomics.add(s, BEGUN, 1);
@@ -163,7 +165,8 @@ try {
       next = performance.now() + (r.checkpointed < r.log ? 1 : workerData.everyMs);
       readAhead();
     }
-    Atomics.wait(s, STOP, 0, Math.max(0, next - performance.now()));
+    // Returns at once if a wake-up came since the top of this turn.
+    Atomics.wait(s, WAKE, woken, Math.max(0, next - performance.now()));
   }
 } finally {
   if (wal !== null) { fs.closeSync(wal.fd); fs.closeSync(wal.shm); }
@@ -271,19 +274,37 @@ export class WalCheckpointer {
     const end = performance.now() + maxMs;
     for (;;) {
       const after = Atomics.load(s, BEGUN);
-      while (Atomics.load(s, CHECKPOINTS) <= after) {
-        if (!this.running) return true;
-        if (performance.now() >= end) return false;
+      const ended = await this.#until(() => Atomics.load(s, CHECKPOINTS) > after, end, () => {
         Atomics.store(s, WANT, 1);
-        Atomics.notify(s, STOP); // wakes the worker from its pause for a checkpoint; STOP stays 0
-        await new Promise((resolve) => setTimeout(resolve, 1));
-      }
+        this.#wake();
+      });
+      if (ended !== 'done') return ended === 'gone';
       if (Atomics.load(s, CHECKPOINTED) >= Atomics.load(s, LOG)) return true;
       if (performance.now() >= end) return false;
     }
   }
 
+  /**
+   * Polls `done` every millisecond (the event loop runs meanwhile) until it holds, the
+   * worker is gone, or `end` (performance.now()) has passed; `each` runs before each wait.
+   */
+  async #until(done: () => boolean, end: number, each?: () => void): Promise<'done' | 'gone' | 'late'> {
+    for (;;) {
+      if (done()) return 'done';
+      if (!this.running) return 'gone';
+      if (performance.now() >= end) return 'late';
+      each?.();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
   #askFrom = TARGET_PAGES;
+
+  /** Wakes the worker from its pause. */
+  #wake(): void {
+    Atomics.add(this.#s, WAKE, 1);
+    Atomics.notify(this.#s, WAKE);
+  }
   readonly #plans: string[];
 
   /**
@@ -300,16 +321,11 @@ export class WalCheckpointer {
     Atomics.store(s, AHEAD_PLAN, i);
     Atomics.store(s, AHEAD_ROWS, rows);
     const req = Atomics.add(s, AHEAD_REQ, 1) + 1;
-    Atomics.notify(s, STOP); // wakes the worker from its pause (no checkpoint unless due); STOP stays 0
+    this.#wake(); // no checkpoint unless one is due
     // Polled, not Atomics.waitAsync: its wake-up ran as a task that took V8's futex lock
     // while the worker (nice 10) held it, and the event loop slept on it (measured with
     // perf: a main-thread futex wait at nearly every read-ahead).
-    const end = performance.now() + maxMs;
-    for (;;) {
-      if (Atomics.load(s, AHEAD_DONE) - req >= 0) return true;
-      if (performance.now() >= end || !this.running) return false;
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
+    return (await this.#until(() => Atomics.load(s, AHEAD_DONE) - req >= 0, performance.now() + maxMs)) === 'done';
   }
 
   /**
@@ -320,7 +336,7 @@ export class WalCheckpointer {
     if (this.#stopping) return;
     this.#stopping = true;
     Atomics.store(this.#s, STOP, 1);
-    Atomics.notify(this.#s, STOP);
+    this.#wake();
     // Not started yet: it will see STOP and end without opening its connection.
     if (this.#lost || Atomics.load(this.#s, STARTED) === 0) return;
     // Stuck in one long checkpoint: end the thread (SQLite's WAL makes any moment a safe one).
