@@ -97,7 +97,7 @@ export interface UpdateServiceOptions {
 /** The cause's kind for topics that name no known kind (their number is anyone's choice). */
 const UNKNOWN_KIND = '(unknown)';
 /** Retained topics whose rejected payload is remembered. */
-const MAX_RETAINED_REMEMBERED = 256;
+const MAX_REJECTED_REMEMBERED = 256;
 
 export const META = {
   version: (kind: UpdateKind) => `update.${kind}.version`,
@@ -118,8 +118,8 @@ export class UpdateService {
   readonly #folder: RejectionFolder;
   #summaryTimer: NodeJS.Timeout | null = null;
   #stopped = false;
-  /** topic → sha256 of the retained payload last rejected there (bounded). */
-  readonly #rejectedRetained = new Map<string, string>();
+  /** topic → sha256 of the payload last rejected there (bounded). */
+  readonly #rejected = new Map<string, string>();
   readonly #toEvent: (row: LedgerEntry) => OutboxMessage;
 
   constructor(options: UpdateServiceOptions) {
@@ -168,9 +168,11 @@ export class UpdateService {
     const retained = cmd.retained || cmd.dup === true;
     const { logger } = this.#o;
     // A retained message we rejected comes back on every new subscription (each
-    // reconnect with MQTT 3.1.1, or after the session expired): once is enough.
-    const fingerprint = retained ? createHash('sha256').update(cmd.payload).digest('base64url') : null;
-    if (fingerprint !== null && this.#rejectedRetained.get(cmd.topic) === fingerprint) {
+    // reconnect with MQTT 3.1.1, or after the session expired): once is enough. Its first
+    // delivery may have come live (we were subscribed when it was published, so without
+    // the retain flag): every rejection is remembered, and only a retained copy matched.
+    const fingerprint = createHash('sha256').update(cmd.payload).digest('base64url');
+    if (retained && this.#rejected.get(cmd.topic) === fingerprint) {
       logger.debug({ kind: topicKind.slice(0, 64) }, 'update: retained copy of a rejected update ignored');
       return { status: 'ignored', kind: topicKind, version: peekVersion(token), transaction: peekTransaction(token) };
     }
@@ -198,7 +200,7 @@ export class UpdateService {
       });
     } catch (err) {
       const e = isUpdateError(err) ? err : new UpdateError('UPDATE_MALFORMED', 'could not be read', err);
-      if (fingerprint !== null) this.#rememberRetained(cmd.topic, fingerprint);
+      this.#rememberRejected(cmd.topic, fingerprint);
       return this.#reject(topicKind, peekTransaction(token), peekVersion(token), e);
     }
     const { envelope, prepared } = verified;
@@ -366,13 +368,13 @@ export class UpdateService {
     this.#summaryTimer.unref();
   }
 
-  #rememberRetained(topic: string, fingerprint: string): void {
-    this.#rejectedRetained.delete(topic);
-    this.#rejectedRetained.set(topic, fingerprint);
+  #rememberRejected(topic: string, fingerprint: string): void {
+    this.#rejected.delete(topic);
+    this.#rejected.set(topic, fingerprint);
     // Bounded: topics under cmd/# are anyone's choice. Oldest first out.
-    if (this.#rejectedRetained.size > MAX_RETAINED_REMEMBERED) {
-      const oldest = this.#rejectedRetained.keys().next().value;
-      if (oldest !== undefined) this.#rejectedRetained.delete(oldest);
+    if (this.#rejected.size > MAX_REJECTED_REMEMBERED) {
+      const oldest = this.#rejected.keys().next().value;
+      if (oldest !== undefined) this.#rejected.delete(oldest);
     }
   }
 

@@ -210,6 +210,19 @@ describe('UpdateService', () => {
     expect(queued('alerts')).toEqual([]);
   });
 
+  it('passes over a retained copy of a rejected update that first came live, but not a live repeat or other junk', async () => {
+    // Subscribed when the office published it retained, we got it without the retain flag;
+    // every reconnect (MQTT 3.1.1) then hands the same junk again, retained.
+    const svc = service();
+    expect((await svc.handle(cmd('policy', 'retained.junk.update'))).status).toBe('rejected');
+    expect(queued('alerts')).toHaveLength(1);
+    expect((await svc.handle(cmd('policy', 'retained.junk.update', true))).status).toBe('ignored');
+    expect(queued('response/policy')).toHaveLength(1);
+    expect((await svc.handle(cmd('policy', 'other.junk.update', true))).status).toBe('rejected');
+    expect((await svc.handle(cmd('policy', 'other.junk.update'))).status).toBe('rejected');
+    expect((await svc.handle(cmd('watchlist', 'other.junk.update', true))).status).toBe('rejected');
+  });
+
   it('never puts a roster name or an ID number into a response or an alert', async () => {
     const entry = { staffId: 'E-0001', name: '张伟', category: 'employee', health: { healthCode: 'purple' }, active: true };
     await service().handle(cmd('roster', await signed(keys, 'roster', 1, { entries: [entry, watch('110101199003071234')] })));
