@@ -101,6 +101,18 @@ export async function benchLedgerRetention(): Promise<void> {
     const store = openStore(dir, { checkpointWorker: WORKER && { nice } });
     const room = store.retention;
     if (room === null) throw new Error('expected a store with retention (schema 11)');
+    // Each decision's ledger write (appendDecision: its commit with the WAL's fsync), timed
+    // apart: the part of a passage the disk, shared with the job and the worker, can hold.
+    let writeMs = 0;
+    const append = store.appendDecision.bind(store);
+    store.appendDecision = (entry, toOutbox) => {
+      const t0 = performance.now();
+      try {
+        return append(entry, toOutbox);
+      } finally {
+        writeMs += performance.now() - t0;
+      }
+    };
     const { lane, scanner, thermometer } = benchLane(store, trust);
     const probe = new StepProbe(path.join(dir, `${DATABASE_FILE}-shm`), () => store.walCheckpoints()?.checkpoints ?? 0);
     let probePhase = '';
@@ -111,13 +123,14 @@ export async function benchLedgerRetention(): Promise<void> {
       // Without a job: all the passes back to back, or 20 s of them paced.
       const alone = RATE > 0 ? Math.min(passes.length, RATE * 20) : passes.length;
       /** Passages one after the other until `until` resolves (or all passes are used when it is null). */
-      const passages = async (until: Promise<unknown> | null): Promise<{ latencies: number[]; wall: number; spans: [number, number][] }> => {
+      const passages = async (until: Promise<unknown> | null): Promise<{ latencies: number[]; writes: number[]; wall: number; spans: [number, number][] }> => {
         let over = false;
         void until?.then(
           () => (over = true),
           () => (over = true),
         );
         const latencies: number[] = [];
+        const writes: number[] = [];
         const spans: [number, number][] = [];
         const t0 = performance.now();
         let arrival = t0;
@@ -138,14 +151,16 @@ export async function benchLedgerRetention(): Promise<void> {
             start = performance.now();
             await new Promise<void>((resolve) => setImmediate(resolve));
           }
+          writeMs = 0;
           thermometer.reading(36.5);
           scanner.scan(passes[i % passes.length]!);
           await lane.settled();
           const end = performance.now();
           latencies.push(end - start);
+          writes.push(writeMs);
           spans.push([start, end]);
         }
-        return { latencies, wall: performance.now() - t0, spans };
+        return { latencies, writes, wall: performance.now() - t0, spans };
       };
       let atStart = true;
       /** Waits for the checkpointer before a step, and their time, ms. */
@@ -216,6 +231,7 @@ export async function benchLedgerRetention(): Promise<void> {
 
       const base = await passages(null);
       console.log(row('baseline: decisions, no retention job', summarize(base.latencies, base.wall)));
+      console.log(row('  of each, its ledger write (commit, fsync)', summarize(base.writes, base.wall), false));
 
       for (const phase of [
         { label: 'erase', job: [28, 36_600] as const, what: 'erased' as const },
@@ -231,6 +247,7 @@ export async function benchLedgerRetention(): Promise<void> {
         const counts = await running;
         const ms = performance.now() - t;
         console.log(row(`decisions while the job ${phase.what === 'erased' ? 'erases' : 'cuts'} the backlog`, summarize(during.latencies, during.wall)));
+        console.log(row('  of each, its ledger write (commit, fsync)', summarize(during.writes, during.wall), false));
         console.log(stepLine(`  one ${phase.label} step (batch ${phase.label === 'erase' ? batch.erase : batch.delete}), wall time`, steps));
         console.log(stepLine(`  the same, CPU time (process: user + system)`, cpu));
         if (WORKER) console.log(stepLine(`  CPU, steps no worker checkpoint ended in`, own));
@@ -273,6 +290,7 @@ export async function benchLedgerRetention(): Promise<void> {
       }
       const after = await passages(null);
       console.log(row('baseline again after the cut: decisions, no job', summarize(after.latencies, after.wall)));
+      console.log(row('  of each, its ledger write (commit, fsync)', summarize(after.writes, after.wall), false));
       probe.close();
       // BENCH_RETENTION_SAMPLES=<file>: every step's probe figures as JSON, to look at afterwards.
       if (process.env.BENCH_RETENTION_SAMPLES) writeFileSync(process.env.BENCH_RETENTION_SAMPLES, JSON.stringify(probe.samples));
