@@ -11,7 +11,7 @@
 // ledger's secondary indexes dropped during the fill and rebuilt after (one sort each
 // instead of 10 million B-tree inserts) and no journal while filling (a half-built file is
 // never used: it is built under a temporary name and renamed when complete).
-import { randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,7 +29,7 @@ import { pseudonymizer } from '../gateway/telemetry/pseudonym.js';
 import { seededRandom } from '../drivers/scanner/sim-base.js';
 
 /** Bump when the rows written change: cached files of another version are not reused. */
-export const FILL_VERSION = 1;
+export const FILL_VERSION = 2; // 2: ids are UUID version 7, as the lane writes them
 export const ROWS_PER_DAY = 60_000;
 /** The site secret the rows' pseudonyms are keyed with (the screening report needs the same). */
 export const FILL_SECRET = Buffer.alloc(32, 7);
@@ -321,7 +321,7 @@ export function fillLedger(dir: string, rows: number, span: { days: number; from
       const lane = where === 'in' ? pick(LANES.in) : where === 'out' ? pick(LANES.out) : where === 'canteenIn' ? LANES.canteenIn : where === 'canteenOut' ? LANES.canteenOut : LANES.vehicle;
       const p = vehicle ? others[3 * Math.floor(rnd() * (OTHERS / 3)) + 2]! : rnd() < 0.95 ? pick(workers) : pick(others);
       const row: Record<(typeof cols)[number], string | number | Buffer | null> = {
-        seq, id: randomUUID(), at, lane, kind: 'decision', outcome: 'admit', reasons: '[]', alerts: '[]', credential: 'health-pass',
+        seq, id: uuidv7({ msecs: at }), at, lane, kind: 'decision', outcome: 'admit', reasons: '[]', alerts: '[]', credential: 'health-pass',
         subject_ref: p.ref, subject_name: p.name, category: p.category, temperature: null,
         actor: null, note: null, profile: null, profile_hash: null, facts: null, approver: null, approval_key: null, responsible: null, crew_id: null, plate: null, goods: null,
         person_salt: null, person_commit: null, health_salt: null, health_commit: null,

@@ -2,6 +2,7 @@
 // decision → relay pulse on admit → ready for the next person. One person at a time.
 // The lane never opens the gate unless the policy said admit and every device is up.
 import { randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import type { Logger } from 'pino';
 import type { InvalidReading, PassageEvent, PassageSensorDevice, RelayDevice, ScannerDevice, ThermometerDevice, ThermometerReading } from '../../drivers/types.js';
 import type { LaneConfig } from '../config/schema.js';
@@ -93,6 +94,16 @@ export const VEHICLE_DRIVER_WINDOW_MS = 60_000;
 const NO_FACTS: LocalFacts = { watchlist: [], approvals: [], riskAreas: [] };
 /** What #downDevices returns while every device is up (never written to). */
 const NONE_DOWN: readonly never[] = Object.freeze([]);
+/**
+ * A ledger row's id (also its event's id): a UUID version 7 (RFC 9562), time-ordered from
+ * the row's own time. The ledger's unique index on id then grows at its end, as seq does:
+ * a decision's insert and a retention cut's deletes touch the index's last and first
+ * pages, not a random page of a year of rows that may be on disk (random version-4 ids
+ * made the cut read the index's pages inside its steps: docs/store.md "Read-ahead").
+ */
+function ledgerId(at: number): string {
+  return uuidv7({ msecs: at });
+}
 const DEVICE_DOWN_CODES = {
   scanner: 'DEVICE_DOWN_SCANNER',
   thermometer: 'DEVICE_DOWN_THERMOMETER',
@@ -172,9 +183,10 @@ export class Lane implements LaneHandle {
     if (relay.status.state !== 'connected') {
       throw new LaneOverrideError('RELAY_DOWN', `the relay of lane ${this.id} is ${relay.status.state}; open the gate by hand`);
     }
+    const at = this.#deps.now();
     const entry: NewLedgerEntry = {
-      id: randomUUID(),
-      at: this.#deps.now(),
+      id: ledgerId(at),
+      at,
       lane: this.id,
       kind: 'override',
       outcome: 'admit',
@@ -557,9 +569,10 @@ export class Lane implements LaneHandle {
   /** Ledger first: the record exists before the gate moves or anything is published. */
   #record(decision: Decision, kind: NewLedgerEntry['kind'], credential: ResolvedCredential | null, evaluated?: Evaluated, vehicle?: VehicleFacts): LedgerEntry | null {
     const subject = credential?.ok ? credential.subject : null;
+    const at = this.#deps.now();
     const entry: NewLedgerEntry = {
-      id: randomUUID(),
-      at: this.#deps.now(),
+      id: ledgerId(at),
+      at,
       lane: this.id,
       kind,
       outcome: decision.outcome,

@@ -171,6 +171,24 @@ describe('a lane with simulated devices', () => {
     expect(relay.pulses).toEqual([]);
   });
 
+  it('gives each ledger row an id that sorts by the row\'s time: a UUID version 7 carrying it', async () => {
+    const { scanner } = await setup();
+    // Later scans at earlier-sorting random ids would show: 30 rows, 7 s apart (past showMs).
+    for (let i = 0; i < 30; i++) {
+      scanner.scan(`not-a-pass-${i}`);
+      await settle();
+      vi.advanceTimersByTime(7_000);
+    }
+    const rows = ledger();
+    expect(rows).toHaveLength(30);
+    for (const row of rows) {
+      expect(row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(parseInt(row.id.replaceAll('-', '').slice(0, 12), 16)).toBe(row.at); // its first 48 bits: the row's time, ms
+    }
+    expect(rows.map((r) => r.id)).toEqual(rows.map((r) => r.id).sort());
+    expect(new Set(rows.map((r) => r.id)).size).toBe(30);
+  });
+
   it('admits a staff badge found in the roster, using the roster health fields', async () => {
     const { scanner, thermometer, relay } = await setup();
     store.rosterUpsert([
