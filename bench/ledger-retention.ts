@@ -6,7 +6,8 @@
 //   baseline: passages with no job running (the same ledger, the same run);
 //   erase:    passages while the job erases the personal fields of every expired row;
 //   cut:      passages while it writes the checkpoint and deletes every expired row.
-// Printed: decision p50/p99 each way, each step's wall and CPU time (p50/p99/longest and
+// Printed: decision p50/p99 each way (and of each, its ledger write: commit and fsync),
+// each step's wall and CPU time (p50/p99/longest and
 // how many took over 1 ms: the delay one step can add to a passage, to stay ≤ 1 ms), rows
 // erased/deleted per second, and the WAL checkpoint worker's figures.
 // The store runs as the gateway runs it: WAL checkpoints in a worker thread
