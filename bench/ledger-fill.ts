@@ -11,10 +11,10 @@
 // ledger's secondary indexes dropped during the fill and rebuilt after (one sort each
 // instead of 10 million B-tree inserts) and no journal while filling (a half-built file is
 // never used: it is built under a temporary name and renamed when complete).
-import { v7 as uuidv7 } from 'uuid';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { v7 as uuidv7 } from 'uuid';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { commitPersonal, ledgerContent, linkHash, zoneCorrectionContent, type Columns } from '../gateway/store/chain.js';

@@ -99,7 +99,7 @@ const NONE_DOWN: readonly never[] = Object.freeze([]);
  * the row's own time. The ledger's unique index on id then grows at its end, as seq does:
  * a decision's insert and a retention cut's deletes touch the index's last and first
  * pages, not a random page of a year of rows that may be on disk (random version-4 ids
- * made the cut read the index's pages inside its steps: docs/store.md "Read-ahead").
+ * made the cut read the index's pages inside its steps: docs/store.md "Time-ordered ids").
  */
 function ledgerId(at: number): string {
   return uuidv7({ msecs: at });

@@ -96,7 +96,7 @@ export interface UpdateServiceOptions {
 
 /** The cause's kind for topics that name no known kind (their number is anyone's choice). */
 const UNKNOWN_KIND = '(unknown)';
-/** Retained topics whose rejected payload is remembered. */
+/** Topics whose last rejected payload is remembered (a retained copy of it is then ignored). */
 const MAX_REJECTED_REMEMBERED = 256;
 
 export const META = {
