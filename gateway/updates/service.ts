@@ -171,8 +171,11 @@ export class UpdateService {
     // reconnect with MQTT 3.1.1, or after the session expired): once is enough. Its first
     // delivery may have come live (we were subscribed when it was published, so without
     // the retain flag): every rejection is remembered, and only a retained copy matched.
-    const fingerprint = createHash('sha256').update(cmd.payload).digest('base64url');
-    if (retained && this.#rejected.get(cmd.topic) === fingerprint) {
+    // Hashed only when needed: an applied update (a roster may be megabytes) is never hashed.
+    let hash: string | undefined;
+    const fingerprint = (): string => (hash ??= createHash('sha256').update(cmd.payload).digest('base64url'));
+    const rejectedHere = this.#rejected.get(cmd.topic);
+    if (retained && rejectedHere !== undefined && rejectedHere === fingerprint()) {
       logger.debug({ kind: topicKind.slice(0, 64) }, 'update: retained copy of a rejected update ignored');
       return { status: 'ignored', kind: topicKind, version: peekVersion(token), transaction: peekTransaction(token) };
     }
@@ -200,7 +203,7 @@ export class UpdateService {
       });
     } catch (err) {
       const e = isUpdateError(err) ? err : new UpdateError('UPDATE_MALFORMED', 'could not be read', err);
-      this.#rememberRejected(cmd.topic, fingerprint);
+      this.#rememberRejected(cmd.topic, fingerprint());
       return this.#reject(topicKind, peekTransaction(token), peekVersion(token), e);
     }
     const { envelope, prepared } = verified;
